@@ -1,0 +1,57 @@
+"""sockviz: watch sockets and threads meet.
+
+A fake socket library runs a client and a server -- any Python code that
+uses the ``socket`` module -- as threads of one process, records every lock
+wait, wake-up and socket state change, and lets you replay and plot it.
+
+    >>> import socket, sockviz
+    >>> def server():
+    ...     with socket.create_server(("", 8080)) as listener:
+    ...         conn, _ = listener.accept()
+    ...         conn.sendall(conn.recv(100).upper())
+    >>> def client():
+    ...     with socket.create_connection(("server", 8080)) as sock:
+    ...         sock.sendall(b"hello")
+    ...         print(sock.recv(100))
+    >>> trace = sockviz.weld(server, client)
+    b'HELLO'
+    >>> print(trace.summary())  # doctest: +SKIP
+
+Importing sockviz and running a weld never imports matplotlib or ipywidgets.
+"""
+
+from __future__ import annotations
+
+from ._errors import ComponentError, DeadlockError, TraceFormatError, WeldTimeoutError
+from ._net._fakesocket import FakeSocket
+from ._net._manager import FakeNetwork
+from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
+from ._net._sync import NetworkStopped
+from ._trace._events import KINDS, Event
+from ._trace._fileio import load
+from ._trace._trace import Trace
+from ._weld import Weld, fake_network, weld
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "REFUSALS",
+    "TRANSITIONS",
+    "ComponentError",
+    "DeadlockError",
+    "Event",
+    "FakeNetwork",
+    "FakeSocket",
+    "NetworkStopped",
+    "Op",
+    "SocketMode",
+    "Trace",
+    "TraceFormatError",
+    "Weld",
+    "WeldTimeoutError",
+    "__version__",
+    "fake_network",
+    "load",
+    "weld",
+]

@@ -1,0 +1,62 @@
+"""The exceptions sockviz raises (fake socket errors are plain ``OSError``s)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._trace._trace import Trace
+
+__all__ = ["ComponentError", "DeadlockError", "TraceFormatError", "WeldTimeoutError"]
+
+
+class DeadlockError(RuntimeError):
+    """Every welded thread is blocked on the fake network: nobody can wake anybody.
+
+    ``waits`` maps each blocked thread to what it waits for; ``trace`` is the
+    trace up to the deadlock (set by ``weld`` and ``fake_network``).
+    """
+
+    def __init__(self, waits: dict[str, str], trace: Trace | None = None) -> None:
+        self.waits = dict(waits)
+        self.trace = trace
+        lines = "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
+        super().__init__(f"deadlock: every welded thread is blocked and none can wake another\n{lines}")
+
+
+class WeldTimeoutError(TimeoutError):
+    """The weld ran longer than its ``timeout``; ``waits`` says who was stuck where."""
+
+    def __init__(self, timeout: float, waits: dict[str, str], trace: Trace | None = None) -> None:
+        self.timeout = timeout
+        self.waits = dict(waits)
+        self.trace = trace
+        detail = "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
+        message = f"the weld did not finish within {timeout:g} s"
+        if detail:
+            message += f"; still waiting:\n{detail}"
+        else:
+            message += " (its threads were busy outside the fake network, e.g. sleeping or computing)"
+        super().__init__(message)
+
+
+class ComponentError(ExceptionGroup):  # type: ignore[type-arg]  # noqa: N818 (an ExceptionGroup)
+    """One or more components raised; each exception is in ``exceptions``.
+
+    The message names the threads; ``trace`` is the whole run's trace.  Catch
+    one kind with ``except* ValueError`` or look through ``exceptions``.
+    """
+
+    trace: Trace | None = None
+    threads: tuple[str, ...] = ()
+
+
+class TraceFormatError(ValueError):
+    """A trace file could not be read: names the file, the line and what is wrong."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")

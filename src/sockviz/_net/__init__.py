@@ -1,0 +1,1 @@
+"""The fake network (private: use the names exported by ``sockviz``)."""

@@ -1,0 +1,125 @@
+"""Checking arguments the way the real ``socket`` module does.
+
+A wrong argument to a fake socket raises exactly what CPython's ``socket``
+raises for it (``TypeError``, ``OverflowError``, ``ValueError``,
+``OSError(ENOPROTOOPT)``...), so code that works against fake sockets fails
+the same way against real ones, and the other way round.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket as _socket
+import struct
+from collections.abc import Collection
+from typing import Any
+
+from ._modes import os_error
+from ._resolve import resolve_host
+
+__all__ = ["OPTIONS", "check_timeout", "option_key", "pack_option", "parse_address"]
+
+S = _socket
+
+#: Socket options a fake socket keeps, with their defaults (``None``: computed).
+OPTIONS: dict[tuple[int, int], int | None] = {
+    (S.SOL_SOCKET, S.SO_REUSEADDR): 0,
+    (S.SOL_SOCKET, S.SO_REUSEPORT): 0,
+    (S.SOL_SOCKET, S.SO_KEEPALIVE): 0,
+    (S.SOL_SOCKET, S.SO_BROADCAST): 0,
+    (S.SOL_SOCKET, S.SO_LINGER): 0,
+    (S.SOL_SOCKET, S.SO_OOBINLINE): 0,
+    (S.SOL_SOCKET, S.SO_RCVLOWAT): 1,
+    (S.SOL_SOCKET, S.SO_RCVBUF): None,
+    (S.SOL_SOCKET, S.SO_SNDBUF): None,
+    (S.SOL_SOCKET, S.SO_ERROR): None,
+    (S.SOL_SOCKET, S.SO_TYPE): None,
+    (S.SOL_SOCKET, S.SO_ACCEPTCONN): None,
+    (S.SOL_SOCKET, S.SO_DOMAIN): None,
+    (S.SOL_SOCKET, S.SO_PROTOCOL): None,
+    (S.IPPROTO_TCP, S.TCP_NODELAY): 0,
+    (S.IPPROTO_TCP, S.TCP_KEEPIDLE): 7200,
+    (S.IPPROTO_TCP, S.TCP_KEEPINTVL): 75,
+    (S.IPPROTO_TCP, S.TCP_KEEPCNT): 9,
+    (S.IPPROTO_TCP, S.TCP_MAXSEG): 65483,
+    (S.IPPROTO_TCP, S.TCP_QUICKACK): 1,
+    (S.IPPROTO_IPV6, S.IPV6_V6ONLY): 0,
+    (S.IPPROTO_IP, S.IP_TOS): 0,
+    (S.IPPROTO_IP, S.IP_TTL): 64,
+}
+#: Options that cannot be set.
+READ_ONLY = {
+    (S.SOL_SOCKET, S.SO_ERROR),
+    (S.SOL_SOCKET, S.SO_TYPE),
+    (S.SOL_SOCKET, S.SO_ACCEPTCONN),
+    (S.SOL_SOCKET, S.SO_DOMAIN),
+    (S.SOL_SOCKET, S.SO_PROTOCOL),
+}
+
+
+def option_key(level: Any, optname: Any) -> tuple[int, int]:
+    if not isinstance(level, int) or not isinstance(optname, int):
+        raise TypeError("'str' object cannot be interpreted as an integer")
+    key = (level, optname)
+    if key not in OPTIONS:
+        raise os_error(errno.ENOPROTOOPT)
+    return key
+
+
+def option_value(value: Any) -> int:
+    """The integer a ``setsockopt`` value stands for (int, or packed bytes)."""
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        if len(raw) >= 4:
+            return int(struct.unpack("i", raw[:4])[0])
+        raise os_error(errno.EINVAL)
+    if value is None:
+        raise TypeError("setsockopt() takes exactly 4 arguments (3 given)")
+    raise TypeError(f"a bytes-like object is required, not '{type(value).__name__}'")
+
+
+def pack_option(value: int, buflen: int) -> bytes:
+    if not 0 < buflen <= 1024:
+        raise os_error(errno.EINVAL, "getsockopt buflen out of range")
+    raw = struct.pack("i", value)
+    return (raw + bytes(buflen))[:buflen]
+
+
+def check_timeout(value: Any) -> float | None:
+    """A ``settimeout`` argument as the socket keeps it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError("Timeout value must be int, float or None") from None
+    if value < 0 or value != value:
+        raise ValueError("Timeout value out of range")
+    return float(value)
+
+
+def parse_address(address: Any, family: int, op: str, names: Collection[str], *, passive: bool) -> tuple[str, int]:
+    """Check and resolve an ``(host, port)`` argument of bind/connect."""
+    if family == S.AF_INET6:
+        if not isinstance(address, tuple):
+            raise TypeError(f"{op}(): AF_INET6 address must be tuple, not {type(address).__name__}")
+        if not 2 <= len(address) <= 4:
+            raise TypeError("AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])")
+    else:
+        if not isinstance(address, tuple):
+            raise TypeError(f"{op}(): AF_INET address must be tuple, not {type(address).__name__}")
+        if len(address) != 2:
+            raise TypeError("AF_INET address must be a pair (host, port)")
+    host, port = address[0], address[1]
+    if not isinstance(port, int) or isinstance(port, bool):
+        raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
+    if not 0 <= port <= 65535:
+        raise OverflowError(f"{op}(): port must be 0-65535.")
+    if not isinstance(host, str | bytes | bytearray):
+        raise TypeError(f"str, bytes or bytearray expected, not {type(host).__name__}")
+    if isinstance(host, bytes | bytearray):
+        host = bytes(host).decode()
+    return resolve_host(host, family, names, passive=passive), port

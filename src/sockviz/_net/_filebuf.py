@@ -1,0 +1,192 @@
+"""Bounded byte buffers: one direction of a fake connection.
+
+Theory of operation
+-------------------
+weldr moved bytes through ``fake_filebuf``: a 1 KiB ring buffer with a lock
+and a read condition, whose ``write`` silently dropped what did not fit.
+Here each direction of a connection is a :class:`ByteBuffer` of
+``capacity`` bytes (64 KiB unless the weld says otherwise) that never drops a
+byte: a writer that finds it full waits on ``space`` (backpressure), a reader
+that finds it empty waits on ``data``.  Both conditions share the
+connection's lock, so a close can update both directions at once.
+
+The flags say how the two ends stand, the way a kernel's TCP state does:
+
+``eof``          the writer shut down or closed: readers get ``b''`` once empty
+``reader_gone``  the reader closed: the next write is the last that "succeeds"
+``reset``        the reader must see ``ConnectionResetError`` once
+``read_shut``    the reader did ``shutdown(SHUT_RD)``: ``b''`` instead of waiting
+
+Timeouts follow the ``socket`` module: ``None`` waits for ever, ``0`` never
+waits (``BlockingIOError``), a number waits that long (``TimeoutError``).
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from typing import TYPE_CHECKING
+
+from ._modes import os_error
+from ._sync import Condition, Lock
+
+if TYPE_CHECKING:
+    from .._trace._recorder import Recorder
+    from ._sync import WaitTracker
+
+__all__ = ["ByteBuffer", "timed_out", "would_block"]
+
+_monotonic = time.monotonic
+
+
+def would_block() -> BlockingIOError:
+    return BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+
+def timed_out() -> TimeoutError:
+    return TimeoutError("timed out")
+
+
+class ByteBuffer:
+    """``capacity`` bytes in flight from one socket to its peer."""
+
+    __slots__ = (
+        "_data",
+        "_rec",
+        "capacity",
+        "data",
+        "eof",
+        "lock",
+        "name",
+        "read_shut",
+        "reader_gone",
+        "reset",
+        "space",
+    )
+
+    def __init__(self, name: str, lock: Lock, capacity: int, recorder: Recorder, tracker: WaitTracker) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.lock = lock
+        self.data = Condition(lock, f"{name}.data", tracker)
+        self.space = Condition(lock, f"{name}.space", tracker)
+        self._data = bytearray()
+        self._rec = recorder
+        self.eof = False
+        self.reader_gone = False
+        self.reset = False
+        self.read_shut = False
+
+    @property
+    def level(self) -> int:
+        """Bytes waiting to be read."""
+        return len(self._data)
+
+    # -- writing ------------------------------------------------------------
+    def write(self, view: memoryview, timeout: float | None, waits_for: str) -> int:
+        """Queue bytes of ``view`` for the reader; returns how many were queued.
+
+        With ``timeout=None`` every byte is queued (waiting for room as often
+        as needed), as a blocking ``send()`` does; with a timeout it waits for
+        *some* room and queues what fits, as ``send()`` on a socket with a
+        timeout does.  Caller holds ``self.lock``.
+        """
+        total = len(view)
+        sent = 0
+        deadline = None if not timeout else _monotonic() + timeout
+        while True:
+            room = self.capacity - len(self._data)
+            if room > 0 and sent < total:
+                chunk = view[sent : sent + room]
+                self._data += chunk
+                sent += len(chunk)
+                self._rec.emit("buf.write", self.name, {"n": len(chunk), "fill": len(self._data), "cap": self.capacity})
+                self.data.notify_all()
+            if sent == total or (sent and timeout is not None):
+                return sent
+            if self.reader_gone or self.eof:  # the reader left while we waited
+                return sent
+            if timeout == 0:
+                raise would_block()
+            if deadline is None:
+                self.space.wait(None, waits_for)
+            else:
+                remaining = deadline - _monotonic()
+                if remaining <= 0 or not self.space.wait(remaining, waits_for):
+                    if sent:
+                        return sent
+                    raise timed_out()
+
+    def discard(self, n: int) -> None:
+        """A write to a reader that has gone: Linux accepts it once, then resets."""
+        self._rec.emit("buf.write", self.name, {"n": n, "fill": len(self._data), "cap": self.capacity, "dropped": True})
+
+    # -- reading ------------------------------------------------------------
+    def read(self, nbytes: int, timeout: float | None, waits_for: str, out: memoryview | None = None, *, peek: bool = False) -> bytes | int:
+        """Take up to ``nbytes`` bytes: as ``bytes``, or copied into ``out`` (a count).
+
+        An empty result means end of file.  Raises ``ConnectionResetError``
+        once if the writer reset the connection, ``BlockingIOError`` /
+        ``TimeoutError`` when the timeout says not to wait (longer).  ``peek``
+        leaves the bytes in the buffer (``MSG_PEEK``).  Caller holds ``self.lock``.
+        """
+        deadline = None if not timeout else _monotonic() + timeout
+        while True:
+            have = len(self._data)
+            if have and nbytes:
+                n = min(have, nbytes)
+                result: bytes | int
+                if out is not None:
+                    out[:n] = self._data[:n]
+                    result = n
+                else:
+                    with memoryview(self._data)[:n] as chunk:
+                        result = bytes(chunk)
+                if not peek:
+                    del self._data[:n]
+                    self._rec.emit("buf.read", self.name, {"n": n, "fill": len(self._data), "cap": self.capacity})
+                    self.space.notify_all()
+                return result
+            if self.reset:
+                self.reset = False
+                self.eof = True
+                raise os_error(errno.ECONNRESET)
+            if self.eof or self.read_shut or not nbytes:
+                return b"" if out is None else 0
+            if timeout == 0:
+                raise would_block()
+            if deadline is None:
+                self.data.wait(None, waits_for)
+            else:
+                remaining = deadline - _monotonic()
+                if remaining <= 0 or not self.data.wait(remaining, waits_for):
+                    raise timed_out()
+
+    # -- ends closing -------------------------------------------------------
+    def close_writer(self) -> None:
+        """The writer shut down or closed: readers see EOF after the data."""
+        if not self.eof:
+            self.eof = True
+            self._rec.emit("buf.eof", self.name, {"fill": len(self._data)})
+            self.data.notify_all()
+            self.space.notify_all()
+
+    def close_reader(self) -> bool:
+        """The reader closed.  True if bytes were left unread (Linux resets)."""
+        unread = bool(self._data)
+        self._data.clear()
+        self.reader_gone = True
+        self.space.notify_all()
+        return unread
+
+    def shut_reader(self) -> None:
+        """The reader did ``shutdown(SHUT_RD)``: wake it; it reads ``b''`` when empty."""
+        self.read_shut = True
+        self.data.notify_all()
+
+    def reset_reader(self) -> None:
+        """The writer reset the connection: the reader gets ECONNRESET once."""
+        self.reset = True
+        self._data.clear()
+        self.data.notify_all()
+        self.space.notify_all()

@@ -1,0 +1,201 @@
+"""The fake network: one per weld (weldr's ``struct sock_mgr``).
+
+Theory of operation
+-------------------
+weldr kept a single global, ``mgr_for_socks``, holding the bind lock with its
+condition and the socket table.  Here that global is a :class:`FakeNetwork`
+object, one per weld, so that two welds (or a weld inside a notebook that
+has another one open) never see each other's addresses.  It owns:
+
+* the **recorder** and the **wait tracker** every primitive reports to;
+* the **network lock** (``net``) and its condition ``net.listening``, on
+  which a ``connect()`` to an address nobody listens on waits in ``weldr``
+  semantics until some ``listen()`` notifies it -- the original's bind lock
+  and condition;
+* the **address table**: every bound ``(ip, port)`` and its socket;
+* the **socket table**: every open fake socket by descriptor;
+* the **ephemeral ports** (32768-60999, as Linux) handed to ``bind((h, 0))``
+  and to clients that connect without binding.
+
+Descriptors are real: each fake socket owns a duplicate of one placeholder
+descriptor (``os.dup``, a fraction of a microsecond), so its number never
+collides with a real descriptor of the process and is released on close.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._trace._recorder import Recorder
+from ._modes import os_error
+from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
+
+if TYPE_CHECKING:
+    from ._fakesocket import FakeSocket
+
+__all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics", "format_address"]
+
+Semantics = Literal["weldr", "strict"]
+EPHEMERAL_PORTS = range(32768, 61000)
+_WILDCARDS = ("0.0.0.0", "::")
+
+
+def format_address(addr: tuple[Any, ...] | None) -> str | None:
+    """``("127.0.0.1", 8080)`` -> ``"127.0.0.1:8080"`` (events carry strings)."""
+    if addr is None:
+        return None
+    host, port = addr[0], addr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class FakeNetwork:
+    """Addresses, ports, sockets and rendezvous of one weld.
+
+    ``semantics="weldr"``: ``connect()`` to an address nobody listens on
+    waits until someone does, and returns once the server has accepted (the
+    original's rendezvous).  ``semantics="strict"``: as Linux --
+    ``ConnectionRefusedError`` when nobody listens, and ``connect()`` returns
+    as soon as the connection is queued in the listener's backlog.
+    """
+
+    def __init__(
+        self,
+        semantics: Semantics = "weldr",
+        buffer_size: int = 65536,
+        *,
+        components: Iterable[str] = (),
+        recorder: Recorder | None = None,
+    ) -> None:
+        if semantics not in ("weldr", "strict"):
+            raise ValueError(f"semantics must be 'weldr' or 'strict', not {semantics!r}")
+        if not isinstance(buffer_size, int) or buffer_size < 1:
+            raise ValueError(f"buffer_size must be a positive number of bytes, not {buffer_size!r}")
+        self.semantics: Semantics = semantics
+        self.buffer_size = buffer_size
+        self.components: set[str] = set(components)
+        self.recorder = recorder if recorder is not None else Recorder()
+        self.tracker = WaitTracker(self.recorder)
+        self.lock = Lock("net", self.recorder)
+        self.listening = Condition(self.lock, "net.listening", self.tracker)
+        self.bound: dict[tuple[str, int], FakeSocket] = {}
+        #: open sockets by descriptor; weak, so a dropped socket is collected and closed
+        self.sockets: weakref.WeakValueDictionary[int, FakeSocket] = weakref.WeakValueDictionary()
+        self._ports = itertools.cycle(EPHEMERAL_PORTS)
+        self._connection_ids = itertools.count(1)
+        self._placeholder = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self.deadlock: dict[str, str] | None = None
+
+    # -- descriptors and sockets ------------------------------------------
+    def new_fd(self) -> int:
+        """A real descriptor number, owned by the caller until it closes it."""
+        return os.dup(self._placeholder)
+
+    def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> FakeSocket:
+        """A new fake socket (what ``socket.socket()`` gives a welded thread)."""
+        from ._fakesocket import FakeSocket
+
+        return FakeSocket(self, family, type, proto)
+
+    def socketpair(self, family: int = -1, type: int = -1, proto: int = 0) -> tuple[FakeSocket, FakeSocket]:
+        """Two connected fake sockets, as ``socket.socketpair()`` returns."""
+        from ._fakesocket import connected_pair
+
+        return connected_pair(self, family, type, proto)
+
+    def next_connection_id(self) -> int:
+        return next(self._connection_ids)
+
+    def new_lock(self, name: str) -> Lock:
+        return Lock(name, self.recorder)
+
+    def new_condition(self, lock: Lock, name: str) -> Condition:
+        return Condition(lock, name, self.tracker)
+
+    def new_semaphore(self, name: str, value: int = 0) -> Semaphore:
+        return Semaphore(name, self.recorder, self.tracker, value)
+
+    # -- the address table (caller holds self.lock) -----------------------
+    def take_address(self, sock: FakeSocket, ip: str, port: int) -> tuple[str, int]:
+        """Give ``sock`` the address ``(ip, port)``; port 0 picks an ephemeral one."""
+        if not (ip.startswith("127.") or ip in _WILDCARDS or ip == "::1" or ip.startswith("::ffff:127.")):
+            raise os_error(errno.EADDRNOTAVAIL)
+        if port == 0:
+            for _ in range(len(EPHEMERAL_PORTS)):
+                candidate = next(self._ports)
+                if not self._conflicts(sock, ip, candidate):
+                    port = candidate
+                    break
+            else:
+                raise os_error(errno.EADDRINUSE)
+        elif self._conflicts(sock, ip, port):
+            raise os_error(errno.EADDRINUSE)
+        self.bound[ip, port] = sock
+        return ip, port
+
+    def _conflicts(self, sock: FakeSocket, ip: str, port: int) -> bool:
+        for (other_ip, other_port), other in self.bound.items():
+            if other_port != port or other is sock:
+                continue
+            if other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS:
+                if other.listening or not (sock.reuse_address and other.reuse_address):
+                    return True
+        return False
+
+    def release_address(self, addr: tuple[Any, ...] | None, sock: FakeSocket) -> None:
+        if addr is not None and self.bound.get((addr[0], addr[1])) is sock:
+            del self.bound[addr[0], addr[1]]
+
+    def find_listener(self, ip: str, port: int) -> FakeSocket | None:
+        """The socket listening at ``(ip, port)`` (or on a wildcard), if any."""
+        if ip in _WILDCARDS:  # connecting to 0.0.0.0 reaches this host
+            ip = "127.0.0.1"
+        for candidate in ((ip, port), ("0.0.0.0", port), ("::", port)):
+            sock = self.bound.get(candidate)
+            if sock is not None and sock.listening:
+                return sock
+        return None
+
+    def owner_of_port(self, ip: str, port: int) -> str | None:
+        """Who listens at ``(ip, port)``: the thread named in waits and narration."""
+        sock = self.find_listener(ip, port)
+        return sock.owner if sock is not None else None
+
+    # -- stopping -----------------------------------------------------------
+    def on_deadlock(self, waits: dict[str, str]) -> None:
+        """Every live welded thread is blocked: record it and stop the network."""
+        if self.deadlock is not None:
+            return
+        self.deadlock = dict(sorted(waits.items()))
+        self.recorder.emit("deadlock", "net", {"waits": self.deadlock})
+        from .._errors import DeadlockError
+
+        def error() -> BaseException:
+            from ._members import current
+
+            me = current()
+            if me is not None and me.root:
+                return DeadlockError(self.deadlock or {})
+            return NetworkStopped("deadlock")
+
+        self.tracker.stop(error)
+
+    def stop(self, reason: str) -> None:
+        """Wake every waiting welded thread with :class:`NetworkStopped`."""
+        self.tracker.stop(lambda: NetworkStopped(reason))
+
+    def close(self) -> None:
+        """Release every descriptor still open (the weld is over)."""
+        for sock in list(self.sockets.values()):
+            sock._release_fd()
+        if self._placeholder >= 0:
+            os.close(self._placeholder)
+            self._placeholder = -1
+
+    def __repr__(self) -> str:
+        return f"<FakeNetwork {self.semantics} sockets={len(self.sockets)} events={len(self.recorder)}>"
+

@@ -1,0 +1,152 @@
+"""The life cycle of a fake stream socket, as data.
+
+Theory of operation
+-------------------
+weldr's C library tracked each fake socket with a ``SOCKET_MODE`` enum:
+NOT_INIT, LISTEN, INBOUND, OUTBOUND.  The real life cycle needs a few more
+stages, so :class:`SocketMode` adds BOUND, CONNECTING, the half-closed modes,
+RESET (the peer is gone for good) and CLOSED.
+
+Like h11's state machine, the rules are two tables rather than ``if``s spread
+over the code:
+
+* :data:`TRANSITIONS` -- ``(mode, op) -> next mode`` for every legal step;
+* :data:`REFUSALS` -- ``(mode, op) -> errno`` for every illegal step, the
+  errno Linux gives for the same sequence of calls (checked against real
+  loopback sockets by the differential tests).
+
+Every (mode, op) pair is in exactly one of the two tables; :func:`step`
+consults them and raises ``OSError(errno, strerror)`` -- the real thing, with
+the message the ``socket`` module would show -- leaving the mode unchanged.
+The docs and views draw the state diagram from the same tables.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import os
+from typing import Final
+
+__all__ = ["REFUSALS", "TRANSITIONS", "Op", "SocketMode", "os_error", "step"]
+
+
+class SocketMode(enum.Enum):
+    """Where a fake socket is in its life cycle."""
+
+    NOT_INIT = "not_init"  #: fresh from socket(): no address, no peer
+    BOUND = "bound"  #: has a local address (bind, or a failed connect)
+    LISTEN = "listen"  #: accepting connections into its backlog
+    CONNECTING = "connecting"  #: connect() under way
+    OUTBOUND = "outbound"  #: connected, by connect() (the client's end)
+    INBOUND = "inbound"  #: connected, returned by accept() (the server's end)
+    SHUT_WR = "shut_wr"  #: half-closed: this end sends no more (peer sees EOF)
+    SHUT_RD = "shut_rd"  #: half-closed: this end reads no more
+    SHUT_RDWR = "shut_rdwr"  #: both directions shut, descriptor still open
+    RESET = "reset"  #: the peer is gone (reset); nothing more can be sent
+    CLOSED = "closed"  #: close() was called; the descriptor is released
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Op(enum.Enum):
+    """The operations whose legality depends on the mode."""
+
+    BIND = "bind"
+    LISTEN = "listen"
+    CONNECT = "connect"
+    ACCEPT = "accept"
+    SEND = "send"
+    RECV = "recv"
+    SHUT_RD = "shutdown(SHUT_RD)"
+    SHUT_WR = "shutdown(SHUT_WR)"
+    SHUT_RDWR = "shutdown(SHUT_RDWR)"
+    GETPEERNAME = "getpeername"
+    CLOSE = "close"
+
+
+M = SocketMode
+_CONNECTED: Final = (M.OUTBOUND, M.INBOUND)
+_HALF: Final = (M.SHUT_WR, M.SHUT_RD, M.SHUT_RDWR)
+_OPEN: Final = tuple(m for m in M if m is not M.CLOSED)
+
+TRANSITIONS: dict[tuple[SocketMode, Op], SocketMode] = {}
+REFUSALS: dict[tuple[SocketMode, Op], int] = {}
+
+
+def _allow(modes: tuple[SocketMode, ...], op: Op, to: SocketMode | None = None) -> None:
+    """Allow ``op`` in ``modes``; it moves to ``to`` (default: stays)."""
+    for mode in modes:
+        TRANSITIONS[mode, op] = to if to is not None else mode
+
+
+def _refuse(modes: tuple[SocketMode, ...], op: Op, code: int) -> None:
+    for mode in modes:
+        REFUSALS[mode, op] = code
+
+
+# bind: only a fresh socket may take an address.
+_allow((M.NOT_INIT,), Op.BIND, M.BOUND)
+_refuse(tuple(m for m in _OPEN if m is not M.NOT_INIT), Op.BIND, errno.EINVAL)
+
+# listen: binds a fresh socket to an ephemeral port first; again on a listener
+# just changes the backlog.
+_allow((M.NOT_INIT, M.BOUND, M.LISTEN), Op.LISTEN, M.LISTEN)
+_refuse((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET), Op.LISTEN, errno.EINVAL)
+
+# connect: the outcome (OUTBOUND, or back to BOUND if refused) is a second step.
+_allow((M.NOT_INIT, M.BOUND, M.RESET), Op.CONNECT, M.CONNECTING)
+_refuse((M.CONNECTING,), Op.CONNECT, errno.EALREADY)
+_refuse((M.LISTEN, *_CONNECTED, *_HALF), Op.CONNECT, errno.EISCONN)
+
+# accept: only on a listener.
+_allow((M.LISTEN,), Op.ACCEPT)
+_refuse(tuple(m for m in _OPEN if m is not M.LISTEN), Op.ACCEPT, errno.EINVAL)
+
+# send: Linux says EPIPE, not ENOTCONN, for a socket that never connected.
+_allow((*_CONNECTED, M.SHUT_RD), Op.SEND)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.SHUT_WR, M.SHUT_RDWR, M.RESET), Op.SEND, errno.EPIPE)
+
+# recv: after SHUT_RD the buffered bytes still come, then b'' without waiting.
+_allow((*_CONNECTED, *_HALF, M.RESET), Op.RECV)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING), Op.RECV, errno.ENOTCONN)
+
+# shutdown: on a listener it stops listening (pending accept() gets EINVAL).
+for _op, _to in ((Op.SHUT_RD, M.SHUT_RD), (Op.SHUT_WR, M.SHUT_WR), (Op.SHUT_RDWR, M.SHUT_RDWR)):
+    _allow(_CONNECTED, _op, _to)
+    _allow((M.LISTEN,), _op, M.BOUND)
+    _refuse((M.NOT_INIT, M.BOUND, M.CONNECTING, M.RESET), _op, errno.ENOTCONN)
+_allow((M.SHUT_RD,), Op.SHUT_RD)
+_allow((M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR), Op.SHUT_RDWR, M.SHUT_RDWR)
+_allow((M.SHUT_RD,), Op.SHUT_WR, M.SHUT_RDWR)
+_allow((M.SHUT_WR,), Op.SHUT_WR)
+_allow((M.SHUT_WR,), Op.SHUT_RD, M.SHUT_RDWR)
+_allow((M.SHUT_RDWR,), Op.SHUT_RD)
+_allow((M.SHUT_RDWR,), Op.SHUT_WR)
+
+# getpeername: there is a peer while connected or half-closed.
+_allow((*_CONNECTED, *_HALF), Op.GETPEERNAME)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.RESET), Op.GETPEERNAME, errno.ENOTCONN)
+
+# close: from anywhere; closing twice is fine (the socket module ignores it).
+_allow(_OPEN, Op.CLOSE, M.CLOSED)
+_allow((M.CLOSED,), Op.CLOSE)
+
+# Everything on a closed socket: EBADF.
+for _op in Op:
+    if _op is not Op.CLOSE:
+        _refuse((M.CLOSED,), _op, errno.EBADF)
+
+
+def os_error(code: int, message: str | None = None) -> OSError:
+    """The ``OSError`` (subclass picked by errno) the socket module raises."""
+    return OSError(code, message or os.strerror(code))
+
+
+def step(mode: SocketMode, op: Op) -> SocketMode:
+    """The mode after ``op`` in ``mode``; raises the errno Linux raises if illegal."""
+    try:
+        return TRANSITIONS[mode, op]
+    except KeyError:
+        raise os_error(REFUSALS[mode, op]) from None

@@ -1,0 +1,412 @@
+"""Instrumented Lock, Condition and Semaphore, and the bookkeeping of who waits.
+
+Theory of operation
+-------------------
+Every blocking wait of the fake network goes through this module, so it is
+the one place that can answer three questions a teacher asks:
+
+* **who waits, and for what** -- each wait names what it waits for in domain
+  words ("recv() on fd 7 waits for client to send");
+* **who woke whom** -- a notifier (``Condition.notify``, ``Semaphore.post``,
+  ``Lock.release``) records its own event and writes that event's ``seq``
+  into the waiter it wakes; the woken thread records it as ``cause``;
+* **is anyone able to move at all** -- :class:`WaitTracker` counts the live
+  welded threads and those blocked in *untimed* waits.  When the two numbers
+  are equal nobody can ever wake anybody: a deadlock, detected exactly, at the
+  moment the last thread blocks.  The notifier takes a waiter off the blocked
+  count *when it notifies*, not when the waiter gets to run, so a thread that
+  was woken but has not run yet never looks blocked.
+
+Waiting itself uses one reusable lock per thread (held while the thread is
+not waiting; the notifier releases it), which is cheaper than allocating a
+lock per wait as ``threading.Condition`` does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from .._trace._recorder import Recorder
+
+__all__ = ["Condition", "Lock", "NetworkStopped", "Semaphore", "WaitTracker"]
+
+_allocate_lock = threading.Lock
+_get_ident = threading.get_ident
+_monotonic_ns = time.monotonic_ns
+
+
+class NetworkStopped(BaseException):
+    """Raised inside welded threads when the weld stops the fake network.
+
+    It derives from ``BaseException`` so that a component's ``except
+    Exception`` cannot swallow it and carry on forever; ``finally`` blocks
+    still run, so sockets are closed on the way out.
+    """
+
+
+class _Waiter:
+    """One thread's parking spot, reused for every wait the thread makes."""
+
+    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "thread", "waits_for")
+
+    def __init__(self) -> None:
+        self.lock = _allocate_lock()
+        self.lock.acquire()  # held while not parked; the waker releases it
+        self.ident = _get_ident()
+        self.cause: int | None = None
+        self.aborted = False
+        self.counted = False
+        self.primitive: Condition | Semaphore | None = None
+        self.thread = ""
+        self.waits_for = ""
+
+
+_local = threading.local()
+
+
+def _my_waiter() -> _Waiter:
+    try:
+        waiter: _Waiter = _local.waiter
+    except AttributeError:
+        waiter = _local.waiter = _Waiter()
+    return waiter
+
+
+class WaitTracker:
+    """Counts live welded threads and those parked in untimed waits.
+
+    ``on_deadlock`` is called (from the thread that completed the deadlock,
+    without any lock held) with ``{thread: what it waits for}``; the weld then
+    calls :meth:`stop` to wake every parked thread with :class:`NetworkStopped`.
+    """
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._mutex = _allocate_lock()
+        self._recorder = recorder
+        self.live = 0
+        self.parked: dict[_Waiter, None] = {}  # every parked waiter, timed or not
+        self.blocked = 0  # parked in untimed waits
+        #: Makes the exception a wait raises once the network is stopped.
+        self.stopped: Callable[[], BaseException] | None = None
+        self.on_deadlock: Callable[[dict[str, str]], None] | None = None
+        #: Called with no arguments whenever a welded thread ends.
+        self.on_exit: Callable[[], None] | None = None
+
+    # -- membership -------------------------------------------------------
+    def enter(self) -> None:
+        with self._mutex:
+            self.live += 1
+
+    def leave(self) -> None:
+        with self._mutex:
+            self.live -= 1
+            stuck = self._stuck()
+        if stuck:
+            self._deadlocked(stuck)
+        if self.on_exit is not None:
+            self.on_exit()
+
+    # -- parking ----------------------------------------------------------
+    def _park(self, waiter: _Waiter, counted: bool) -> dict[str, str] | None:
+        """Put ``waiter`` on the books; the deadlock's waits if it completes one.
+
+        Raises the stop error instead if the network was stopped: a wait that
+        begins after :meth:`stop` took its list of victims must not begin.
+        """
+        with self._mutex:
+            if self.stopped is not None:
+                raise self.stopped()
+            self.parked[waiter] = None
+            waiter.counted = counted
+            if counted:
+                self.blocked += 1
+            return self._stuck()
+
+    def _unpark(self, waiter: _Waiter) -> None:
+        """Take ``waiter`` off the books (called by whoever ends the wait)."""
+        with self._mutex:
+            if self.parked.pop(waiter, 0) is None and waiter.counted:
+                self.blocked -= 1
+            waiter.counted = False
+
+    def _stuck(self) -> dict[str, str] | None:
+        # Called with the mutex held.
+        if self.blocked and self.blocked >= self.live and self.stopped is None:
+            return {w.thread: w.waits_for for w in self.parked if w.counted}
+        return None
+
+    def _deadlocked(self, waits: dict[str, str]) -> None:
+        if self.on_deadlock is not None:
+            self.on_deadlock(waits)
+
+    def waiting(self) -> dict[str, str]:
+        """What each parked thread waits for, right now."""
+        with self._mutex:
+            return {w.thread: w.waits_for for w in self.parked}
+
+    def stop(self, error: Callable[[], BaseException]) -> None:
+        """Wake every parked thread; it and every later wait raises ``error()``."""
+        with self._mutex:
+            if self.stopped is None:
+                self.stopped = error
+            victims = list(self.parked)
+        for waiter in victims:
+            primitive = waiter.primitive
+            if primitive is not None:
+                primitive._abort(waiter)
+
+    def check(self) -> None:
+        """Raise if the network was stopped (called before every wait)."""
+        if self.stopped is not None:
+            raise self.stopped()
+
+
+class Lock:
+    """A mutual-exclusion lock that records contention.
+
+    An uncontended ``acquire``/``release`` records nothing (it is the fast
+    path every socket call takes).  When a thread has to wait it records
+    ``lock.wait``; the release that lets it in records ``lock.release``, and
+    the thread then records ``lock.acquire`` with how long it waited and, as
+    ``cause``, the seq of that release.  ``record_all=True`` records every
+    acquire and release (for lessons about locks themselves).
+    """
+
+    __slots__ = ("_last_release", "_lock", "_recorder", "_waiting", "name", "owner", "record_all")
+
+    def __init__(self, name: str, recorder: Recorder, *, record_all: bool = False) -> None:
+        self.name = name
+        self._recorder = recorder
+        self._lock = _allocate_lock()
+        self._waiting = 0
+        self._last_release: int | None = None
+        self.record_all = record_all
+        self.owner: str | None = None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(False):
+            if self.record_all:
+                self.owner = self._recorder.thread_name()
+                self._recorder.emit("lock.acquire", self.name, {"waited_ns": 0, "cause": None})
+            return True
+        if not blocking:
+            return False
+        rec = self._recorder
+        self._waiting += 1
+        rec.emit("lock.wait", self.name, {"holder": self.owner})
+        start = _monotonic_ns()
+        try:
+            got = self._lock.acquire(True, timeout)
+        finally:
+            self._waiting -= 1
+        if got:
+            self.owner = rec.thread_name()
+            rec.emit(
+                "lock.acquire",
+                self.name,
+                {"waited_ns": _monotonic_ns() - start, "cause": self._last_release},
+            )
+        return got
+
+    def release(self) -> None:
+        if self._waiting or self.record_all:
+            self.owner = None
+            self._last_release = self._recorder.emit("lock.release", self.name, None)
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<sockviz Lock {self.name!r} {'locked' if self.locked() else 'unlocked'}>"
+
+
+class Condition:
+    """A condition variable over a :class:`Lock`, recording who wakes whom.
+
+    ``wait(timeout, waits_for=...)`` records ``cond.wait`` (with what it waits
+    for); ``notify``/``notify_all`` record ``cond.notify`` when anyone is
+    waiting; the woken thread records ``cond.wake`` whose ``cause`` is that
+    notify's seq.  A wait that times out records ``cond.timeout``.
+    """
+
+    def __init__(self, lock: Lock, name: str, tracker: WaitTracker) -> None:
+        self.lock = lock
+        self.name = name
+        self._tracker = tracker
+        self._recorder = lock._recorder
+        self._waiters: deque[_Waiter] = deque()
+
+    def __enter__(self) -> bool:
+        return self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+    def wait(self, timeout: float | None = None, waits_for: str = "") -> bool:
+        """Wait (lock held) until notified; False if ``timeout`` ran out."""
+        tracker = self._tracker
+        tracker.check()
+        rec = self._recorder
+        waiter = _my_waiter()
+        waiter.cause = None
+        waiter.primitive = self
+        waiter.thread = rec.thread_name()
+        waiter.waits_for = waits_for
+        self._waiters.append(waiter)
+        rec.emit("cond.wait", self.name, {"for": waits_for, "timeout": timeout})
+        try:
+            stuck = tracker._park(waiter, timeout is None)
+        except BaseException:
+            self._waiters.remove(waiter)
+            raise
+        self.lock.release()
+        if stuck:
+            tracker._deadlocked(stuck)
+        try:
+            if timeout is None:
+                got = waiter.lock.acquire()
+            else:
+                got = waiter.lock.acquire(True, timeout) if timeout > 0 else False
+        finally:
+            self.lock.acquire()
+        if not got:
+            try:
+                self._waiters.remove(waiter)
+                tracker._unpark(waiter)
+            except ValueError:  # notified just as the time ran out: take the wake-up
+                waiter.lock.acquire()
+                got = True
+        if waiter.aborted:
+            waiter.aborted = False
+            tracker.check()
+        if got:
+            rec.emit("cond.wake", self.name, {"cause": waiter.cause, "for": waits_for})
+        else:
+            rec.emit("cond.timeout", self.name, {"for": waits_for, "timeout": timeout})
+        return got
+
+    def notify(self, n: int = 1) -> None:
+        """Wake up to ``n`` waiters (lock held)."""
+        waiters = self._waiters
+        if not waiters:
+            return
+        count = min(n, len(waiters))
+        seq = self._recorder.emit("cond.notify", self.name, {"n": count})
+        tracker = self._tracker
+        for _ in range(count):
+            waiter = waiters.popleft()
+            waiter.cause = seq
+            tracker._unpark(waiter)
+            waiter.lock.release()
+
+    def notify_all(self) -> None:
+        self.notify(len(self._waiters))
+
+    def _abort(self, waiter: _Waiter) -> None:
+        with self.lock._lock:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                return
+            waiter.aborted = True
+            self._tracker._unpark(waiter)
+            waiter.lock.release()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+
+class Semaphore:
+    """A counting semaphore that hands permits straight to waiters, in order.
+
+    ``acquire`` records ``sem.wait`` when it must wait and ``sem.acquire``
+    (with ``cause``: the seq of the ``sem.post`` that handed it the permit)
+    when it gets one.  This is the original's rendezvous tool: ``connect()``
+    waits on one until ``accept()`` posts it.
+    """
+
+    def __init__(self, name: str, recorder: Recorder, tracker: WaitTracker, value: int = 0) -> None:
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self.name = name
+        self.value = value
+        self._mutex = _allocate_lock()
+        self._recorder = recorder
+        self._tracker = tracker
+        self._waiters: deque[_Waiter] = deque()
+
+    def acquire(self, timeout: float | None = None, waits_for: str = "") -> bool:
+        tracker = self._tracker
+        tracker.check()
+        rec = self._recorder
+        with self._mutex:
+            if self.value > 0:
+                self.value -= 1
+                rec.emit("sem.acquire", self.name, {"cause": None, "value": self.value})
+                return True
+            if timeout is not None and timeout <= 0:
+                return False
+            waiter = _my_waiter()
+            waiter.cause = None
+            waiter.primitive = self
+            waiter.thread = rec.thread_name()
+            waiter.waits_for = waits_for
+            self._waiters.append(waiter)
+            rec.emit("sem.wait", self.name, {"for": waits_for, "timeout": timeout})
+            try:
+                stuck = tracker._park(waiter, timeout is None)
+            except BaseException:
+                self._waiters.remove(waiter)
+                raise
+        if stuck:
+            tracker._deadlocked(stuck)
+        got = waiter.lock.acquire() if timeout is None else waiter.lock.acquire(True, timeout)
+        if not got:
+            with self._mutex:
+                try:
+                    self._waiters.remove(waiter)
+                    tracker._unpark(waiter)
+                except ValueError:  # posted just as the time ran out
+                    waiter.lock.acquire()
+                    got = True
+        if waiter.aborted:
+            waiter.aborted = False
+            tracker.check()
+        if got:
+            rec.emit("sem.acquire", self.name, {"cause": waiter.cause, "value": self.value})
+        else:
+            rec.emit("sem.timeout", self.name, {"for": waits_for, "timeout": timeout})
+        return got
+
+    def post(self) -> None:
+        """Release one permit: to the longest waiter if any, else to the count."""
+        with self._mutex:
+            if self._waiters:
+                seq = self._recorder.emit("sem.post", self.name, {"value": self.value})
+                waiter = self._waiters.popleft()
+                waiter.cause = seq
+                self._tracker._unpark(waiter)
+                waiter.lock.release()
+            else:
+                self.value += 1
+                self._recorder.emit("sem.post", self.name, {"value": self.value})
+
+    def _abort(self, waiter: _Waiter) -> None:
+        with self._mutex:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                return
+            waiter.aborted = True
+            self._tracker._unpark(waiter)
+            waiter.lock.release()
+

@@ -1,0 +1,151 @@
+"""Patching the ``socket`` module for welded threads only (weldr's ``wrap_network.c``).
+
+Theory of operation
+-------------------
+weldr linked its programs with ``ld --wrap`` so that ``socket()``,
+``connect()`` and friends landed in the fake library.  Python's equivalent
+is replacing attributes of the ``socket`` module -- but that module is
+shared by every thread of the process, the notebook kernel's included.  So
+each replacement looks at the *calling thread*: a welded thread (see
+:mod:`._members`) gets the fake network, every other thread the real thing.
+
+``socket.socket`` itself becomes :class:`SocketStandIn`, a subclass of the
+real class whose metaclass decides what a call makes:
+
+* a welded thread calling ``socket.socket()`` gets a :class:`FakeSocket`;
+* any call with ``fileno=`` gets a real socket (the standard library wraps
+  real descriptors that way: ``socketpair()``, a real listener's ``accept()``);
+* ``isinstance(x, socket.socket)`` is true for real and fake sockets alike.
+
+Name resolution is patched the same way, so welded code can connect to
+``("server", 8080)`` and never asks a real resolver.  ``install()`` and
+``uninstall()`` nest (a count), and the weld undoes them on every exit path.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket as _socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import _resolve
+from ._fakesocket import FakeSocket
+from ._manager import FakeNetwork
+from ._members import members
+
+__all__ = ["SocketStandIn", "install", "installed", "uninstall"]
+
+_RealSocket: type[_socket.socket] = _socket.socket
+_get_ident = threading.get_ident
+
+
+class _StandInMeta(type):
+    def __call__(cls, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> Any:
+        if cls is SocketStandIn:
+            if fileno is None:
+                member = members.get(_get_ident())
+                if member is not None:
+                    return member.net.socket(family, type, proto)
+            return _RealSocket(family, type, proto, fileno)
+        return super().__call__(family, type, proto, fileno)  # a subclass made during a weld
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if cls is SocketStandIn:
+            return isinstance(obj, (_RealSocket, FakeSocket))
+        return type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        if cls is SocketStandIn:
+            return issubclass(sub, (_RealSocket, FakeSocket))
+        return type.__subclasscheck__(cls, sub)
+
+
+class SocketStandIn(_RealSocket, metaclass=_StandInMeta):
+    """What ``socket.socket`` is during a weld: fake for welded threads, real otherwise."""
+
+    __slots__ = ()
+
+
+def _fake_getaddrinfo(net: FakeNetwork, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
+    return _resolve.getaddrinfo(net.components, host, port, family, type, proto, flags)
+
+
+def _fake_gethostbyname(net: FakeNetwork, host: str) -> str:
+    return _resolve.gethostbyname(net.components, host)
+
+
+def _fake_gethostbyname_ex(net: FakeNetwork, host: str) -> tuple[str, list[str], list[str]]:
+    return host, [], [_resolve.gethostbyname(net.components, host)]
+
+
+def _fake_gethostbyaddr(net: FakeNetwork, host: str) -> tuple[str, list[str], list[str]]:
+    return _resolve.gethostbyaddr(net.components, host)
+
+
+def _fake_getnameinfo(net: FakeNetwork, sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
+    host, port = sockaddr[0], sockaddr[1]
+    ip = _resolve.resolve_host(host, _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET, net.components)
+    name = ip if flags & _socket.NI_NUMERICHOST else _resolve.gethostbyaddr(net.components, ip)[0]
+    return name, str(port)
+
+
+def _fake_socketpair(net: FakeNetwork, family: int = -1, type: int = -1, proto: int = 0) -> Any:
+    return net.socketpair(family, type, proto)
+
+
+_FAKES: dict[str, Callable[..., Any]] = {
+    "getaddrinfo": _fake_getaddrinfo,
+    "gethostbyname": _fake_gethostbyname,
+    "gethostbyname_ex": _fake_gethostbyname_ex,
+    "gethostbyaddr": _fake_gethostbyaddr,
+    "getnameinfo": _fake_getnameinfo,
+    "socketpair": _fake_socketpair,
+}
+_originals: dict[str, Any] = {}
+_count = 0
+_guard = threading.Lock()
+
+
+def _dispatching(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(real)
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        member = members.get(_get_ident())
+        if member is None:
+            return real(*args, **kwargs)
+        return fake(member.net, *args, **kwargs)
+
+    return dispatch
+
+
+def install() -> None:
+    """Patch the socket module (or count one more user of the patch)."""
+    global _count
+    with _guard:
+        _count += 1
+        if _count > 1:
+            return
+        _originals["socket"] = _socket.socket
+        _socket.socket = SocketStandIn  # type: ignore[misc]
+        for name, fake in _FAKES.items():
+            _originals[name] = getattr(_socket, name)
+            setattr(_socket, name, _dispatching(_originals[name], fake))
+
+
+def uninstall() -> None:
+    """Undo :func:`install` (the patch goes when its last user leaves)."""
+    global _count
+    with _guard:
+        if _count == 0:
+            return
+        _count -= 1
+        if _count:
+            return
+        for name, original in _originals.items():
+            setattr(_socket, name, original)
+        _originals.clear()
+
+
+def installed() -> bool:
+    return _count > 0

@@ -1,0 +1,115 @@
+"""Everything a weld patches, installed and removed as one.
+
+* the ``socket`` module (see :mod:`sockviz._net._wrap`);
+* ``threading.Thread.start``: a thread started by a welded thread is welded
+  too (its weld is told *before* it starts, so the count of live threads the
+  deadlock check relies on is never short);
+* ``sys.stdout`` / ``sys.stderr``: a line printed by a welded thread is
+  recorded as an ``output`` event and still written where it was going.
+
+Installs nest: the patches go when the last weld using them ends, on every
+exit path.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, TextIO
+
+from ._net import _wrap
+from ._net._members import members
+
+__all__ = ["install", "uninstall"]
+
+_get_ident = threading.get_ident
+_real_start = threading.Thread.start
+_guard = threading.Lock()
+_count = 0
+_streams: dict[str, TextIO] = {}
+
+
+def _welded_start(self: threading.Thread) -> None:
+    parent = members.get(_get_ident())
+    if parent is None or getattr(self, "_sockviz_adopted", False):
+        return _real_start(self)
+    session = parent.session
+    session.adopt(self, parent)
+    try:
+        return _real_start(self)
+    except BaseException:
+        session.disown(self)
+        raise
+
+
+class ThreadOutput:
+    """A stream that records welded threads' lines, then passes everything on."""
+
+    def __init__(self, real: TextIO, stream: str) -> None:
+        self._real = real
+        self._stream = stream
+        self._partial: dict[int, str] = {}
+
+    def write(self, text: str) -> int:
+        ident = _get_ident()
+        member = members.get(ident)
+        if member is not None and isinstance(text, str):
+            pending = self._partial.pop(ident, "") + text
+            *lines, rest = pending.split("\n")
+            for line in lines:
+                member.net.recorder.emit("output", self._stream, {"line": line, "stream": self._stream})
+            if rest:
+                self._partial[ident] = rest
+        return self._real.write(text)
+
+    def flush_thread(self) -> None:
+        """Record what the calling thread printed without a final newline."""
+        ident = _get_ident()
+        rest = self._partial.pop(ident, "")
+        member = members.get(ident)
+        if rest and member is not None:
+            member.net.recorder.emit("output", self._stream, {"line": rest, "stream": self._stream})
+
+    def flush(self) -> None:
+        self._real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def flush_thread_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, ThreadOutput):
+            stream.flush_thread()
+
+
+def install() -> None:
+    global _count
+    with _guard:
+        _count += 1
+        if _count > 1:
+            return
+        _wrap.install()
+        threading.Thread.start = _welded_start  # type: ignore[method-assign]
+        for name in ("stdout", "stderr"):
+            real = getattr(sys, name)
+            if real is not None:
+                _streams[name] = real
+                setattr(sys, name, ThreadOutput(real, name))
+
+
+def uninstall() -> None:
+    global _count
+    with _guard:
+        if _count == 0:
+            return
+        _count -= 1
+        if _count:
+            return
+        _wrap.uninstall()
+        threading.Thread.start = _real_start  # type: ignore[method-assign]
+        for name, real in _streams.items():
+            current = getattr(sys, name)
+            if isinstance(current, ThreadOutput) and current._real is real:
+                setattr(sys, name, real)  # only if nobody replaced it since
+        _streams.clear()

@@ -1,0 +1,1 @@
+"""Events, traces and trace files (private: use the names exported by ``sockviz``)."""

@@ -1,0 +1,302 @@
+"""Welding: components run as threads of one process over a fake network.
+
+Theory of operation
+-------------------
+weldr fused several programs into one binary, each program a thread, their
+sockets faked so that they met inside the process.  :func:`weld` does the
+same with Python callables: each component runs in a thread named after it,
+every thread it starts is welded too, and all of them share one
+:class:`FakeNetwork`.  The calling thread only watches:
+
+* when every component thread (and every non-daemon thread they started) has
+  ended, the weld stops the network -- waking any daemon leftovers, such as a
+  ``serve_forever`` loop, with :class:`NetworkStopped` -- and returns the trace;
+* when every live welded thread is blocked in an untimed wait of the fake
+  network, the last one to block detects it, the network stops, and the weld
+  raises :class:`~sockviz.DeadlockError` saying what each thread waited for;
+* when ``timeout`` seconds pass first, it raises
+  :class:`~sockviz.WeldTimeoutError`, trace attached.
+
+:func:`fake_network` welds the *calling* thread instead, for interactive use
+in a notebook: ``with sockviz.fake_network() as weld: ...``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from . import _patches
+from ._errors import ComponentError, DeadlockError, WeldTimeoutError
+from ._net._manager import FakeNetwork, Semantics
+from ._net._members import Membership, members
+from ._net._sync import NetworkStopped
+from ._trace._fileio import TraceWriter
+from ._trace._trace import Trace
+
+__all__ = ["Weld", "fake_network", "weld"]
+
+_get_ident = threading.get_ident
+Component = Callable[[], Any]
+
+
+class Weld:
+    """One weld in progress: its fake network, its threads, its trace so far."""
+
+    def __init__(self, net: FakeNetwork, meta: dict[str, Any], trace_path: str | os.PathLike[str] | None = None) -> None:
+        self.net = net
+        self.meta = meta
+        self.errors: list[tuple[str, BaseException]] = []
+        self._mutex = threading.Lock()
+        self._must_finish = 0  # components + non-daemon children still running
+        self.done = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._writer = TraceWriter(trace_path, meta) if trace_path is not None else None
+        if self._writer is not None:
+            net.recorder.sink = self._writer
+        net.tracker.on_deadlock = net.on_deadlock
+
+    @property
+    def trace(self) -> Trace:
+        """The trace of everything recorded so far."""
+        return Trace(list(self.net.recorder.events), self.meta)
+
+    @property
+    def semantics(self) -> Semantics:
+        return self.net.semantics
+
+    def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> Any:
+        """A fake socket of this weld (what ``socket.socket()`` gives its threads)."""
+        return self.net.socket(family, type, proto)
+
+    def waiting(self) -> dict[str, str]:
+        """What each blocked welded thread waits for, right now."""
+        return self.net.tracker.waiting()
+
+    # -- threads ------------------------------------------------------------
+    def _count(self, delta: int) -> None:
+        with self._mutex:
+            self._must_finish += delta
+            if self._must_finish <= 0:
+                self.done.set()
+
+    def spawn(self, components: list[tuple[str, Component]]) -> None:
+        """Start one thread per component (all counted before any starts)."""
+        starting = []
+        for name, body in components:
+            thread = threading.Thread(target=self._run, args=(name, name, body, None, True), name=name, daemon=True)
+            thread._sockviz_adopted = True  # type: ignore[attr-defined]
+            starting.append(thread)
+            self.net.tracker.enter()
+        self.threads.extend(starting)
+        self._count(len(starting))
+        for thread in starting:
+            thread.start()
+
+    def adopt(self, thread: threading.Thread, parent: Membership) -> None:
+        """``parent`` is starting ``thread``: weld it (called before it starts)."""
+        name = f"{parent.component}/{thread.name}"
+        counts = not thread.daemon
+        body = thread.run
+        thread.run = lambda: self._run(name, parent.component, body, parent.name, counts)  # type: ignore[method-assign]
+        thread._sockviz_adopted = True  # type: ignore[attr-defined]
+        self.net.tracker.enter()
+        if counts:
+            self._count(+1)
+        self.threads.append(thread)
+
+    def disown(self, thread: threading.Thread) -> None:
+        """``thread`` failed to start after :meth:`adopt`."""
+        self.net.tracker.leave()
+        if not thread.daemon:
+            self._count(-1)
+
+    def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool) -> None:
+        ident = _get_ident()
+        rec = self.net.recorder
+        members[ident] = Membership(self.net, name, component, self)
+        rec.name_thread(ident, name)
+        rec.emit("thread.start", name, {"component": component, "parent": parent})
+        reason = "returned"
+        try:
+            body()
+        except NetworkStopped as stop:
+            reason = f"stopped: {stop}"
+        except SystemExit as exit_:
+            if exit_.code not in (None, 0):
+                self._failed(name, RuntimeError(f"{name} called sys.exit({exit_.code!r})"))
+                reason = "failed"
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported by the weld
+            self._failed(name, exc)
+            reason = "failed"
+        finally:
+            _patches.flush_thread_output()
+            rec.emit("thread.exit", name, {"reason": reason})
+            del members[ident]
+            rec.forget_thread(ident)
+            self.net.tracker.leave()
+            if counts:
+                self._count(-1)
+
+    def _failed(self, name: str, exc: BaseException) -> None:
+        if not isinstance(exc, Exception):
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        text = "".join(traceback.format_exception(exc))
+        self.net.recorder.emit("thread.error", name, {"error": type(exc).__name__, "message": str(exc), "traceback": text})
+        with self._mutex:
+            self.errors.append((name, exc))
+
+    def finish(self, grace: float = 2.0) -> None:
+        """Stop the network for leftover threads and wait a little for them."""
+        if self.net.tracker.live:
+            self.net.stop("the weld is over")
+            for thread in self.threads:
+                thread.join(grace)
+        if self._writer is not None:
+            self._writer.close()
+            self.net.recorder.sink = None
+        self.net.close()
+
+
+def _components(specs: tuple[Any, ...]) -> list[tuple[str, Component]]:
+    named: list[tuple[str, Component]] = []
+    for spec in specs:
+        if isinstance(spec, Mapping):
+            named.extend(spec.items())
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+            named.append(spec)
+        elif callable(spec):
+            named.append((getattr(spec, "__name__", None) or f"component{len(named) + 1}", spec))
+        else:
+            raise TypeError(f"a component must be a callable, a (name, callable) pair or a mapping name -> callable, not {spec!r}")
+    names = [name for name, _ in named]
+    for name, body in named:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"component names must be non-empty strings, not {name!r}")
+        if not callable(body):
+            raise TypeError(f"component {name!r} is not callable: {body!r}")
+        if names.count(name) > 1:
+            raise ValueError(f"two components are named {name!r}; give them distinct names (pass a mapping)")
+    if not named:
+        raise ValueError("weld() needs at least one component")
+    return named
+
+
+def _meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "recorded_by": how,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "semantics": net.semantics,
+        "buffer_size": net.buffer_size,
+        "components": components,
+        "python": platform.python_version(),
+        "sockviz": __version__,
+    }
+
+
+def weld(
+    *components: Any,
+    semantics: Semantics = "weldr",
+    timeout: float = 30.0,
+    buffer_size: int = 65536,
+    trace_path: str | os.PathLike[str] | None = None,
+) -> Trace:
+    """Run each component in its own welded thread and return the trace.
+
+    ``components`` are callables (a thread each, named after the function),
+    ``(name, callable)`` pairs or mappings ``{name: callable}``.  Their
+    sockets -- and those of every thread they start -- are fake; the names of
+    the components resolve, so a client can connect to ``("server", 8080)``.
+
+    Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
+    raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
+    after ``timeout`` seconds; each carries the trace as ``.trace``.
+    """
+    named = _components(components)
+    names = [name for name, _ in named]
+    net = FakeNetwork(semantics, buffer_size, components=names)
+    session = Weld(net, _meta(net, "weld", names), trace_path)
+    stuck: dict[str, str] = {}
+    _patches.install()
+    try:
+        session.spawn(named)
+        if not session.done.wait(timeout):
+            stuck = net.tracker.waiting()
+            net.recorder.emit("timeout", "weld", {"after": timeout, "waits": stuck})
+            net.stop(f"the weld timed out after {timeout:g} s")
+            session.done.wait(2.0)
+    finally:
+        try:
+            session.finish()
+        finally:
+            _patches.uninstall()
+    trace = session.trace
+    if net.deadlock is not None:
+        error: Exception = DeadlockError(net.deadlock, trace)
+        error.errors = session.errors  # type: ignore[attr-defined]
+        raise error
+    if not session.done.is_set() or stuck:
+        raise WeldTimeoutError(timeout, stuck, trace)
+    if session.errors:
+        raise _component_error(session.errors, trace)
+    return trace
+
+
+def _component_error(errors: list[tuple[str, BaseException]], trace: Trace) -> ComponentError:
+    listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
+    group = ComponentError(f"{len(errors)} welded thread(s) failed ({listing})", [exc for _, exc in errors])
+    group.trace = trace
+    group.threads = tuple(name for name, _ in errors)
+    return group
+
+
+@contextlib.contextmanager
+def fake_network(
+    semantics: Semantics = "weldr",
+    *,
+    buffer_size: int = 65536,
+    trace_path: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+) -> Iterator[Weld]:
+    """Weld the calling thread (and the threads it starts) for the block.
+
+    Inside the block ``socket.socket()`` makes fake sockets in this thread;
+    ``weld.trace`` is the trace so far.  A call that would block for ever
+    (every welded thread waiting) raises :class:`DeadlockError` instead of
+    hanging the notebook.
+    """
+    me = threading.current_thread()
+    thread_name = name or me.name
+    net = FakeNetwork(semantics, buffer_size, components=[thread_name])
+    session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
+    ident = _get_ident()
+    if ident in members:
+        raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
+    _patches.install()
+    members[ident] = Membership(net, thread_name, thread_name, session, root=True)
+    net.recorder.name_thread(ident, thread_name)
+    net.tracker.enter()
+    net.recorder.emit("thread.start", thread_name, {"component": thread_name, "parent": None})
+    try:
+        yield session
+    except DeadlockError as exc:
+        exc.trace = session.trace
+        raise
+    finally:
+        try:
+            _patches.flush_thread_output()
+            net.recorder.emit("thread.exit", thread_name, {"reason": "left the fake_network block"})
+            del members[ident]
+            net.recorder.forget_thread(ident)
+            net.tracker.leave()
+            session.finish()
+        finally:
+            _patches.uninstall()
