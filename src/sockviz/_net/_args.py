@@ -91,11 +91,8 @@ def check_timeout(value: Any) -> float | None:
     """A ``settimeout`` argument as the socket keeps it."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError("Timeout value must be int, float or None") from None
+    if not isinstance(value, int | float):
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
     if value < 0 or value != value:
         raise ValueError("Timeout value out of range")
     return float(value)

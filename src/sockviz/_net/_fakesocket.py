@@ -705,17 +705,17 @@ class FakeSocket:
     @_traced("settimeout", lambda value: {"timeout": value})
     def settimeout(self, value: float | None) -> None:
         """``None``: block; ``0``: never block; a number: seconds to wait."""
-        timeout = check_timeout(value)
+        # CPython stores the value before the system call fails on a closed socket.
+        self._timeout = check_timeout(value)
         self._check_open()
-        self._timeout = timeout
 
     def gettimeout(self) -> float | None:
         return self._timeout
 
     @_traced("setblocking", lambda flag: {"blocking": bool(flag)})
     def setblocking(self, flag: bool) -> None:
-        self._check_open()
         self._timeout = None if flag else 0.0
+        self._check_open()
 
     def getblocking(self) -> bool:
         return self._timeout != 0.0

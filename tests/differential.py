@@ -1,0 +1,360 @@
+"""Scenarios written once against the socket module, run on real and fake sockets.
+
+Each scenario takes an :class:`Env` and returns a list of outcomes; the
+differential test runs it on real loopback sockets and inside
+``sockviz.fake_network("strict")`` and demands identical lists.  An outcome
+is ``("ok", value)`` or ``(exception class name, errno)`` -- what a user of
+the socket module would see.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+Outcome = tuple[Any, ...]
+
+
+class Env:
+    """What a scenario needs that differs between real and fake runs."""
+
+    def __init__(self, real: bool) -> None:
+        self.real = real
+
+    def settle(self) -> None:
+        """Let the real kernel deliver a FIN or RST on loopback (instant when fake)."""
+        if self.real:
+            time.sleep(0.02)
+
+    def listener(self, backlog: int = 5) -> socket.socket:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(backlog)
+        return sock
+
+    def pair(self) -> tuple[socket.socket, socket.socket, socket.socket]:
+        """(listener, client, server end) of one connection."""
+        listener = self.listener()
+        client = socket.socket()
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+        return listener, client, server
+
+    def dead_port(self) -> int:
+        """A port that is bound but where nobody listens: connect is refused."""
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self._keep = sock
+        return int(sock.getsockname()[1])
+
+
+def attempt(fn: Callable[..., Any], *args: Any) -> Outcome:
+    try:
+        value = fn(*args)
+    except OSError as exc:
+        return (type(exc).__name__, exc.errno)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return (type(exc).__name__, str(exc))
+    return ("ok", _plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, socket.socket) or type(value).__name__ == "FakeSocket":
+        return "<socket>"
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+# -- the scenarios ----------------------------------------------------------
+
+
+def refused_connect(env: Env) -> list[Outcome]:
+    port = env.dead_port()
+    sock = socket.socket()
+    out = [attempt(sock.connect, ("127.0.0.1", port))]
+    out.append(attempt(lambda: sock.getsockname()[0]))
+    out.append(attempt(sock.recv, 1))
+    out.append(attempt(sock.connect, ("127.0.0.1", port)))
+    out.append(attempt(socket.socket().connect_ex, ("127.0.0.1", port)))
+    return out
+
+
+def address_in_use(env: Env) -> list[Outcome]:
+    listener = env.listener()
+    other = socket.socket()
+    out = [attempt(other.bind, listener.getsockname())]
+    reuse = socket.socket()
+    reuse.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    out.append(attempt(reuse.bind, listener.getsockname()))  # a listener holds it even so
+    out.append(attempt(lambda: other.bind(("127.0.0.1", 0))))  # the failed bind changed nothing
+    return out
+
+
+def double_bind(env: Env) -> list[Outcome]:
+    sock = socket.socket()
+    return [attempt(sock.bind, ("127.0.0.1", 0)), attempt(sock.bind, ("127.0.0.1", 0))]
+
+
+def accept_not_listening(env: Env) -> list[Outcome]:
+    bound = socket.socket()
+    bound.bind(("127.0.0.1", 0))
+    return [attempt(bound.accept), attempt(socket.socket().accept)]
+
+
+def unconnected_calls(env: Env) -> list[Outcome]:
+    sock = socket.socket()
+    return [
+        attempt(sock.recv, 1),
+        attempt(sock.send, b"x"),
+        attempt(sock.sendall, b"x"),
+        attempt(sock.getpeername),
+        attempt(sock.shutdown, socket.SHUT_WR),
+        attempt(sock.getsockname),
+        attempt(sock.gettimeout),
+        attempt(sock.getblocking),
+        attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR),
+        attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_TYPE),
+        attempt(sock.getsockopt, socket.SOL_SOCKET, 9999),
+        attempt(sock.setsockopt, socket.SOL_SOCKET, 9999, 1),
+        attempt(lambda: (sock.family, sock.type, sock.proto)),
+    ]
+
+
+def listener_calls(env: Env) -> list[Outcome]:
+    listener = env.listener()
+    return [
+        attempt(listener.connect, ("127.0.0.1", 1)),
+        attempt(listener.send, b"x"),
+        attempt(listener.recv, 1),
+        attempt(listener.getpeername),
+        attempt(listener.listen, 3),
+        attempt(listener.getsockopt, socket.SOL_SOCKET, socket.SO_ACCEPTCONN),
+    ]
+
+
+def connect_twice(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    return [
+        attempt(client.connect, listener.getsockname()),
+        attempt(client.connect_ex, listener.getsockname()),
+        attempt(client.bind, ("127.0.0.1", 0)),
+        attempt(client.listen, 1),
+        attempt(client.accept),
+        attempt(lambda: client.getpeername() == listener.getsockname()),
+        attempt(lambda: server.getpeername() == client.getsockname()),
+    ]
+
+
+def peer_close(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    server.sendall(b"last words")
+    server.close()
+    env.settle()
+    out = [attempt(client.recv, 100), attempt(client.recv, 100), attempt(lambda: client.getpeername()[0])]
+    out.append(attempt(client.send, b"x"))  # the first send after a FIN succeeds
+    env.settle()
+    out += [attempt(client.send, b"x"), attempt(client.recv, 100), attempt(client.getpeername)]
+    return out
+
+
+def peer_close_with_unread_data(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.send(b"never read")
+    env.settle()
+    server.close()  # bytes left unread: Linux sends a reset, not a FIN
+    env.settle()
+    return [attempt(client.recv, 10), attempt(client.recv, 10), attempt(client.send, b"x"), attempt(client.getpeername)]
+
+
+def half_close(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.sendall(b"request")
+    client.shutdown(socket.SHUT_WR)
+    env.settle()
+    out = [attempt(server.recv, 100), attempt(server.recv, 100)]
+    out.append(attempt(server.sendall, b"response"))  # the half-closed side still receives
+    env.settle()
+    out += [attempt(client.recv, 100), attempt(client.send, b"more"), attempt(lambda: client.getpeername()[0])]
+    out.append(attempt(client.shutdown, socket.SHUT_WR))  # again is fine
+    return out
+
+
+def shut_read(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    server.shutdown(socket.SHUT_RD)
+    client.send(b"hello")
+    env.settle()
+    out = [attempt(server.recv, 10), attempt(server.recv, 10), attempt(server.send, b"yo")]
+    env.settle()
+    out.append(attempt(client.recv, 10))
+    return out
+
+
+def calls_after_close(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.close()
+    out = [
+        attempt(client.recv, 1),
+        attempt(client.send, b"x"),
+        attempt(client.bind, ("127.0.0.1", 0)),
+        attempt(client.listen),
+        attempt(client.accept),
+        attempt(client.connect, listener.getsockname()),
+        attempt(client.connect_ex, listener.getsockname()),
+        attempt(client.getsockname),
+        attempt(client.getpeername),
+        attempt(client.shutdown, socket.SHUT_RDWR),
+        attempt(client.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1),
+        attempt(client.settimeout, 1.0),
+        attempt(client.setblocking, False),
+        attempt(client.gettimeout),
+        attempt(client.fileno),
+        attempt(client.close),
+    ]
+    return out
+
+
+def timeouts(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.settimeout(0.2)
+    started = time.monotonic()
+    out = [attempt(client.recv, 10)]
+    waited = time.monotonic() - started
+    out.append(("waited about 0.2 s", 0.18 <= waited < 1.0))
+    listener.settimeout(0.1)
+    out.append(attempt(listener.accept))
+    out += [attempt(client.gettimeout), attempt(client.getblocking)]
+    out += [attempt(client.settimeout, -1), attempt(client.settimeout, "x")]
+    return out
+
+
+def nonblocking(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.setblocking(False)
+    listener.setblocking(False)
+    out = [attempt(client.recv, 10), attempt(listener.accept), attempt(client.gettimeout), attempt(client.getblocking)]
+    server.sendall(b"now")
+    env.settle()
+    out.append(attempt(client.recv, 10))
+    other = socket.socket()
+    other.connect(listener.getsockname())
+    env.settle()
+    conn = listener.accept()[0]
+    out.append(attempt(lambda: (conn.gettimeout(), conn.getblocking())))  # accepted: blocking again
+    return out
+
+
+def nonblocking_connect(env: Env) -> list[Outcome]:
+    listener = env.listener()
+    sock = socket.socket()
+    sock.setblocking(False)
+    out = [attempt(sock.connect, listener.getsockname())]
+    env.settle()
+    out.append(attempt(sock.connect, listener.getsockname()))
+    out.append(attempt(sock.connect, listener.getsockname()))
+    out.append(attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR))
+    return out
+
+
+def backlog(env: Env) -> list[Outcome]:
+    listener = env.listener(backlog=1)
+    clients = []
+    out = []
+    for i in range(3):
+        client = socket.socket()
+        client.settimeout(0.3)
+        out.append(attempt(client.connect, listener.getsockname()))
+        client.sendall(b"%d" % i) if out[-1][0] == "ok" else None
+        clients.append(client)
+    env.settle()
+    for _ in range(2):
+        conn, _ = listener.accept()
+        out.append(attempt(conn.recv, 10))  # accepted in arrival order
+    return out
+
+
+def makefile_lines(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    writer = client.makefile("wb")
+    writer.write(b"first line\nsecond line\n")
+    writer.flush()
+    writer.close()
+    client.shutdown(socket.SHUT_WR)
+    reader = server.makefile("r", encoding="ascii", newline="\n")
+    out = [attempt(reader.readline), attempt(reader.readline), attempt(reader.readline)]
+    server.close()  # the file keeps the socket open ...
+    out.append(attempt(lambda: server.fileno() >= 0))
+    reader.close()  # ... until it is closed too
+    out.append(attempt(server.fileno))
+    return out
+
+
+def zero_sizes(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    return [attempt(client.recv, 0), attempt(client.send, b""), attempt(client.recv, -1), attempt(client.send, "text")]
+
+
+def bad_arguments(env: Env) -> list[Outcome]:
+    sock = socket.socket()
+    return [
+        attempt(sock.bind, "127.0.0.1"),
+        attempt(sock.bind, ("127.0.0.1",)),
+        attempt(sock.bind, ("127.0.0.1", 70000)),
+        attempt(sock.bind, ("10.1.2.3", 0)),
+        attempt(sock.connect, ("127.0.0.1", -1)),
+        attempt(sock.shutdown, 7),
+        attempt(sock.getsockname),
+    ]
+
+
+def unknown_names(env: Env) -> list[Outcome]:
+    return [
+        attempt(socket.getaddrinfo, "no-such-host.invalid", 80),
+        attempt(socket.getaddrinfo, "localhost", "no-such-service"),
+        attempt(socket.gethostbyname, "localhost"),
+        attempt(lambda: socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)[0][4]),
+        attempt(lambda: socket.getaddrinfo(None, 80, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][4]),
+        attempt(lambda: socket.socket().connect(("no-such-host.invalid", 80))),
+    ]
+
+
+def recv_variants(env: Env) -> list[Outcome]:
+    listener, client, server = env.pair()
+    client.sendall(b"abcdefgh")
+    env.settle()
+    buffer = bytearray(4)
+    out = [attempt(server.recv_into, buffer), ("buffer", bytes(buffer))]
+    out.append(attempt(server.recv, 2, socket.MSG_PEEK))
+    out.append(attempt(server.recvfrom, 10))
+    out.append(attempt(server.recv_into, bytearray(2), 5))
+    out.append(attempt(client.sendto, b"xy", ("127.0.0.1", 9)))
+    return out
+
+
+def listener_shutdown(env: Env) -> list[Outcome]:
+    listener = env.listener()
+    listener.shutdown(socket.SHUT_RDWR)
+    listener.setblocking(False)
+    out = [attempt(listener.accept), attempt(lambda: listener.getsockname()[0])]
+    out.append(attempt(socket.socket().connect_ex, listener.getsockname()))
+    return out
+
+
+def create_helpers(env: Env) -> list[Outcome]:
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname(), timeout=2)
+    conn, _ = server.accept()
+    client.sendall(b"ping")
+    out = [attempt(conn.recv, 10), attempt(client.gettimeout), attempt(server.getsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR)]
+    out.append(attempt(socket.create_connection, ("127.0.0.1", env.dead_port())))
+    return out
+
+
+SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
+    name: fn
+    for name, fn in list(globals().items())
+    if callable(fn) and getattr(fn, "__module__", None) == __name__ and name not in ("attempt", "Env", "_plain")
+}
