@@ -149,7 +149,7 @@ def connect_twice(env: Env) -> list[Outcome]:
 
 
 def peer_close(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     server.sendall(b"last words")
     server.close()
     env.settle()
@@ -161,7 +161,7 @@ def peer_close(env: Env) -> list[Outcome]:
 
 
 def peer_close_with_unread_data(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     client.send(b"never read")
     env.settle()
     server.close()  # bytes left unread: Linux sends a reset, not a FIN
@@ -170,7 +170,7 @@ def peer_close_with_unread_data(env: Env) -> list[Outcome]:
 
 
 def half_close(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     client.sendall(b"request")
     client.shutdown(socket.SHUT_WR)
     env.settle()
@@ -183,7 +183,7 @@ def half_close(env: Env) -> list[Outcome]:
 
 
 def shut_read(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     server.shutdown(socket.SHUT_RD)
     client.send(b"hello")
     env.settle()
@@ -194,7 +194,7 @@ def shut_read(env: Env) -> list[Outcome]:
 
 
 def calls_after_close(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    listener, client, _server = env.pair()
     client.close()
     out = [
         attempt(client.recv, 1),
@@ -218,7 +218,7 @@ def calls_after_close(env: Env) -> list[Outcome]:
 
 
 def timeouts(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    listener, client, _server = env.pair()
     client.settimeout(0.2)
     started = time.monotonic()
     out = [attempt(client.recv, 10)]
@@ -259,6 +259,30 @@ def nonblocking_connect(env: Env) -> list[Outcome]:
     return out
 
 
+def nonblocking_connect_refused(env: Env) -> list[Outcome]:
+    sock = socket.socket()
+    sock.setblocking(False)
+    out = [attempt(sock.connect, ("127.0.0.1", env.dead_port()))]
+    env.settle()
+    out.append(attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR))
+    out.append(attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR))
+    out.append(attempt(sock.recv, 1))
+    return out
+
+
+def nonblocking_connect_to_a_full_backlog(env: Env) -> list[Outcome]:
+    listener = env.listener(backlog=0)
+    first = socket.socket()
+    first.connect(listener.getsockname())
+    env.settle()
+    sock = socket.socket()
+    sock.setblocking(False)
+    out = [attempt(sock.connect, listener.getsockname()), attempt(sock.connect, listener.getsockname())]
+    out.append(attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR))
+    out.append(attempt(sock.send, b"x"))
+    return out
+
+
 def backlog(env: Env) -> list[Outcome]:
     listener = env.listener(backlog=1)
     clients = []
@@ -277,7 +301,7 @@ def backlog(env: Env) -> list[Outcome]:
 
 
 def makefile_lines(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     writer = client.makefile("wb")
     writer.write(b"first line\nsecond line\n")
     writer.flush()
@@ -293,7 +317,7 @@ def makefile_lines(env: Env) -> list[Outcome]:
 
 
 def zero_sizes(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, _server = env.pair()
     return [attempt(client.recv, 0), attempt(client.send, b""), attempt(client.recv, -1), attempt(client.send, "text")]
 
 
@@ -322,7 +346,7 @@ def unknown_names(env: Env) -> list[Outcome]:
 
 
 def recv_variants(env: Env) -> list[Outcome]:
-    listener, client, server = env.pair()
+    _listener, client, server = env.pair()
     client.sendall(b"abcdefgh")
     env.settle()
     buffer = bytearray(4)

@@ -25,7 +25,7 @@ def _echo_server(clients: int, port: int) -> Callable[[], None]:
                     conn.sendall(data)
 
         with socket.create_server(("", port), backlog=clients) as listener:
-            handlers = []
+            handlers: list[threading.Thread] = []
             for _ in range(clients):
                 conn, address = listener.accept()
                 print(f"accepted a client from {address[0]}:{address[1]}")

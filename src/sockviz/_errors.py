@@ -40,7 +40,7 @@ class WeldTimeoutError(TimeoutError):
         super().__init__(message)
 
 
-class ComponentError(ExceptionGroup):  # type: ignore[type-arg]  # noqa: N818 (an ExceptionGroup)
+class ComponentError(ExceptionGroup[Exception]):
     """One or more components raised; each exception is in ``exceptions``.
 
     The message names the threads; ``trace`` is the whole run's trace.  Catch

@@ -52,7 +52,7 @@ class Weld:
     def __init__(self, net: FakeNetwork, meta: dict[str, Any], trace_path: str | os.PathLike[str] | None = None) -> None:
         self.net = net
         self.meta = meta
-        self.errors: list[tuple[str, BaseException]] = []
+        self.errors: list[tuple[str, Exception]] = []
         self._mutex = threading.Lock()
         self._must_finish = 0  # components + non-daemon children still running
         self.done = threading.Event()
@@ -60,7 +60,7 @@ class Weld:
         self._writer = TraceWriter(trace_path, meta) if trace_path is not None else None
         if self._writer is not None:
             net.recorder.sink = self._writer
-        net.tracker.on_deadlock = net.on_deadlock
+        net.tracker.on_deadlock = self._on_deadlock
 
     @property
     def trace(self) -> Trace:
@@ -78,6 +78,12 @@ class Weld:
     def waiting(self) -> dict[str, str]:
         """What each blocked welded thread waits for, right now."""
         return self.net.tracker.waiting()
+
+    def _on_deadlock(self, waits: dict[str, str]) -> None:
+        # Once every component (and non-daemon child) has ended, daemon leftovers
+        # blocked for ever are the end of the weld, not a deadlock: finish() stops them.
+        if not self.done.is_set():
+            self.net.on_deadlock(waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace))
 
     # -- threads ------------------------------------------------------------
     def _count(self, delta: int) -> None:
@@ -140,11 +146,12 @@ class Weld:
             rec.emit("thread.exit", name, {"reason": reason})
             del members[ident]
             rec.forget_thread(ident)
-            self.net.tracker.leave()
             if counts:
-                self._count(-1)
+                self._count(-1)  # before leave(): see _on_deadlock
+            self.net.tracker.leave()
 
     def _failed(self, name: str, exc: BaseException) -> None:
+        # ExceptionGroup holds Exceptions only; a stray BaseException is described instead.
         if not isinstance(exc, Exception):
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         text = "".join(traceback.format_exception(exc))
@@ -193,7 +200,7 @@ def _meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:
 
     return {
         "recorded_by": how,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "semantics": net.semantics,
         "buffer_size": net.buffer_size,
         "components": components,
@@ -250,7 +257,7 @@ def weld(
     return trace
 
 
-def _component_error(errors: list[tuple[str, BaseException]], trace: Trace) -> ComponentError:
+def _component_error(errors: list[tuple[str, Exception]], trace: Trace) -> ComponentError:
     listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
     group = ComponentError(f"{len(errors)} welded thread(s) failed ({listing})", [exc for _, exc in errors])
     group.trace = trace
@@ -287,9 +294,6 @@ def fake_network(
     net.recorder.emit("thread.start", thread_name, {"component": thread_name, "parent": None})
     try:
         yield session
-    except DeadlockError as exc:
-        exc.trace = session.trace
-        raise
     finally:
         try:
             _patches.flush_thread_output()

@@ -28,6 +28,7 @@ Lock order: the network lock before a connection's lock, never the reverse.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import socket as _socket
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._args import OPTIONS, READ_ONLY, check_timeout, option_key, option_value, pack_option, parse_address
 from ._filebuf import ByteBuffer, timed_out, would_block
 from ._modes import Op, SocketMode, os_error, step
-from ._sync import Condition, Lock, Semaphore
+from ._sync import Condition, Semaphore
 
 if TYPE_CHECKING:
     from ._manager import FakeNetwork
@@ -68,10 +69,9 @@ def _traced(op: str, describe: Callable[..., dict[str, Any]] | None = None, resu
             emit = self._rec.emit
             fields = {"op": op}
             if describe is not None:
-                try:
+                # A bad argument is for the method itself to complain about.
+                with contextlib.suppress(TypeError, ValueError, AttributeError, IndexError):
                     fields.update(describe(*args, **kwargs))
-                except Exception:  # a bad argument: the method itself says what is wrong
-                    pass
             emit("call", self._number, fields)
             try:
                 value = method(self, *args, **kwargs)
@@ -142,7 +142,7 @@ class FakeSocket:
     # socket.py's own makefile() and the reference counting behind it serve
     # fake sockets too: the file object keeps the socket open until closed.
     makefile = _socket.socket.makefile
-    _decref_socketios = _socket.socket._decref_socketios
+    _decref_socketios = _socket.socket._decref_socketios  # type: ignore[attr-defined]
 
     def __init__(self, net: FakeNetwork, family: int = -1, type: int = -1, proto: int = -1, *, _pair: bool = False) -> None:
         family = _socket.AF_INET if family == -1 else family
@@ -277,6 +277,7 @@ class FakeSocket:
             self._listener.backlog = backlog
             self._set_mode(new)
             net.listening.notify_all()  # weldr: connect()s waiting for a listener
+            net.retry_parked()
 
     @_traced("accept", result=lambda value: {"fd": value[0]._number, "peer": _fmt(value[1])})
     def accept(self) -> tuple[Any, Any]:
@@ -288,12 +289,15 @@ class FakeSocket:
             assert listener is not None
             deadline = None if not self._timeout else _monotonic() + self._timeout
             while not listener.queue:
-                self._wait(listener.acceptable, deadline, f"accept() on fd {self._number} waits for a client to connect to {_fmt(self._local)}")
+                self._wait(
+                    listener.acceptable, deadline, f"accept() on fd {self._number} waits for a client to connect to {_fmt(self._local)}"
+                )
                 step(self._mode, Op.ACCEPT)  # shut down while we waited: EINVAL
             pending = listener.queue.popleft()
             server_end = self._accept_pending(pending)
             if listener.room.waiting:
                 listener.room.notify()
+            net.retry_parked()
         return server_end, server_end._address_out(server_end._peer)
 
     def _accept_pending(self, pending: _Pending) -> FakeSocket:
@@ -353,52 +357,84 @@ class FakeSocket:
         ip, port = self._parse(address, "connect", passive=False)
         net = self._net
         with net.lock:
-            if self._unreported_connect and self._mode is M.OUTBOUND:
-                self._unreported_connect = False  # a non-blocking connect finished
-                return 0
+            if self._unreported_connect and (self._mode is M.OUTBOUND or self._so_error):
+                # A non-blocking connect finished since: report its outcome once.
+                self._unreported_connect = False
+                error, self._so_error = self._so_error, 0
+                return error
             step(self._mode, Op.CONNECT)
             if not (ip.startswith("127.") or ip in ("0.0.0.0", "::", "::1") or ip.startswith("::ffff:127.")):
                 return errno.ENETUNREACH  # there is no other host
+            strict = net.semantics == "strict"
+            listener_sock = net.find_listener(ip, port)
+            self._autobind("0.0.0.0" if listener_sock is None and strict else self._source_for(ip))
+            self._peer = (ip if ip not in ("0.0.0.0", "::") else self._source_for(ip), port)
+            if listener_sock is None and strict and self._timeout != 0:
+                return self._refused()
+            self._set_mode(M.CONNECTING)
+            if self._timeout == 0:
+                # Linux answers EINPROGRESS even when the handshake is instant; the
+                # outcome comes later through writability, SO_ERROR or connect() again.
+                self._unreported_connect = True
+                net.parked.append(self)
+                net.retry_parked()
+                raise BlockingIOError(errno.EINPROGRESS, "Operation now in progress")
             where = _fmt((ip, port))
             deadline = None if not self._timeout else _monotonic() + self._timeout
-            listener_sock = net.find_listener(ip, port)
-            self._autobind("0.0.0.0" if listener_sock is None and net.semantics == "strict" else self._source_for(ip))
-            if listener_sock is None and net.semantics == "strict":
-                self._set_mode(M.BOUND)
-                return self._refused()
-            self._peer = (ip if ip not in ("0.0.0.0", "::") else self._source_for(ip), port)
-            self._set_mode(M.CONNECTING)
             try:
-                listener_sock = self._wait_for_listener(ip, port, deadline, where)
-                if listener_sock is None:
-                    return self._refused()
-                assert listener_sock._listener is not None
-                while listener_sock._listener is not None and listener_sock._listener.full:
-                    self._wait(listener_sock._listener.room, deadline, f"connect() on fd {self._number} waits for room in the backlog of {where}")
-                    found = self._wait_for_listener(ip, port, deadline, where)
-                    if found is None:
+                while True:
+                    listener_sock = self._wait_for_listener(ip, port, deadline, where)
+                    if listener_sock is None:
                         return self._refused()
-                    listener_sock = found
-                listener = listener_sock._listener
-                assert listener is not None
+                    listener = listener_sock._listener
+                    assert listener is not None
+                    if not listener.full:
+                        break
+                    self._wait(listener.room, deadline, f"connect() on fd {self._number} waits for room in the backlog of {where}")
             except BaseException:
                 self._set_mode(M.BOUND)
                 raise
-            conn = Connection(net, net.next_connection_id())
-            self._conn, self._rx, self._tx = conn, conn.down, conn.up
-            self._peer_owner = listener_sock.owner
-            weldr = net.semantics == "weldr"
-            pending = _Pending(self, conn, net.new_semaphore(f"fd{self._number}.accepted") if weldr else None)
-            listener.queue.append(pending)
-            listener.acceptable.notify()
-            if not weldr:
-                self._set_mode(M.OUTBOUND)
-        if self._timeout == 0:
-            self._unreported_connect = True
-            raise BlockingIOError(errno.EINPROGRESS, "Operation now in progress")
+            pending = self._enqueue(listener_sock)
         if pending.wakeup is not None:
             self._await_accept(pending, listener, deadline, listener_sock.owner)
         return 0
+
+    def _enqueue(self, listener_sock: FakeSocket) -> _Pending:
+        """Join ``listener_sock``'s backlog; strict semantics connect here (net lock held)."""
+        net = self._net
+        listener = listener_sock._listener
+        assert listener is not None
+        conn = Connection(net, net.next_connection_id())
+        self._conn, self._rx, self._tx = conn, conn.down, conn.up
+        self._peer_owner = listener_sock.owner
+        blocking_weldr = net.semantics == "weldr" and self._timeout != 0
+        pending = _Pending(self, conn, net.new_semaphore(f"fd{self._number}.accepted") if blocking_weldr else None)
+        listener.queue.append(pending)
+        listener.acceptable.notify()
+        if net.semantics == "strict":
+            self._set_mode(M.OUTBOUND)
+        return pending
+
+    def _retry_connect(self) -> bool:
+        """Move a parked non-blocking connect on, if it can; True once it is settled."""
+        if self._mode is not M.CONNECTING or self._peer is None:
+            return True
+        net = self._net
+        listener_sock = net.find_listener(*self._peer)
+        if listener_sock is None:
+            if net.semantics == "strict":
+                # Refused in the background: Linux leaves the socket reset, so a
+                # later recv() gives b'' (a refused blocking connect gives ENOTCONN).
+                self._so_error = errno.ECONNREFUSED
+                self._rec.emit("refused", self._number, {"addr": _fmt(self._peer)})
+                self._set_mode(M.RESET)
+                return True
+            return False
+        assert listener_sock._listener is not None
+        if listener_sock._listener.full:
+            return False
+        self._enqueue(listener_sock)
+        return True
 
     def _source_for(self, ip: str) -> str:
         if ":" in ip:
@@ -512,6 +548,8 @@ class FakeSocket:
         conn = self._conn
         if conn is None:
             step(self._mode, Op.RECV)
+            if self._mode is M.RESET:  # refused in the background: nothing will ever come
+                return b"" if out is None else 0
             raise os_error(errno.ENOTCONN)
         timeout = 0.0 if flags & _socket.MSG_DONTWAIT else self._timeout
         with conn.lock:
@@ -602,6 +640,7 @@ class FakeSocket:
         listener.queue.clear()
         listener.acceptable.notify_all()
         listener.room.notify_all()
+        self._net.retry_parked()
 
     def close(self) -> None:
         """Close the socket (once any ``makefile()`` files are closed too)."""
@@ -674,7 +713,10 @@ class FakeSocket:
             self.close()
 
     # -- options and timeouts ------------------------------------------------
-    @_traced("setsockopt", lambda level, optname, value, *rest: {"level": level, "option": optname, "value": value if isinstance(value, int) else None})
+    @_traced(
+        "setsockopt",
+        lambda level, optname, value, *rest: {"level": level, "option": optname, "value": value if isinstance(value, int) else None},
+    )
     def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
         self._check_open()
         key = option_key(level, optname)
@@ -694,6 +736,8 @@ class FakeSocket:
         s = _socket
         if optname == s.SO_ERROR:
             error, self._so_error = self._so_error, 0  # read once, as on Linux
+            if error:
+                self._unreported_connect = False
             return error
         return {
             s.SO_TYPE: int(self._type),
@@ -771,6 +815,13 @@ def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: in
         net.recorder.emit(
             "meet",
             first._number,
-            {"what": "socketpair", "connect": first.owner, "accept": second.owner, "client": first._number, "server": second._number, "conn": conn.cid},
+            {
+                "what": "socketpair",
+                "connect": first.owner,
+                "accept": second.owner,
+                "client": first._number,
+                "server": second._number,
+                "conn": conn.cid,
+            },
         )
     return first, second

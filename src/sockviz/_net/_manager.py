@@ -27,11 +27,13 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._trace._recorder import Recorder
+from ._members import members
 from ._modes import os_error
 from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
 
@@ -89,6 +91,8 @@ class FakeNetwork:
         self._connection_ids = itertools.count(1)
         self._placeholder = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.deadlock: dict[str, str] | None = None
+        #: non-blocking connect()s waiting for a listener or for backlog room
+        self.parked: list[FakeSocket] = []
 
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
@@ -141,9 +145,10 @@ class FakeNetwork:
         for (other_ip, other_port), other in self.bound.items():
             if other_port != port or other is sock:
                 continue
-            if other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS:
-                if other.listening or not (sock.reuse_address and other.reuse_address):
-                    return True
+            overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
+            # SO_REUSEADDR on both lets two sockets share a port, unless one listens.
+            if overlaps and (other.listening or not (sock.reuse_address and other.reuse_address)):
+                return True
         return False
 
     def release_address(self, addr: tuple[Any, ...] | None, sock: FakeSocket) -> None:
@@ -160,27 +165,32 @@ class FakeNetwork:
                 return sock
         return None
 
+    def retry_parked(self) -> None:
+        """Move on the parked non-blocking connects that can be (lock held)."""
+        if self.parked:
+            self.parked = [sock for sock in self.parked if not sock._retry_connect()]
+
     def owner_of_port(self, ip: str, port: int) -> str | None:
         """Who listens at ``(ip, port)``: the thread named in waits and narration."""
         sock = self.find_listener(ip, port)
         return sock.owner if sock is not None else None
 
     # -- stopping -----------------------------------------------------------
-    def on_deadlock(self, waits: dict[str, str]) -> None:
-        """Every live welded thread is blocked: record it and stop the network."""
+    def on_deadlock(self, waits: dict[str, str], root_error: Callable[[], BaseException]) -> None:
+        """Every live welded thread is blocked: record it and stop the network.
+
+        Welded threads unwind with :class:`NetworkStopped`; the thread that
+        called ``fake_network()`` itself gets ``root_error()`` (a
+        ``DeadlockError``) so that a notebook cell fails instead of hanging.
+        """
         if self.deadlock is not None:
             return
         self.deadlock = dict(sorted(waits.items()))
         self.recorder.emit("deadlock", "net", {"waits": self.deadlock})
-        from .._errors import DeadlockError
 
         def error() -> BaseException:
-            from ._members import current
-
-            me = current()
-            if me is not None and me.root:
-                return DeadlockError(self.deadlock or {})
-            return NetworkStopped("deadlock")
+            member = members.get(threading.get_ident())
+            return root_error() if member is not None and member.root else NetworkStopped("deadlock")
 
         self.tracker.stop(error)
 
@@ -198,4 +208,3 @@ class FakeNetwork:
 
     def __repr__(self) -> str:
         return f"<FakeNetwork {self.semantics} sockets={len(self.sockets)} events={len(self.recorder)}>"
-

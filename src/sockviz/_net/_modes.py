@@ -43,7 +43,7 @@ class SocketMode(enum.Enum):
     SHUT_WR = "shut_wr"  #: half-closed: this end sends no more (peer sees EOF)
     SHUT_RD = "shut_rd"  #: half-closed: this end reads no more
     SHUT_RDWR = "shut_rdwr"  #: both directions shut, descriptor still open
-    RESET = "reset"  #: the peer is gone (reset); nothing more can be sent
+    RESET = "reset"  #: reset by the peer (or refused while connecting in the background)
     CLOSED = "closed"  #: close() was called; the descriptor is released
 
     def __str__(self) -> str:
@@ -105,12 +105,16 @@ _allow((M.LISTEN,), Op.ACCEPT)
 _refuse(tuple(m for m in _OPEN if m is not M.LISTEN), Op.ACCEPT, errno.EINVAL)
 
 # send: Linux says EPIPE, not ENOTCONN, for a socket that never connected.
+# While a (non-blocking) connect is under way both send and recv say EAGAIN:
+# Linux would make a blocking call wait for the handshake; sockviz refuses it.
 _allow((*_CONNECTED, M.SHUT_RD), Op.SEND)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.SHUT_WR, M.SHUT_RDWR, M.RESET), Op.SEND, errno.EPIPE)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET), Op.SEND, errno.EPIPE)
+_refuse((M.CONNECTING,), Op.SEND, errno.EAGAIN)
 
 # recv: after SHUT_RD the buffered bytes still come, then b'' without waiting.
 _allow((*_CONNECTED, *_HALF, M.RESET), Op.RECV)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING), Op.RECV, errno.ENOTCONN)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN), Op.RECV, errno.ENOTCONN)
+_refuse((M.CONNECTING,), Op.RECV, errno.EAGAIN)
 
 # shutdown: on a listener it stops listening (pending accept() gets EINVAL).
 for _op, _to in ((Op.SHUT_RD, M.SHUT_RD), (Op.SHUT_WR, M.SHUT_WR), (Op.SHUT_RDWR, M.SHUT_RDWR)):

@@ -19,8 +19,8 @@ __all__ = ["UNKNOWN_HOST", "getaddrinfo", "gethostbyaddr", "gethostbyname", "res
 
 UNKNOWN_HOST = (_socket.EAI_NONAME, "Name or service not known")
 _UNKNOWN_SERVICE = (_socket.EAI_SERVICE, "Servname not supported for ai_socktype")
-_LOOPBACK = {_socket.AF_INET: "127.0.0.1", _socket.AF_INET6: "::1"}
-_ANY = {_socket.AF_INET: "0.0.0.0", _socket.AF_INET6: "::"}
+_LOOPBACK: dict[int, str] = {_socket.AF_INET: "127.0.0.1", _socket.AF_INET6: "::1"}
+_ANY: dict[int, str] = {_socket.AF_INET: "0.0.0.0", _socket.AF_INET6: "::"}
 _real_getservbyname = _socket.getservbyname
 
 

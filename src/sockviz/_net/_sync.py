@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
 from .._trace._recorder import Recorder
 
 __all__ = ["Condition", "Lock", "NetworkStopped", "Semaphore", "WaitTracker"]
@@ -271,10 +272,7 @@ class Condition:
         if stuck:
             tracker._deadlocked(stuck)
         try:
-            if timeout is None:
-                got = waiter.lock.acquire()
-            else:
-                got = waiter.lock.acquire(True, timeout) if timeout > 0 else False
+            got = waiter.lock.acquire(True, -1 if timeout is None else timeout) if timeout is None or timeout > 0 else False
         finally:
             self.lock.acquire()
         if not got:
@@ -409,4 +407,3 @@ class Semaphore:
             waiter.aborted = True
             self._tracker._unpark(waiter)
             waiter.lock.release()
-

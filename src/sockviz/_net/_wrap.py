@@ -37,7 +37,7 @@ from ._members import members
 
 __all__ = ["SocketStandIn", "install", "installed", "uninstall"]
 
-_RealSocket: type[_socket.socket] = _socket.socket
+_RealSocket = _socket.socket
 _get_ident = threading.get_ident
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
 import warnings
 from typing import IO, Any
 
@@ -33,7 +34,7 @@ _KEYS = ("seq", "t_ns", "thread", "kind", "obj", "fields")
 def _open(path: str | os.PathLike[str], mode: str) -> IO[str]:
     if os.fspath(path).endswith(".gz"):
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")  # noqa: SIM115 (returned to the caller)
+    return open(path, mode, encoding="utf-8")
 
 
 def _header(meta: dict[str, Any]) -> str:
@@ -57,22 +58,26 @@ class TraceWriter:
 
     def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
         self.path = path
+        self._lock = threading.Lock()  # text files are not safe to write from several threads
         self._out = _open(path, "w")
         self._out.write(_header(meta) + "\n")
         self._out.flush()
 
     def __call__(self, event: RawEvent) -> None:
-        out = self._out
-        if not out.closed:
-            out.write(_line(event) + "\n")
+        line = _line(event) + "\n"
+        with self._lock:
+            if not self._out.closed:
+                self._out.write(line)
 
     def flush(self) -> None:
-        if not self._out.closed:
-            self._out.flush()
+        with self._lock:
+            if not self._out.closed:
+                self._out.flush()
 
     def close(self) -> None:
-        if not self._out.closed:
-            self._out.close()
+        with self._lock:
+            if not self._out.closed:
+                self._out.close()
 
 
 def load(path: str | os.PathLike[str]) -> Trace:
@@ -110,7 +115,9 @@ def parse(text: str, name: str = "<string>") -> Trace:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             if number == last and not complete:
-                warnings.warn(f"{name}: line {number} is cut short (the run stopped while writing it); loaded {len(events)} events", stacklevel=3)
+                warnings.warn(
+                    f"{name}: line {number} is cut short (the run stopped while writing it); loaded {len(events)} events", stacklevel=3
+                )
                 break
             raise TraceFormatError(name, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
         events.append(_check_event(record, name, number))
@@ -124,10 +131,10 @@ def _parse_header(line: str, name: str, *, truncated: bool) -> dict[str, Any]:
         problem = "the header line is cut short" if truncated else "the first line is not a JSON header"
         raise TraceFormatError(name, 1, f"{problem}; is this a sockviz trace?") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise TraceFormatError(name, 1, f"not a sockviz trace (the header must say \"format\": \"{FORMAT}\")")
+        raise TraceFormatError(name, 1, f'not a sockviz trace (the header must say "format": "{FORMAT}")')
     version = header.get("version")
     if not isinstance(version, int):
-        raise TraceFormatError(name, 1, "the header has no integer \"version\"")
+        raise TraceFormatError(name, 1, 'the header has no integer "version"')
     if version > VERSION:
         raise TraceFormatError(name, 1, f"format version {version} is newer than this sockviz reads (up to {VERSION}); upgrade sockviz")
     return {k: v for k, v in header.items() if k not in ("format", "version")}
@@ -140,7 +147,13 @@ def _check_event(record: Any, name: str, number: int) -> Event:
     if missing:
         raise TraceFormatError(name, number, f"event lacks {', '.join(repr(k) for k in missing)}")
     seq, t_ns, thread, kind, obj, fields = (record[k] for k in _KEYS)
-    for key, value, kinds in (("seq", seq, int), ("t_ns", t_ns, int), ("thread", thread, str), ("kind", kind, str), ("fields", fields, dict)):
+    for key, value, kinds in (
+        ("seq", seq, int),
+        ("t_ns", t_ns, int),
+        ("thread", thread, str),
+        ("kind", kind, str),
+        ("fields", fields, dict),
+    ):
         if not isinstance(value, kinds) or isinstance(value, bool):
             raise TraceFormatError(name, number, f"{key!r} must be {kinds.__name__}, not {type(value).__name__}")
     return Event(seq, t_ns, thread, kind, obj, fields)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Recorder", "RawEvent"]
+__all__ = ["RawEvent", "Recorder"]
 
 #: One recorded event as stored on the fast path.
 RawEvent = tuple[int, int, str, str, Any, "dict[str, Any] | None"]

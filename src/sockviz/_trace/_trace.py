@@ -111,7 +111,9 @@ class Trace:
 
 
 def _args(fields: dict[str, Any]) -> str:
-    return ", ".join(f"{v}" if k in ("addr", "backlog", "how", "bufsize", "timeout") else f"{k}={v}" for k, v in fields.items() if k != "op")
+    return ", ".join(
+        f"{v}" if k in ("addr", "backlog", "how", "bufsize", "timeout") else f"{k}={v}" for k, v in fields.items() if k != "op"
+    )
 
 
 def describe(event: Event, trace: Trace | None = None) -> str:

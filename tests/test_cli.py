@@ -1,0 +1,48 @@
+"""The command line: ``sockviz demo`` and friends, and lazy imports."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import sockviz
+from sockviz._cli import main
+
+
+def test_demo_prints_the_timeline_and_writes_a_loadable_trace(tmp_path: pathlib.Path, capsys) -> None:
+    """`sockviz demo` prints the echo run's timeline and writes its trace file."""
+    out_file = tmp_path / "demo.jsonl"
+    assert main(["demo", "-o", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert "alice got back 'hello'" in out and "MEET alice (connect" in out
+    assert "2 connect/accept meetings" in out
+    trace = sockviz.load(out_file)
+    assert len(trace.of_kind("meet")) == 2
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: pathlib.Path) -> None:
+    """`python -m sockviz demo --strict` works from a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sockviz", "demo", "--strict", "-o", "t.jsonl"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "semantics=strict" in result.stdout
+    assert (tmp_path / "t.jsonl").exists()
+
+
+def test_no_command_prints_help(capsys) -> None:
+    """Without a command the CLI shows its help and exits 2."""
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
+    """`import sockviz` and a whole weld leave matplotlib and ipywidgets unimported."""
+    code = (
+        "import sys, sockviz; from sockviz._demo import echo_scenario; sockviz.weld(echo_scenario()); "
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

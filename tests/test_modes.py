@@ -1,0 +1,112 @@
+"""The socket life cycle as data: complete tables, Linux errnos, illegal steps change nothing."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import pytest
+
+import sockviz
+from sockviz import REFUSALS, TRANSITIONS, Op, SocketMode
+
+
+def test_every_mode_and_operation_is_in_exactly_one_table() -> None:
+    """Each (mode, op) pair is either a transition or a refusal with an errno, never both or neither."""
+    for mode in SocketMode:
+        for op in Op:
+            assert ((mode, op) in TRANSITIONS) != ((mode, op) in REFUSALS), (mode, op)
+
+
+def test_refusals_are_the_errnos_linux_uses() -> None:
+    """The refusal table names only errnos Linux gives for socket calls in the wrong state."""
+    assert set(REFUSALS.values()) <= {errno.EINVAL, errno.EISCONN, errno.EALREADY, errno.EPIPE, errno.ENOTCONN, errno.EBADF, errno.EAGAIN}
+    assert REFUSALS[SocketMode.NOT_INIT, Op.SEND] == errno.EPIPE
+    assert REFUSALS[SocketMode.BOUND, Op.ACCEPT] == errno.EINVAL
+    assert REFUSALS[SocketMode.OUTBOUND, Op.CONNECT] == errno.EISCONN
+    assert all(code == errno.EBADF for (mode, op), code in REFUSALS.items() if mode is SocketMode.CLOSED)
+
+
+def test_the_original_modes_are_all_there() -> None:
+    """weldr's NOT_INIT, LISTEN, INBOUND and OUTBOUND exist, plus the real life cycle's stages."""
+    names = {m.name for m in SocketMode}
+    assert {"NOT_INIT", "LISTEN", "INBOUND", "OUTBOUND", "BOUND", "CONNECTING", "CLOSED", "SHUT_WR", "SHUT_RD"} <= names
+
+
+def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
+    """A fake socket brought into ``mode`` (inside an open fake_network)."""
+    if mode is SocketMode.INBOUND:
+        listener = socket.create_server(("127.0.0.1", 0))
+        client = socket.create_connection(listener.getsockname())
+        _keep.extend([listener, client])
+        return listener.accept()[0]  # type: ignore[return-value]
+    sock = socket.socket()
+    if mode is SocketMode.NOT_INIT:
+        return sock  # type: ignore[return-value]
+    if mode is SocketMode.BOUND:
+        sock.bind(("127.0.0.1", 0))
+    elif mode is SocketMode.LISTEN:
+        sock.listen()
+    elif mode is SocketMode.CONNECTING:
+        listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+        _keep.append(listener)
+        _keep.append(socket.create_connection(listener.getsockname()))  # fills the backlog
+        sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            sock.connect(listener.getsockname())
+    elif mode is SocketMode.CLOSED:
+        sock.close()
+    else:
+        listener = socket.create_server(("127.0.0.1", 0))
+        _keep.append(listener)
+        sock.connect(listener.getsockname())
+        _keep.append(listener.accept()[0])
+        how = {SocketMode.SHUT_RD: 0, SocketMode.SHUT_WR: 1, SocketMode.SHUT_RDWR: 2}.get(mode)
+        if how is not None:
+            sock.shutdown(how)
+        elif mode is SocketMode.RESET:
+            _keep[-1].close()
+            sock.send(b"x")
+    assert sock.mode is mode  # type: ignore[attr-defined]
+    return sock  # type: ignore[return-value]
+
+
+_keep: list[socket.socket] = []
+_CALLS = {
+    Op.BIND: lambda s: s.bind(("127.0.0.1", 0)),
+    Op.LISTEN: lambda s: s.listen(),
+    Op.CONNECT: lambda s: s.connect(("127.0.0.1", 1)),
+    Op.ACCEPT: lambda s: s.accept(),
+    Op.SEND: lambda s: s.send(b"x"),
+    Op.RECV: lambda s: s.recv(1),
+    Op.SHUT_RD: lambda s: s.shutdown(socket.SHUT_RD),
+    Op.SHUT_WR: lambda s: s.shutdown(socket.SHUT_WR),
+    Op.SHUT_RDWR: lambda s: s.shutdown(socket.SHUT_RDWR),
+    Op.GETPEERNAME: lambda s: s.getpeername(),
+}
+
+
+@pytest.mark.parametrize(("mode", "op"), sorted((k for k in REFUSALS if k[1] in _CALLS), key=lambda k: (k[0].value, k[1].value)))
+def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(mode: SocketMode, op: Op) -> None:
+    """Each refusal in the table happens on a real fake socket, with that errno, and the mode stays."""
+    with sockviz.fake_network("strict"):
+        sock = _socket_in(mode)
+        if mode is not SocketMode.CLOSED:
+            sock.setblocking(False)  # a refusal must not depend on waiting
+        with pytest.raises(OSError) as info:  # noqa: PT011 - the errno is checked below
+            _CALLS[op](sock)
+        assert info.value.errno == REFUSALS[mode, op]
+        assert sock.mode is mode
+        _keep.clear()
+
+
+def test_state_events_follow_the_transition_table() -> None:
+    """Every recorded state change of a real run is a step the table allows (or a connection outcome)."""
+    from sockviz._demo import echo_scenario
+
+    trace = sockviz.weld(echo_scenario(), semantics="strict")
+    outcomes = {("CONNECTING", "OUTBOUND"), ("CONNECTING", "BOUND"), ("NOT_INIT", "INBOUND")}
+    allowed = {(a.name, b.name) for (a, _), b in TRANSITIONS.items() if a is not b} | outcomes
+    for event in trace.of_kind("state"):
+        if event.get("from") is not None:
+            assert (event.get("from"), event.get("to")) in allowed

@@ -1,0 +1,221 @@
+"""Bytes through fake connections: exact, in order, with backpressure, EOF and timeouts."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sockviz
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    messages=st.lists(st.binary(min_size=0, max_size=3000), min_size=1, max_size=8),
+    read_size=st.integers(min_value=1, max_value=5000),
+    buffer_size=st.integers(min_value=1, max_value=4096),
+    semantics=st.sampled_from(["weldr", "strict"]),
+)
+def test_bytes_arrive_exactly_whatever_the_sizes(messages: list[bytes], read_size: int, buffer_size: int, semantics: str) -> None:
+    """Whatever the message, read and buffer sizes, the receiver gets every byte in order, then EOF."""
+    received = bytearray()
+
+    def server() -> None:
+        with socket.create_server(("", 9000)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                while chunk := conn.recv(read_size):
+                    assert len(chunk) <= min(read_size, buffer_size)
+                    received.extend(chunk)
+
+    def client() -> None:
+        with socket.create_connection(("server", 9000)) as sock:
+            for message in messages:
+                sock.sendall(message)
+
+    sockviz.weld(server, client, buffer_size=buffer_size, semantics=semantics, timeout=20)  # type: ignore[arg-type]
+    assert bytes(received) == b"".join(messages)
+
+
+def test_send_blocks_while_the_peer_buffer_is_full_and_the_trace_shows_it() -> None:
+    """A 10 KiB sendall through a 1 KiB buffer waits for the reader, recorded as waits on the buffer's space."""
+    got = bytearray()
+
+    def server() -> None:
+        with socket.create_server(("", 9001)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                time.sleep(0.05)  # let the client fill the buffer
+                while chunk := conn.recv(300):
+                    got.extend(chunk)
+
+    def client() -> None:
+        with socket.create_connection(("server", 9001)) as sock:
+            sock.sendall(bytes(range(256)) * 40)
+
+    trace = sockviz.weld(server, client, buffer_size=1024)
+    assert bytes(got) == bytes(range(256)) * 40
+    space_waits = [e for e in trace.of_kind("cond.wait") if e.obj.endswith(".space")]
+    assert space_waits and all(e.thread == "client" for e in space_waits)
+    assert "waits for server to read" in space_waits[0].get("for")
+    fills = [e.get("fill") for e in trace.of_kind("buf.write")]
+    assert max(fills) == 1024  # never more than the capacity
+
+
+def test_send_with_a_timeout_returns_a_partial_count() -> None:
+    """send() on a socket with a timeout returns what fitted, as the real call does; then TimeoutError."""
+    with sockviz.fake_network("strict", buffer_size=100):
+        listener = socket.create_server(("127.0.0.1", 9002))
+        client = socket.create_connection(("127.0.0.1", 9002))
+        client.settimeout(0.1)
+        assert client.send(b"x" * 250) == 100
+        with pytest.raises(TimeoutError):
+            client.send(b"more")
+        conn, _ = listener.accept()
+        assert conn.recv(1000) == b"x" * 100
+        assert client.send(b"more") == 4
+
+
+def test_nonblocking_send_on_a_full_buffer_raises_blocking_io_error() -> None:
+    """A non-blocking send with no room raises BlockingIOError (EAGAIN) and sends nothing."""
+    with sockviz.fake_network("strict", buffer_size=10):
+        socket.create_server(("127.0.0.1", 9003))
+        client = socket.create_connection(("127.0.0.1", 9003))
+        client.setblocking(False)
+        assert client.send(b"0123456789abc") == 10
+        with pytest.raises(BlockingIOError) as info:
+            client.send(b"z")
+        assert info.value.errno == 11
+
+
+def test_sendall_with_a_timeout_gives_up_after_the_whole_timeout() -> None:
+    """sendall() into a full buffer nobody reads raises TimeoutError after about the timeout."""
+    with sockviz.fake_network("strict", buffer_size=10):
+        socket.create_server(("127.0.0.1", 9004))
+        client = socket.create_connection(("127.0.0.1", 9004))
+        client.settimeout(0.2)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            client.sendall(b"y" * 100)
+        assert 0.15 < time.monotonic() - started < 1.0
+
+
+def test_weldr_backlog_queues_clients_and_accept_takes_them_in_arrival_order() -> None:
+    """Three clients queue in the backlog; accept() returns them in the order they connected."""
+    order: list[bytes] = []
+
+    def server() -> None:
+        with socket.create_server(("", 9005), backlog=3) as listener:
+            time.sleep(0.2)  # all three clients are waiting by now
+            for _ in range(3):
+                conn, _ = listener.accept()
+                with conn:
+                    order.append(conn.recv(10))
+
+    def client(name: bytes, delay: float):
+        def run() -> None:
+            time.sleep(delay)
+            with socket.create_connection(("server", 9005)) as sock:
+                sock.sendall(name)
+
+        return run
+
+    trace = sockviz.weld({"server": server, "a": client(b"a", 0.0), "b": client(b"b", 0.05), "c": client(b"c", 0.1)})
+    assert order == [b"a", b"b", b"c"]
+    assert [m.get("connect") for m in trace.of_kind("meet")] == ["a", "b", "c"]
+
+
+def test_weldr_connect_returns_only_after_accept() -> None:
+    """weldr semantics: connect() waits on a semaphore until accept() posts it (the original's rendezvous)."""
+
+    def server() -> None:
+        with socket.create_server(("", 9006)) as listener:
+            time.sleep(0.1)
+            listener.accept()[0].close()
+
+    def client() -> None:
+        socket.create_connection(("server", 9006)).close()
+
+    trace = sockviz.weld(server, client)
+    [meet] = trace.of_kind("meet")
+    connect_return = next(e for e in trace if e.kind == "return" and e.get("op") == "connect")
+    assert connect_return.seq > meet.seq
+    acquire = next(e for e in trace.of_kind("sem.acquire") if e.thread == "client")
+    assert trace.by_seq(acquire.get("cause")).thread == "server"
+
+
+def test_strict_connect_returns_before_accept() -> None:
+    """strict semantics: connect() completes when queued, like Linux, before the server accepts."""
+
+    def server() -> None:
+        with socket.create_server(("", 9007)) as listener:
+            time.sleep(0.1)
+            listener.accept()[0].close()
+
+    def client() -> None:
+        socket.create_connection(("server", 9007)).close()
+
+    trace = sockviz.weld(server, client, semantics="strict")
+    [meet] = trace.of_kind("meet")
+    connect_return = next(e for e in trace if e.kind == "return" and e.get("op") == "connect")
+    assert connect_return.seq < meet.seq
+
+
+def test_shutdown_rdwr_from_another_thread_wakes_a_blocked_recv_and_accept() -> None:
+    """Another thread's shutdown(SHUT_RDWR) wakes recv() with b'' and accept() with EINVAL, as on Linux."""
+    results: dict[str, object] = {}
+
+    def server() -> None:
+        listener = socket.create_server(("", 9008))
+        conn, _ = listener.accept()
+
+        def stopper() -> None:
+            time.sleep(0.1)
+            conn.shutdown(socket.SHUT_RDWR)
+            listener.shutdown(socket.SHUT_RDWR)
+
+        import threading
+
+        threading.Thread(target=stopper, name="stopper").start()
+        results["recv"] = conn.recv(10)
+        try:
+            listener.accept()
+        except OSError as exc:
+            results["accept"] = exc.errno
+
+    def client() -> None:
+        sock = socket.create_connection(("server", 9008))
+        time.sleep(0.3)
+        sock.close()
+
+    sockviz.weld(server, client)
+    assert results == {"recv": b"", "accept": 22}
+
+
+def test_socketpair_in_a_welded_thread_is_a_connected_fake_pair() -> None:
+    """socket.socketpair() gives two connected fake sockets, and a meet event."""
+    with sockviz.fake_network() as net:
+        left, right = socket.socketpair()
+        assert isinstance(left, sockviz.FakeSocket)
+        left.sendall(b"over")
+        assert right.recv(10) == b"over"
+        assert left.getsockname() == ""
+        left.close()
+        assert right.recv(10) == b""
+    assert [m.get("what") for m in net.trace.of_kind("meet")] == ["socketpair"]
+
+
+def test_garbage_collected_socket_closes_and_the_peer_sees_eof() -> None:
+    """A dropped fake socket is closed like a real one, so the peer's recv() returns b''."""
+    import gc
+
+    with sockviz.fake_network("strict"):
+        listener = socket.create_server(("127.0.0.1", 9009))
+        client = socket.create_connection(("127.0.0.1", 9009))
+        conn, _ = listener.accept()
+        del conn
+        gc.collect()
+        assert client.recv(10) == b""

@@ -1,0 +1,366 @@
+"""Welding: components as threads, the patch's scope, failures, deadlocks and timeouts."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+import sockviz
+
+
+def _server(port: int = 8080, reply: bytes = b"pong"):
+    def server() -> None:
+        with socket.create_server(("", port)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(100)
+                conn.sendall(reply)
+
+    return server
+
+
+def _client(port: int = 8080, box: list | None = None):
+    def client() -> None:
+        with socket.create_connection(("server", port)) as sock:
+            sock.sendall(b"ping")
+            data = sock.recv(100)
+            if box is not None:
+                box.append(data)
+
+    return client
+
+
+def test_weld_runs_components_as_named_threads_and_bytes_arrive() -> None:
+    """Each component runs in a thread named after it and the reply reaches the client."""
+    box: list[bytes] = []
+    trace = sockviz.weld({"server": _server(), "client": _client(box=box)})
+    assert box == [b"pong"]
+    assert trace.threads[:2] == ["server", "client"] or set(trace.threads) == {"server", "client"}
+    starts = [e.thread for e in trace if e.kind == "thread.start"]
+    assert sorted(starts) == ["client", "server"]
+
+
+def test_meeting_is_one_event_naming_both_threads_and_every_fd() -> None:
+    """connect/accept is recorded as one meet event with both threads and the three descriptors."""
+    trace = sockviz.weld({"server": _server(), "client": _client()})
+    [meet] = trace.of_kind("meet")
+    assert meet.get("connect") == "client"
+    assert meet.get("accept") == "server"
+    fds = {meet.get("listener"), meet.get("client"), meet.get("server")}
+    assert len(fds) == 3
+    created = {e.obj for e in trace if e.kind == "state" and e.get("from") is None}
+    assert fds <= created
+
+
+def test_wakeups_name_the_waking_event() -> None:
+    """Every cond.wake / sem.acquire after a wait carries the seq of the notify or post that woke it."""
+    trace = sockviz.weld({"server": _server(), "client": _client()})
+    wakes = trace.of_kind("cond.wake")
+    assert wakes
+    for wake in wakes:
+        cause = trace.by_seq(wake.get("cause"))
+        assert cause is not None and cause.kind == "cond.notify" and cause.obj == wake.obj
+        assert cause.thread != wake.thread
+    sem_wakes = [e for e in trace.of_kind("sem.acquire") if e.get("cause") is not None]
+    assert sem_wakes and all(trace.by_seq(e.get("cause")).kind == "sem.post" for e in sem_wakes)
+
+
+def test_weldr_connect_waits_for_a_listener_that_comes_later() -> None:
+    """weldr semantics: a client that starts first waits until the server listens."""
+    box: list[bytes] = []
+
+    def late_server() -> None:
+        time.sleep(0.2)
+        _server()()
+
+    sockviz.weld({"client": _client(box=box), "server": late_server})
+    assert box == [b"pong"]
+
+
+def test_strict_connect_to_nothing_is_refused_inside_a_weld() -> None:
+    """strict semantics: a client with nobody listening gets ConnectionRefusedError."""
+
+    def client() -> None:
+        socket.create_connection(("localhost", 9999))
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld(client, semantics="strict")
+    [error] = info.value.exceptions
+    assert isinstance(error, ConnectionRefusedError)
+    assert error.errno == 111
+
+
+def test_threads_started_by_a_component_are_welded() -> None:
+    """A server's per-connection threads get fake sockets and appear in the trace under the component."""
+    seen: list[str] = []
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+
+            def handle() -> None:
+                seen.append(type(socket.socket()).__name__)
+                with conn:
+                    conn.sendall(conn.recv(10).upper())
+
+            worker = threading.Thread(target=handle, name="worker")
+            worker.start()
+            worker.join()
+
+    box: list[bytes] = []
+    trace = sockviz.weld({"server": server, "client": _client(box=box)})
+    assert seen == ["FakeSocket"]
+    assert box == [b"PING"]
+    assert "server/worker" in trace.threads
+
+
+def test_patch_is_scoped_to_welded_threads_and_undone_after() -> None:
+    """A thread outside the weld gets real sockets during the weld; afterwards socket.socket is the original."""
+    original, original_getaddrinfo = socket.socket, socket.getaddrinfo
+    outside: list[type] = []
+    inside: list[bool] = []
+    go = threading.Event()
+
+    def bystander() -> None:
+        go.wait(5)
+        with socket.socket() as sock:
+            outside.append(type(sock))
+            inside.append(isinstance(sock, socket.socket))
+
+    other = threading.Thread(target=bystander)
+    other.start()
+
+    def component() -> None:
+        go.set()
+        sock = socket.socket()
+        inside.append(isinstance(sock, socket.socket))
+        other.join(5)
+        sock.close()
+
+    sockviz.weld(component)
+    assert outside == [original]  # a real socket, though made during the weld
+    assert inside == [True, True]  # isinstance(x, socket.socket) holds for fake and real
+    assert socket.socket is original
+    assert socket.getaddrinfo is original_getaddrinfo
+
+
+def test_patch_is_undone_when_a_component_fails() -> None:
+    """Even when the weld raises, the socket module and sys.stdout are restored."""
+    original, stdout = socket.socket, sys.stdout
+
+    def broken() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(sockviz.ComponentError):
+        sockviz.weld(broken)
+    assert socket.socket is original
+    assert sys.stdout is stdout
+
+
+def test_component_exceptions_are_reraised_together_with_the_trace() -> None:
+    """Two failing components: one ComponentError holding both, naming the threads, trace attached."""
+
+    def first() -> None:
+        raise ValueError("first failed")
+
+    def second() -> None:
+        raise KeyError("second")
+
+    def fine() -> None:
+        pass
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld(first, second, fine)
+    group = info.value
+    assert sorted(type(e).__name__ for e in group.exceptions) == ["KeyError", "ValueError"]
+    assert set(group.threads) == {"first", "second"}
+    assert "first failed" in str(group)
+    assert group.trace is not None
+    errors = group.trace.of_kind("thread.error")
+    assert {e.thread for e in errors} == {"first", "second"}
+    assert "Traceback" in errors[0].get("traceback")
+
+
+def test_deadlock_both_sides_recv_first_is_reported_quickly_naming_both() -> None:
+    """Both sides recv() first: DeadlockError within 2 s, saying what each thread waits for."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            conn.recv(100)
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.recv(100)
+
+    started = time.monotonic()
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client, timeout=20)
+    assert time.monotonic() - started < 2.0
+    error = info.value
+    assert set(error.waits) == {"server", "client"}
+    assert "recv() on fd" in error.waits["server"] and "waits for client to send" in error.waits["server"]
+    assert "waits for server to send" in error.waits["client"]
+    assert "server: recv() on fd" in str(error)
+    assert error.trace is not None and error.trace.of_kind("deadlock")
+
+
+def test_thread_sleeping_outside_the_network_is_no_deadlock() -> None:
+    """A thread busy outside the fake network is not counted as blocked: no false alarm."""
+    box: list[bytes] = []
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            time.sleep(0.3)  # the client waits in recv meanwhile
+            conn.sendall(b"late")
+            conn.close()
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            box.append(sock.recv(10))
+
+    sockviz.weld(server, client)
+    assert box == [b"late"]
+
+
+def test_timeout_raises_a_clear_error_with_the_trace() -> None:
+    """A weld that outlives its timeout raises WeldTimeoutError saying who waited for what."""
+
+    def sleepy() -> None:
+        sock = socket.socket()
+        sock.settimeout(5)  # a timed wait is not a deadlock
+        sock.bind(("127.0.0.1", 7000))
+        sock.listen()
+        with contextlib.suppress(TimeoutError):
+            sock.accept()
+
+    started = time.monotonic()
+    with pytest.raises(sockviz.WeldTimeoutError) as info:
+        sockviz.weld(sleepy, timeout=0.3)
+    assert time.monotonic() - started < 3
+    assert "accept() on fd" in info.value.waits["sleepy"]
+    assert info.value.trace is not None and info.value.trace.of_kind("timeout")
+
+
+def test_daemon_threads_left_behind_are_stopped_when_components_end() -> None:
+    """A daemon thread still blocked in accept() when the components end is stopped, not waited for."""
+
+    def server() -> None:
+        listener = socket.create_server(("", 8080))
+        threading.Thread(target=listener.accept, daemon=True, name="acceptor").start()
+
+    started = time.monotonic()
+    trace = sockviz.weld(server, timeout=10)
+    assert time.monotonic() - started < 3
+    exits = {e.thread: e.get("reason") for e in trace.of_kind("thread.exit")}
+    assert exits["server/acceptor"].startswith("stopped")
+
+
+def test_printed_lines_become_output_events_and_are_still_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    """print() in a component is recorded line by line and still reaches stdout."""
+
+    def talker() -> None:
+        print("hello")
+        print("two", "words", end="")
+
+    trace = sockviz.weld(talker)
+    lines = [e.get("line") for e in trace.of_kind("output")]
+    assert lines == ["hello", "two words"]
+    assert "hello\ntwo words" in capsys.readouterr().out
+
+
+def test_bad_components_are_refused_clearly() -> None:
+    """Wrong component specifications raise TypeError/ValueError before anything runs."""
+    with pytest.raises(TypeError, match="callable"):
+        sockviz.weld(42)
+    with pytest.raises(ValueError, match="two components are named"):
+        sockviz.weld(("a", print), ("a", print))
+    with pytest.raises(ValueError, match="at least one"):
+        sockviz.weld()
+    with pytest.raises(ValueError, match="semantics"):
+        sockviz.weld(print, semantics="loose")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="buffer_size"):
+        sockviz.weld(print, buffer_size=0)
+
+
+def test_no_real_port_is_opened_by_a_welded_listener() -> None:
+    """While a welded server listens on 8765, a real socket can still bind that port."""
+    checked: list[bool] = []
+    listening = threading.Event()
+    done = threading.Event()
+
+    def server() -> None:
+        with socket.create_server(("127.0.0.1", 8765)):
+            listening.set()
+            done.wait(5)
+
+    def check() -> None:
+        listening.wait(5)
+        real = sockviz_real_socket()
+        try:
+            real.bind(("127.0.0.1", 8765))
+            real.listen()
+            checked.append(True)
+        finally:
+            real.close()
+            done.set()
+
+    checker = threading.Thread(target=check)
+    checker.start()
+    sockviz.weld(server)
+    checker.join()
+    assert checked == [True]
+
+
+def sockviz_real_socket() -> socket.socket:
+    """A real socket, made from a thread that is not welded."""
+    return socket.socket()
+
+
+def test_fake_network_welds_the_calling_thread_for_interactive_use() -> None:
+    """Inside fake_network() the current thread makes fake sockets; the trace is there afterwards."""
+    with sockviz.fake_network() as net:
+        server = socket.create_server(("127.0.0.1", 5000))
+        client = socket.socket()
+        client.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            client.connect(("127.0.0.1", 5000))
+        conn, _ = server.accept()
+        client.sendall(b"hi")
+        assert conn.recv(10) == b"hi"
+        assert isinstance(client, sockviz.FakeSocket)
+        assert len(net.trace) > 0
+    assert not isinstance(socket.socket(), sockviz.FakeSocket)
+    assert net.trace.of_kind("meet")
+
+
+def test_fake_network_raises_deadlock_instead_of_hanging() -> None:
+    """A recv() that nobody can ever satisfy raises DeadlockError in the notebook's thread."""
+    with sockviz.fake_network("strict") as net:
+        server = socket.create_server(("127.0.0.1", 5001))
+        client = socket.create_connection(("127.0.0.1", 5001))
+        with pytest.raises(sockviz.DeadlockError) as info:
+            client.recv(10)
+    assert "recv() on fd" in str(info.value)
+    assert info.value.trace is not None
+    del server, net
+
+
+def test_fds_are_real_descriptors_released_on_close() -> None:
+    """fileno() is a real descriptor owned by the fake socket, and -1 after close."""
+    import os
+
+    with sockviz.fake_network():
+        sock = socket.socket()
+        fd = sock.fileno()
+        os.fstat(fd)  # a real descriptor
+        sock.close()
+        assert sock.fileno() == -1
+        with pytest.raises(OSError, match="Bad file descriptor"):
+            os.fstat(fd)
