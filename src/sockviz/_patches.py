@@ -57,7 +57,7 @@ class ThreadOutput:
             pending = self._partial.pop(ident, "") + text
             *lines, rest = pending.split("\n")
             for line in lines:
-                member.net.recorder.emit("output", self._stream, {"line": line, "stream": self._stream})
+                member.net.recorder.emit("output", self._stream, "line", line, "stream", self._stream)
             if rest:
                 self._partial[ident] = rest
         return self._real.write(text)
@@ -68,7 +68,7 @@ class ThreadOutput:
         rest = self._partial.pop(ident, "")
         member = members.get(ident)
         if rest and member is not None:
-            member.net.recorder.emit("output", self._stream, {"line": rest, "stream": self._stream})
+            member.net.recorder.emit("output", self._stream, "line", rest, "stream", self._stream)
 
     def flush(self) -> None:
         self._real.flush()

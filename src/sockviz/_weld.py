@@ -128,7 +128,7 @@ class Weld:
         rec = self.net.recorder
         members[ident] = Membership(self.net, name, component, self)
         rec.name_thread(ident, name)
-        rec.emit("thread.start", name, {"component": component, "parent": parent})
+        rec.emit("thread.start", name, "component", component, "parent", parent)
         reason = "returned"
         try:
             body()
@@ -143,7 +143,7 @@ class Weld:
             reason = "failed"
         finally:
             _patches.flush_thread_output()
-            rec.emit("thread.exit", name, {"reason": reason})
+            rec.emit("thread.exit", name, "reason", reason)
             del members[ident]
             rec.forget_thread(ident)
             if counts:
@@ -155,7 +155,7 @@ class Weld:
         if not isinstance(exc, Exception):
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         text = "".join(traceback.format_exception(exc))
-        self.net.recorder.emit("thread.error", name, {"error": type(exc).__name__, "message": str(exc), "traceback": text})
+        self.net.recorder.emit("thread.error", name, "error", type(exc).__name__, "message", str(exc), "traceback", text)
         with self._mutex:
             self.errors.append((name, exc))
 
@@ -237,7 +237,7 @@ def weld(
         session.spawn(named)
         if not session.done.wait(timeout):
             stuck = net.tracker.waiting()
-            net.recorder.emit("timeout", "weld", {"after": timeout, "waits": stuck})
+            net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
             net.stop(f"the weld timed out after {timeout:g} s")
             session.done.wait(2.0)
     finally:
@@ -291,13 +291,13 @@ def fake_network(
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
     net.recorder.name_thread(ident, thread_name)
     net.tracker.enter()
-    net.recorder.emit("thread.start", thread_name, {"component": thread_name, "parent": None})
+    net.recorder.emit("thread.start", thread_name, "component", thread_name, "parent", None)
     try:
         yield session
     finally:
         try:
             _patches.flush_thread_output()
-            net.recorder.emit("thread.exit", thread_name, {"reason": "left the fake_network block"})
+            net.recorder.emit("thread.exit", thread_name, "reason", "left the fake_network block")
             del members[ident]
             net.recorder.forget_thread(ident)
             net.tracker.leave()

@@ -28,11 +28,11 @@ Lock order: the network lock before a connection's lock, never the reverse.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import socket as _socket
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,9 +49,14 @@ __all__ = ["Connection", "FakeSocket", "connected_pair"]
 
 M = SocketMode
 F = TypeVar("F", bound=Callable[..., Any])
+_NAME = {mode: mode.name for mode in M}  # Enum.name is a Python-level property
+_FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX)}
 _CONNECTED = (M.OUTBOUND, M.INBOUND, M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR, M.RESET)
 _SHUT_OPS = {_socket.SHUT_RD: Op.SHUT_RD, _socket.SHUT_WR: Op.SHUT_WR, _socket.SHUT_RDWR: Op.SHUT_RDWR}
 _monotonic = time.monotonic
+# Plain ints: ``flags & socket.MSG_PEEK`` would go through IntFlag's Python code.
+_MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
+_MSG_PEEK = int(_socket.MSG_PEEK)
 
 
 def _fmt(addr: tuple[Any, ...] | None) -> str | None:
@@ -60,25 +65,38 @@ def _fmt(addr: tuple[Any, ...] | None) -> str | None:
     return format_address(addr)
 
 
-def _traced(op: str, describe: Callable[..., dict[str, Any]] | None = None, result: Callable[[Any], Any] | None = None) -> Callable[[F], F]:
-    """Record a ``call`` event before and a ``return`` event after the method."""
+def _traced(
+    op: str,
+    describe: Callable[..., tuple[Any, ...]] | None = None,
+    result: Callable[[Any], tuple[Any, ...]] | None = None,
+) -> Callable[[F], F]:
+    """Record a ``call`` event before and a ``return`` event after the method.
+
+    ``describe(*args)`` gives the call's fields and ``result(value)`` the
+    return's, as flat ``(name, value, name, value...)`` tuples (the
+    recorder's cheap form); by default the return value is the ``result``.
+    """
 
     def decorate(method: F) -> F:
         @functools.wraps(method)
         def traced(self: FakeSocket, *args: Any, **kwargs: Any) -> Any:
             emit = self._rec.emit
-            fields = {"op": op}
+            fields: tuple[Any, ...] = ()
             if describe is not None:
-                # A bad argument is for the method itself to complain about.
-                with contextlib.suppress(TypeError, ValueError, AttributeError, IndexError):
-                    fields.update(describe(*args, **kwargs))
-            emit("call", self._number, fields)
+                try:
+                    fields = describe(*args, **kwargs)
+                except (TypeError, ValueError, AttributeError, IndexError):
+                    pass  # a bad argument is for the method itself to complain about
+            emit("call", self._number, "op", op, *fields)
             try:
                 value = method(self, *args, **kwargs)
             except BaseException as exc:
-                emit("return", self._number, {"op": op, "error": type(exc).__name__, "errno": getattr(exc, "errno", None)})
+                emit("return", self._number, "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None))
                 raise
-            emit("return", self._number, {"op": op, "result": result(value) if result is not None else value})
+            if result is None:
+                emit("return", self._number, "op", op, "result", value)
+            else:
+                emit("return", self._number, "op", op, *result(value))
             return value
 
         return traced  # type: ignore[return-value]
@@ -177,10 +195,10 @@ class FakeSocket:
         self._io_refs = 0
         self._closed = False
         self.owner = self._rec.thread_name()
-        net.sockets[self._fd] = self
-        self._rec.emit("call", self._fd, {"op": "socket", "family": self._family.name, "type": self._type.name})
-        self._rec.emit("state", self._fd, {"from": None, "to": M.NOT_INIT.name, "owner": self.owner})
-        self._rec.emit("return", self._fd, {"op": "socket", "result": self._fd})
+        net.sockets[self._fd] = weakref.ref(self)
+        self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
+        self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
+        self._rec.emit("return", self._fd, "op", "socket", "result", self._fd)
 
     # -- small accessors --------------------------------------------------
     @property
@@ -215,7 +233,7 @@ class FakeSocket:
         old = self._mode
         if new is not old:
             self._mode = new
-            self._rec.emit("state", self._number, {"from": old.name, "to": new.name})
+            self._rec.emit("state", self._number, "from", _NAME[old], "to", _NAME[new])
 
     def _any_address(self) -> tuple[Any, ...]:
         return ("::", 0, 0, 0) if self._family == _socket.AF_INET6 else ("0.0.0.0", 0)
@@ -235,7 +253,7 @@ class FakeSocket:
             raise os_error(errno.EBADF)
 
     # -- addresses ----------------------------------------------------------
-    @_traced("bind", lambda address: {"addr": _fmt(address)})
+    @_traced("bind", lambda address: ("addr", _fmt(address)))
     def bind(self, address: Any) -> None:
         """Take a local address; port 0 picks an ephemeral port."""
         self._check_open()
@@ -260,7 +278,7 @@ class FakeSocket:
         return self._address_out(self._peer)
 
     # -- the server side ------------------------------------------------------
-    @_traced("listen", lambda backlog=None: {"backlog": backlog})
+    @_traced("listen", lambda backlog=None: ("backlog", backlog))
     def listen(self, backlog: int | None = None) -> None:
         """Start accepting connections; ``backlog`` + 1 may wait unaccepted."""
         if backlog is None:
@@ -279,7 +297,7 @@ class FakeSocket:
             net.listening.notify_all()  # weldr: connect()s waiting for a listener
             net.retry_parked()
 
-    @_traced("accept", result=lambda value: {"fd": value[0]._number, "peer": _fmt(value[1])})
+    @_traced("accept", result=lambda value: ("result", value[0]._number, "peer", _fmt(value[1])))
     def accept(self) -> tuple[Any, Any]:
         """Take the oldest connection of the backlog, waiting for one if needed."""
         net = self._net
@@ -317,30 +335,36 @@ class FakeSocket:
         net.recorder.emit(
             "meet",
             self._number,
-            {
-                "what": "connect/accept",
-                "connect": pending.thread,
-                "accept": server_end.owner,
-                "listener": self._number,
-                "client": client._number,
-                "server": server_end._number,
-                "conn": conn.cid,
-                "addr": _fmt(self._local),
-            },
+            "what",
+            "connect/accept",
+            "connect",
+            pending.thread,
+            "accept",
+            server_end.owner,
+            "listener",
+            self._number,
+            "client",
+            client._number,
+            "server",
+            server_end._number,
+            "conn",
+            conn.cid,
+            "addr",
+            _fmt(self._local),
         )
         if pending.wakeup is not None:
             pending.wakeup.post()
         return server_end
 
     # -- the client side ------------------------------------------------------
-    @_traced("connect", lambda address: {"addr": _fmt(address)})
+    @_traced("connect", lambda address: ("addr", _fmt(address)))
     def connect(self, address: Any) -> None:
         """Connect to a listener, waiting as the network's semantics say."""
         error = self._connect(address)
         if error:
             raise os_error(error)
 
-    @_traced("connect_ex", lambda address: {"addr": _fmt(address)})
+    @_traced("connect_ex", lambda address: ("addr", _fmt(address)))
     def connect_ex(self, address: Any) -> int:
         """Like ``connect()``, but return the errno instead of raising it."""
         try:
@@ -426,7 +450,7 @@ class FakeSocket:
                 # Refused in the background: Linux leaves the socket reset, so a
                 # later recv() gives b'' (a refused blocking connect gives ENOTCONN).
                 self._so_error = errno.ECONNREFUSED
-                self._rec.emit("refused", self._number, {"addr": _fmt(self._peer)})
+                self._rec.emit("refused", self._number, "addr", _fmt(self._peer))
                 self._set_mode(M.RESET)
                 return True
             return False
@@ -442,7 +466,7 @@ class FakeSocket:
         return ip if ip.startswith("127.") else "127.0.0.1"
 
     def _refused(self) -> int:
-        self._rec.emit("refused", self._number, {"addr": _fmt(self._peer)})
+        self._rec.emit("refused", self._number, "addr", _fmt(self._peer))
         self._peer = None
         if self._mode is not M.BOUND:
             self._set_mode(M.BOUND)
@@ -489,7 +513,7 @@ class FakeSocket:
             raise timed_out()
 
     # -- bytes --------------------------------------------------------------
-    @_traced("send", lambda data, flags=0: {"n": len(data)}, result=lambda n: n)
+    @_traced("send", lambda data, flags=0: ("n", len(data)), result=lambda n: ("result", n))
     def send(self, data: Any, flags: int = 0) -> int:
         """Queue bytes for the peer; blocks while its buffer is full."""
         return self._send(data, flags)
@@ -500,7 +524,7 @@ class FakeSocket:
         if conn is None:
             step(self._mode, Op.SEND)
             raise os_error(errno.EPIPE)
-        timeout = 0.0 if flags & _socket.MSG_DONTWAIT else self._timeout
+        timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
         with conn.lock:
             step(self._mode, Op.SEND)
             tx = self._tx
@@ -518,7 +542,7 @@ class FakeSocket:
                     raise os_error(errno.ECONNRESET if tx.reader_gone else errno.EPIPE)
             return sent
 
-    @_traced("sendall", lambda data, flags=0: {"n": len(data)})
+    @_traced("sendall", lambda data, flags=0: ("n", len(data)))
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Send every byte, waiting for room as often as needed."""
         view = _bytes_view(data)
@@ -538,7 +562,7 @@ class FakeSocket:
         finally:
             self._timeout = saved
 
-    @_traced("sendto", lambda data, *args: {"n": len(data)}, result=lambda n: n)
+    @_traced("sendto", lambda data, *args: ("n", len(data)), result=lambda n: ("result", n))
     def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
         """On a connected stream socket the address is ignored, as on Linux."""
         flags = flags_or_address if address is not None else 0
@@ -551,15 +575,15 @@ class FakeSocket:
             if self._mode is M.RESET:  # refused in the background: nothing will ever come
                 return b"" if out is None else 0
             raise os_error(errno.ENOTCONN)
-        timeout = 0.0 if flags & _socket.MSG_DONTWAIT else self._timeout
+        timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
         with conn.lock:
             step(self._mode, Op.RECV)
             rx = self._rx
             assert rx is not None
             waits_for = f"recv() on fd {self._number} waits for {self._peer_owner} to send"
-            return rx.read(nbytes, timeout, waits_for, out, peek=bool(flags & _socket.MSG_PEEK))
+            return rx.read(nbytes, timeout, waits_for, out, peek=bool(flags and flags & _MSG_PEEK))
 
-    @_traced("recv", lambda bufsize, flags=0: {"bufsize": bufsize}, result=len)
+    @_traced("recv", lambda bufsize, flags=0: ("bufsize", bufsize), result=lambda data: ("result", len(data)))
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Up to ``bufsize`` bytes; ``b''`` once the peer has shut down or closed."""
         if not isinstance(bufsize, int):
@@ -570,7 +594,7 @@ class FakeSocket:
         assert isinstance(data, bytes)
         return data
 
-    @_traced("recv_into", lambda buffer, nbytes=0, flags=0: {"bufsize": nbytes or len(buffer)}, result=lambda n: n)
+    @_traced("recv_into", lambda buffer, nbytes=0, flags=0: ("bufsize", nbytes or len(buffer)), result=lambda n: ("result", n))
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         if nbytes < 0:
             raise ValueError("negative buffersize in recv_into")
@@ -583,7 +607,7 @@ class FakeSocket:
         assert isinstance(n, int)
         return n
 
-    @_traced("recvfrom", lambda bufsize, flags=0: {"bufsize": bufsize}, result=lambda value: len(value[0]))
+    @_traced("recvfrom", lambda bufsize, flags=0: ("bufsize", bufsize), result=lambda value: ("result", len(value[0])))
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, None]:
         """``(data, None)``: a stream socket has no per-message sender address."""
         if bufsize < 0:
@@ -596,7 +620,7 @@ class FakeSocket:
         return self.recv_into(buffer, nbytes, flags), None
 
     # -- endings ------------------------------------------------------------
-    @_traced("shutdown", lambda how: {"how": {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}.get(how, how)})
+    @_traced("shutdown", lambda how: ("how", {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}.get(how, how)))
     def shutdown(self, how: int) -> None:
         """Shut one or both directions; on a listener, stop listening."""
         if not isinstance(how, int):
@@ -652,7 +676,7 @@ class FakeSocket:
         if self._mode is M.CLOSED:
             return
         net = self._net
-        self._rec.emit("call", self._number, {"op": "close"})
+        self._rec.emit("call", self._number, "op", "close")
         with net.lock:
             if self._listener is not None:
                 self._stop_listening()
@@ -670,12 +694,13 @@ class FakeSocket:
                             peer._set_mode(M.RESET)
             self._set_mode(M.CLOSED)
             self._release_fd()
-        self._rec.emit("return", self._number, {"op": "close", "result": None})
+        self._rec.emit("return", self._number, "op", "close", "result", None)
 
     def _peer_socket(self) -> FakeSocket | None:
         conn = self._conn
-        for sock in self._net.sockets.values():
-            if sock._conn is conn and sock is not self:
+        for ref in self._net.sockets.values():
+            sock = ref()
+            if sock is not None and sock._conn is conn and sock is not self:
                 return sock
         return None
 
@@ -715,7 +740,7 @@ class FakeSocket:
     # -- options and timeouts ------------------------------------------------
     @_traced(
         "setsockopt",
-        lambda level, optname, value, *rest: {"level": level, "option": optname, "value": value if isinstance(value, int) else None},
+        lambda level, optname, value, *rest: ("level", level, "option", optname, "value", value if isinstance(value, int) else None),
     )
     def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
         self._check_open()
@@ -746,7 +771,7 @@ class FakeSocket:
             s.SO_PROTOCOL: s.IPPROTO_TCP if self._family != s.AF_UNIX else 0,
         }.get(optname, self._net.buffer_size)
 
-    @_traced("settimeout", lambda value: {"timeout": value})
+    @_traced("settimeout", lambda value: ("timeout", value))
     def settimeout(self, value: float | None) -> None:
         """``None``: block; ``0``: never block; a number: seconds to wait."""
         # CPython stores the value before the system call fails on a closed socket.
@@ -756,7 +781,7 @@ class FakeSocket:
     def gettimeout(self) -> float | None:
         return self._timeout
 
-    @_traced("setblocking", lambda flag: {"blocking": bool(flag)})
+    @_traced("setblocking", lambda flag: ("blocking", bool(flag)))
     def setblocking(self, flag: bool) -> None:
         self._timeout = None if flag else 0.0
         self._check_open()
@@ -815,13 +840,17 @@ def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: in
         net.recorder.emit(
             "meet",
             first._number,
-            {
-                "what": "socketpair",
-                "connect": first.owner,
-                "accept": second.owner,
-                "client": first._number,
-                "server": second._number,
-                "conn": conn.cid,
-            },
+            "what",
+            "socketpair",
+            "connect",
+            first.owner,
+            "accept",
+            second.owner,
+            "client",
+            first._number,
+            "server",
+            second._number,
+            "conn",
+            conn.cid,
         )
     return first, second

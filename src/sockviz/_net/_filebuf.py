@@ -17,6 +17,11 @@ The flags say how the two ends stand, the way a kernel's TCP state does:
 ``reset``        the reader must see ``ConnectionResetError`` once
 ``read_shut``    the reader did ``shutdown(SHUT_RD)``: ``b''`` instead of waiting
 
+The bytes themselves sit in a queue of chunks.  A ``bytes`` object sent
+whole is queued as it is, not copied (it cannot change), and a read that
+takes a whole chunk returns that very object: bulk transfers move
+references, not bytes.  Capacity is still counted in bytes.
+
 Timeouts follow the ``socket`` module: ``None`` waits for ever, ``0`` never
 waits (``BlockingIOError``), a number waits that long (``TimeoutError``).
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 from ._modes import os_error
@@ -51,7 +57,9 @@ class ByteBuffer:
     """``capacity`` bytes in flight from one socket to its peer."""
 
     __slots__ = (
-        "_data",
+        "_chunks",
+        "_level",
+        "_offset",
         "_rec",
         "capacity",
         "data",
@@ -70,7 +78,9 @@ class ByteBuffer:
         self.lock = lock
         self.data = Condition(lock, f"{name}.data", tracker)
         self.space = Condition(lock, f"{name}.space", tracker)
-        self._data = bytearray()
+        self._chunks: deque[bytes] = deque()
+        self._offset = 0  # bytes of the first chunk already read
+        self._level = 0
         self._rec = recorder
         self.eof = False
         self.reader_gone = False
@@ -80,7 +90,7 @@ class ByteBuffer:
     @property
     def level(self) -> int:
         """Bytes waiting to be read."""
-        return len(self._data)
+        return self._level
 
     # -- writing ------------------------------------------------------------
     def write(self, view: memoryview, timeout: float | None, waits_for: str) -> int:
@@ -94,13 +104,15 @@ class ByteBuffer:
         total = len(view)
         sent = 0
         deadline = None if not timeout else _monotonic() + timeout
+        whole = view.obj if type(view.obj) is bytes and len(view.obj) == total else None
         while True:
-            room = self.capacity - len(self._data)
+            room = self.capacity - self._level
             if room > 0 and sent < total:
-                chunk = view[sent : sent + room]
-                self._data += chunk
-                sent += len(chunk)
-                self._rec.emit("buf.write", self.name, {"n": len(chunk), "fill": len(self._data), "cap": self.capacity})
+                n = min(room, total - sent)
+                self._chunks.append(whole if whole is not None and n == total else bytes(view[sent : sent + n]))
+                self._level += n
+                sent += n
+                self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity)
                 self.data.notify_all()
             if sent == total or (sent and timeout is not None):
                 return sent
@@ -119,7 +131,7 @@ class ByteBuffer:
 
     def discard(self, n: int) -> None:
         """A write to a reader that has gone: Linux accepts it once, then resets."""
-        self._rec.emit("buf.write", self.name, {"n": n, "fill": len(self._data), "cap": self.capacity, "dropped": True})
+        self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity, "dropped", True)
 
     # -- reading ------------------------------------------------------------
     def read(self, nbytes: int, timeout: float | None, waits_for: str, out: memoryview | None = None, *, peek: bool = False) -> bytes | int:
@@ -132,19 +144,21 @@ class ByteBuffer:
         """
         deadline = None if not timeout else _monotonic() + timeout
         while True:
-            have = len(self._data)
+            have = self._level
             if have and nbytes:
                 n = min(have, nbytes)
+                pieces = self._take(n, consume=not peek)
                 result: bytes | int
-                if out is not None:
-                    out[:n] = self._data[:n]
-                    result = n
+                if out is None:
+                    result = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                 else:
-                    with memoryview(self._data)[:n] as chunk:
-                        result = bytes(chunk)
+                    at = 0
+                    for piece in pieces:
+                        out[at : at + len(piece)] = piece
+                        at += len(piece)
+                    result = n
                 if not peek:
-                    del self._data[:n]
-                    self._rec.emit("buf.read", self.name, {"n": n, "fill": len(self._data), "cap": self.capacity})
+                    self._rec.emit("buf.read", self.name, "n", n, "fill", self._level, "cap", self.capacity)
                     self.space.notify_all()
                 return result
             if self.reset:
@@ -162,22 +176,48 @@ class ByteBuffer:
                 if remaining <= 0 or not self.data.wait(remaining, waits_for):
                     raise timed_out()
 
+    def _take(self, n: int, *, consume: bool) -> list[bytes]:
+        """The next ``n`` bytes as pieces (whole chunks are not copied)."""
+        pieces = []
+        chunks, offset = self._chunks, self._offset
+        index = 0
+        while n:
+            chunk = chunks[index]
+            piece = chunk[offset : offset + n]  # the chunk itself when taken whole
+            pieces.append(piece)
+            n -= len(piece)
+            if offset + len(piece) == len(chunk):
+                index += 1
+                offset = 0
+            else:
+                offset += len(piece)
+        if consume:
+            for _ in range(index):
+                chunks.popleft()
+            self._offset = offset
+            self._level -= sum(len(p) for p in pieces)
+        return pieces
+
     # -- ends closing -------------------------------------------------------
     def close_writer(self) -> None:
         """The writer shut down or closed: readers see EOF after the data."""
         if not self.eof:
             self.eof = True
-            self._rec.emit("buf.eof", self.name, {"fill": len(self._data)})
+            self._rec.emit("buf.eof", self.name, "fill", self._level)
             self.data.notify_all()
             self.space.notify_all()
 
     def close_reader(self) -> bool:
         """The reader closed.  True if bytes were left unread (Linux resets)."""
-        unread = bool(self._data)
-        self._data.clear()
+        unread = bool(self._level)
+        self._clear()
         self.reader_gone = True
         self.space.notify_all()
         return unread
+
+    def _clear(self) -> None:
+        self._chunks.clear()
+        self._offset = self._level = 0
 
     def shut_reader(self) -> None:
         """The reader did ``shutdown(SHUT_RD)``: wake it; it reads ``b''`` when empty."""
@@ -187,6 +227,6 @@ class ByteBuffer:
     def reset_reader(self) -> None:
         """The writer reset the connection: the reader gets ECONNRESET once."""
         self.reset = True
-        self._data.clear()
+        self._clear()
         self.data.notify_all()
         self.space.notify_all()

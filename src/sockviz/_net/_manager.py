@@ -86,7 +86,7 @@ class FakeNetwork:
         self.listening = Condition(self.lock, "net.listening", self.tracker)
         self.bound: dict[tuple[str, int], FakeSocket] = {}
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
-        self.sockets: weakref.WeakValueDictionary[int, FakeSocket] = weakref.WeakValueDictionary()
+        self.sockets: dict[int, weakref.ref[FakeSocket]] = {}
         self._ports = itertools.cycle(EPHEMERAL_PORTS)
         self._connection_ids = itertools.count(1)
         self._placeholder = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
@@ -186,7 +186,7 @@ class FakeNetwork:
         if self.deadlock is not None:
             return
         self.deadlock = dict(sorted(waits.items()))
-        self.recorder.emit("deadlock", "net", {"waits": self.deadlock})
+        self.recorder.emit("deadlock", "net", "waits", self.deadlock)
 
         def error() -> BaseException:
             member = members.get(threading.get_ident())
@@ -200,8 +200,10 @@ class FakeNetwork:
 
     def close(self) -> None:
         """Release every descriptor still open (the weld is over)."""
-        for sock in list(self.sockets.values()):
-            sock._release_fd()
+        for ref in list(self.sockets.values()):
+            sock = ref()
+            if sock is not None:
+                sock._release_fd()
         if self._placeholder >= 0:
             os.close(self._placeholder)
             self._placeholder = -1

@@ -49,9 +49,15 @@ class SocketMode(enum.Enum):
     def __str__(self) -> str:
         return self.name
 
+    # Members are singletons: hashing by identity is correct and, unlike
+    # Enum's own __hash__ (Python code), costs nothing on every socket call.
+    __hash__ = object.__hash__
+
 
 class Op(enum.Enum):
     """The operations whose legality depends on the mode."""
+
+    __hash__ = object.__hash__
 
     BIND = "bind"
     LISTEN = "listen"

@@ -10,6 +10,7 @@ services database (no network involved).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket as _socket
 from collections.abc import Collection
@@ -24,6 +25,16 @@ _ANY: dict[int, str] = {_socket.AF_INET: "0.0.0.0", _socket.AF_INET6: "::"}
 _real_getservbyname = _socket.getservbyname
 
 
+@functools.lru_cache(maxsize=256)
+def _numeric(host: str) -> tuple[int, str] | None:
+    """``(version, canonical text)`` of a numeric address, None for a name (cached)."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    return ip.version, str(ip)
+
+
 def resolve_host(host: Any, family: int, names: Collection[str], *, passive: bool = False) -> str:
     """The numeric address ``host`` stands for in the fake network."""
     if host is None or host == "":
@@ -34,17 +45,17 @@ def resolve_host(host: Any, family: int, names: Collection[str], *, passive: boo
         raise TypeError(f"str, bytes or bytearray expected, not {type(host).__name__}")
     if host == "<broadcast>":
         raise _socket.gaierror(*UNKNOWN_HOST)
-    try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
+    numeric = _numeric(host)
+    if numeric is None:
         if host.lower() in ("localhost", "localhost.localdomain") or host in names:
             return _LOOPBACK[family]
-        raise _socket.gaierror(*UNKNOWN_HOST) from None
-    if (ip.version == 4) != (family == _socket.AF_INET):
-        if family == _socket.AF_INET6 and ip.version == 4:
+        raise _socket.gaierror(*UNKNOWN_HOST)
+    version, ip = numeric
+    if (version == 4) != (family == _socket.AF_INET):
+        if family == _socket.AF_INET6 and version == 4:
             return f"::ffff:{ip}"
         raise _socket.gaierror(_socket.EAI_ADDRFAMILY, "Address family for hostname not supported")
-    return str(ip)
+    return ip
 
 
 def resolve_port(port: Any) -> int:

@@ -190,13 +190,13 @@ class Lock:
         if self._lock.acquire(False):
             if self.record_all:
                 self.owner = self._recorder.thread_name()
-                self._recorder.emit("lock.acquire", self.name, {"waited_ns": 0, "cause": None})
+                self._recorder.emit("lock.acquire", self.name, "waited_ns", 0, "cause", None)
             return True
         if not blocking:
             return False
         rec = self._recorder
         self._waiting += 1
-        rec.emit("lock.wait", self.name, {"holder": self.owner})
+        rec.emit("lock.wait", self.name, "holder", self.owner)
         start = _monotonic_ns()
         try:
             got = self._lock.acquire(True, timeout)
@@ -207,14 +207,17 @@ class Lock:
             rec.emit(
                 "lock.acquire",
                 self.name,
-                {"waited_ns": _monotonic_ns() - start, "cause": self._last_release},
+                "waited_ns",
+                _monotonic_ns() - start,
+                "cause",
+                self._last_release,
             )
         return got
 
     def release(self) -> None:
         if self._waiting or self.record_all:
             self.owner = None
-            self._last_release = self._recorder.emit("lock.release", self.name, None)
+            self._last_release = self._recorder.emit("lock.release", self.name)
         self._lock.release()
 
     def locked(self) -> bool:
@@ -262,7 +265,7 @@ class Condition:
         waiter.thread = rec.thread_name()
         waiter.waits_for = waits_for
         self._waiters.append(waiter)
-        rec.emit("cond.wait", self.name, {"for": waits_for, "timeout": timeout})
+        rec.emit("cond.wait", self.name, "for", waits_for, "timeout", timeout)
         try:
             stuck = tracker._park(waiter, timeout is None)
         except BaseException:
@@ -286,9 +289,9 @@ class Condition:
             waiter.aborted = False
             tracker.check()
         if got:
-            rec.emit("cond.wake", self.name, {"cause": waiter.cause, "for": waits_for})
+            rec.emit("cond.wake", self.name, "cause", waiter.cause, "for", waits_for)
         else:
-            rec.emit("cond.timeout", self.name, {"for": waits_for, "timeout": timeout})
+            rec.emit("cond.timeout", self.name, "for", waits_for, "timeout", timeout)
         return got
 
     def notify(self, n: int = 1) -> None:
@@ -297,7 +300,7 @@ class Condition:
         if not waiters:
             return
         count = min(n, len(waiters))
-        seq = self._recorder.emit("cond.notify", self.name, {"n": count})
+        seq = self._recorder.emit("cond.notify", self.name, "n", count)
         tracker = self._tracker
         for _ in range(count):
             waiter = waiters.popleft()
@@ -349,7 +352,7 @@ class Semaphore:
         with self._mutex:
             if self.value > 0:
                 self.value -= 1
-                rec.emit("sem.acquire", self.name, {"cause": None, "value": self.value})
+                rec.emit("sem.acquire", self.name, "cause", None, "value", self.value)
                 return True
             if timeout is not None and timeout <= 0:
                 return False
@@ -359,7 +362,7 @@ class Semaphore:
             waiter.thread = rec.thread_name()
             waiter.waits_for = waits_for
             self._waiters.append(waiter)
-            rec.emit("sem.wait", self.name, {"for": waits_for, "timeout": timeout})
+            rec.emit("sem.wait", self.name, "for", waits_for, "timeout", timeout)
             try:
                 stuck = tracker._park(waiter, timeout is None)
             except BaseException:
@@ -380,23 +383,23 @@ class Semaphore:
             waiter.aborted = False
             tracker.check()
         if got:
-            rec.emit("sem.acquire", self.name, {"cause": waiter.cause, "value": self.value})
+            rec.emit("sem.acquire", self.name, "cause", waiter.cause, "value", self.value)
         else:
-            rec.emit("sem.timeout", self.name, {"for": waits_for, "timeout": timeout})
+            rec.emit("sem.timeout", self.name, "for", waits_for, "timeout", timeout)
         return got
 
     def post(self) -> None:
         """Release one permit: to the longest waiter if any, else to the count."""
         with self._mutex:
             if self._waiters:
-                seq = self._recorder.emit("sem.post", self.name, {"value": self.value})
+                seq = self._recorder.emit("sem.post", self.name, "value", self.value)
                 waiter = self._waiters.popleft()
                 waiter.cause = seq
                 self._tracker._unpark(waiter)
                 waiter.lock.release()
             else:
                 self.value += 1
-                self._recorder.emit("sem.post", self.name, {"value": self.value})
+                self._recorder.emit("sem.post", self.name, "value", self.value)
 
     def _abort(self, waiter: _Waiter) -> None:
         with self._mutex:

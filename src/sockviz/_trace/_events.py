@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["KINDS", "Event"]
+__all__ = ["KINDS", "Event", "event_from_raw"]
 
 #: Every event kind the fake network records, with what it means.
 KINDS: dict[str, str] = {
@@ -41,6 +41,11 @@ KINDS: dict[str, str] = {
     "timeout": "the weld ran out of time (fields: after, waits = {thread: what it waits for})",
     "deadlock": "every welded thread is blocked (fields: waits = {thread: what it waits for})",
 }
+
+
+def event_from_raw(raw: tuple[Any, ...]) -> Event:
+    """An :class:`Event` from the recorder's flat tuple ``(seq, t_ns, thread, kind, obj, name, value, ...)``."""
+    return Event(raw[0], raw[1], raw[2], raw[3], raw[4], dict(zip(raw[5::2], raw[6::2], strict=True)))
 
 
 class Event(NamedTuple):

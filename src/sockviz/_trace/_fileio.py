@@ -20,7 +20,7 @@ import warnings
 from typing import IO, Any
 
 from .._errors import TraceFormatError
-from ._events import Event
+from ._events import Event, event_from_raw
 from ._recorder import RawEvent
 from ._trace import Trace
 
@@ -42,8 +42,9 @@ def _header(meta: dict[str, Any]) -> str:
 
 
 def _line(event: RawEvent | Event) -> str:
-    seq, t_ns, thread, kind, obj, fields = event
-    return json.dumps({"seq": seq, "t_ns": t_ns, "thread": thread, "kind": kind, "obj": obj, "fields": fields or {}}, default=str)
+    if not isinstance(event, Event):
+        event = event_from_raw(event)
+    return json.dumps(event._asdict(), default=str)
 
 
 def save(trace: Trace, path: str | os.PathLike[str]) -> None:

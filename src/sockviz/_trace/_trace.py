@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from ._events import Event
+from ._events import Event, event_from_raw
 from ._recorder import RawEvent
 
 __all__ = ["Trace", "describe"]
@@ -33,8 +33,7 @@ class Trace:
     def events(self) -> list[Event]:
         """Every event, in ``seq`` order."""
         if self._events is None:
-            make = Event._make
-            events = [e if isinstance(e, Event) else make(e if e[5] is not None else (*e[:5], {})) for e in self._raw]
+            events = [e if isinstance(e, Event) else event_from_raw(e) for e in self._raw]
             if any(events[i].seq > events[i + 1].seq for i in range(len(events) - 1)):
                 events.sort(key=lambda e: e.seq)
             self._events = events
