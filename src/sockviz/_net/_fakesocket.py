@@ -83,7 +83,7 @@ def _traced(
             emit = self._rec.emit
             fields: tuple[Any, ...] = ()
             if describe is not None:
-                try:
+                try:  # noqa: SIM105 - contextlib.suppress costs an object per call
                     fields = describe(*args, **kwargs)
                 except (TypeError, ValueError, AttributeError, IndexError):
                     pass  # a bad argument is for the method itself to complain about
@@ -332,26 +332,15 @@ class FakeSocket:
         if client._mode is M.CONNECTING:
             client._set_mode(M.OUTBOUND)
         pending.accepted = True
+        # fmt: off
         net.recorder.emit(
-            "meet",
-            self._number,
-            "what",
-            "connect/accept",
-            "connect",
-            pending.thread,
-            "accept",
-            server_end.owner,
-            "listener",
-            self._number,
-            "client",
-            client._number,
-            "server",
-            server_end._number,
-            "conn",
-            conn.cid,
-            "addr",
-            _fmt(self._local),
+            "meet", self._number,
+            "what", "connect/accept",
+            "connect", pending.thread, "accept", server_end.owner,
+            "listener", self._number, "client", client._number, "server", server_end._number,
+            "conn", conn.cid, "addr", _fmt(self._local),
         )
+        # fmt: on
         if pending.wakeup is not None:
             pending.wakeup.post()
         return server_end
@@ -837,20 +826,12 @@ def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: in
         first._peer_owner = second._peer_owner = first.owner
         first._set_mode(M.OUTBOUND)
         second._set_mode(M.INBOUND)
+        # fmt: off
         net.recorder.emit(
-            "meet",
-            first._number,
-            "what",
-            "socketpair",
-            "connect",
-            first.owner,
-            "accept",
-            second.owner,
-            "client",
-            first._number,
-            "server",
-            second._number,
-            "conn",
-            conn.cid,
+            "meet", first._number,
+            "what", "socketpair",
+            "connect", first.owner, "accept", second.owner,
+            "client", first._number, "server", second._number, "conn", conn.cid,
         )
+        # fmt: on
     return first, second

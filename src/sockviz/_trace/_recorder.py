@@ -73,7 +73,7 @@ class Recorder:
                 """Record one event; ``fields`` alternate names and values."""
                 seq = next_seq()
                 name = name_of(ident())
-                append((seq, clock() - t0, name if name is not None else current().name, kind, obj) + fields)
+                append((seq, clock() - t0, name if name is not None else current().name, kind, obj) + fields)  # noqa: RUF005 - faster than unpacking
                 return seq
 
         else:
@@ -82,7 +82,7 @@ class Recorder:
                 """Record one event, and hand it to the sink."""
                 seq = next_seq()
                 name = name_of(ident())
-                event = (seq, clock() - t0, name if name is not None else current().name, kind, obj) + fields
+                event = (seq, clock() - t0, name if name is not None else current().name, kind, obj) + fields  # noqa: RUF005
                 append(event)
                 sink(event)
                 return seq
