@@ -280,13 +280,12 @@ def fake_network(
     (every welded thread waiting) raises :class:`DeadlockError` instead of
     hanging the notebook.
     """
-    me = threading.current_thread()
-    thread_name = name or me.name
-    net = FakeNetwork(semantics, buffer_size, components=[thread_name])
-    session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
     ident = _get_ident()
     if ident in members:
         raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
+    thread_name = name or threading.current_thread().name
+    net = FakeNetwork(semantics, buffer_size, components=[thread_name])
+    session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
     _patches.install()
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
     net.recorder.name_thread(ident, thread_name)

@@ -1,0 +1,141 @@
+"""The socket.socket-compatible surface: names, options, and clear refusals."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import sockviz
+
+
+def test_component_names_localhost_and_numbers_resolve_inside_a_weld() -> None:
+    """getaddrinfo/gethostbyname know component names and localhost; other names fail like a resolver."""
+    answers: dict[str, object] = {}
+
+    def server() -> None:
+        answers["server"] = socket.gethostbyname("server")
+        answers["client"] = socket.getaddrinfo("client", 80, type=socket.SOCK_STREAM)[0][4]
+        answers["localhost"] = socket.gethostbyname("localhost")
+        answers["number"] = socket.getaddrinfo("127.0.0.5", "http")[0][4]
+        answers["passive"] = socket.getaddrinfo(None, 8080, flags=socket.AI_PASSIVE)[0][4]
+        with pytest.raises(socket.gaierror) as unknown:
+            socket.getaddrinfo("example.com", 80)
+        answers["unknown"] = unknown.value.errno
+        with pytest.raises(socket.gaierror) as service:
+            socket.getaddrinfo("localhost", "no-such-service")
+        answers["service"] = service.value.errno
+        answers["reverse"] = socket.gethostbyaddr("127.0.0.1")[0]
+        answers["fqdn"] = socket.getfqdn("server")
+
+    def client() -> None:
+        pass
+
+    sockviz.weld(server, client)
+    assert answers == {
+        "server": "127.0.0.1",
+        "client": ("127.0.0.1", 80),
+        "localhost": "127.0.0.1",
+        "number": ("127.0.0.5", 80),
+        "passive": ("0.0.0.0", 8080),
+        "unknown": socket.EAI_NONAME,
+        "service": socket.EAI_SERVICE,
+        "reverse": "localhost",
+        "fqdn": "localhost",
+    }
+
+
+def test_connecting_outside_this_host_is_unreachable() -> None:
+    """There is no other host in a fake network: a public address gives ENETUNREACH."""
+    with sockviz.fake_network(), pytest.raises(OSError) as info:
+        socket.socket().connect(("192.0.2.1", 80))
+    assert info.value.errno == 101
+
+
+@pytest.mark.parametrize(
+    ("level", "option", "value"),
+    [
+        (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1),
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, 8192),
+        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+    ],
+)
+def test_options_can_be_set_and_read_back(level: int, option: int, value: int) -> None:
+    """setsockopt stores the value and getsockopt returns it (as an int, or packed bytes with buflen)."""
+    with sockviz.fake_network():
+        sock = socket.socket()
+        sock.setsockopt(level, option, value)
+        assert sock.getsockopt(level, option) == value
+        assert sock.getsockopt(level, option, 4) == value.to_bytes(4, "little")
+
+
+def test_buffer_options_default_to_the_weld_buffer_size_and_read_only_options_refuse() -> None:
+    """SO_RCVBUF reports the weld's buffer size; SO_TYPE cannot be set (ENOPROTOOPT)."""
+    with sockviz.fake_network(buffer_size=4321):
+        sock = socket.socket()
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 4321
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM
+        with pytest.raises(OSError) as info:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_TYPE, 2)
+        assert info.value.errno == 92
+        with pytest.raises(TypeError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, "yes")
+
+
+def test_unsupported_kinds_of_socket_are_refused_clearly() -> None:
+    """UDP and AF_UNIX sockets in a welded thread raise OSError saying what sockviz fakes."""
+    with sockviz.fake_network():
+        with pytest.raises(OSError, match="SOCK_STREAM only") as udp:
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        assert udp.value.errno == 94
+        with pytest.raises(OSError, match="AF_INET and AF_INET6") as unix:
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        assert unix.value.errno == 97
+        with pytest.raises(OSError, match="dup"):
+            socket.socket().dup()
+
+
+def test_sockets_made_from_real_descriptors_stay_real_inside_a_weld() -> None:
+    """socket.socket(fileno=...) wraps a real descriptor even in a welded thread (as socketpair() does)."""
+    import os
+
+    with sockviz.fake_network():
+        real_a, real_b = __import__("_socket").socketpair()
+        wrapped = socket.socket(fileno=os.dup(real_a.fileno()))
+        assert not isinstance(wrapped, sockviz.FakeSocket)
+        assert isinstance(wrapped, socket.socket)
+        wrapped.close()
+        real_a.close()
+        real_b.close()
+
+
+def test_repr_shows_addresses_mode_and_owner() -> None:
+    """repr() reads like the real one, plus the mode and the owning thread."""
+    with sockviz.fake_network(name="notebook"):
+        listener = socket.create_server(("127.0.0.1", 4000))
+        assert "laddr=('127.0.0.1', 4000)" in repr(listener)
+        assert "mode=LISTEN" in repr(listener) and "owner='notebook'" in repr(listener)
+        listener.close()
+        assert "[closed] fd=-1" in repr(listener)
+
+
+def test_ipv6_loopback_works() -> None:
+    """AF_INET6 sockets bind, listen and connect on ::1 with 4-tuple addresses."""
+    with sockviz.fake_network("strict"):
+        listener = socket.socket(socket.AF_INET6)
+        listener.bind(("::1", 0))
+        listener.listen()
+        client = socket.socket(socket.AF_INET6)
+        client.connect(listener.getsockname()[:2])
+        conn, address = listener.accept()
+        assert len(address) == 4 and address[0] == "::1"
+        client.sendall(b"six")
+        assert conn.recv(10) == b"six"
+
+
+def test_weld_is_not_reentrant_in_one_thread() -> None:
+    """A second fake_network() in a thread that is already welded is refused."""
+    with sockviz.fake_network(), pytest.raises(RuntimeError, match="already welded"), sockviz.fake_network():
+        pass
