@@ -93,7 +93,7 @@ def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(mode: Socke
         sock = _socket_in(mode)
         if mode is not SocketMode.CLOSED:
             sock.setblocking(False)  # a refusal must not depend on waiting
-        with pytest.raises(OSError) as info:  # noqa: PT011 - the errno is checked below
+        with pytest.raises(OSError) as info:
             _CALLS[op](sock)
         assert info.value.errno == REFUSALS[mode, op]
         assert sock.mode is mode

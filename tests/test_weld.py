@@ -364,3 +364,45 @@ def test_fds_are_real_descriptors_released_on_close() -> None:
         assert sock.fileno() == -1
         with pytest.raises(OSError, match="Bad file descriptor"):
             os.fstat(fd)
+
+
+def test_welds_leave_no_descriptor_open() -> None:
+    """After finished, failed and deadlocked welds the process has the same open descriptors as before."""
+    import gc
+    import os
+
+    from sockviz._demo import echo_scenario
+
+    def deadlocked() -> None:
+        a, _b = socket.socketpair()
+        a.recv(1)
+
+    def failing() -> None:
+        socket.create_server(("", 1234))
+        raise ValueError("oops")
+
+    gc.collect()
+    before = set(os.listdir("/proc/self/fd"))
+    sockviz.weld(echo_scenario())
+    with pytest.raises(sockviz.DeadlockError):
+        sockviz.weld(deadlocked)
+    with pytest.raises(sockviz.ComponentError):
+        sockviz.weld(failing)
+    gc.collect()
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_deadlock_message_mentions_threads_that_failed_before_it() -> None:
+    """If a component died and left the other blocked, the DeadlockError says so."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()
+
+    def client() -> None:
+        socket.create_connection(("no-such-component", 8080))
+
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client)
+    assert "client had already failed: gaierror" in str(info.value)
+    assert [name for name, _ in info.value.errors] == ["client"]

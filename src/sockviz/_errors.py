@@ -17,11 +17,15 @@ class DeadlockError(RuntimeError):
     trace up to the deadlock (set by ``weld`` and ``fake_network``).
     """
 
-    def __init__(self, waits: dict[str, str], trace: Trace | None = None) -> None:
+    def __init__(self, waits: dict[str, str], trace: Trace | None = None, errors: list[tuple[str, Exception]] | None = None) -> None:
         self.waits = dict(waits)
         self.trace = trace
-        lines = "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
-        super().__init__(f"deadlock: every welded thread is blocked and none can wake another\n{lines}")
+        #: ``(thread, exception)`` for threads that failed before the deadlock
+        self.errors = list(errors or [])
+        lines = [f"  {thread}: {what}" for thread, what in sorted(self.waits.items())]
+        lines += [f"  ({thread} had already failed: {type(exc).__name__}: {exc})" for thread, exc in self.errors]
+        message = "deadlock: every welded thread is blocked and none can wake another\n" + "\n".join(lines)
+        super().__init__(message)
 
 
 class WeldTimeoutError(TimeoutError):

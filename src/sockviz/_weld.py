@@ -83,7 +83,7 @@ class Weld:
         # Once every component (and non-daemon child) has ended, daemon leftovers
         # blocked for ever are the end of the weld, not a deadlock: finish() stops them.
         if not self.done.is_set():
-            self.net.on_deadlock(waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace))
+            self.net.on_deadlock(waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors))
 
     # -- threads ------------------------------------------------------------
     def _count(self, delta: int) -> None:
@@ -247,9 +247,7 @@ def weld(
             _patches.uninstall()
     trace = session.trace
     if net.deadlock is not None:
-        error: Exception = DeadlockError(net.deadlock, trace)
-        error.errors = session.errors  # type: ignore[attr-defined]
-        raise error
+        raise DeadlockError(net.deadlock, trace, session.errors)
     if not session.done.is_set() or stuck:
         raise WeldTimeoutError(timeout, stuck, trace)
     if session.errors:

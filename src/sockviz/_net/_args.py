@@ -17,36 +17,39 @@ from typing import Any
 from ._modes import os_error
 from ._resolve import resolve_host
 
-__all__ = ["OPTIONS", "check_timeout", "option_key", "pack_option", "parse_address"]
+__all__ = ["OPTIONS", "OPTION_NAMES", "check_timeout", "option_key", "pack_option", "parse_address"]
 
 S = _socket
 
-#: Socket options a fake socket keeps, with their defaults (``None``: computed).
-OPTIONS: dict[tuple[int, int], int | None] = {
-    (S.SOL_SOCKET, S.SO_REUSEADDR): 0,
-    (S.SOL_SOCKET, S.SO_REUSEPORT): 0,
-    (S.SOL_SOCKET, S.SO_KEEPALIVE): 0,
-    (S.SOL_SOCKET, S.SO_BROADCAST): 0,
-    (S.SOL_SOCKET, S.SO_LINGER): 0,
-    (S.SOL_SOCKET, S.SO_OOBINLINE): 0,
-    (S.SOL_SOCKET, S.SO_RCVLOWAT): 1,
-    (S.SOL_SOCKET, S.SO_RCVBUF): None,
-    (S.SOL_SOCKET, S.SO_SNDBUF): None,
-    (S.SOL_SOCKET, S.SO_ERROR): None,
-    (S.SOL_SOCKET, S.SO_TYPE): None,
-    (S.SOL_SOCKET, S.SO_ACCEPTCONN): None,
-    (S.SOL_SOCKET, S.SO_DOMAIN): None,
-    (S.SOL_SOCKET, S.SO_PROTOCOL): None,
-    (S.IPPROTO_TCP, S.TCP_NODELAY): 0,
-    (S.IPPROTO_TCP, S.TCP_KEEPIDLE): 7200,
-    (S.IPPROTO_TCP, S.TCP_KEEPINTVL): 75,
-    (S.IPPROTO_TCP, S.TCP_KEEPCNT): 9,
-    (S.IPPROTO_TCP, S.TCP_MAXSEG): 65483,
-    (S.IPPROTO_TCP, S.TCP_QUICKACK): 1,
-    (S.IPPROTO_IPV6, S.IPV6_V6ONLY): 0,
-    (S.IPPROTO_IP, S.IP_TOS): 0,
-    (S.IPPROTO_IP, S.IP_TTL): 64,
+#: Socket options a fake socket keeps: name -> (level, default); None: computed.
+_OPTION_TABLE: dict[str, tuple[int, int | None]] = {
+    "SO_REUSEADDR": (S.SOL_SOCKET, 0),
+    "SO_REUSEPORT": (S.SOL_SOCKET, 0),
+    "SO_KEEPALIVE": (S.SOL_SOCKET, 0),
+    "SO_BROADCAST": (S.SOL_SOCKET, 0),
+    "SO_LINGER": (S.SOL_SOCKET, 0),
+    "SO_OOBINLINE": (S.SOL_SOCKET, 0),
+    "SO_RCVLOWAT": (S.SOL_SOCKET, 1),
+    "SO_RCVBUF": (S.SOL_SOCKET, None),
+    "SO_SNDBUF": (S.SOL_SOCKET, None),
+    "SO_ERROR": (S.SOL_SOCKET, None),
+    "SO_TYPE": (S.SOL_SOCKET, None),
+    "SO_ACCEPTCONN": (S.SOL_SOCKET, None),
+    "SO_DOMAIN": (S.SOL_SOCKET, None),
+    "SO_PROTOCOL": (S.SOL_SOCKET, None),
+    "TCP_NODELAY": (S.IPPROTO_TCP, 0),
+    "TCP_KEEPIDLE": (S.IPPROTO_TCP, 7200),
+    "TCP_KEEPINTVL": (S.IPPROTO_TCP, 75),
+    "TCP_KEEPCNT": (S.IPPROTO_TCP, 9),
+    "TCP_MAXSEG": (S.IPPROTO_TCP, 65483),
+    "TCP_QUICKACK": (S.IPPROTO_TCP, 1),
+    "IPV6_V6ONLY": (S.IPPROTO_IPV6, 0),
+    "IP_TOS": (S.IPPROTO_IP, 0),
+    "IP_TTL": (S.IPPROTO_IP, 64),
 }
+OPTIONS: dict[tuple[int, int], int | None] = {(level, getattr(S, name)): default for name, (level, default) in _OPTION_TABLE.items()}
+#: ``(level, option) -> "SO_REUSEADDR"``: events name options, not numbers.
+OPTION_NAMES: dict[tuple[int, int], str] = {(level, getattr(S, name)): name for name, (level, _) in _OPTION_TABLE.items()}
 #: Options that cannot be set.
 READ_ONLY = {
     (S.SOL_SOCKET, S.SO_ERROR),

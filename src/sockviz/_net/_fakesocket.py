@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._args import OPTIONS, READ_ONLY, check_timeout, option_key, option_value, pack_option, parse_address
+from ._args import OPTION_NAMES, OPTIONS, READ_ONLY, check_timeout, option_key, option_value, pack_option, parse_address
 from ._filebuf import ByteBuffer, timed_out, would_block
 from ._modes import Op, SocketMode, os_error, step
 from ._sync import Condition, Semaphore
@@ -729,7 +729,12 @@ class FakeSocket:
     # -- options and timeouts ------------------------------------------------
     @_traced(
         "setsockopt",
-        lambda level, optname, value, *rest: ("level", level, "option", optname, "value", value if isinstance(value, int) else None),
+        lambda level, optname, value, *rest: (
+            "option",
+            OPTION_NAMES.get((level, optname), f"{level}/{optname}"),
+            "value",
+            value if isinstance(value, int) else None,
+        ),
     )
     def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
         self._check_open()

@@ -52,7 +52,9 @@ def format_address(addr: tuple[Any, ...] | None) -> str | None:
     if addr is None:
         return None
     host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if host == "":
+        host = "*"  # any address, as netstat writes it
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 class FakeNetwork:

@@ -110,9 +110,8 @@ class Trace:
 
 
 def _args(fields: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{v}" if k in ("addr", "backlog", "how", "bufsize", "timeout") else f"{k}={v}" for k, v in fields.items() if k != "op"
-    )
+    plain = ("addr", "backlog", "how", "bufsize", "timeout", "option")
+    return ", ".join(f"{v}" if k in plain else f"{k}={v}" for k, v in fields.items() if k != "op" and v is not None)
 
 
 def describe(event: Event, trace: Trace | None = None) -> str:
