@@ -162,7 +162,9 @@ class FakeSocket:
     makefile = _socket.socket.makefile
     _decref_socketios = _socket.socket._decref_socketios  # type: ignore[attr-defined]
 
-    def __init__(self, net: FakeNetwork, family: int = -1, type: int = -1, proto: int = -1, *, _pair: bool = False) -> None:
+    def __init__(
+        self, net: FakeNetwork, family: int = -1, type: int = -1, proto: int = -1, *, _pair: bool = False, _accepted: bool = False
+    ) -> None:
         family = _socket.AF_INET if family == -1 else family
         type = _socket.SOCK_STREAM if type == -1 else type
         nonblocking = bool(type & _socket.SOCK_NONBLOCK)
@@ -196,6 +198,10 @@ class FakeSocket:
         self._closed = False
         self.owner = self._rec.thread_name()
         net.sockets[self._fd] = weakref.ref(self)
+        if _accepted:  # born connected, inside accept(): no socket() call of its own
+            self._mode = M.INBOUND
+            self._rec.emit("state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner)
+            return
         self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
         self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
         self._rec.emit("return", self._fd, "op", "socket", "result", self._fd)
@@ -322,12 +328,11 @@ class FakeSocket:
         """The meeting: make the server's end and complete the client's (net lock held)."""
         net = self._net
         client, conn = pending.client, pending.conn
-        server_end = FakeSocket(net, self._family, self._type, self.proto)
+        server_end = FakeSocket(net, self._family, self._type, self.proto, _accepted=True)
         server_end._local = client._peer
         server_end._peer = client._local
         server_end._conn, server_end._rx, server_end._tx = conn, conn.up, conn.down
         server_end._peer_owner = pending.thread
-        server_end._set_mode(M.INBOUND)
         client._peer_owner = server_end.owner
         if client._mode is M.CONNECTING:
             client._set_mode(M.OUTBOUND)

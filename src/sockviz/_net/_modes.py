@@ -28,7 +28,7 @@ import errno
 import os
 from typing import Final
 
-__all__ = ["REFUSALS", "TRANSITIONS", "Op", "SocketMode", "os_error", "step"]
+__all__ = ["REFUSALS", "TRANSITIONS", "Op", "SocketMode", "markdown_table", "os_error", "step"]
 
 
 class SocketMode(enum.Enum):
@@ -160,3 +160,23 @@ def step(mode: SocketMode, op: Op) -> SocketMode:
         return TRANSITIONS[mode, op]
     except KeyError:
         raise os_error(REFUSALS[mode, op]) from None
+
+
+def markdown_table() -> str:
+    """The two tables as one Markdown table: a row per mode, a column per operation.
+
+    Each cell is the next mode (``·`` when it stays) or the errno refused with.
+    ``docs/design.md`` includes this very text; a test keeps the two equal.
+    """
+    ops = list(Op)
+    lines = ["| mode | " + " | ".join(op.value for op in ops) + " |", "|---" * (len(ops) + 1) + "|"]
+    for mode in SocketMode:
+        cells = []
+        for op in ops:
+            if (mode, op) in TRANSITIONS:
+                nxt = TRANSITIONS[mode, op]
+                cells.append("·" if nxt is mode else nxt.name)
+            else:
+                cells.append(errno.errorcode[REFUSALS[mode, op]])
+        lines.append(f"| **{mode.name}** | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
