@@ -406,3 +406,24 @@ def test_deadlock_message_mentions_threads_that_failed_before_it() -> None:
         sockviz.weld(server, client)
     assert "client had already failed: gaierror" in str(info.value)
     assert [name for name, _ in info.value.errors] == ["client"]
+
+
+def test_welded_threads_share_one_cpu_unless_asked_not_to() -> None:
+    """By default every welded thread runs on one CPU; single_cpu=False leaves them alone."""
+    import os
+
+    seen: list[set[int]] = []
+
+    def component() -> None:
+        seen.append(os.sched_getaffinity(0))
+        child = threading.Thread(target=lambda: seen.append(os.sched_getaffinity(0)))
+        child.start()
+        child.join()
+
+    allowed = os.sched_getaffinity(0)
+    sockviz.weld(component)
+    assert seen == [{max(allowed)}, {max(allowed)}]
+    seen.clear()
+    sockviz.weld(component, single_cpu=False)
+    assert seen == [allowed, allowed]
+    assert os.sched_getaffinity(0) == allowed  # the caller itself is never pinned

@@ -49,9 +49,13 @@ Component = Callable[[], Any]
 class Weld:
     """One weld in progress: its fake network, its threads, its trace so far."""
 
-    def __init__(self, net: FakeNetwork, meta: dict[str, Any], trace_path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, net: FakeNetwork, meta: dict[str, Any], trace_path: str | os.PathLike[str] | None = None, *, cpu: int | None = None
+    ) -> None:
         self.net = net
         self.meta = meta
+        #: the CPU every welded thread is kept on (None: wherever the OS likes)
+        self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
         self._mutex = threading.Lock()
         self._must_finish = 0  # components + non-daemon children still running
@@ -126,6 +130,8 @@ class Weld:
     def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool) -> None:
         ident = _get_ident()
         rec = self.net.recorder
+        if self.cpu is not None:
+            _pin_to(self.cpu)
         members[ident] = Membership(self.net, name, component, self)
         rec.name_thread(ident, name)
         rec.emit("thread.start", name, "component", component, "parent", parent)
@@ -169,6 +175,18 @@ class Weld:
             self._writer.close()
             self.net.recorder.sink = None
         self.net.close()
+
+
+def _pin_to(cpu: int) -> None:
+    """Keep the calling thread on ``cpu`` (Linux: affects this thread only)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run unpinned
+        os.sched_setaffinity(0, {cpu})
+
+
+def _weld_cpu(single_cpu: bool) -> int | None:
+    if not single_cpu or not hasattr(os, "sched_getaffinity"):
+        return None
+    return max(os.sched_getaffinity(0))
 
 
 def _components(specs: tuple[Any, ...]) -> list[tuple[str, Component]]:
@@ -215,6 +233,7 @@ def weld(
     timeout: float = 30.0,
     buffer_size: int = 65536,
     trace_path: str | os.PathLike[str] | None = None,
+    single_cpu: bool = True,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -223,6 +242,12 @@ def weld(
     sockets -- and those of every thread they start -- are fake; the names of
     the components resolve, so a client can connect to ``("server", 8080)``.
 
+    ``single_cpu`` keeps every welded thread on one CPU.  They share one GIL,
+    so they never run Python in parallel anyway, and a hand-off between two
+    threads on one CPU is a plain context switch instead of a wake-up sent to
+    another CPU: several times faster (see ``bench/bench_core.py``).  Pass
+    ``False`` for components that do long work outside the GIL.
+
     Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
@@ -230,7 +255,7 @@ def weld(
     named = _components(components)
     names = [name for name, _ in named]
     net = FakeNetwork(semantics, buffer_size, components=names)
-    session = Weld(net, _meta(net, "weld", names), trace_path)
+    session = Weld(net, _meta(net, "weld", names), trace_path, cpu=_weld_cpu(single_cpu))
     stuck: dict[str, str] = {}
     _patches.install()
     try:
