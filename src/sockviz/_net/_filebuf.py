@@ -120,14 +120,10 @@ class ByteBuffer:
                 return sent
             if timeout == 0:
                 raise would_block()
-            if deadline is None:
-                self.space.wait(None, waits_for)
-            else:
-                remaining = deadline - _monotonic()
-                if remaining <= 0 or not self.space.wait(remaining, waits_for):
-                    if sent:
-                        return sent
-                    raise timed_out()
+            if not self.space.wait_until(deadline, waits_for):
+                if sent:
+                    return sent
+                raise timed_out()
 
     def discard(self, n: int) -> None:
         """A write to a reader that has gone: Linux accepts it once, then resets."""
@@ -169,12 +165,8 @@ class ByteBuffer:
                 return b"" if out is None else 0
             if timeout == 0:
                 raise would_block()
-            if deadline is None:
-                self.data.wait(None, waits_for)
-            else:
-                remaining = deadline - _monotonic()
-                if remaining <= 0 or not self.data.wait(remaining, waits_for):
-                    raise timed_out()
+            if not self.data.wait_until(deadline, waits_for):
+                raise timed_out()
 
     def _take(self, n: int, *, consume: bool) -> list[bytes]:
         """The next ``n`` bytes as pieces (whole chunks are not copied)."""

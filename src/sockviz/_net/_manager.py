@@ -38,23 +38,15 @@ from ._modes import os_error
 from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
 
 if TYPE_CHECKING:
+    from ._base import SocketBase
     from ._fakesocket import FakeSocket
+    from ._rendezvous import Rendezvous
 
-__all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics", "format_address"]
+__all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
 
 Semantics = Literal["weldr", "strict"]
 EPHEMERAL_PORTS = range(32768, 61000)
 _WILDCARDS = ("0.0.0.0", "::")
-
-
-def format_address(addr: tuple[Any, ...] | None) -> str | None:
-    """``("127.0.0.1", 8080)`` -> ``"127.0.0.1:8080"`` (events carry strings)."""
-    if addr is None:
-        return None
-    host, port = addr[0], addr[1]
-    if host == "":
-        host = "*"  # any address, as netstat writes it
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 class FakeNetwork:
@@ -86,15 +78,15 @@ class FakeNetwork:
         self.tracker = WaitTracker(self.recorder)
         self.lock = Lock("net", self.recorder)
         self.listening = Condition(self.lock, "net.listening", self.tracker)
-        self.bound: dict[tuple[str, int], FakeSocket] = {}
+        self.bound: dict[tuple[str, int], SocketBase] = {}
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
-        self.sockets: dict[int, weakref.ref[FakeSocket]] = {}
+        self.sockets: dict[int, weakref.ref[SocketBase]] = {}
         self._ports = itertools.cycle(EPHEMERAL_PORTS)
         self._connection_ids = itertools.count(1)
         self._placeholder = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.deadlock: dict[str, str] | None = None
         #: non-blocking connect()s waiting for a listener or for backlog room
-        self.parked: list[FakeSocket] = []
+        self.parked: list[Rendezvous] = []
 
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
@@ -126,7 +118,7 @@ class FakeNetwork:
         return Semaphore(name, self.recorder, self.tracker, value)
 
     # -- the address table (caller holds self.lock) -----------------------
-    def take_address(self, sock: FakeSocket, ip: str, port: int) -> tuple[str, int]:
+    def take_address(self, sock: SocketBase, ip: str, port: int) -> tuple[str, int]:
         """Give ``sock`` the address ``(ip, port)``; port 0 picks an ephemeral one."""
         if not (ip.startswith("127.") or ip in _WILDCARDS or ip == "::1" or ip.startswith("::ffff:127.")):
             raise os_error(errno.EADDRNOTAVAIL)
@@ -143,7 +135,7 @@ class FakeNetwork:
         self.bound[ip, port] = sock
         return ip, port
 
-    def _conflicts(self, sock: FakeSocket, ip: str, port: int) -> bool:
+    def _conflicts(self, sock: SocketBase, ip: str, port: int) -> bool:
         for (other_ip, other_port), other in self.bound.items():
             if other_port != port or other is sock:
                 continue
@@ -153,11 +145,11 @@ class FakeNetwork:
                 return True
         return False
 
-    def release_address(self, addr: tuple[Any, ...] | None, sock: FakeSocket) -> None:
+    def release_address(self, addr: tuple[Any, ...] | None, sock: SocketBase) -> None:
         if addr is not None and self.bound.get((addr[0], addr[1])) is sock:
             del self.bound[addr[0], addr[1]]
 
-    def find_listener(self, ip: str, port: int) -> FakeSocket | None:
+    def find_listener(self, ip: str, port: int) -> SocketBase | None:
         """The socket listening at ``(ip, port)`` (or on a wildcard), if any."""
         if ip in _WILDCARDS:  # connecting to 0.0.0.0 reaches this host
             ip = "127.0.0.1"

@@ -28,12 +28,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from .._trace._recorder import Recorder
 
 __all__ = ["Condition", "Lock", "NetworkStopped", "Semaphore", "WaitTracker"]
 
 _allocate_lock = threading.Lock
+_monotonic = time.monotonic
 _get_ident = threading.get_ident
 _monotonic_ns = time.monotonic_ns
 
@@ -59,7 +61,7 @@ class _Waiter:
         self.cause: int | None = None
         self.aborted = False
         self.counted = False
-        self.primitive: Condition | Semaphore | None = None
+        self.primitive: _Primitive | None = None
         self.thread = ""
         self.waits_for = ""
 
@@ -232,7 +234,75 @@ class Lock:
         return f"<sockviz Lock {self.name!r} {'locked' if self.locked() else 'unlocked'}>"
 
 
-class Condition:
+class _Primitive:
+    """What Condition and Semaphore share: a queue of parked waiters.
+
+    ``_guard`` is the raw lock that protects ``_waiters`` (the condition's
+    lock, or the semaphore's own mutex); every method here runs with it held,
+    except :meth:`_abort`, which takes it.
+    """
+
+    name: str
+    _guard: Any
+    _recorder: Recorder
+    _tracker: WaitTracker
+    _waiters: deque[_Waiter]
+
+    def _enlist(self, kind: str, waits_for: str, timeout: float | None) -> tuple[_Waiter, dict[str, str] | None]:
+        """Queue the calling thread's waiter and record ``kind`` (guard held)."""
+        rec = self._recorder
+        waiter = _my_waiter()
+        waiter.cause = None
+        waiter.primitive = self
+        waiter.thread = rec.thread_name()
+        waiter.waits_for = waits_for
+        self._waiters.append(waiter)
+        rec.emit(kind, self.name, "for", waits_for, "timeout", timeout)
+        try:
+            stuck = self._tracker._park(waiter, timeout is None)
+        except BaseException:
+            self._waiters.remove(waiter)
+            raise
+        return waiter, stuck
+
+    def _settle(self, waiter: _Waiter, got: bool) -> bool:
+        """After the wait (guard held): was the thread woken?  Raises if stopped."""
+        if not got:
+            try:
+                self._waiters.remove(waiter)
+                self._tracker._unpark(waiter)
+            except ValueError:  # woken just as the time ran out: take the wake-up
+                waiter.lock.acquire()
+                got = True
+        if waiter.aborted:
+            waiter.aborted = False
+            self._tracker.check()
+        return got
+
+    def _hand_over(self, seq: int) -> None:
+        """Wake the longest waiter, telling it that event ``seq`` woke it (guard held)."""
+        waiter = self._waiters.popleft()
+        waiter.cause = seq
+        self._tracker._unpark(waiter)
+        waiter.lock.release()
+
+    def _abort(self, waiter: _Waiter) -> None:
+        with self._guard:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                return
+            waiter.aborted = True
+            self._tracker._unpark(waiter)
+            waiter.lock.release()
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait here."""
+        return len(self._waiters)
+
+
+class Condition(_Primitive):
     """A condition variable over a :class:`Lock`, recording who wakes whom.
 
     ``wait(timeout, waits_for=...)`` records ``cond.wait`` (with what it waits
@@ -244,9 +314,10 @@ class Condition:
     def __init__(self, lock: Lock, name: str, tracker: WaitTracker) -> None:
         self.lock = lock
         self.name = name
+        self._guard = lock._lock
         self._tracker = tracker
         self._recorder = lock._recorder
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters = deque()
 
     def __enter__(self) -> bool:
         return self.lock.acquire()
@@ -256,77 +327,42 @@ class Condition:
 
     def wait(self, timeout: float | None = None, waits_for: str = "") -> bool:
         """Wait (lock held) until notified; False if ``timeout`` ran out."""
-        tracker = self._tracker
-        tracker.check()
-        rec = self._recorder
-        waiter = _my_waiter()
-        waiter.cause = None
-        waiter.primitive = self
-        waiter.thread = rec.thread_name()
-        waiter.waits_for = waits_for
-        self._waiters.append(waiter)
-        rec.emit("cond.wait", self.name, "for", waits_for, "timeout", timeout)
-        try:
-            stuck = tracker._park(waiter, timeout is None)
-        except BaseException:
-            self._waiters.remove(waiter)
-            raise
+        self._tracker.check()
+        waiter, stuck = self._enlist("cond.wait", waits_for, timeout)
         self.lock.release()
         if stuck:
-            tracker._deadlocked(stuck)
+            self._tracker._deadlocked(stuck)
         try:
             got = waiter.lock.acquire(True, -1 if timeout is None else timeout) if timeout is None or timeout > 0 else False
         finally:
             self.lock.acquire()
-        if not got:
-            try:
-                self._waiters.remove(waiter)
-                tracker._unpark(waiter)
-            except ValueError:  # notified just as the time ran out: take the wake-up
-                waiter.lock.acquire()
-                got = True
-        if waiter.aborted:
-            waiter.aborted = False
-            tracker.check()
-        if got:
-            rec.emit("cond.wake", self.name, "cause", waiter.cause, "for", waits_for)
-        else:
-            rec.emit("cond.timeout", self.name, "for", waits_for, "timeout", timeout)
-        return got
+        if self._settle(waiter, got):
+            self._recorder.emit("cond.wake", self.name, "cause", waiter.cause, "for", waits_for)
+            return True
+        self._recorder.emit("cond.timeout", self.name, "for", waits_for, "timeout", timeout)
+        return False
+
+    def wait_until(self, deadline: float | None, waits_for: str = "") -> bool:
+        """Wait until notified or ``deadline`` (a ``time.monotonic()`` value; None: for ever)."""
+        if deadline is None:
+            return self.wait(None, waits_for)
+        remaining = deadline - _monotonic()
+        return remaining > 0 and self.wait(remaining, waits_for)
 
     def notify(self, n: int = 1) -> None:
         """Wake up to ``n`` waiters (lock held)."""
-        waiters = self._waiters
-        if not waiters:
+        if not self._waiters:
             return
-        count = min(n, len(waiters))
+        count = min(n, len(self._waiters))
         seq = self._recorder.emit("cond.notify", self.name, "n", count)
-        tracker = self._tracker
         for _ in range(count):
-            waiter = waiters.popleft()
-            waiter.cause = seq
-            tracker._unpark(waiter)
-            waiter.lock.release()
+            self._hand_over(seq)
 
     def notify_all(self) -> None:
         self.notify(len(self._waiters))
 
-    def _abort(self, waiter: _Waiter) -> None:
-        with self.lock._lock:
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                return
-            waiter.aborted = True
-            self._tracker._unpark(waiter)
-            waiter.lock.release()
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)
-
-
-class Semaphore:
+class Semaphore(_Primitive):
     """A counting semaphore that hands permits straight to waiters, in order.
 
     ``acquire`` records ``sem.wait`` when it must wait and ``sem.acquire``
@@ -340,73 +376,38 @@ class Semaphore:
             raise ValueError("semaphore initial value must be >= 0")
         self.name = name
         self.value = value
-        self._mutex = _allocate_lock()
+        self._guard = _allocate_lock()
         self._recorder = recorder
         self._tracker = tracker
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters = deque()
 
     def acquire(self, timeout: float | None = None, waits_for: str = "") -> bool:
-        tracker = self._tracker
-        tracker.check()
-        rec = self._recorder
-        with self._mutex:
+        """Take a permit, waiting up to ``timeout`` (None: for ever) for a post."""
+        self._tracker.check()
+        with self._guard:
             if self.value > 0:
                 self.value -= 1
-                rec.emit("sem.acquire", self.name, "cause", None, "value", self.value)
+                self._recorder.emit("sem.acquire", self.name, "cause", None, "value", self.value)
                 return True
             if timeout is not None and timeout <= 0:
                 return False
-            waiter = _my_waiter()
-            waiter.cause = None
-            waiter.primitive = self
-            waiter.thread = rec.thread_name()
-            waiter.waits_for = waits_for
-            self._waiters.append(waiter)
-            rec.emit("sem.wait", self.name, "for", waits_for, "timeout", timeout)
-            try:
-                stuck = tracker._park(waiter, timeout is None)
-            except BaseException:
-                self._waiters.remove(waiter)
-                raise
+            waiter, stuck = self._enlist("sem.wait", waits_for, timeout)
         if stuck:
-            tracker._deadlocked(stuck)
-        got = waiter.lock.acquire() if timeout is None else waiter.lock.acquire(True, timeout)
-        if not got:
-            with self._mutex:
-                try:
-                    self._waiters.remove(waiter)
-                    tracker._unpark(waiter)
-                except ValueError:  # posted just as the time ran out
-                    waiter.lock.acquire()
-                    got = True
-        if waiter.aborted:
-            waiter.aborted = False
-            tracker.check()
+            self._tracker._deadlocked(stuck)
+        got = waiter.lock.acquire(True, -1 if timeout is None else timeout)
+        with self._guard:
+            got = self._settle(waiter, got)
         if got:
-            rec.emit("sem.acquire", self.name, "cause", waiter.cause, "value", self.value)
+            self._recorder.emit("sem.acquire", self.name, "cause", waiter.cause, "value", self.value)
         else:
-            rec.emit("sem.timeout", self.name, "for", waits_for, "timeout", timeout)
+            self._recorder.emit("sem.timeout", self.name, "for", waits_for, "timeout", timeout)
         return got
 
     def post(self) -> None:
         """Release one permit: to the longest waiter if any, else to the count."""
-        with self._mutex:
+        with self._guard:
             if self._waiters:
-                seq = self._recorder.emit("sem.post", self.name, "value", self.value)
-                waiter = self._waiters.popleft()
-                waiter.cause = seq
-                self._tracker._unpark(waiter)
-                waiter.lock.release()
+                self._hand_over(self._recorder.emit("sem.post", self.name, "value", self.value))
             else:
                 self.value += 1
                 self._recorder.emit("sem.post", self.name, "value", self.value)
-
-    def _abort(self, waiter: _Waiter) -> None:
-        with self._mutex:
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                return
-            waiter.aborted = True
-            self._tracker._unpark(waiter)
-            waiter.lock.release()

@@ -19,7 +19,8 @@ real class whose metaclass decides what a call makes:
 
 Name resolution is patched the same way, so welded code can connect to
 ``("server", 8080)`` and never asks a real resolver.  ``install()`` and
-``uninstall()`` nest (a count), and the weld undoes them on every exit path.
+``uninstall()`` are called by :mod:`sockviz._patches`, which counts the welds
+using them and undoes them on every exit path.
 """
 
 from __future__ import annotations
@@ -104,8 +105,6 @@ _FAKES: dict[str, Callable[..., Any]] = {
     "socketpair": _fake_socketpair,
 }
 _originals: dict[str, Any] = {}
-_count = 0
-_guard = threading.Lock()
 
 
 def _dispatching(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,32 +119,22 @@ def _dispatching(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable
 
 
 def install() -> None:
-    """Patch the socket module (or count one more user of the patch)."""
-    global _count
-    with _guard:
-        _count += 1
-        if _count > 1:
-            return
-        _originals["socket"] = _socket.socket
-        _socket.socket = SocketStandIn  # type: ignore[misc]
-        for name, fake in _FAKES.items():
-            _originals[name] = getattr(_socket, name)
-            setattr(_socket, name, _dispatching(_originals[name], fake))
+    """Patch the socket module (callers count their users: see ``sockviz._patches``)."""
+    if _originals:
+        return
+    _originals["socket"] = _socket.socket
+    _socket.socket = SocketStandIn  # type: ignore[misc]
+    for name, fake in _FAKES.items():
+        _originals[name] = getattr(_socket, name)
+        setattr(_socket, name, _dispatching(_originals[name], fake))
 
 
 def uninstall() -> None:
-    """Undo :func:`install` (the patch goes when its last user leaves)."""
-    global _count
-    with _guard:
-        if _count == 0:
-            return
-        _count -= 1
-        if _count:
-            return
-        for name, original in _originals.items():
-            setattr(_socket, name, original)
-        _originals.clear()
+    """Put back everything :func:`install` replaced."""
+    for name, original in _originals.items():
+        setattr(_socket, name, original)
+    _originals.clear()
 
 
 def installed() -> bool:
-    return _count > 0
+    return bool(_originals)

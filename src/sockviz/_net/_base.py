@@ -1,0 +1,152 @@
+"""What every part of a fake socket shares: its state and a few helpers.
+
+:class:`SocketBase` holds a fake socket's state -- descriptor, mode, addresses,
+timeout, buffers -- and the helpers every part of the API uses (the mode
+change that records a ``state`` event, address formatting, waiting within the
+socket's timeout).  The parts themselves are mixins over it:
+:mod:`._rendezvous` (listen, accept, connect), :mod:`._options` (options and
+timeouts) and :mod:`._fakesocket` (bytes, shutdown, close), which joins them
+into :class:`~sockviz.FakeSocket`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket as _socket
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from ._args import parse_address
+from ._filebuf import ByteBuffer, timed_out, would_block
+from ._modes import SocketMode, os_error
+from ._sync import Condition
+
+if TYPE_CHECKING:
+    from ._manager import FakeNetwork
+    from ._rendezvous import Connection, Listener
+
+__all__ = ["SocketBase"]
+
+M = SocketMode
+_NAME = {mode: mode.name for mode in M}  # Enum.name is a Python-level property
+_FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX)}
+_monotonic = time.monotonic
+
+
+class SocketBase:
+    """A fake socket's state and shared helpers (see the module docstring)."""
+
+    def __init__(
+        self, net: FakeNetwork, family: int = -1, type: int = -1, proto: int = -1, *, _pair: bool = False, _accepted: bool = False
+    ) -> None:
+        family = _socket.AF_INET if family == -1 else family
+        type = _socket.SOCK_STREAM if type == -1 else type
+        nonblocking = bool(type & _socket.SOCK_NONBLOCK)
+        kind = type & ~(_socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC)
+        if family not in (_socket.AF_INET, _socket.AF_INET6) and not (_pair and family == _socket.AF_UNIX):
+            raise os_error(errno.EAFNOSUPPORT, "Address family not supported by protocol (sockviz fakes AF_INET and AF_INET6)")
+        if kind != _socket.SOCK_STREAM:
+            raise os_error(errno.ESOCKTNOSUPPORT, "Socket type not supported (sockviz fakes SOCK_STREAM only)")
+        if proto not in (-1, 0, _socket.IPPROTO_TCP) or (_pair and proto not in (-1, 0)):
+            raise os_error(errno.EPROTONOSUPPORT)
+        self._net = net
+        self._rec = net.recorder
+        self._family = _socket.AddressFamily(family)
+        self._type = _socket.SocketKind(kind)
+        self.proto = 0 if family == _socket.AF_UNIX else _socket.IPPROTO_TCP if proto == _socket.IPPROTO_TCP else 0
+        self._fd = net.new_fd()
+        self._number = self._fd  # the descriptor events name, kept after close
+        self._mode = M.NOT_INIT
+        self._timeout: float | None = 0.0 if nonblocking else _socket.getdefaulttimeout()
+        self._local: tuple[str, int] | None = None
+        self._peer: tuple[str, int] | None = None
+        self._peer_owner = "the peer"
+        self._conn: Connection | None = None
+        self._rx: ByteBuffer | None = None
+        self._tx: ByteBuffer | None = None
+        self._listener: Listener | None = None
+        self._options: dict[tuple[int, int], int] = {}
+        self._so_error = 0
+        self._unreported_connect = False
+        self._io_refs = 0
+        self._closed = False
+        self.owner = self._rec.thread_name()
+        net.sockets[self._fd] = weakref.ref(self)
+        if _accepted:  # born connected, inside accept(): no socket() call of its own
+            self._mode = M.INBOUND
+            self._rec.emit("state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner)
+            return
+        self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
+        self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
+        self._rec.emit("return", self._fd, "op", "socket", "result", self._fd)
+
+    @property
+    def family(self) -> _socket.AddressFamily:
+        return self._family
+
+    @property
+    def type(self) -> _socket.SocketKind:
+        return self._type
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    @property
+    def mode(self) -> SocketMode:
+        """Where this socket is in its life cycle (see :class:`SocketMode`)."""
+        return self._mode
+
+    @property
+    def listening(self) -> bool:
+        return self._mode is M.LISTEN
+
+    @property
+    def reuse_address(self) -> bool:
+        return bool(self._options.get((_socket.SOL_SOCKET, _socket.SO_REUSEADDR)))
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def _set_mode(self, new: SocketMode) -> None:
+        old = self._mode
+        if new is not old:
+            self._mode = new
+            self._rec.emit("state", self._number, "from", _NAME[old], "to", _NAME[new])
+
+    def _any_address(self) -> tuple[Any, ...]:
+        return ("::", 0, 0, 0) if self._family == _socket.AF_INET6 else ("0.0.0.0", 0)
+
+    def _address_out(self, addr: tuple[str, int] | None) -> Any:
+        if self._family == _socket.AF_UNIX:
+            return ""
+        if addr is None:
+            return self._any_address()
+        return (addr[0], addr[1], 0, 0) if self._family == _socket.AF_INET6 else addr
+
+    def _parse(self, address: Any, op: str, *, passive: bool) -> tuple[str, int]:
+        return parse_address(address, self._family, op, self._net.components, passive=passive)
+
+    def _check_open(self) -> None:
+        if self._mode is M.CLOSED:
+            raise os_error(errno.EBADF)
+
+    def _autobind(self, ip: str) -> None:
+        """Give an unbound socket ``ip`` and an ephemeral port (net lock held)."""
+        if self._local is None:
+            self._local = self._net.take_address(self, ip, 0)
+
+    def _wait(self, cond: Condition, deadline: float | None, waits_for: str) -> None:
+        """Wait on ``cond`` within the socket's timeout (its lock held)."""
+        if self._timeout == 0:
+            raise would_block()
+        if not cond.wait_until(deadline, waits_for):
+            raise timed_out()
+
+    def _release_fd(self) -> None:
+        if self._fd >= 0:
+            self._net.sockets.pop(self._fd, None)
+            os.close(self._fd)
+            self._fd = -1

@@ -1,0 +1,60 @@
+"""Recording socket calls: the ``call`` and ``return`` events around each API method."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["fmt_address", "traced"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fmt_address(addr: tuple[Any, ...] | None) -> str | None:
+    """``("127.0.0.1", 8080)`` -> ``"127.0.0.1:8080"`` (events carry strings)."""
+    if addr is None:
+        return None
+    host, port = addr[0], addr[1]
+    if host == "":
+        host = "*"  # any address, as netstat writes it
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def traced(
+    op: str,
+    describe: Callable[..., tuple[Any, ...]] | None = None,
+    result: Callable[[Any], tuple[Any, ...]] | None = None,
+) -> Callable[[F], F]:
+    """Record a ``call`` event before and a ``return`` event after the method.
+
+    ``describe(*args)`` gives the call's fields and ``result(value)`` the
+    return's, as flat ``(name, value, name, value...)`` tuples (the
+    recorder's cheap form); by default the return value is the ``result``.
+    """
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+            emit = self._rec.emit
+            fields: tuple[Any, ...] = ()
+            if describe is not None:
+                try:  # noqa: SIM105 - contextlib.suppress costs an object per call
+                    fields = describe(*args, **kwargs)
+                except (TypeError, ValueError, AttributeError, IndexError):
+                    pass  # a bad argument is for the method itself to complain about
+            emit("call", self._number, "op", op, *fields)
+            try:
+                value = method(self, *args, **kwargs)
+            except BaseException as exc:
+                emit("return", self._number, "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None))
+                raise
+            if result is None:
+                emit("return", self._number, "op", op, "result", value)
+            else:
+                emit("return", self._number, "op", op, *result(value))
+            return value
+
+        return traced  # type: ignore[return-value]
+
+    return decorate
