@@ -46,3 +46,21 @@ def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_strict_demo_clients_retry_until_the_server_listens() -> None:
+    """In strict semantics a client that comes first is refused; the demo's clients retry and succeed."""
+    import time
+
+    from sockviz._demo import echo_scenario
+
+    scenario = echo_scenario()
+    server = scenario["server"]
+
+    def late_server() -> None:
+        time.sleep(0.05)
+        server()
+
+    trace = sockviz.weld({**scenario, "server": late_server}, semantics="strict")
+    assert trace.of_kind("refused")  # the clients were refused at first ...
+    assert len(trace.of_kind("meet")) == 2  # ... and met the server in the end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -22,9 +23,11 @@ import sockviz
 def test_bytes_arrive_exactly_whatever_the_sizes(messages: list[bytes], read_size: int, buffer_size: int, semantics: str) -> None:
     """Whatever the message, read and buffer sizes, the receiver gets every byte in order, then EOF."""
     received = bytearray()
+    listening = threading.Event()  # strict semantics refuse a client that comes too early
 
     def server() -> None:
         with socket.create_server(("", 9000)) as listener:
+            listening.set()
             conn, _ = listener.accept()
             with conn:
                 while chunk := conn.recv(read_size):
@@ -32,6 +35,7 @@ def test_bytes_arrive_exactly_whatever_the_sizes(messages: list[bytes], read_siz
                     received.extend(chunk)
 
     def client() -> None:
+        listening.wait(5)
         with socket.create_connection(("server", 9000)) as sock:
             for message in messages:
                 sock.sendall(message)
@@ -149,13 +153,16 @@ def test_weldr_connect_returns_only_after_accept() -> None:
 
 def test_strict_connect_returns_before_accept() -> None:
     """strict semantics: connect() completes when queued, like Linux, before the server accepts."""
+    listening = threading.Event()
 
     def server() -> None:
         with socket.create_server(("", 9007)) as listener:
+            listening.set()
             time.sleep(0.1)
             listener.accept()[0].close()
 
     def client() -> None:
+        listening.wait(5)
         socket.create_connection(("server", 9007)).close()
 
     trace = sockviz.weld(server, client, semantics="strict")
@@ -176,8 +183,6 @@ def test_shutdown_rdwr_from_another_thread_wakes_a_blocked_recv_and_accept() -> 
             time.sleep(0.1)
             conn.shutdown(socket.SHUT_RDWR)
             listener.shutdown(socket.SHUT_RDWR)
-
-        import threading
 
         threading.Thread(target=stopper, name="stopper").start()
         results["recv"] = conn.recv(10)

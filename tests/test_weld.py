@@ -427,3 +427,19 @@ def test_welded_threads_share_one_cpu_unless_asked_not_to() -> None:
     sockviz.weld(component, single_cpu=False)
     assert seen == [allowed, allowed]
     assert os.sched_getaffinity(0) == allowed  # the caller itself is never pinned
+
+
+def test_a_socket_kept_after_its_weld_is_closed() -> None:
+    """A fake socket that outlives its fake_network block has been closed: calls raise EBADF."""
+    with sockviz.fake_network():
+        kept = socket.create_server(("127.0.0.1", 6000))
+    assert kept.fileno() == -1
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        kept.accept()
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "10", None, True])
+def test_a_bad_weld_timeout_is_refused(timeout: object) -> None:
+    """weld(timeout=...) must be a positive number of seconds."""
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        sockviz.weld(print, timeout=timeout)  # type: ignore[arg-type]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 
-__all__ = ["SCENARIOS", "echo_scenario"]
+__all__ = ["SCENARIOS", "connect_with_retry", "echo_scenario"]
 
 PORT = 8080
 
@@ -38,9 +39,24 @@ def _echo_server(clients: int, port: int) -> Callable[[], None]:
     return server
 
 
+def connect_with_retry(address: tuple[str, int], attempts: int = 200, pause: float = 0.005) -> socket.socket:
+    """Connect, retrying while nobody listens yet.
+
+    With ``semantics="strict"`` (Linux), a client that starts before its
+    server is refused, so real clients retry; with the original's ``weldr``
+    semantics ``connect()`` simply waits and the first attempt succeeds.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return socket.create_connection(address)
+        except ConnectionRefusedError:
+            time.sleep(pause)
+    return socket.create_connection(address)
+
+
 def _echo_client(name: str, lines: list[str], port: int) -> Callable[[], None]:
     def client() -> None:
-        with socket.create_connection(("server", port)) as sock:
+        with connect_with_retry(("server", port)) as sock:
             for line in lines:
                 sock.sendall(line.encode())
                 echoed = sock.recv(1024)

@@ -252,6 +252,8 @@ def weld(
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     named = _components(components)
     names = [name for name, _ in named]
     net = FakeNetwork(semantics, buffer_size, components=names)

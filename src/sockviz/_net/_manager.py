@@ -193,10 +193,17 @@ class FakeNetwork:
         self.tracker.stop(lambda: NetworkStopped(reason))
 
     def close(self) -> None:
-        """Release every descriptor still open (the weld is over)."""
+        """Release every descriptor still open: the weld is over.
+
+        A socket that outlives its network is closed without a trace event
+        (the trace is finished): any later call on it raises EBADF.
+        """
+        from ._modes import SocketMode
+
         for ref in list(self.sockets.values()):
             sock = ref()
             if sock is not None:
+                sock._mode = SocketMode.CLOSED
                 sock._release_fd()
         if self._placeholder >= 0:
             os.close(self._placeholder)
