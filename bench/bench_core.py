@@ -196,6 +196,7 @@ def bare_lock_round_trip(rounds: int) -> float:
 def recording_ns(n: int) -> float:
     """Nanoseconds per Recorder.emit of a typical event, over a call that records nothing."""
     rec = Recorder()
+    rec.name_thread(threading.get_ident(), "bench")  # as a weld registers each welded thread
     emit = rec.emit
     started = time.perf_counter_ns()
     for _ in range(n):
