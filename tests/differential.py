@@ -358,6 +358,19 @@ def recv_variants(env: Env) -> list[Outcome]:
     return out
 
 
+def recv_waitall(env: Env) -> list[Outcome]:
+    _listener, client, server = env.pair()
+    client.sendall(b"0123456789")
+    env.settle()
+    out = [attempt(server.recv, 4, socket.MSG_WAITALL)]
+    client.shutdown(socket.SHUT_WR)
+    env.settle()
+    out.append(attempt(server.recv, 100, socket.MSG_WAITALL))  # EOF comes first
+    buffer = bytearray(8)
+    out.append(attempt(server.recv_into, buffer, 8, socket.MSG_WAITALL))
+    return out
+
+
 def listener_shutdown(env: Env) -> list[Outcome]:
     listener = env.listener()
     listener.shutdown(socket.SHUT_RDWR)

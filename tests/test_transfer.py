@@ -224,3 +224,71 @@ def test_garbage_collected_socket_closes_and_the_peer_sees_eof() -> None:
         del conn
         gc.collect()
         assert client.recv(10) == b""
+
+
+def test_msg_waitall_waits_for_every_byte_across_sends() -> None:
+    """recv(n, MSG_WAITALL) on a blocking socket returns n bytes even when they come in pieces."""
+    got: list[bytes] = []
+
+    def server() -> None:
+        with socket.create_server(("", 9010)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                got.append(conn.recv(11, socket.MSG_WAITALL))
+
+    def client() -> None:
+        with socket.create_connection(("server", 9010)) as sock:
+            sock.sendall(b"hello ")
+            time.sleep(0.05)
+            sock.sendall(b"world")
+
+    sockviz.weld(server, client)
+    assert got == [b"hello world"]
+
+
+def test_another_threads_close_does_not_wake_a_blocked_recv() -> None:
+    """As on Linux, closing a socket from another thread leaves its blocked recv() waiting (here: a deadlock)."""
+
+    def server() -> None:
+        with socket.create_server(("", 9011)) as listener:
+            conn, _ = listener.accept()
+            closer = threading.Thread(target=lambda: (time.sleep(0.05), conn.close()), name="closer")
+            closer.start()
+            conn.recv(10)  # never returns: close() wakes nobody
+
+    def client() -> None:
+        with socket.create_connection(("server", 9011)) as sock:
+            sock.recv(10)
+
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client, timeout=10)
+    assert "recv() on fd" in info.value.waits["server"]
+
+
+def test_a_listener_closed_by_another_thread_keeps_accepting_until_its_accept_returns() -> None:
+    """As on Linux: close() while accept() waits frees the fd, but the blocked accept still gets the next client."""
+    results: dict[str, object] = {}
+    closed = threading.Event()
+
+    def server() -> None:
+        listener = socket.create_server(("", 9012))
+
+        def closer() -> None:
+            time.sleep(0.05)
+            listener.close()
+            results["fileno after close"] = listener.fileno()
+            closed.set()
+
+        threading.Thread(target=closer, name="closer").start()
+        conn, _ = listener.accept()  # still waiting after the close ...
+        results["accepted"] = conn.recv(10)  # ... and it gets the client
+
+    def client() -> None:
+        closed.wait(5)
+        with socket.create_connection(("server", 9012)) as sock:
+            sock.sendall(b"late")
+
+    trace = sockviz.weld(server, client)
+    assert results == {"fileno after close": -1, "accepted": b"late"}
+    deferred = [e for e in trace.of_kind("return") if e.get("op") == "close" and e.get("deferred")]
+    assert deferred and deferred[0].thread == "server/closer"

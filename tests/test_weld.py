@@ -443,3 +443,15 @@ def test_a_bad_weld_timeout_is_refused(timeout: object) -> None:
     """weld(timeout=...) must be a positive number of seconds."""
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         sockviz.weld(print, timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_an_unwritable_trace_path_fails_before_anything_runs(tmp_path) -> None:
+    """A trace_path in a missing folder raises at once, runs nothing and leaks no descriptor."""
+    import os
+
+    before = set(os.listdir("/proc/self/fd"))
+    ran: list[bool] = []
+    with pytest.raises(FileNotFoundError):
+        sockviz.weld(lambda: ran.append(True), trace_path=tmp_path / "missing" / "t.jsonl")
+    assert ran == []
+    assert set(os.listdir("/proc/self/fd")) == before

@@ -257,7 +257,11 @@ def weld(
     named = _components(components)
     names = [name for name, _ in named]
     net = FakeNetwork(semantics, buffer_size, components=names)
-    session = Weld(net, _meta(net, "weld", names), trace_path, cpu=_weld_cpu(single_cpu))
+    try:
+        session = Weld(net, _meta(net, "weld", names), trace_path, cpu=_weld_cpu(single_cpu))
+    except BaseException:  # e.g. the trace file cannot be written: nothing has started
+        net.close()
+        raise
     stuck: dict[str, str] = {}
     _patches.install()
     try:
@@ -310,7 +314,11 @@ def fake_network(
         raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
     thread_name = name or threading.current_thread().name
     net = FakeNetwork(semantics, buffer_size, components=[thread_name])
-    session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
+    try:
+        session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
+    except BaseException:
+        net.close()
+        raise
     _patches.install()
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
     net.recorder.name_thread(ident, thread_name)

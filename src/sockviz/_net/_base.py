@@ -71,6 +71,10 @@ class SocketBase:
         self._so_error = 0
         self._unreported_connect = False
         self._io_refs = 0
+        # Calls blocked on this socket right now: close() from another thread
+        # defers the teardown (FIN, listener stop) until they return, as Linux does.
+        self._in_calls = 0
+        self._torn_down = False
         self._closed = False
         self.owner = self._rec.thread_name()
         net.sockets[self._fd] = weakref.ref(self)
@@ -101,7 +105,12 @@ class SocketBase:
 
     @property
     def listening(self) -> bool:
-        return self._mode is M.LISTEN
+        """Has a backlog: listen() was called and the socket has not stopped listening.
+
+        Not the same as ``mode is LISTEN``: a listener closed by one thread while
+        another waits in accept() keeps listening until that accept() returns.
+        """
+        return self._listener is not None
 
     @property
     def reuse_address(self) -> bool:
@@ -150,3 +159,7 @@ class SocketBase:
             self._net.sockets.pop(self._fd, None)
             os.close(self._fd)
             self._fd = -1
+
+    def _teardown(self) -> None:
+        """End the connection or listener for good (FakeSocket does it; net lock held)."""
+        raise NotImplementedError

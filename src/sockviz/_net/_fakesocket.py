@@ -27,10 +27,10 @@ import time
 from typing import Any
 
 from ._base import SocketBase
-from ._filebuf import timed_out
+from ._filebuf import ByteBuffer, timed_out
 from ._modes import Op, SocketMode, os_error, step
 from ._options import Options
-from ._rendezvous import Rendezvous, connected_pair
+from ._rendezvous import Connection, Rendezvous, connected_pair
 from ._traced import fmt_address, traced
 
 __all__ = ["FakeSocket", "connected_pair"]
@@ -41,6 +41,7 @@ _monotonic = time.monotonic
 # Plain ints: ``flags & socket.MSG_PEEK`` would go through IntFlag's Python code.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
 _MSG_PEEK = int(_socket.MSG_PEEK)
+_MSG_WAITALL = int(_socket.MSG_WAITALL)
 
 
 class FakeSocket(Rendezvous, Options):
@@ -91,6 +92,13 @@ class FakeSocket(Rendezvous, Options):
             step(self._mode, Op.SEND)
             raise os_error(errno.EPIPE)
         timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
+        try:
+            return self._send_locked(conn, view, timeout)
+        finally:
+            if self._mode is M.CLOSED:
+                self._finish_deferred_close()
+
+    def _send_locked(self, conn: Connection, view: memoryview, timeout: float | None) -> int:
         with conn.lock:
             step(self._mode, Op.SEND)
             tx = self._tx
@@ -101,7 +109,11 @@ class FakeSocket(Rendezvous, Options):
                 return len(view)
             if not view:
                 return 0
-            sent = tx.write(view, timeout, f"send() on fd {self._number} waits for {self._peer_owner} to read")
+            self._in_calls += 1
+            try:
+                sent = tx.write(view, timeout, f"send() on fd {self._number} waits for {self._peer_owner} to read")
+            finally:
+                self._in_calls -= 1
             if sent < len(view) and timeout is None:
                 self._set_mode(M.RESET if tx.reader_gone else self._mode)
                 if not sent:
@@ -142,12 +154,41 @@ class FakeSocket(Rendezvous, Options):
                 return b"" if out is None else 0
             raise os_error(errno.ENOTCONN)
         timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
+        try:
+            return self._receive_locked(conn, nbytes, flags, timeout, out)
+        finally:
+            if self._mode is M.CLOSED:
+                self._finish_deferred_close()
+
+    def _receive_locked(self, conn: Connection, nbytes: int, flags: int, timeout: float | None, out: memoryview | None) -> bytes | int:
         with conn.lock:
             step(self._mode, Op.RECV)
             rx = self._rx
             assert rx is not None
             waits_for = f"recv() on fd {self._number} waits for {self._peer_owner} to send"
-            return rx.read(nbytes, timeout, waits_for, out, peek=bool(flags and flags & _MSG_PEEK))
+            peek = bool(flags and flags & _MSG_PEEK)
+            self._in_calls += 1
+            try:
+                if not (flags and flags & _MSG_WAITALL and timeout is None and not peek):
+                    return rx.read(nbytes, timeout, waits_for, out, peek=peek)
+                return self._read_all(rx, nbytes, waits_for, out)
+            finally:
+                self._in_calls -= 1
+
+    def _read_all(self, rx: ByteBuffer, nbytes: int, waits_for: str, out: memoryview | None) -> bytes | int:
+        """MSG_WAITALL on a blocking socket: all ``nbytes``, unless EOF comes first."""
+        pieces: list[bytes] = []
+        got = 0
+        while got < nbytes:
+            piece = rx.read(nbytes - got, None, waits_for, None if out is None else out[got:])
+            if not piece:
+                break
+            if isinstance(piece, int):
+                got += piece
+            else:
+                pieces.append(piece)
+                got += len(piece)
+        return b"".join(pieces) if out is None else got
 
     @traced("recv", lambda bufsize, flags=0: ("bufsize", bufsize), result=lambda data: ("result", len(data)))
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
@@ -223,23 +264,44 @@ class FakeSocket(Rendezvous, Options):
         net = self._net
         self._rec.emit("call", self._number, "op", "close")
         with net.lock:
-            if self._listener is not None:
-                self._stop_listening()
-            net.release_address(self._local, self)
-            conn = self._conn
-            if conn is not None:
-                with conn.lock:
-                    assert self._rx is not None and self._tx is not None
-                    self._tx.close_writer()
-                    if self._rx.close_reader() and self._mode is not M.RESET:
-                        # Bytes left unread: Linux answers with a reset, not a FIN.
-                        self._tx.reset_reader()
-                        peer = self._peer_socket()
-                        if peer is not None and peer._mode in (M.OUTBOUND, M.INBOUND, M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR):
-                            peer._set_mode(M.RESET)
+            in_use = self._in_calls
+            if not in_use:
+                self._teardown()
             self._set_mode(M.CLOSED)
             self._release_fd()
-        self._rec.emit("return", self._number, "op", "close", "result", None)
+        if in_use:
+            # Linux frees the descriptor, but the socket lives on -- no FIN, still
+            # listening -- until the calls blocked on it return.
+            self._rec.emit("return", self._number, "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)")
+        else:
+            self._rec.emit("return", self._number, "op", "close", "result", None)
+
+    def _finish_deferred_close(self) -> None:
+        """The last call blocked on a closed socket returned: now really close it."""
+        with self._net.lock:
+            if not self._in_calls:
+                self._teardown()
+
+    def _teardown(self) -> None:
+        """Release the address and end the connection or listener (net lock held)."""
+        if self._torn_down:
+            return
+        self._torn_down = True
+        net = self._net
+        if self._listener is not None:
+            self._stop_listening()
+        net.release_address(self._local, self)
+        conn = self._conn
+        if conn is not None:
+            with conn.lock:
+                assert self._rx is not None and self._tx is not None
+                self._tx.close_writer()
+                if self._rx.close_reader() and not self._tx.reader_gone:
+                    # Bytes left unread: Linux answers with a reset, not a FIN.
+                    self._tx.reset_reader()
+                    peer = self._peer_socket()
+                    if peer is not None and peer._mode in (M.OUTBOUND, M.INBOUND, M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR):
+                        peer._set_mode(M.RESET)
 
     def _peer_socket(self) -> SocketBase | None:
         conn = self._conn

@@ -125,14 +125,18 @@ class Rendezvous(SocketBase):
             listener = self._listener
             assert listener is not None
             deadline = None if not self._timeout else _monotonic() + self._timeout
-            while not listener.queue:
-                self._wait(
-                    listener.acceptable,
-                    deadline,
-                    f"accept() on fd {self._number} waits for a client to connect to {fmt_address(self._local)}",
-                )
-                step(self._mode, Op.ACCEPT)  # shut down while we waited: EINVAL
-            pending = listener.queue.popleft()
+            waits_for = f"accept() on fd {self._number} waits for a client to connect to {fmt_address(self._local)}"
+            self._in_calls += 1
+            try:
+                while not listener.queue:
+                    self._wait(listener.acceptable, deadline, waits_for)
+                    if self._listener is not listener:  # shut down while we waited
+                        raise os_error(errno.EINVAL)
+                pending = listener.queue.popleft()
+            finally:
+                self._in_calls -= 1
+                if self._mode is M.CLOSED and not self._in_calls:
+                    self._teardown()  # closed by another thread while we waited
             server_end = self._accept_pending(pending)
             if listener.room.waiting:
                 listener.room.notify()

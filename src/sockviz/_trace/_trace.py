@@ -126,6 +126,8 @@ def describe(event: Event, trace: Trace | None = None) -> str:
             code = f" [errno {f['errno']}]" if f.get("errno") is not None else ""
             return f"  {f.get('op')} raised {f['error']}{code}"
         result = f.get("result")
+        if f.get("deferred"):
+            return f"  {f.get('op')} done; the socket lives on until {f['deferred']} on it return"
         return f"  {f.get('op')} -> {result!r}" if result is not None else f"  {f.get('op')} done"
     if kind == "state":
         old = f.get("from")
