@@ -139,3 +139,36 @@ def test_weld_is_not_reentrant_in_one_thread() -> None:
     """A second fake_network() in a thread that is already welded is refused."""
     with sockviz.fake_network(), pytest.raises(RuntimeError, match="already welded"), sockviz.fake_network():
         pass
+
+
+def test_http_client_talks_to_a_welded_server_through_makefile() -> None:
+    """The standard library's http.client (create_connection + makefile('rb')) works over fake sockets."""
+    import http.client
+
+    body = b"<h1>hello from a fake socket</h1>" * 50
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            with conn, conn.makefile("rb") as request:
+                request_line = request.readline()
+                while request.readline() not in (b"\r\n", b""):
+                    pass  # headers
+                assert request_line.startswith(b"GET /page HTTP/1.1")
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nContent-Type: text/html\r\n\r\n"
+                conn.sendall(head.encode() + body)
+
+    got: dict[str, object] = {}
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("server", 8080, timeout=5)
+        connection.request("GET", "/page")
+        response = connection.getresponse()
+        got["status"] = response.status
+        got["type"] = response.getheader("Content-Type")
+        got["body"] = response.read()
+        connection.close()
+
+    trace = sockviz.weld(server, client)
+    assert got == {"status": 200, "type": "text/html", "body": body}
+    assert [m.get("connect") for m in trace.of_kind("meet")] == ["client"]
