@@ -270,6 +270,52 @@ def nonblocking_connect_refused(env: Env) -> list[Outcome]:
     return out
 
 
+def refused_in_the_background_then_calls(env: Env) -> list[Outcome]:
+    """The pending error goes to the first call that looks; after it, the socket is unconnected."""
+    port = env.dead_port()
+    out = []
+    for first in ("send", "recv", "connect"):
+        sock = socket.socket()
+        sock.setblocking(False)
+        out.append(attempt(sock.connect, ("127.0.0.1", port)))
+        env.settle()
+        call = {
+            "send": lambda s=sock: s.send(b"x"),
+            "recv": lambda s=sock: s.recv(1),
+            "connect": lambda s=sock: s.connect(("127.0.0.1", port)),
+        }[first]
+        out += [
+            (first, attempt(call)),
+            attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR),
+            attempt(lambda s=sock: s.getsockname()[0]),
+        ]
+        out += [attempt(sock.getpeername), attempt(sock.listen)]
+    sock = socket.socket()
+    sock.setblocking(False)
+    sock.connect_ex(("127.0.0.1", port))
+    env.settle()
+    sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    out += [attempt(sock.connect, ("127.0.0.1", port)), attempt(sock.connect, ("127.0.0.1", port))]  # ECONNABORTED, then a new try
+    out.append(attempt(sock.bind, ("127.0.0.1", 0)))
+    return out
+
+
+def refused_blocking_then_bind_and_listen(env: Env) -> list[Outcome]:
+    """A refused blocking connect gives its automatic port back: bind and listen work again."""
+    port = env.dead_port()
+    first, second = socket.socket(), socket.socket()
+    out = [attempt(first.connect, ("127.0.0.1", port)), attempt(lambda: first.getsockname()[0])]
+    out += [attempt(first.bind, ("127.0.0.1", 0)), attempt(lambda: first.getsockname()[0])]
+    second.connect_ex(("127.0.0.1", port))
+    second.setblocking(False)
+    out += [attempt(second.listen), attempt(second.accept)]
+    bound = socket.socket()
+    bound.bind(("127.0.0.1", 0))
+    name = bound.getsockname()
+    out += [attempt(bound.connect, ("127.0.0.1", port)), attempt(lambda: bound.getsockname() == name)]  # a bound port stays
+    return out
+
+
 def nonblocking_connect_to_a_full_backlog(env: Env) -> list[Outcome]:
     listener = env.listener(backlog=0)
     first = socket.socket()

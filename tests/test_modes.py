@@ -30,7 +30,7 @@ def test_refusals_are_the_errnos_linux_uses() -> None:
 def test_the_original_modes_are_all_there() -> None:
     """weldr's NOT_INIT, LISTEN, INBOUND and OUTBOUND exist, plus the real life cycle's stages."""
     names = {m.name for m in SocketMode}
-    assert {"NOT_INIT", "LISTEN", "INBOUND", "OUTBOUND", "BOUND", "CONNECTING", "CLOSED", "SHUT_WR", "SHUT_RD"} <= names
+    assert {"NOT_INIT", "LISTEN", "INBOUND", "OUTBOUND", "BOUND", "CONNECTING", "CLOSED", "SHUT_WR", "SHUT_RD", "REFUSED"} <= names
 
 
 def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
@@ -56,6 +56,14 @@ def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
             sock.connect(listener.getsockname())
     elif mode is SocketMode.CLOSED:
         sock.close()
+    elif mode is SocketMode.REFUSED:
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))  # bound, nobody listening
+        _keep.append(dead)
+        sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            sock.connect(dead.getsockname())
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 111  # consume the pending error
     else:
         listener = socket.create_server(("127.0.0.1", 0))
         _keep.append(listener)
@@ -105,7 +113,14 @@ def test_state_events_follow_the_transition_table() -> None:
     from sockviz._demo import echo_scenario
 
     trace = sockviz.weld(echo_scenario(), semantics="strict")
-    outcomes = {("CONNECTING", "OUTBOUND"), ("CONNECTING", "BOUND")}
+    outcomes = {
+        ("CONNECTING", "OUTBOUND"),
+        ("CONNECTING", "BOUND"),
+        ("CONNECTING", "NOT_INIT"),
+        ("CONNECTING", "REFUSED"),
+        ("LISTEN", "NOT_INIT"),
+        ("REFUSED", "BOUND"),
+    }
     allowed = {(a.name, b.name) for (a, _), b in TRANSITIONS.items() if a is not b} | outcomes
     for event in trace.of_kind("state"):
         if event.get("from") is not None:

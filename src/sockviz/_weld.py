@@ -149,6 +149,7 @@ class Weld:
             reason = "failed"
         finally:
             _patches.flush_thread_output()
+            self.net.close_orphans()  # the thread's dropped sockets: the peers see EOF now
             rec.emit("thread.exit", name, "reason", reason)
             del members[ident]
             rec.forget_thread(ident)

@@ -61,6 +61,8 @@ class SocketBase:
         self._mode = M.NOT_INIT
         self._timeout: float | None = 0.0 if nonblocking else _socket.getdefaulttimeout()
         self._local: tuple[str, int] | None = None
+        self._autobound = False  # the kernel chose the port (connect, or bind to port 0)
+        self._stale_name: tuple[str, int] | None = None  # getsockname() after a refusal
         self._peer: tuple[str, int] | None = None
         self._peer_owner = "the peer"
         self._conn: Connection | None = None
@@ -69,6 +71,8 @@ class SocketBase:
         self._listener: Listener | None = None
         self._options: dict[tuple[int, int], int] = {}
         self._so_error = 0
+        self._read_shut_early = False  # shutdown(SHUT_RD) before connecting (see shutdown)
+        self._disconnecting = False  # shutdown() while a connect was pending or failed
         self._unreported_connect = False
         self._io_refs = 0
         # Calls blocked on this socket right now: close() from another thread
@@ -146,6 +150,18 @@ class SocketBase:
         """Give an unbound socket ``ip`` and an ephemeral port (net lock held)."""
         if self._local is None:
             self._local = self._net.take_address(self, ip, 0)
+            self._autobound = True
+
+    def _become_reset(self) -> None:
+        """The connection was reset: Linux closes it, freeing a port the kernel chose."""
+        self._set_mode(M.RESET)
+        self._give_back_port()
+
+    def _give_back_port(self) -> None:
+        """A refused connect: Linux frees an automatic port (getsockname() keeps showing it)."""
+        if self._autobound and self._local is not None:
+            self._net.release_address(self._local, self)
+            self._stale_name, self._local, self._autobound = self._local, None, False
 
     def _wait(self, cond: Condition, deadline: float | None, waits_for: str) -> None:
         """Wait on ``cond`` within the socket's timeout (its lock held)."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from ._base import SocketBase
 from ._filebuf import ByteBuffer, timed_out
-from ._modes import Op, SocketMode, os_error, step
+from ._modes import REFUSALS, Op, SocketMode, os_error, step
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
 from ._traced import fmt_address, traced
@@ -69,12 +69,15 @@ class FakeSocket(Rendezvous, Options):
         net = self._net
         with net.lock:
             new = step(self._mode, Op.BIND)
+            if self._local is not None:  # e.g. refused after an explicit bind: the port stays
+                raise os_error(errno.EINVAL)
             self._local = net.take_address(self, ip, port)
+            self._autobound = port == 0  # Linux locks only a port the caller named
             self._set_mode(new)
 
     def getsockname(self) -> Any:
         self._check_open()
-        return self._address_out(self._local)
+        return self._address_out(self._local if self._local is not None else self._stale_name)
 
     def getpeername(self) -> Any:
         step(self._mode, Op.GETPEERNAME)
@@ -89,6 +92,7 @@ class FakeSocket(Rendezvous, Options):
         view = _bytes_view(data)
         conn = self._conn
         if conn is None:
+            self._raise_pending_error()
             step(self._mode, Op.SEND)
             raise os_error(errno.EPIPE)
         timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
@@ -105,7 +109,7 @@ class FakeSocket(Rendezvous, Options):
             assert tx is not None
             if tx.reader_gone:  # the peer closed: Linux takes this send, then resets
                 tx.discard(len(view))
-                self._set_mode(M.RESET)
+                self._become_reset()
                 return len(view)
             if not view:
                 return 0
@@ -115,9 +119,11 @@ class FakeSocket(Rendezvous, Options):
             finally:
                 self._in_calls -= 1
             if sent < len(view) and timeout is None:
-                self._set_mode(M.RESET if tx.reader_gone else self._mode)
+                gone = tx.reader_left()  # the reader may have closed while we waited
+                if gone:
+                    self._become_reset()
                 if not sent:
-                    raise os_error(errno.ECONNRESET if tx.reader_gone else errno.EPIPE)
+                    raise os_error(errno.ECONNRESET if gone else errno.EPIPE)
             return sent
 
     @traced("sendall", lambda data, flags=0: ("n", len(data)))
@@ -149,8 +155,11 @@ class FakeSocket(Rendezvous, Options):
     def _receive(self, nbytes: int, flags: int, out: memoryview | None) -> bytes | int:
         conn = self._conn
         if conn is None:
+            self._raise_pending_error()
+            if self._read_shut_early and self._mode in (M.NOT_INIT, M.BOUND, M.CONNECTING, M.RESET, M.REFUSED):
+                return b"" if out is None else 0
             step(self._mode, Op.RECV)
-            if self._mode is M.RESET:  # refused in the background: nothing will ever come
+            if self._mode is M.REFUSED:  # refused in the background: nothing will ever come
                 return b"" if out is None else 0
             raise os_error(errno.ENOTCONN)
         timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
@@ -197,6 +206,8 @@ class FakeSocket(Rendezvous, Options):
             raise TypeError(f"'{type(bufsize).__name__}' object cannot be interpreted as an integer")
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""  # CPython answers before asking the kernel, in any state
         data = self._receive(bufsize, flags, None)
         assert isinstance(data, bytes)
         return data
@@ -210,6 +221,8 @@ class FakeSocket(Rendezvous, Options):
             nbytes = len(view)
         elif nbytes > len(view):
             raise ValueError("buffer too small for requested bytes")
+        if nbytes == 0:
+            return 0  # an empty buffer: CPython answers before asking the kernel
         n = self._receive(nbytes, flags, view[:nbytes])
         assert isinstance(n, int)
         return n
@@ -237,10 +250,21 @@ class FakeSocket(Rendezvous, Options):
             raise os_error(errno.EINVAL)
         net = self._net
         with net.lock:
+            if op is not Op.SHUT_WR and (self._mode, op) in REFUSALS and self._mode is not M.CLOSED:
+                # Linux quirk: on an unconnected socket shutdown() says ENOTCONN but
+                # marks the receiving side shut all the same -- recv() then gives b''.
+                # The mode does not change; the mark is kept beside it.
+                self._read_shut_early = True
+            if self._mode in (M.CONNECTING, M.REFUSED):
+                # Likewise Linux marks a socket whose connect is pending or failed as
+                # disconnecting: connect() is EINVAL on it from now on.
+                self._disconnecting = True
             new = step(self._mode, op)
             if self._listener is not None and self._mode is M.LISTEN:
-                self._stop_listening()
-                self._set_mode(new)
+                if new is not M.LISTEN:
+                    self._stop_listening()
+                    self._give_back_port()  # a port the kernel chose is freed, as after a refusal
+                    self._set_mode(new if self._local is not None else M.NOT_INIT)
                 return
         conn = self._conn
         assert conn is not None and self._rx is not None and self._tx is not None
@@ -254,6 +278,8 @@ class FakeSocket(Rendezvous, Options):
 
     def close(self) -> None:
         """Close the socket (once any ``makefile()`` files are closed too)."""
+        if self._net.orphans:
+            self._net.close_orphans()
         self._closed = True
         if self._io_refs <= 0:
             self._real_close()
@@ -275,6 +301,13 @@ class FakeSocket(Rendezvous, Options):
             self._rec.emit("return", self._number, "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)")
         else:
             self._rec.emit("return", self._number, "op", "close", "result", None)
+
+    def _raise_pending_error(self) -> None:
+        """A background connect was refused: the next send or recv learns it (once)."""
+        if self._so_error and self._mode is not M.CLOSED:
+            error, self._so_error = self._so_error, 0
+            self._unreported_connect = False
+            raise os_error(error)
 
     def _finish_deferred_close(self) -> None:
         """The last call blocked on a closed socket returned: now really close it."""
@@ -301,7 +334,7 @@ class FakeSocket(Rendezvous, Options):
                     self._tx.reset_reader()
                     peer = self._peer_socket()
                     if peer is not None and peer._mode in (M.OUTBOUND, M.INBOUND, M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR):
-                        peer._set_mode(M.RESET)
+                        peer._become_reset()
 
     def _peer_socket(self) -> SocketBase | None:
         conn = self._conn
@@ -312,11 +345,13 @@ class FakeSocket(Rendezvous, Options):
         return None
 
     def __del__(self) -> None:
-        # A real socket closes when it is garbage-collected; so does a fake one
-        # (the peer then sees EOF, as it would).
+        # A real socket closes when it is garbage-collected; so does a fake one (the
+        # peer then sees EOF).  But a finalizer may run while this very thread holds
+        # one of the network's locks, so it takes none: it hands the socket to the
+        # network, which closes it at the next safe point (see close_orphans).
         try:
             if getattr(self, "_mode", M.CLOSED) is not M.CLOSED:
-                self._real_close()
+                self._net.orphans.append(self)
         except Exception:  # noqa: BLE001 - never raise from a finalizer
             pass
 

@@ -125,6 +125,10 @@ class ByteBuffer:
                     return sent
                 raise timed_out()
 
+    def reader_left(self) -> bool:
+        """Has the reader closed (possibly while a writer waited)?"""
+        return self.reader_gone
+
     def discard(self, n: int) -> None:
         """A write to a reader that has gone: Linux accepts it once, then resets."""
         self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity, "dropped", True)

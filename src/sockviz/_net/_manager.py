@@ -87,6 +87,8 @@ class FakeNetwork:
         self.deadlock: dict[str, str] | None = None
         #: non-blocking connect()s waiting for a listener or for backlog room
         self.parked: list[Rendezvous] = []
+        #: sockets garbage-collected while open, to be closed at a safe point
+        self.orphans: list[FakeSocket] = []
 
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
@@ -192,6 +194,12 @@ class FakeNetwork:
         """Wake every waiting welded thread with :class:`NetworkStopped`."""
         self.tracker.stop(lambda: NetworkStopped(reason))
 
+    def close_orphans(self) -> None:
+        """Close the sockets their programs dropped without closing (no lock may be held)."""
+        while self.orphans:
+            sock = self.orphans.pop()
+            sock._real_close()
+
     def close(self) -> None:
         """Release every descriptor still open: the weld is over.
 
@@ -200,6 +208,7 @@ class FakeNetwork:
         """
         from ._modes import SocketMode
 
+        self.close_orphans()
         for ref in list(self.sockets.values()):
             sock = ref()
             if sock is not None:

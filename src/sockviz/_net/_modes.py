@@ -43,7 +43,8 @@ class SocketMode(enum.Enum):
     SHUT_WR = "shut_wr"  #: half-closed: this end sends no more (peer sees EOF)
     SHUT_RD = "shut_rd"  #: half-closed: this end reads no more
     SHUT_RDWR = "shut_rdwr"  #: both directions shut, descriptor still open
-    RESET = "reset"  #: reset by the peer (or refused while connecting in the background)
+    RESET = "reset"  #: reset by the peer: nothing more can be sent
+    REFUSED = "refused"  #: a non-blocking connect() was refused; the next call learns it
     CLOSED = "closed"  #: close() was called; the descriptor is released
 
     def __str__(self) -> str:
@@ -92,17 +93,21 @@ def _refuse(modes: tuple[SocketMode, ...], op: Op, code: int) -> None:
         REFUSALS[mode, op] = code
 
 
-# bind: only a fresh socket may take an address.
+# bind: only a socket with no address may take one (a refused connect gave its
+# automatic port back).
 _allow((M.NOT_INIT,), Op.BIND, M.BOUND)
-_refuse(tuple(m for m in _OPEN if m is not M.NOT_INIT), Op.BIND, errno.EINVAL)
+_allow((M.REFUSED, M.RESET), Op.BIND)  # takes an address (if its port was given back)
+_refuse(tuple(m for m in _OPEN if m not in (M.NOT_INIT, M.REFUSED, M.RESET)), Op.BIND, errno.EINVAL)
 
 # listen: binds a fresh socket to an ephemeral port first; again on a listener
 # just changes the backlog.
 _allow((M.NOT_INIT, M.BOUND, M.LISTEN), Op.LISTEN, M.LISTEN)
-_refuse((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET), Op.LISTEN, errno.EINVAL)
+_refuse((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET, M.REFUSED), Op.LISTEN, errno.EINVAL)
 
-# connect: the outcome (OUTBOUND, or back to BOUND if refused) is a second step.
+# connect: the outcome (OUTBOUND, or unconnected again if refused) is a second
+# step.  After a refusal in the background, the next connect() only reports it.
 _allow((M.NOT_INIT, M.BOUND, M.RESET), Op.CONNECT, M.CONNECTING)
+_allow((M.REFUSED,), Op.CONNECT, M.NOT_INIT)
 _refuse((M.CONNECTING,), Op.CONNECT, errno.EALREADY)
 _refuse((M.LISTEN, *_CONNECTED, *_HALF), Op.CONNECT, errno.EISCONN)
 
@@ -114,19 +119,20 @@ _refuse(tuple(m for m in _OPEN if m is not M.LISTEN), Op.ACCEPT, errno.EINVAL)
 # While a (non-blocking) connect is under way both send and recv say EAGAIN:
 # Linux would make a blocking call wait for the handshake; sockviz refuses it.
 _allow((*_CONNECTED, M.SHUT_RD), Op.SEND)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET), Op.SEND, errno.EPIPE)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET, M.REFUSED), Op.SEND, errno.EPIPE)
 _refuse((M.CONNECTING,), Op.SEND, errno.EAGAIN)
 
 # recv: after SHUT_RD the buffered bytes still come, then b'' without waiting.
-_allow((*_CONNECTED, *_HALF, M.RESET), Op.RECV)
+_allow((*_CONNECTED, *_HALF, M.RESET, M.REFUSED), Op.RECV)
 _refuse((M.NOT_INIT, M.BOUND, M.LISTEN), Op.RECV, errno.ENOTCONN)
 _refuse((M.CONNECTING,), Op.RECV, errno.EAGAIN)
 
-# shutdown: on a listener it stops listening (pending accept() gets EINVAL).
+# shutdown: shutting the receiving side of a listener stops it listening (a
+# waiting accept() gets EINVAL); SHUT_WR alone leaves a listener as it is.
 for _op, _to in ((Op.SHUT_RD, M.SHUT_RD), (Op.SHUT_WR, M.SHUT_WR), (Op.SHUT_RDWR, M.SHUT_RDWR)):
     _allow(_CONNECTED, _op, _to)
-    _allow((M.LISTEN,), _op, M.BOUND)
-    _refuse((M.NOT_INIT, M.BOUND, M.CONNECTING, M.RESET), _op, errno.ENOTCONN)
+    _allow((M.LISTEN,), _op, M.LISTEN if _op is Op.SHUT_WR else M.BOUND)
+    _refuse((M.NOT_INIT, M.BOUND, M.CONNECTING, M.RESET, M.REFUSED), _op, errno.ENOTCONN)
 _allow((M.SHUT_RD,), Op.SHUT_RD)
 _allow((M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR), Op.SHUT_RDWR, M.SHUT_RDWR)
 _allow((M.SHUT_RD,), Op.SHUT_WR, M.SHUT_RDWR)
@@ -137,7 +143,7 @@ _allow((M.SHUT_RDWR,), Op.SHUT_WR)
 
 # getpeername: there is a peer while connected or half-closed.
 _allow((*_CONNECTED, *_HALF), Op.GETPEERNAME)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.RESET), Op.GETPEERNAME, errno.ENOTCONN)
+_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.RESET, M.REFUSED), Op.GETPEERNAME, errno.ENOTCONN)
 
 # close: from anywhere; closing twice is fine (the socket module ignores it).
 _allow(_OPEN, Op.CLOSE, M.CLOSED)

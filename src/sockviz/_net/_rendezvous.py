@@ -193,17 +193,29 @@ class Rendezvous(SocketBase):
         ip, port = self._parse(address, "connect", passive=False)
         net = self._net
         with net.lock:
-            if self._unreported_connect and (self._mode is M.OUTBOUND or self._so_error):
-                # A non-blocking connect finished since: report its outcome once.
+            if self._disconnecting and self._mode is not M.CLOSED:
+                return errno.EINVAL
+            if self._mode is M.REFUSED:
+                # Refused in the background: report it (or, if SO_ERROR already
+                # did, ECONNABORTED) and be an unconnected socket again.
+                error, self._so_error = self._so_error or errno.ECONNABORTED, 0
                 self._unreported_connect = False
-                error, self._so_error = self._so_error, 0
+                if self._stale_name is not None:  # Linux forgets the source address here
+                    self._stale_name = (self._any_address()[0], self._stale_name[1])
+                new = step(self._mode, Op.CONNECT)
+                self._set_mode(M.BOUND if self._local is not None else new)  # bound since the refusal?
                 return error
+            if self._unreported_connect and self._mode is M.OUTBOUND:
+                self._unreported_connect = False  # a non-blocking connect finished: say so once
+                return 0
             step(self._mode, Op.CONNECT)
             if not (ip.startswith("127.") or ip in ("0.0.0.0", "::", "::1") or ip.startswith("::ffff:127.")):
                 return errno.ENETUNREACH  # there is no other host
             strict = net.semantics == "strict"
             listener_sock = net.find_listener(ip, port)
-            self._autobind("0.0.0.0" if listener_sock is None and strict else self._source_for(ip))
+            # Linux shows 0.0.0.0 after a refused blocking connect, the routed source otherwise.
+            refused_now = listener_sock is None and strict and self._timeout != 0
+            self._autobind("0.0.0.0" if refused_now else self._source_for(ip))
             self._peer = (ip if ip not in ("0.0.0.0", "::") else self._source_for(ip), port)
             if listener_sock is None and strict and self._timeout != 0:
                 return self._refused()
@@ -228,7 +240,7 @@ class Rendezvous(SocketBase):
                         break
                     self._wait(listener.room, deadline, f"connect() on fd {self._number} waits for room in the backlog of {where}")
             except BaseException:
-                self._set_mode(M.BOUND)
+                self._unconnect()
                 raise
             pending = self._enqueue(listener_sock)
         if pending.wakeup is not None:
@@ -242,6 +254,8 @@ class Rendezvous(SocketBase):
         assert listener is not None
         conn = Connection(net, net.next_connection_id())
         self._conn, self._rx, self._tx = conn, conn.down, conn.up
+        if self._read_shut_early:
+            conn.down.read_shut = True
         self._peer_owner = listener_sock.owner
         blocking_weldr = net.semantics == "weldr" and self._timeout != 0
         pending = Pending(self, conn, net.new_semaphore(f"fd{self._number}.accepted") if blocking_weldr else None)
@@ -263,7 +277,9 @@ class Rendezvous(SocketBase):
                 # later recv() gives b'' (a refused blocking connect gives ENOTCONN).
                 self._so_error = errno.ECONNREFUSED
                 self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-                self._set_mode(M.RESET)
+                self._peer = None
+                self._give_back_port()
+                self._set_mode(M.REFUSED)
                 return True
             return False
         assert listener_sock._listener is not None
@@ -278,11 +294,17 @@ class Rendezvous(SocketBase):
         return ip if ip.startswith("127.") else "127.0.0.1"
 
     def _refused(self) -> int:
+        """connect() found nobody: unconnected again, an automatic port given back (net lock held)."""
         self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-        self._peer = None
-        if self._mode is not M.BOUND:
-            self._set_mode(M.BOUND)
+        self._unconnect()
         return errno.ECONNREFUSED
+
+    def _unconnect(self) -> None:
+        """A connect that failed: no peer, an automatic port given back (net lock held)."""
+        self._peer = None
+        self._conn = self._rx = self._tx = None
+        self._give_back_port()
+        self._set_mode(M.BOUND if self._local is not None else M.NOT_INIT)
 
     def _wait_for_listener(self, ip: str, port: int, deadline: float | None, where: str | None) -> SocketBase | None:
         """weldr: wait until somebody listens at ``(ip, port)`` (net lock held)."""
@@ -305,12 +327,11 @@ class Rendezvous(SocketBase):
                 return
             if pending in listener.queue:
                 listener.queue.remove(pending)
-            self._conn = self._rx = self._tx = None
-            self._set_mode(M.BOUND)
-            if pending.error:
-                self._peer = None
+            if pending.error:  # the listener went away before accepting us
+                self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
+                self._unconnect()
                 raise os_error(pending.error)
-            self._peer = None
+            self._unconnect()
         raise timed_out()
 
     def _stop_listening(self) -> None:
@@ -327,7 +348,8 @@ class Rendezvous(SocketBase):
                 with pending.conn.lock:
                     pending.conn.down.reset_reader()
                     pending.conn.up.reader_gone = True
-                    client._set_mode(M.RESET)
+                    if client._mode is not M.CLOSED:
+                        client._become_reset()
         listener.queue.clear()
         listener.acceptable.notify_all()
         listener.room.notify_all()

@@ -36,6 +36,8 @@ def traced(
     def decorate(method: F) -> F:
         @functools.wraps(method)
         def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._net.orphans:  # a safe point: close garbage-collected sockets
+                self._net.close_orphans()
             emit = self._rec.emit
             fields: tuple[Any, ...] = ()
             if describe is not None:
