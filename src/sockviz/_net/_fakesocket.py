@@ -27,8 +27,8 @@ import time
 from typing import Any
 
 from ._base import SocketBase
-from ._filebuf import ByteBuffer, timed_out
-from ._modes import REFUSALS, Op, SocketMode, os_error, step
+from ._filebuf import ByteBuffer, WaitsFor, timed_out
+from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
 from ._traced import fmt_address, traced
@@ -36,6 +36,9 @@ from ._traced import fmt_address, traced
 __all__ = ["FakeSocket", "connected_pair"]
 
 M = SocketMode
+# The modes in which send/recv are legal, from the table (a set test is cheaper than step()).
+_MAY_SEND = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.SEND)
+_MAY_RECV = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.RECV)
 _SHUT_OPS = {_socket.SHUT_RD: Op.SHUT_RD, _socket.SHUT_WR: Op.SHUT_WR, _socket.SHUT_RDWR: Op.SHUT_RDWR}
 _monotonic = time.monotonic
 # Plain ints: ``flags & socket.MSG_PEEK`` would go through IntFlag's Python code.
@@ -104,7 +107,8 @@ class FakeSocket(Rendezvous, Options):
 
     def _send_locked(self, conn: Connection, view: memoryview, timeout: float | None) -> int:
         with conn.lock:
-            step(self._mode, Op.SEND)
+            if self._mode not in _MAY_SEND:
+                step(self._mode, Op.SEND)
             tx = self._tx
             assert tx is not None
             if tx.reader_gone:  # the peer closed: Linux takes this send, then resets
@@ -115,7 +119,7 @@ class FakeSocket(Rendezvous, Options):
                 return 0
             self._in_calls += 1
             try:
-                sent = tx.write(view, timeout, f"send() on fd {self._number} waits for {self._peer_owner} to read")
+                sent = tx.write(view, timeout, self._send_waits_for)
             finally:
                 self._in_calls -= 1
             if sent < len(view) and timeout is None:
@@ -171,10 +175,11 @@ class FakeSocket(Rendezvous, Options):
 
     def _receive_locked(self, conn: Connection, nbytes: int, flags: int, timeout: float | None, out: memoryview | None) -> bytes | int:
         with conn.lock:
-            step(self._mode, Op.RECV)
+            if self._mode not in _MAY_RECV:
+                step(self._mode, Op.RECV)
             rx = self._rx
             assert rx is not None
-            waits_for = f"recv() on fd {self._number} waits for {self._peer_owner} to send"
+            waits_for = self._recv_waits_for
             peek = bool(flags and flags & _MSG_PEEK)
             self._in_calls += 1
             try:
@@ -184,7 +189,7 @@ class FakeSocket(Rendezvous, Options):
             finally:
                 self._in_calls -= 1
 
-    def _read_all(self, rx: ByteBuffer, nbytes: int, waits_for: str, out: memoryview | None) -> bytes | int:
+    def _read_all(self, rx: ByteBuffer, nbytes: int, waits_for: WaitsFor, out: memoryview | None) -> bytes | int:
         """MSG_WAITALL on a blocking socket: all ``nbytes``, unless EOF comes first."""
         pieces: list[bytes] = []
         got = 0
@@ -301,6 +306,12 @@ class FakeSocket(Rendezvous, Options):
             self._rec.emit("return", self._number, "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)")
         else:
             self._rec.emit("return", self._number, "op", "close", "result", None)
+
+    def _recv_waits_for(self) -> str:
+        return f"recv() on fd {self._number} waits for {self._peer_owner} to send"
+
+    def _send_waits_for(self) -> str:
+        return f"send() on fd {self._number} waits for {self._peer_owner} to read"
 
     def _raise_pending_error(self) -> None:
         """A background connect was refused: the next send or recv learns it (once)."""

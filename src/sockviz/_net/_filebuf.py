@@ -31,6 +31,7 @@ from __future__ import annotations
 import errno
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._modes import os_error
@@ -40,9 +41,17 @@ if TYPE_CHECKING:
     from .._trace._recorder import Recorder
     from ._sync import WaitTracker
 
-__all__ = ["ByteBuffer", "timed_out", "would_block"]
+__all__ = ["ByteBuffer", "WaitsFor", "timed_out", "would_block"]
 
 _monotonic = time.monotonic
+
+
+#: What a wait is for, in words: a string, or a function making it (only if a wait happens).
+WaitsFor = str | Callable[[], str]
+
+
+def _text(waits_for: WaitsFor) -> str:
+    return waits_for if isinstance(waits_for, str) else waits_for()
 
 
 def would_block() -> BlockingIOError:
@@ -93,7 +102,7 @@ class ByteBuffer:
         return self._level
 
     # -- writing ------------------------------------------------------------
-    def write(self, view: memoryview, timeout: float | None, waits_for: str) -> int:
+    def write(self, view: memoryview, timeout: float | None, waits_for: WaitsFor) -> int:
         """Queue bytes of ``view`` for the reader; returns how many were queued.
 
         With ``timeout=None`` every byte is queued (waiting for room as often
@@ -113,14 +122,15 @@ class ByteBuffer:
                 self._level += n
                 sent += n
                 self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity)
-                self.data.notify_all()
+                if self.data._waiters:
+                    self.data.notify_all()
             if sent == total or (sent and timeout is not None):
                 return sent
             if self.reader_gone or self.eof:  # the reader left while we waited
                 return sent
             if timeout == 0:
                 raise would_block()
-            if not self.space.wait_until(deadline, waits_for):
+            if not self.space.wait_until(deadline, _text(waits_for)):
                 if sent:
                     return sent
                 raise timed_out()
@@ -134,7 +144,9 @@ class ByteBuffer:
         self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity, "dropped", True)
 
     # -- reading ------------------------------------------------------------
-    def read(self, nbytes: int, timeout: float | None, waits_for: str, out: memoryview | None = None, *, peek: bool = False) -> bytes | int:
+    def read(
+        self, nbytes: int, timeout: float | None, waits_for: WaitsFor, out: memoryview | None = None, *, peek: bool = False
+    ) -> bytes | int:
         """Take up to ``nbytes`` bytes: as ``bytes``, or copied into ``out`` (a count).
 
         An empty result means end of file.  Raises ``ConnectionResetError``
@@ -159,7 +171,8 @@ class ByteBuffer:
                     result = n
                 if not peek:
                     self._rec.emit("buf.read", self.name, "n", n, "fill", self._level, "cap", self.capacity)
-                    self.space.notify_all()
+                    if self.space._waiters:
+                        self.space.notify_all()
                 return result
             if self.reset:
                 self.reset = False
@@ -169,7 +182,7 @@ class ByteBuffer:
                 return b"" if out is None else 0
             if timeout == 0:
                 raise would_block()
-            if not self.data.wait_until(deadline, waits_for):
+            if not self.data.wait_until(deadline, _text(waits_for)):
                 raise timed_out()
 
     def _take(self, n: int, *, consume: bool) -> list[bytes]:
