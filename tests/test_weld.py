@@ -455,3 +455,14 @@ def test_an_unwritable_trace_path_fails_before_anything_runs(tmp_path) -> None:
         sockviz.weld(lambda: ran.append(True), trace_path=tmp_path / "missing" / "t.jsonl")
     assert ran == []
     assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_timeout_is_reported_even_if_busy_threads_finish_during_the_grace_period() -> None:
+    """A component sleeping past the timeout (outside the network) still makes the weld raise WeldTimeoutError."""
+
+    def sleeper() -> None:
+        time.sleep(0.4)
+
+    with pytest.raises(sockviz.WeldTimeoutError) as info:
+        sockviz.weld(sleeper, timeout=0.2)
+    assert "busy outside the fake network" in str(info.value)

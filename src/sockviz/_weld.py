@@ -264,10 +264,12 @@ def weld(
         net.close()
         raise
     stuck: dict[str, str] = {}
+    timed_out = False
     _patches.install()
     try:
         session.spawn(named)
         if not session.done.wait(timeout):
+            timed_out = True
             stuck = net.tracker.waiting()
             net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
             net.stop(f"the weld timed out after {timeout:g} s")
@@ -280,7 +282,7 @@ def weld(
     trace = session.trace
     if net.deadlock is not None:
         raise DeadlockError(net.deadlock, trace, session.errors)
-    if not session.done.is_set() or stuck:
+    if timed_out:
         raise WeldTimeoutError(timeout, stuck, trace)
     if session.errors:
         raise _component_error(session.errors, trace)

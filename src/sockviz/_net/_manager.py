@@ -113,9 +113,6 @@ class FakeNetwork:
     def new_lock(self, name: str) -> Lock:
         return Lock(name, self.recorder)
 
-    def new_condition(self, lock: Lock, name: str) -> Condition:
-        return Condition(lock, name, self.tracker)
-
     def new_semaphore(self, name: str, value: int = 0) -> Semaphore:
         return Semaphore(name, self.recorder, self.tracker, value)
 
@@ -166,12 +163,6 @@ class FakeNetwork:
         if self.parked:
             self.parked = [sock for sock in self.parked if not sock._retry_connect()]
 
-    def owner_of_port(self, ip: str, port: int) -> str | None:
-        """Who listens at ``(ip, port)``: the thread named in waits and narration."""
-        sock = self.find_listener(ip, port)
-        return sock.owner if sock is not None else None
-
-    # -- stopping -----------------------------------------------------------
     def on_deadlock(self, waits: dict[str, str], root_error: Callable[[], BaseException]) -> None:
         """Every live welded thread is blocked: record it and stop the network.
 

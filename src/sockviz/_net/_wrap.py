@@ -36,7 +36,7 @@ from ._fakesocket import FakeSocket
 from ._manager import FakeNetwork
 from ._members import members
 
-__all__ = ["SocketStandIn", "install", "installed", "uninstall"]
+__all__ = ["SocketStandIn", "install", "uninstall"]
 
 _RealSocket = _socket.socket
 _get_ident = threading.get_ident
@@ -134,7 +134,3 @@ def uninstall() -> None:
     for name, original in _originals.items():
         setattr(_socket, name, original)
     _originals.clear()
-
-
-def installed() -> bool:
-    return bool(_originals)
