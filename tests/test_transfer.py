@@ -292,3 +292,30 @@ def test_a_listener_closed_by_another_thread_keeps_accepting_until_its_accept_re
     assert results == {"fileno after close": -1, "accepted": b"late"}
     deferred = [e for e in trace.of_kind("return") if e.get("op") == "close" and e.get("deferred")]
     assert deferred and deferred[0].thread == "server/closer"
+
+
+def test_a_socket_closed_while_it_connects_stays_closed() -> None:
+    """close() while another thread waits in connect(): the connect still completes, the socket stays CLOSED, the server sees EOF."""
+    got: dict[str, object] = {}
+    listening = threading.Event()
+
+    def client() -> None:
+        sock = socket.socket()
+
+        def closer() -> None:
+            time.sleep(0.05)  # the connect is waiting for a listener by now
+            sock.close()
+            listening.set()
+
+        threading.Thread(target=closer, name="closer").start()
+        sock.connect(("server", 9013))
+        got["mode"] = sock.mode  # type: ignore[attr-defined]
+
+    def server() -> None:
+        listening.wait(5)
+        with socket.create_server(("", 9013)) as listener:
+            conn, _ = listener.accept()
+            got["eof"] = conn.recv(10)
+
+    sockviz.weld(client, server)
+    assert got == {"mode": sockviz.SocketMode.CLOSED, "eof": b""}

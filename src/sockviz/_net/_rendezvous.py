@@ -227,8 +227,21 @@ class Rendezvous(SocketBase):
                 net.parked.append(self)
                 net.retry_parked()
                 raise BlockingIOError(errno.EINPROGRESS, "Operation now in progress")
-            where = fmt_address((ip, port))
-            deadline = None if not self._timeout else _monotonic() + self._timeout
+            self._in_calls += 1  # a close() from another thread now waits for us
+        try:
+            return self._connect_and_wait(ip, port)
+        finally:
+            with net.lock:
+                self._in_calls -= 1
+                if self._mode is M.CLOSED and not self._in_calls:
+                    self._teardown()  # closed by another thread while we connected
+
+    def _connect_and_wait(self, ip: str, port: int) -> int:
+        """The waiting part of a blocking connect(): for a listener, for room, for accept()."""
+        net = self._net
+        where = fmt_address((ip, port))
+        deadline = None if not self._timeout else _monotonic() + self._timeout
+        with net.lock:
             try:
                 while True:
                     listener_sock = self._wait_for_listener(ip, port, deadline, where)
@@ -261,7 +274,7 @@ class Rendezvous(SocketBase):
         pending = Pending(self, conn, net.new_semaphore(f"fd{self._number}.accepted") if blocking_weldr else None)
         listener.queue.append(pending)
         listener.acceptable.notify()
-        if net.semantics == "strict":
+        if net.semantics == "strict" and self._mode is M.CONNECTING:  # (CLOSED if closed meanwhile)
             self._set_mode(M.OUTBOUND)
         return pending
 
@@ -304,7 +317,8 @@ class Rendezvous(SocketBase):
         self._peer = None
         self._conn = self._rx = self._tx = None
         self._give_back_port()
-        self._set_mode(M.BOUND if self._local is not None else M.NOT_INIT)
+        if self._mode is not M.CLOSED:  # closed by another thread meanwhile: stays closed
+            self._set_mode(M.BOUND if self._local is not None else M.NOT_INIT)
 
     def _wait_for_listener(self, ip: str, port: int, deadline: float | None, where: str | None) -> SocketBase | None:
         """weldr: wait until somebody listens at ``(ip, port)`` (net lock held)."""
