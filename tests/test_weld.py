@@ -466,3 +466,29 @@ def test_timeout_is_reported_even_if_busy_threads_finish_during_the_grace_period
     with pytest.raises(sockviz.WeldTimeoutError) as info:
         sockviz.weld(sleeper, timeout=0.2)
     assert "busy outside the fake network" in str(info.value)
+
+
+def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A component still sleeping after a timeout and the grace period gets no real socket later."""
+    from sockviz import _weld
+    from sockviz._net import _wrap
+
+    monkeypatch.setattr(_weld, "GRACE", 0.1)
+    late: list[str] = []
+
+    def sleeper() -> None:
+        time.sleep(0.5)  # outlives the timeout (0.1 s) and the grace period (0.1 s)
+        try:
+            late.append(type(socket.socket()).__name__)
+        except sockviz.NetworkStopped:
+            late.append("refused")
+            raise
+
+    with pytest.raises(sockviz.WeldTimeoutError):
+        sockviz.weld(sleeper, timeout=0.1)
+    assert _wrap._originals  # the patch stays while the sleeper lives
+    deadline = time.monotonic() + 5
+    while (not late or _wrap._originals) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert late == ["refused"]  # a stopped, closed network makes no sockets
+    assert not _wrap._originals  # and once the sleeper is gone, the patch is too

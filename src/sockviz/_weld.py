@@ -28,6 +28,7 @@ import datetime
 import os
 import platform
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -44,6 +45,8 @@ __all__ = ["Weld", "fake_network", "weld"]
 
 _get_ident = threading.get_ident
 Component = Callable[[], Any]
+#: Seconds a weld waits, after stopping its network, for leftover threads to end.
+GRACE = 2.0
 
 
 class Weld:
@@ -166,16 +169,41 @@ class Weld:
         with self._mutex:
             self.errors.append((name, exc))
 
-    def finish(self, grace: float = 2.0) -> None:
-        """Stop the network for leftover threads and wait a little for them."""
+    def finish(self, grace: float | None = None) -> list[threading.Thread]:
+        """Stop the network for leftover threads, wait a little; return those still running.
+
+        A thread still running now is busy outside the fake network (sleeping,
+        computing, blocked on something real): nothing here can stop it.
+        """
         if self.net.tracker.live:
             self.net.stop("the weld is over")
+            deadline = time.monotonic() + (GRACE if grace is None else grace)
             for thread in self.threads:
-                thread.join(grace)
+                thread.join(max(0.0, deadline - time.monotonic()))
         if self._writer is not None:
             self._writer.close()
             self.net.recorder.sink = None
         self.net.close()
+        return [thread for thread in self.threads if thread.is_alive()]
+
+
+def _uninstall_after(leftovers: list[threading.Thread]) -> None:
+    """Remove the patches now, or -- if welded threads outlived the weld -- once they end.
+
+    Until then such a thread keeps getting fake sockets (of a stopped network,
+    which refuses them) rather than real ones: welded code never reaches the
+    real network, even late.
+    """
+    if not leftovers:
+        _patches.uninstall()
+        return
+
+    def janitor() -> None:
+        for thread in leftovers:
+            thread.join()
+        _patches.uninstall()
+
+    threading.Thread(target=janitor, name="sockviz-janitor", daemon=True).start()
 
 
 def _pin_to(cpu: int) -> None:
@@ -273,12 +301,13 @@ def weld(
             stuck = net.tracker.waiting()
             net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
             net.stop(f"the weld timed out after {timeout:g} s")
-            session.done.wait(2.0)
+            session.done.wait(GRACE)
     finally:
+        leftovers: list[threading.Thread] = []
         try:
-            session.finish()
+            leftovers = session.finish()
         finally:
-            _patches.uninstall()
+            _uninstall_after(leftovers)
     trace = session.trace
     if net.deadlock is not None:
         raise DeadlockError(net.deadlock, trace, session.errors)
@@ -323,6 +352,7 @@ def fake_network(
         net.close()
         raise
     _patches.install()
+    leftovers: list[threading.Thread] = []
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
     net.recorder.name_thread(ident, thread_name)
     net.tracker.enter()
@@ -336,6 +366,6 @@ def fake_network(
             del members[ident]
             net.recorder.forget_thread(ident)
             net.tracker.leave()
-            session.finish()
+            leftovers = session.finish()
         finally:
-            _patches.uninstall()
+            _uninstall_after(leftovers)

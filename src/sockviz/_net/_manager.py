@@ -93,6 +93,8 @@ class FakeNetwork:
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
         """A real descriptor number, owned by the caller until it closes it."""
+        if self._placeholder < 0:
+            raise NetworkStopped("the weld is over: its fake network makes no new sockets")
         return os.dup(self._placeholder)
 
     def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> FakeSocket:
