@@ -290,13 +290,16 @@ def test_bad_components_are_refused_clearly() -> None:
 
 
 def test_no_real_port_is_opened_by_a_welded_listener() -> None:
-    """While a welded server listens on 8765, a real socket can still bind that port."""
+    """While a welded server listens on a port, a real socket can still bind that very port."""
     checked: list[bool] = []
     listening = threading.Event()
     done = threading.Event()
+    with socket.socket() as probe:  # a port that is free on this machine right now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
 
     def server() -> None:
-        with socket.create_server(("127.0.0.1", 8765)):
+        with socket.create_server(("127.0.0.1", port)):
             listening.set()
             done.wait(5)
 
@@ -304,7 +307,7 @@ def test_no_real_port_is_opened_by_a_welded_listener() -> None:
         listening.wait(5)
         real = sockviz_real_socket()
         try:
-            real.bind(("127.0.0.1", 8765))
+            real.bind(("127.0.0.1", port))
             real.listen()
             checked.append(True)
         finally:
