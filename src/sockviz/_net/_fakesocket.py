@@ -91,14 +91,18 @@ class FakeSocket(Rendezvous, Options):
         """Queue bytes for the peer; blocks while its buffer is full."""
         return self._send(data, flags)
 
-    def _send(self, data: Any, flags: int = 0) -> int:
+    def _send(self, data: Any, flags: int = 0, timeout: float | bool | None = True) -> int:
+        """send() itself; ``timeout=True`` means the socket's own timeout."""
         view = _bytes_view(data)
         conn = self._conn
         if conn is None:
             self._raise_pending_error()
             step(self._mode, Op.SEND)
             raise os_error(errno.EPIPE)
-        timeout = 0.0 if flags and flags & _MSG_DONTWAIT else self._timeout
+        if timeout is True:
+            timeout = self._timeout
+        if flags and flags & _MSG_DONTWAIT:
+            timeout = 0.0
         try:
             return self._send_locked(conn, view, timeout)
         finally:
@@ -134,21 +138,17 @@ class FakeSocket(Rendezvous, Options):
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Send every byte, waiting for room as often as needed."""
         view = _bytes_view(data)
-        deadline = None if not self._timeout else _monotonic() + self._timeout
+        timeout = self._timeout
+        deadline = None if not timeout else _monotonic() + timeout  # one deadline for the whole call
         sent = 0
-        saved = self._timeout
-        try:
-            while sent < len(view) or not view:
-                if deadline is not None:
-                    remaining = deadline - _monotonic()
-                    if remaining <= 0:
-                        raise timed_out()
-                    self._timeout = remaining
-                sent += self._send(view[sent:], flags)
-                if not view:
-                    break
-        finally:
-            self._timeout = saved
+        while True:
+            if deadline is not None:
+                timeout = deadline - _monotonic()
+                if timeout <= 0:
+                    raise timed_out()
+            sent += self._send(view[sent:], flags, timeout)
+            if sent >= len(view):
+                return
 
     @traced("sendto", lambda data, *args: ("n", len(data)), result=lambda n: ("result", n))
     def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
