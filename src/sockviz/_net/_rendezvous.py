@@ -18,6 +18,11 @@ A non-blocking ``connect()`` that cannot complete at once (no listener yet in
 on the network; ``listen()``, ``accept()`` and a listener's shutdown retry the
 parked attempts, which then finish (``SO_ERROR`` tells the outcome).
 
+A refused connect behaves as on Linux: a blocking one raises
+``ConnectionRefusedError``; a parked one leaves the socket REFUSED with a
+*pending* error that the next ``send``/``recv``/``connect``/``SO_ERROR``
+reports, once.  Either way a port the kernel chose is given back.
+
 Lock order: the network lock before a connection's lock, never the reverse.
 """
 
