@@ -46,6 +46,7 @@ def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
     if mode is SocketMode.BOUND:
         sock.bind(("127.0.0.1", 0))
     elif mode is SocketMode.LISTEN:
+        sock.bind(("127.0.0.1", 5555))  # a named port: it stays when the listener stops
         sock.listen()
     elif mode is SocketMode.CONNECTING:
         listener = socket.create_server(("127.0.0.1", 0), backlog=0)
@@ -125,3 +126,43 @@ def test_state_events_follow_the_transition_table() -> None:
     for event in trace.of_kind("state"):
         if event.get("from") is not None:
             assert (event.get("from"), event.get("to")) in allowed
+
+
+def _full_listener() -> tuple[str, int]:
+    """A listener whose backlog is full: a non-blocking connect to it stays CONNECTING."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    _keep.extend([listener, socket.create_connection(listener.getsockname())])
+    return listener.getsockname()  # type: ignore[no-any-return]
+
+
+def _legal_call(sock: socket.socket, mode: SocketMode, op: Op) -> None:
+    """Make ``op`` in ``mode`` without waiting; only errors that are outcomes, not refusals, pass."""
+    if mode is not SocketMode.CLOSED:
+        sock.setblocking(False)
+    if op is Op.CONNECT:
+        try:
+            sock.connect(_full_listener())
+        except (BlockingIOError, ConnectionAbortedError):  # in progress; REFUSED reports its failure
+            pass
+    elif op is Op.ACCEPT:
+        _keep.append(socket.create_connection(sock.getsockname()))
+        _keep.append(sock.accept()[0])
+    elif op is Op.RECV:
+        try:
+            sock.recv(1)
+        except BlockingIOError:  # legal, nothing to read yet
+            pass
+    elif op is Op.CLOSE:
+        sock.close()
+    else:
+        _CALLS[op](sock)
+
+
+@pytest.mark.parametrize(("mode", "op"), sorted(TRANSITIONS, key=lambda k: (k[0].value, k[1].value)))
+def test_every_legal_call_moves_to_the_tables_mode(mode: SocketMode, op: Op) -> None:
+    """Each transition in the table happens on a real fake socket: the call succeeds and the mode is the table's."""
+    with sockviz.fake_network("strict"):
+        sock = _socket_in(mode)
+        _legal_call(sock, mode, op)
+        assert sock.mode is TRANSITIONS[mode, op]  # type: ignore[attr-defined]
+        _keep.clear()
