@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 
@@ -140,18 +141,15 @@ def _legal_call(sock: socket.socket, mode: SocketMode, op: Op) -> None:
     if mode is not SocketMode.CLOSED:
         sock.setblocking(False)
     if op is Op.CONNECT:
-        try:
+        # In progress, or (from REFUSED) the report of the failure: outcomes, not refusals.
+        with contextlib.suppress(BlockingIOError, ConnectionAbortedError):
             sock.connect(_full_listener())
-        except (BlockingIOError, ConnectionAbortedError):  # in progress; REFUSED reports its failure
-            pass
     elif op is Op.ACCEPT:
         _keep.append(socket.create_connection(sock.getsockname()))
         _keep.append(sock.accept()[0])
     elif op is Op.RECV:
-        try:
+        with contextlib.suppress(BlockingIOError):  # legal, nothing to read yet
             sock.recv(1)
-        except BlockingIOError:  # legal, nothing to read yet
-            pass
     elif op is Op.CLOSE:
         sock.close()
     else:
