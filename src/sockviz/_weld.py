@@ -53,10 +53,17 @@ class Weld:
     """One weld in progress: its fake network, its threads, its trace so far."""
 
     def __init__(
-        self, net: FakeNetwork, meta: dict[str, Any], trace_path: str | os.PathLike[str] | None = None, *, cpu: int | None = None
+        self,
+        how: str,
+        components: list[str],
+        semantics: Semantics,
+        buffer_size: int,
+        trace_path: str | os.PathLike[str] | None = None,
+        *,
+        cpu: int | None = None,
     ) -> None:
-        self.net = net
-        self.meta = meta
+        self.net = net = FakeNetwork(semantics, buffer_size, components=components)
+        self.meta = meta = _meta(net, how, components)
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
         self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
@@ -64,7 +71,11 @@ class Weld:
         self._must_finish = 0  # components + non-daemon children still running
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
-        self._writer = TraceWriter(trace_path, meta) if trace_path is not None else None
+        try:
+            self._writer = TraceWriter(trace_path, meta) if trace_path is not None else None
+        except BaseException:  # e.g. the trace file cannot be written: nothing has started
+            net.close()
+            raise
         if self._writer is not None:
             net.recorder.sink = self._writer
         net.tracker.on_deadlock = self._on_deadlock
@@ -285,12 +296,8 @@ def weld(
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     named = _components(components)
     names = [name for name, _ in named]
-    net = FakeNetwork(semantics, buffer_size, components=names)
-    try:
-        session = Weld(net, _meta(net, "weld", names), trace_path, cpu=_weld_cpu(single_cpu))
-    except BaseException:  # e.g. the trace file cannot be written: nothing has started
-        net.close()
-        raise
+    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu))
+    net = session.net
     stuck: dict[str, str] = {}
     timed_out = False
     _patches.install()
@@ -345,12 +352,8 @@ def fake_network(
     if ident in members:
         raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
     thread_name = name or threading.current_thread().name
-    net = FakeNetwork(semantics, buffer_size, components=[thread_name])
-    try:
-        session = Weld(net, _meta(net, "fake_network", [thread_name]), trace_path)
-    except BaseException:
-        net.close()
-        raise
+    session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path)
+    net = session.net
     _patches.install()
     leftovers: list[threading.Thread] = []
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
