@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import socket as _socket
-import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ __all__ = ["SocketBase"]
 M = SocketMode
 _NAME = {mode: mode.name for mode in M}  # Enum.name is a Python-level property
 _FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX)}
-_monotonic = time.monotonic
 
 
 class SocketBase:
@@ -158,7 +156,8 @@ class SocketBase:
         self._give_back_port()
 
     def _give_back_port(self) -> None:
-        """A refused connect: Linux frees an automatic port (getsockname() keeps showing it)."""
+        """Free a port the kernel chose, as Linux does when a connect is refused, a
+        connection reset or a listener stopped (getsockname() keeps showing it)."""
         if self._autobound and self._local is not None:
             self._net.release_address(self._local, self)
             self._stale_name, self._local, self._autobound = self._local, None, False

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from ._base import SocketBase
-from ._filebuf import ByteBuffer, WaitsFor, timed_out
+from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
 from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
@@ -139,7 +139,7 @@ class FakeSocket(Rendezvous, Options):
         """Send every byte, waiting for room as often as needed."""
         view = _bytes_view(data)
         timeout = self._timeout
-        deadline = None if not timeout else _monotonic() + timeout  # one deadline for the whole call
+        deadline = deadline_for(timeout)  # one deadline for the whole call
         sent = 0
         while True:
             if deadline is not None:

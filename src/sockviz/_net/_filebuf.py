@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .._trace._recorder import Recorder
     from ._sync import WaitTracker
 
-__all__ = ["ByteBuffer", "WaitsFor", "timed_out", "would_block"]
+__all__ = ["ByteBuffer", "WaitsFor", "deadline_for", "timed_out", "would_block"]
 
 _monotonic = time.monotonic
 
@@ -52,6 +52,11 @@ WaitsFor = str | Callable[[], str]
 
 def _text(waits_for: WaitsFor) -> str:
     return waits_for if isinstance(waits_for, str) else waits_for()
+
+
+def deadline_for(timeout: float | None) -> float | None:
+    """When a wait of ``timeout`` seconds ends (None, and 0 for never-wait, have none)."""
+    return None if not timeout else _monotonic() + timeout
 
 
 def would_block() -> BlockingIOError:
@@ -112,7 +117,7 @@ class ByteBuffer:
         """
         total = len(view)
         sent = 0
-        deadline = None if not timeout else _monotonic() + timeout
+        deadline = deadline_for(timeout)
         whole = view.obj if type(view.obj) is bytes and len(view.obj) == total else None
         while True:
             room = self.capacity - self._level
@@ -154,7 +159,7 @@ class ByteBuffer:
         ``TimeoutError`` when the timeout says not to wait (longer).  ``peek``
         leaves the bytes in the buffer (``MSG_PEEK``).  Caller holds ``self.lock``.
         """
-        deadline = None if not timeout else _monotonic() + timeout
+        deadline = deadline_for(timeout)
         while True:
             have = self._level
             if have and nbytes:

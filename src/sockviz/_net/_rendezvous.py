@@ -35,7 +35,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ._base import SocketBase
-from ._filebuf import ByteBuffer, timed_out
+from ._filebuf import ByteBuffer, deadline_for, timed_out
 from ._modes import Op, SocketMode, os_error, step
 from ._sync import Condition, Semaphore
 from ._traced import fmt_address, traced
@@ -129,7 +129,7 @@ class Rendezvous(SocketBase):
             step(self._mode, Op.ACCEPT)
             listener = self._listener
             assert listener is not None
-            deadline = None if not self._timeout else _monotonic() + self._timeout
+            deadline = deadline_for(self._timeout)
             waits_for = f"accept() on fd {self._number} waits for a client to connect to {fmt_address(self._local)}"
             self._in_calls += 1
             try:
@@ -245,7 +245,7 @@ class Rendezvous(SocketBase):
         """The waiting part of a blocking connect(): for a listener, for room, for accept()."""
         net = self._net
         where = fmt_address((ip, port))
-        deadline = None if not self._timeout else _monotonic() + self._timeout
+        deadline = deadline_for(self._timeout)
         with net.lock:
             try:
                 while True:
