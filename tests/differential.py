@@ -300,6 +300,29 @@ def refused_in_the_background_then_calls(env: Env) -> list[Outcome]:
     return out
 
 
+def listener_closed_before_a_nonblocking_connect_was_reported(env: Env) -> list[Outcome]:
+    """The reset becomes the connect's pending error, reported by whichever call comes first."""
+    dead = ("127.0.0.1", env.dead_port())
+    out: list[Outcome] = []
+    for first in ("connect", "SO_ERROR", "recv", "send"):
+        listener = env.listener(backlog=0)
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(listener.getsockname())
+        env.settle()
+        listener.close()
+        env.settle()
+        calls = {
+            "connect": lambda s=sock: s.connect(dead),
+            "SO_ERROR": lambda s=sock: s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR),
+            "recv": lambda s=sock: s.recv(1),
+            "send": lambda s=sock: s.send(b"x"),
+        }
+        out.append((first, attempt(calls[first])))
+        out += [attempt(calls["SO_ERROR"]), attempt(calls["recv"]), attempt(calls["send"]), attempt(calls["connect"])]
+    return out
+
+
 def refused_blocking_then_bind_and_listen(env: Env) -> list[Outcome]:
     """A refused blocking connect gives its automatic port back: bind and listen work again."""
     port = env.dead_port()

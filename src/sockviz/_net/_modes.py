@@ -44,7 +44,7 @@ class SocketMode(enum.Enum):
     SHUT_RD = "shut_rd"  #: half-closed: this end reads no more
     SHUT_RDWR = "shut_rdwr"  #: both directions shut, descriptor still open
     RESET = "reset"  #: reset by the peer: nothing more can be sent
-    REFUSED = "refused"  #: a non-blocking connect() was refused; the next call learns it
+    REFUSED = "refused"  #: a non-blocking connect() failed (refused, or reset); the next call learns it
     CLOSED = "closed"  #: close() was called; the descriptor is released
 
     def __str__(self) -> str:

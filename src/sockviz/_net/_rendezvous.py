@@ -291,13 +291,8 @@ class Rendezvous(SocketBase):
         listener_sock = net.find_listener(*self._peer)
         if listener_sock is None:
             if net.semantics == "strict":
-                # Refused in the background: Linux leaves the socket reset, so a
-                # later recv() gives b'' (a refused blocking connect gives ENOTCONN).
-                self._so_error = errno.ECONNREFUSED
                 self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-                self._peer = None
-                self._give_back_port()
-                self._set_mode(M.REFUSED)
+                self._fail_connect(errno.ECONNREFUSED)
                 return True
             return False
         assert listener_sock._listener is not None
@@ -305,6 +300,20 @@ class Rendezvous(SocketBase):
             return False
         self._enqueue(listener_sock)
         return True
+
+    def _fail_connect(self, error: int) -> None:
+        """A non-blocking connect failed before it was reported (net lock held).
+
+        Linux keeps ``error`` pending: the first send/recv/connect/SO_ERROR
+        reports it, once; until then the socket is REFUSED (a later recv() gives
+        b'', unlike after a refused blocking connect).  A port the kernel chose
+        is given back.
+        """
+        self._so_error = error
+        self._peer = None
+        self._conn = self._rx = self._tx = None
+        self._give_back_port()
+        self._set_mode(M.REFUSED)
 
     def _source_for(self, ip: str) -> str:
         if ":" in ip:
@@ -363,11 +372,15 @@ class Rendezvous(SocketBase):
             client = pending.client
             if pending.wakeup is not None:
                 pending.wakeup.post()
-            else:  # strict: the client thinks it is connected; it gets a reset
+            else:  # strict: the client counts as connected; it gets a reset
                 with pending.conn.lock:
                     pending.conn.down.reset_reader()
                     pending.conn.up.reader_gone = True
-                    if client._mode is not M.CLOSED:
+                    if client._mode is M.CLOSED:
+                        pass
+                    elif client._unreported_connect:  # its non-blocking connect fails instead
+                        client._fail_connect(errno.ECONNRESET)
+                    else:
                         client._become_reset()
         listener.queue.clear()
         listener.acceptable.notify_all()
