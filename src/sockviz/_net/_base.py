@@ -21,6 +21,7 @@ from ._args import parse_address
 from ._filebuf import ByteBuffer, timed_out, would_block
 from ._modes import SocketMode, os_error
 from ._sync import Condition
+from ._traced import fmt_address
 
 if TYPE_CHECKING:
     from ._manager import FakeNetwork
@@ -37,7 +38,14 @@ class SocketBase:
     """A fake socket's state and shared helpers (see the module docstring)."""
 
     def __init__(
-        self, net: FakeNetwork, family: int = -1, type: int = -1, proto: int = -1, *, _pair: bool = False, _accepted: bool = False
+        self,
+        net: FakeNetwork,
+        family: int = -1,
+        type: int = -1,
+        proto: int = -1,
+        *,
+        _pair: bool = False,
+        _accepted: tuple[tuple[str, int] | None, tuple[str, int] | None] | None = None,
     ) -> None:
         family = _socket.AF_INET if family == -1 else family
         type = _socket.SOCK_STREAM if type == -1 else type
@@ -80,9 +88,23 @@ class SocketBase:
         self._closed = False
         self.owner = self._rec.thread_name()
         net.sockets[self._fd] = weakref.ref(self)
-        if _accepted:  # born connected, inside accept(): no socket() call of its own
+        if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
-            self._rec.emit("state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner)
+            self._local, self._peer = _accepted
+            self._rec.emit(
+                "state",
+                self._fd,
+                "from",
+                None,
+                "to",
+                "INBOUND",
+                "owner",
+                self.owner,
+                "local",
+                fmt_address(self._local),
+                "peer",
+                fmt_address(self._peer),
+            )
             return
         self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
         self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
@@ -122,10 +144,22 @@ class SocketBase:
         return self._fd
 
     def _set_mode(self, new: SocketMode) -> None:
+        """Move to mode ``new``, recording a ``state`` event with the addresses as they stand."""
         old = self._mode
         if new is not old:
             self._mode = new
-            self._rec.emit("state", self._number, "from", _NAME[old], "to", _NAME[new])
+            self._rec.emit(
+                "state",
+                self._number,
+                "from",
+                _NAME[old],
+                "to",
+                _NAME[new],
+                "local",
+                fmt_address(self._local),
+                "peer",
+                fmt_address(self._peer),
+            )
 
     def _any_address(self) -> tuple[Any, ...]:
         return ("::", 0, 0, 0) if self._family == _socket.AF_INET6 else ("0.0.0.0", 0)

@@ -98,7 +98,7 @@ class Listener:
 class Rendezvous(SocketBase):
     """listen, accept, connect: the part of a fake socket that meets another."""
 
-    def _make_accepted(self) -> Rendezvous:
+    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None) -> Rendezvous:
         """The server's end of a new connection (FakeSocket makes one of its kind)."""
         raise NotImplementedError
 
@@ -152,9 +152,7 @@ class Rendezvous(SocketBase):
         """The meeting: make the server's end and complete the client's (net lock held)."""
         net = self._net
         client, conn = pending.client, pending.conn
-        server_end = self._make_accepted()
-        server_end._local = client._peer
-        server_end._peer = client._local
+        server_end = self._make_accepted(client._peer, client._local)
         server_end._conn, server_end._rx, server_end._tx = conn, conn.up, conn.down
         server_end._peer_owner = pending.thread
         client._peer_owner = server_end.owner

@@ -8,14 +8,18 @@ turned into :class:`~sockviz.Event` objects on first read.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from ._events import Event, event_from_raw
 from ._recorder import RawEvent
 
 __all__ = ["Trace", "describe"]
+
+_first = operator.itemgetter(0)
 
 #: Event kinds the short summary leaves out (locks and bytes in detail).
 _DETAIL_KINDS = frozenset({"lock.wait", "lock.acquire", "lock.release", "cond.notify", "sem.post", "buf.write", "buf.read"})
@@ -33,9 +37,15 @@ class Trace:
     def events(self) -> list[Event]:
         """Every event, in ``seq`` order."""
         if self._events is None:
-            events = [e if isinstance(e, Event) else event_from_raw(e) for e in self._raw]
-            if any(events[i].seq > events[i + 1].seq for i in range(len(events) - 1)):
-                events.sort(key=lambda e: e.seq)
+            raw = self._raw
+            events: list[Event]
+            if set(map(type, raw)) <= {Event}:  # loaded from a file: Events already
+                events = cast(list[Event], list(raw))
+            else:
+                events = [e if isinstance(e, Event) else event_from_raw(e) for e in raw]
+            seqs = list(map(_first, events))
+            if any(map(operator.gt, seqs, itertools.islice(seqs, 1, None))):
+                events.sort(key=_first)
             self._events = events
         return self._events
 

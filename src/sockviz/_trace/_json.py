@@ -1,0 +1,117 @@
+"""JSON for trace files: msgspec when it is installed, the standard library otherwise.
+
+msgspec (``pip install sockviz[fast]``, part of the ``dev`` and ``lab``
+extras) encodes and decodes JSON Lines in C, a whole file per call, and
+checks each event's types while decoding: that is what lets a
+million-event trace save in under a second and load in under one and a
+half.  The standard library produces the same files and reads them
+several times slower.  ``SOCKVIZ_JSON=stdlib`` forces it (the tests use
+that to check both backends write and read the same files).
+
+Error messages never come from here: when the fast path fails, the loader
+goes over the file again line by line with :mod:`json` to say exactly
+which line is wrong and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+from ._events import Event
+
+__all__ = ["BACKEND", "decode", "decode_events", "encode", "encode_lines"]
+
+_new_tuple = tuple.__new__
+#: Which columns of an event must have which type (column, key, type).
+COLUMN_TYPES = ((0, "seq", int), (1, "t_ns", int), (2, "thread", str), (3, "kind", str), (5, "fields", dict))
+
+
+def _stdlib_encode(obj: Any) -> bytes:
+    return json.dumps(obj, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _stdlib_encode_lines(objs: list[Any]) -> bytes:
+    return b"".join(_stdlib_encode(obj) + b"\n" for obj in objs)
+
+
+def _stdlib_decode_events(view: memoryview) -> list[Event] | None:
+    body = view.tobytes()
+    try:
+        records = json.loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        events = [_new_tuple(Event, (r["seq"], r["t_ns"], r["thread"], r["kind"], r["obj"], r["fields"])) for r in records]
+    except (ValueError, KeyError, TypeError):
+        return None
+    for column, _key, kind in COLUMN_TYPES:
+        if set(map(type, map(itemgetter(column), events))) - {kind}:
+            return None
+    return events
+
+
+def _stdlib_decode(data: bytes | str) -> Any:
+    return json.loads(data)
+
+
+encode: Callable[[Any], bytes] = _stdlib_encode
+encode_lines: Callable[[list[Any]], bytes] = _stdlib_encode_lines
+#: Every event of a file's body (the lines after the header), or None if anything is amiss.
+decode_events: Callable[[memoryview], list[Event] | None] = _stdlib_decode_events
+decode: Callable[[bytes | str], Any] = _stdlib_decode
+BACKEND = "json"
+
+if os.environ.get("SOCKVIZ_JSON", "").lower() != "stdlib":
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - depends on what is installed
+        pass
+    else:
+
+        class _Record(msgspec.Struct, gc=False):
+            """One event line, as msgspec checks it."""
+
+            seq: int
+            t_ns: int
+            thread: str
+            kind: str
+            obj: Any
+            fields: dict[str, Any]
+
+        _encoder = msgspec.json.Encoder(enc_hook=str)
+        _record_lines = msgspec.json.Decoder(_Record).decode_lines
+        _any = msgspec.json.Decoder()
+
+        def _fast_encode(obj: Any) -> bytes:
+            try:
+                return _encoder.encode(obj)
+            except (msgspec.EncodeError, OverflowError):  # e.g. an int beyond 64 bits
+                return _stdlib_encode(obj)
+
+        def _fast_encode_lines(objs: list[Any]) -> bytes:
+            try:
+                return _encoder.encode_lines(objs)
+            except (msgspec.EncodeError, OverflowError):
+                return _stdlib_encode_lines(objs)
+
+        def _fast_decode_events(body: memoryview) -> list[Event] | None:
+            try:
+                records = _record_lines(body)
+            except msgspec.DecodeError:  # bad JSON or a bad type: the slow pass says where
+                return None
+            return [_new_tuple(Event, (r.seq, r.t_ns, r.thread, r.kind, r.obj, r.fields)) for r in records]
+
+        def _fast_decode(data: bytes | str) -> Any:
+            try:
+                return _any.decode(data)
+            except msgspec.DecodeError as exc:
+                raise ValueError(str(exc)) from None
+
+        encode, encode_lines, decode_events, decode, BACKEND = (
+            _fast_encode,
+            _fast_encode_lines,
+            _fast_decode_events,
+            _fast_decode,
+            "msgspec",
+        )
