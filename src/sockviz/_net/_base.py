@@ -45,7 +45,7 @@ class SocketBase:
         proto: int = -1,
         *,
         _pair: bool = False,
-        _accepted: tuple[tuple[str, int] | None, tuple[str, int] | None] | None = None,
+        _accepted: tuple[tuple[str, int] | None, tuple[str, int] | None, Connection] | None = None,
     ) -> None:
         family = _socket.AF_INET if family == -1 else family
         type = _socket.SOCK_STREAM if type == -1 else type
@@ -90,21 +90,13 @@ class SocketBase:
         net.sockets[self._fd] = weakref.ref(self)
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
-            self._local, self._peer = _accepted
+            self._local, self._peer, self._conn = _accepted
+            # fmt: off
             self._rec.emit(
-                "state",
-                self._fd,
-                "from",
-                None,
-                "to",
-                "INBOUND",
-                "owner",
-                self.owner,
-                "local",
-                fmt_address(self._local),
-                "peer",
-                fmt_address(self._peer),
+                "state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner,
+                "local", fmt_address(self._local), "peer", fmt_address(self._peer), "conn", self._conn.cid,
             )
+            # fmt: on
             return
         self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
         self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
@@ -148,18 +140,13 @@ class SocketBase:
         old = self._mode
         if new is not old:
             self._mode = new
+            conn = self._conn
+            # fmt: off
             self._rec.emit(
-                "state",
-                self._number,
-                "from",
-                _NAME[old],
-                "to",
-                _NAME[new],
-                "local",
-                fmt_address(self._local),
-                "peer",
-                fmt_address(self._peer),
+                "state", self._number, "from", _NAME[old], "to", _NAME[new],
+                "local", fmt_address(self._local), "peer", fmt_address(self._peer), "conn", None if conn is None else conn.cid,
             )
+            # fmt: on
 
     def _any_address(self) -> tuple[Any, ...]:
         return ("::", 0, 0, 0) if self._family == _socket.AF_INET6 else ("0.0.0.0", 0)

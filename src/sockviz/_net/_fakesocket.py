@@ -60,9 +60,9 @@ class FakeSocket(Rendezvous, Options):
     makefile = _socket.socket.makefile
     _decref_socketios = _socket.socket._decref_socketios  # type: ignore[attr-defined]
 
-    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None) -> FakeSocket:
+    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection) -> FakeSocket:
         """The server's end of a connection, born INBOUND inside accept()."""
-        return FakeSocket(self._net, self._family, self._type, self.proto, _accepted=(local, peer))
+        return FakeSocket(self._net, self._family, self._type, self.proto, _accepted=(local, peer, conn))
 
     @traced("bind", lambda address: ("addr", fmt_address(address)))
     def bind(self, address: Any) -> None:

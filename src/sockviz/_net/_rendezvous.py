@@ -98,7 +98,7 @@ class Listener:
 class Rendezvous(SocketBase):
     """listen, accept, connect: the part of a fake socket that meets another."""
 
-    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None) -> Rendezvous:
+    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection) -> Rendezvous:
         """The server's end of a new connection (FakeSocket makes one of its kind)."""
         raise NotImplementedError
 
@@ -152,8 +152,8 @@ class Rendezvous(SocketBase):
         """The meeting: make the server's end and complete the client's (net lock held)."""
         net = self._net
         client, conn = pending.client, pending.conn
-        server_end = self._make_accepted(client._peer, client._local)
-        server_end._conn, server_end._rx, server_end._tx = conn, conn.up, conn.down
+        server_end = self._make_accepted(client._peer, client._local, conn)
+        server_end._rx, server_end._tx = conn.up, conn.down
         server_end._peer_owner = pending.thread
         client._peer_owner = server_end.owner
         if client._mode is M.CONNECTING:
@@ -165,7 +165,7 @@ class Rendezvous(SocketBase):
             "what", "connect/accept",
             "connect", pending.thread, "accept", server_end.owner,
             "listener", self._number, "client", client._number, "server", server_end._number,
-            "conn", conn.cid, "addr", fmt_address(self._local),
+            "conn", conn.cid, "addr", fmt_address(client._peer),
         )
         # fmt: on
         if pending.wakeup is not None:

@@ -11,13 +11,18 @@ from __future__ import annotations
 import itertools
 import operator
 import os
-from collections.abc import Iterator, Sequence
-from typing import Any, cast, overload
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast, overload
 
+from ._analysis import Meeting, SocketLife, Wait, meetings, sockets, waits
 from ._events import Event, event_from_raw
+from ._narrate import describe, narrate
 from ._recorder import RawEvent
 
-__all__ = ["Trace", "describe"]
+if TYPE_CHECKING:
+    from ._world import World, WorldIndex
+
+__all__ = ["Trace"]
 
 _first = operator.itemgetter(0)
 
@@ -31,6 +36,7 @@ class Trace:
     def __init__(self, raw: Sequence[RawEvent] | Sequence[Event], meta: dict[str, Any] | None = None) -> None:
         self._raw = raw
         self._events: list[Event] | None = None
+        self._cache: dict[str, Any] = {}  # analysis results, computed once
         self.meta: dict[str, Any] = dict(meta or {})
 
     @property
@@ -70,7 +76,9 @@ class Trace:
     @property
     def threads(self) -> list[str]:
         """Thread names, in the order they first appear."""
-        return list(dict.fromkeys(e.thread for e in self.events))
+        if "threads" not in self._cache:
+            self._cache["threads"] = list(dict.fromkeys(e.thread for e in self.events))
+        return list(self._cache["threads"])
 
     def by_seq(self, seq: int) -> Event | None:
         """The event with this ``seq`` (for following ``cause`` links)."""
@@ -87,7 +95,108 @@ class Trace:
         return events[lo] if lo < len(events) and events[lo].seq == seq else None
 
     def of_kind(self, *kinds: str) -> list[Event]:
+        """The events of these kinds, in order."""
         return [e for e in self.events if e.kind in kinds]
+
+    # -- analysis (see _analysis.py and _world.py) ------------------------------
+    def _cached(self, name: str, make: Any) -> Any:
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    def sockets(self) -> list[SocketLife]:
+        """Every socket: fd, owner thread, addresses, connection and mode history."""
+        return list(self._cached("sockets", lambda: sockets(self.events)))
+
+    def waits(self) -> list[Wait]:
+        """Every interval a thread spent blocked: on what, for what, and who woke it."""
+        return list(self._cached("waits", lambda: waits(self.events, self._by_seq())))
+
+    def meetings(self) -> list[Meeting]:
+        """Every rendezvous (connect/accept, socketpair): both threads, all fds, who came when."""
+        return list(self._cached("meetings", lambda: meetings(self.events)))
+
+    def _by_seq(self) -> dict[int, Event]:
+        return cast(dict[int, Event], self._cached("by_seq", lambda: {e.seq: e for e in self.events}))
+
+    def _world_index(self) -> WorldIndex:
+        from ._world import WorldIndex
+
+        return cast("WorldIndex", self._cached("world", lambda: WorldIndex(self.events)))
+
+    def state_at(self, index: int) -> World:
+        """The world just after event ``index``: sockets, buffers, locks, semaphores, threads.
+
+        The first call replays the trace once, keeping checkpoints; after
+        that any ``index`` is answered from the nearest checkpoint, in well
+        under a millisecond.  Negative indexes count from the end.
+        """
+        return self._world_index().state_at(index)
+
+    def narrate(self, index: int) -> str:
+        """One plain-English sentence about event ``index``, for a student."""
+        return narrate(self, index)
+
+    def filter(
+        self,
+        *,
+        threads: str | Iterable[str] | None = None,
+        kinds: str | Iterable[str] | None = None,
+        window: tuple[float | None, float | None] | None = None,
+    ) -> Trace:
+        """A trace of the events that pass every filter given.
+
+        ``threads``: names, where a component's name takes its child threads
+        too (``"server"`` keeps ``server/handler1``); ``kinds``: event kinds,
+        where a family name takes the family (``"lock"`` keeps ``lock.wait``,
+        ``lock.acquire``, ``lock.release``); ``window``: ``(start, end)`` in
+        milliseconds since the trace began, either end None for open.
+        Events keep their ``seq``, so ``cause`` links still point right.
+        """
+        keep_threads = _names(threads)
+        keep_kinds = _names(kinds)
+        start_ns = end_ns = None
+        if window is not None:
+            start, end = window
+            start_ns = None if start is None else start * 1e6
+            end_ns = None if end is None else end * 1e6
+        chosen = []
+        for event in self.events:
+            if keep_threads is not None and not (event.thread in keep_threads or event.thread.split("/", 1)[0] in keep_threads):
+                continue
+            if keep_kinds is not None and not (event.kind in keep_kinds or event.kind.split(".", 1)[0] in keep_kinds):
+                continue
+            if (start_ns is not None and event.t_ns < start_ns) or (end_ns is not None and event.t_ns > end_ns):
+                continue
+            chosen.append(event)
+        meta = dict(self.meta)
+        meta["filtered"] = {"threads": sorted(keep_threads or []) or None, "kinds": sorted(keep_kinds or []) or None, "window": window}
+        return Trace(chosen, meta)
+
+    # -- exports (see _export.py) ---------------------------------------------------
+    def to_pandas(self, what: str = "events") -> Any:
+        """A pandas DataFrame: one row per event, fields as columns (or ``"waits"``, ``"meetings"``, ``"sockets"``)."""
+        from ._export import to_pandas
+
+        return to_pandas(self, what)
+
+    def to_csv(self, path: str | os.PathLike[str], what: str = "events") -> None:
+        """The rows of :meth:`to_pandas` as a CSV file (pandas not needed)."""
+        from ._export import to_csv
+
+        to_csv(self, path, what)
+
+    def to_chrome_trace(self, path: str | os.PathLike[str]) -> None:
+        """Write a Chrome Trace Event file: open it in ui.perfetto.dev or chrome://tracing."""
+        from ._export import to_chrome_trace
+
+        to_chrome_trace(self, path)
+
+    def to_mermaid(self, *, components: bool = True, max_messages: int = 200) -> str:
+        """A Mermaid sequence diagram of the connections and the data (JupyterLab renders it)."""
+        from ._export import to_mermaid
+
+        return to_mermaid(self, components=components, max_messages=max_messages)
 
     def summary(self, *, detail: bool = False) -> str:
         """A readable text timeline: one line an event.
@@ -119,79 +228,7 @@ class Trace:
         return f"<Trace {len(self)} events, threads={self.threads}>"
 
 
-def _args(fields: dict[str, Any]) -> str:
-    plain = ("addr", "backlog", "how", "bufsize", "timeout", "option")
-    return ", ".join(f"{v}" if k in plain else f"{k}={v}" for k, v in fields.items() if k != "op" and v is not None)
-
-
-def describe(event: Event, trace: Trace | None = None) -> str:
-    """One short line about ``event`` (the summary's wording)."""
-    f = event.fields
-    kind, obj = event.kind, event.obj
-    if kind == "call":
-        where = "" if f.get("op") == "socket" else f" on fd {obj}"
-        return f"{f.get('op')}({_args(f)}){where}"
-    if kind == "return":
-        if "error" in f:
-            code = f" [errno {f['errno']}]" if f.get("errno") is not None else ""
-            return f"  {f.get('op')} raised {f['error']}{code}"
-        result = f.get("result")
-        if f.get("deferred"):
-            return f"  {f.get('op')} done; the socket lives on until {f['deferred']} on it return"
-        return f"  {f.get('op')} -> {result!r}" if result is not None else f"  {f.get('op')} done"
-    if kind == "state":
-        old = f.get("from")
-        return f"fd {obj}: {old} -> {f.get('to')}" if old else f"fd {obj}: new socket ({f.get('to')})"
-    if kind in ("cond.wait", "sem.wait"):
-        timeout = f" (timeout {f['timeout']:g} s)" if f.get("timeout") is not None else ""
-        return f"waits on {obj}: {f.get('for')}{timeout}"
-    if kind in ("cond.wake", "sem.acquire"):
-        cause = f.get("cause")
-        by = ""
-        if cause is not None:
-            waker = trace.by_seq(cause) if trace is not None else None
-            by = f" by {waker.thread} (#{cause})" if waker is not None else f" by #{cause}"
-        verb = "woken" if kind == "cond.wake" else "got a permit of"
-        return f"{verb} {obj}{by}" if kind == "sem.acquire" else f"woken on {obj}{by}"
-    if kind in ("cond.timeout", "sem.timeout"):
-        return f"gave up waiting on {obj} (timeout)"
-    if kind == "cond.notify":
-        return f"notifies {obj} ({f.get('n')} waiting)"
-    if kind == "sem.post":
-        return f"posts {obj}"
-    if kind == "lock.wait":
-        return f"waits for lock {obj} (held by {f.get('holder')})"
-    if kind == "lock.acquire":
-        return f"takes lock {obj} after {f.get('waited_ns', 0) / 1e3:.1f} µs"
-    if kind == "lock.release":
-        return f"releases lock {obj}"
-    if kind == "buf.write":
-        dropped = " (dropped: the reader has gone)" if f.get("dropped") else ""
-        return f"{f.get('n')} bytes into {obj} ({f.get('fill')}/{f.get('cap')}){dropped}"
-    if kind == "buf.read":
-        return f"{f.get('n')} bytes out of {obj} ({f.get('fill')}/{f.get('cap')})"
-    if kind == "buf.eof":
-        return f"end of file on {obj}"
-    if kind == "meet":
-        if f.get("what") == "socketpair":
-            return f"MEET socketpair: fd {f.get('client')} <-> fd {f.get('server')}"
-        return (
-            f"MEET {f.get('connect')} (connect, fd {f.get('client')}) and {f.get('accept')} "
-            f"(accept, fd {f.get('server')}) at {f.get('addr')} via fd {f.get('listener')}"
-        )
-    if kind == "refused":
-        return f"connection to {f.get('addr')} refused: nobody listens there"
-    if kind == "output":
-        return f"prints {f.get('line')!r}"
-    if kind == "thread.start":
-        parent = f" (started by {f['parent']})" if f.get("parent") else ""
-        return f"thread starts{parent}"
-    if kind == "thread.exit":
-        reason = f.get("reason")
-        return "thread ends" + (f" ({reason})" if reason and reason != "returned" else "")
-    if kind == "thread.error":
-        return f"thread fails: {f.get('error')}: {f.get('message')}"
-    if kind == "deadlock":
-        waits = "; ".join(f"{t}: {w}" for t, w in (f.get("waits") or {}).items())
-        return f"DEADLOCK -- {waits}"
-    return f"{kind} {obj} {f}"
+def _names(value: str | Iterable[str] | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {value} if isinstance(value, str) else set(value)

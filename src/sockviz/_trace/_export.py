@@ -1,0 +1,274 @@
+"""Exports: pandas DataFrames, CSV, Chrome/Perfetto traces and Mermaid diagrams.
+
+* :func:`to_pandas` -- one tidy row per event (fields flattened into
+  columns), or per wait, meeting or socket.  pandas is optional
+  (``pip install sockviz[pandas]``).
+* :func:`to_csv` -- the same rows without pandas.
+* :func:`to_chrome_trace` -- the Trace Event Format that Perfetto
+  (ui.perfetto.dev) and ``chrome://tracing`` open: a track per thread with
+  its socket calls and waits as slices, a track per socket with its modes,
+  and flow arrows for every wake-up and every meeting.
+* :func:`to_mermaid` -- a Mermaid sequence diagram of the components'
+  connections and data, which JupyterLab renders in a Markdown cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._events import Event
+    from ._trace import Trace
+
+__all__ = ["chrome_events", "event_rows", "to_chrome_trace", "to_csv", "to_mermaid", "to_pandas"]
+
+_BASE = ("seq", "t_ns", "thread", "kind", "obj")
+TABLES = ("events", "waits", "meetings", "sockets")
+
+
+def event_rows(events: Sequence[Event]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and one flat dict per event: the base columns, then every field name seen."""
+    columns = dict.fromkeys(_BASE)
+    rows = []
+    for event in events:
+        row = dict(zip(_BASE, event[:5], strict=True))
+        for name, value in event.fields.items():
+            key = f"field_{name}" if name in _BASE else name
+            columns[key] = None
+            row[key] = value
+        rows.append(row)
+    return list(columns), rows
+
+
+def _table(trace: Trace, what: str) -> tuple[list[str], list[dict[str, Any]]]:
+    if what == "events":
+        return event_rows(trace.events)
+    if what == "waits":
+        items: list[Any] = trace.waits()
+    elif what == "meetings":
+        items = trace.meetings()
+    elif what == "sockets":
+        items = trace.sockets()
+    else:
+        raise ValueError(f"unknown table {what!r}: choose one of {', '.join(TABLES)}")
+    fields = list(items[0]._fields) if items else []
+    rows = [item._asdict() for item in items]
+    if what == "sockets":
+        for row in rows:
+            row["history"] = " > ".join(mode for _, _, mode in row["history"])
+    return fields, rows
+
+
+def to_pandas(trace: Trace, what: str = "events") -> Any:
+    """A pandas DataFrame of the events (or ``"waits"``, ``"meetings"``, ``"sockets"``)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "Trace.to_pandas() needs pandas, which sockviz does not install by itself: "
+            "pip install pandas (or pip install 'sockviz[pandas]')"
+        ) from None
+    columns, rows = _table(trace, what)
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for name in ("thread", "kind"):
+        if name in frame.columns and what == "events":
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def to_csv(trace: Trace, path: str | os.PathLike[str], what: str = "events") -> None:
+    """Write the rows of :func:`to_pandas` as CSV (no pandas needed); nested values as JSON."""
+    columns, rows = _table(trace, what)
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list | tuple) else v for k, v in row.items()})
+
+
+# -- Chrome Trace Event Format ---------------------------------------------------
+
+_THREADS_PID, _SOCKETS_PID = 1, 2
+
+
+def _us(t_ns: int) -> float:
+    return t_ns / 1000.0
+
+
+def chrome_events(trace: Trace) -> list[dict[str, Any]]:
+    """The trace as Trace Event Format events (see the module docstring)."""
+    events = trace.events
+    tids = {thread: number for number, thread in enumerate(trace.threads, start=1)}
+    out: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": _THREADS_PID, "tid": 0, "args": {"name": "threads"}},
+        {"name": "process_name", "ph": "M", "pid": _SOCKETS_PID, "tid": 0, "args": {"name": "sockets"}},
+    ]
+    for thread, tid in tids.items():
+        out.append({"name": "thread_name", "ph": "M", "pid": _THREADS_PID, "tid": tid, "args": {"name": thread}})
+        out.append({"name": "thread_sort_index", "ph": "M", "pid": _THREADS_PID, "tid": tid, "args": {"sort_index": tid}})
+    end_ns = events[-1].t_ns if events else 0
+
+    # Socket calls: one slice from call to return, on the thread's track.
+    open_calls: dict[str, list[Event]] = {}
+    for event in events:
+        if event.kind == "call":
+            open_calls.setdefault(event.thread, []).append(event)
+        elif event.kind == "return" and open_calls.get(event.thread):
+            call = open_calls[event.thread].pop()
+            out.append(_slice(f"{call.fields.get('op')}() fd {call.obj}", "call", call, event.t_ns, tids, {**call.fields, **event.fields}))
+    for stack in open_calls.values():
+        for call in stack:
+            out.append(_slice(f"{call.fields.get('op')}() fd {call.obj}", "call", call, end_ns, tids, dict(call.fields)))
+
+    # Waits: slices inside the calls; wake-ups: flow arrows from the waker.
+    by_seq = {e.seq: e for e in events}
+    for wait in trace.waits():
+        begin = by_seq[wait.start]
+        args = {"for": wait.waits_for, "outcome": wait.outcome, "primitive": wait.primitive}
+        out.append(_slice(f"waits: {wait.what}", "wait", begin, wait.end_ns if wait.end_ns is not None else end_ns, tids, args))
+        if wait.woken_by is not None and wait.woken_by in by_seq and wait.end is not None:
+            waker = by_seq[wait.woken_by]
+            out.extend(_flow(f"wake-{wait.end}", "wake-up", f"{waker.kind} {waker.obj}", waker, by_seq[wait.end], tids))
+    # Meetings: an instant on each side and an arrow from connect to accept.
+    for meeting in trace.meetings():
+        meet = by_seq[meeting.seq]
+        if meeting.connect_arrived is not None and meeting.connect_thread in tids:
+            start = by_seq[meeting.connect_arrived]
+            out.extend(_flow(f"meet-{meeting.seq}", "meeting", f"meet {meeting.what}", start, meet, tids))
+        out.append(
+            {"name": f"MEET {meeting.connect_thread} + {meeting.accept_thread}", "cat": "meeting", "ph": "i", "s": "t"}
+            | {"ts": _us(meet.t_ns), "pid": _THREADS_PID, "tid": tids[meet.thread], "args": meeting._asdict()}
+        )
+    # Socket modes: a track per socket, a slice per mode.
+    for number, life in enumerate(trace.sockets(), start=1):
+        label = f"fd {life.fd} ({life.owner})"
+        out.append({"name": "thread_name", "ph": "M", "pid": _SOCKETS_PID, "tid": number, "args": {"name": label}})
+        history = life.history
+        for position, (_seq, t_ns, mode) in enumerate(history):
+            until = history[position + 1][1] if position + 1 < len(history) else (t_ns if mode == "CLOSED" else end_ns)
+            out.append(
+                {"name": mode, "cat": "state", "ph": "X", "ts": _us(t_ns), "dur": max(_us(until) - _us(t_ns), 0.001)}
+                | {"pid": _SOCKETS_PID, "tid": number, "args": {"fd": life.fd, "local": life.local, "peer": life.peer}}
+            )
+    # Everything else worth seeing as an instant: output lines, refusals, deadlocks.
+    for event in events:
+        if event.kind in ("output", "refused", "deadlock", "timeout", "thread.error", "buf.eof"):
+            scope = "g" if event.kind in ("deadlock", "timeout") else "t"
+            label = str(event.fields.get("line")) if event.kind == "output" else f"{event.kind} {event.obj}"
+            out.append(
+                {"name": label, "cat": event.kind, "ph": "i", "s": scope, "ts": _us(event.t_ns), "pid": _THREADS_PID}
+                | {"tid": tids[event.thread], "args": _jsonable(event.fields)}
+            )
+    return out
+
+
+def _slice(name: str, cat: str, begin: Event, end_ns: int, tids: dict[str, int], args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "cat": cat,
+        "ph": "X",
+        "ts": _us(begin.t_ns),
+        "dur": max(_us(end_ns) - _us(begin.t_ns), 0.001),
+        "pid": _THREADS_PID,
+        "tid": tids[begin.thread],
+        "args": _jsonable(args),
+    }
+
+
+def _flow(ident: str, cat: str, name: str, start: Event, finish: Event, tids: dict[str, int]) -> list[dict[str, Any]]:
+    """A flow arrow: a tiny slice at each end (flows bind to slices) and the s/f pair."""
+    ends = []
+    for event, phase in ((start, "s"), (finish, "f")):
+        ts = _us(event.t_ns)
+        where = {"pid": _THREADS_PID, "tid": tids[event.thread]}
+        ends.append({"name": name if phase == "s" else f"woken: {event.obj}", "cat": cat, "ph": "X", "ts": ts, "dur": 0.001} | where)
+        flow = {"name": name, "cat": cat, "ph": phase, "id": ident, "ts": ts} | where
+        if phase == "f":
+            flow["bp"] = "e"
+        ends.append(flow)
+    return ends
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | type(None) | dict | list) else str(v) for k, v in fields.items()}
+
+
+def to_chrome_trace(trace: Trace, path: str | os.PathLike[str]) -> None:
+    """Write ``path`` in the Trace Event Format (open it in ui.perfetto.dev or chrome://tracing)."""
+    document = {"traceEvents": chrome_events(trace), "displayTimeUnit": "ns", "otherData": {"sockviz": trace.meta}}
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(document, out, default=str)
+
+
+# -- Mermaid ----------------------------------------------------------------------
+
+
+def _component(thread: str) -> str:
+    return thread.split("/", 1)[0]
+
+
+def to_mermaid(trace: Trace, *, components: bool = True, max_messages: int = 200) -> str:
+    """A Mermaid ``sequenceDiagram`` of the connections, the data and the closes.
+
+    With ``components=True`` a server's handler threads are drawn as their
+    component (``server/handler1`` as ``server``).  Long traces are cut
+    after ``max_messages`` arrows, with a note saying so.
+    """
+    events = trace.events
+    name = _component if components else str
+    participants: dict[str, str] = {}
+
+    def alias(thread: str) -> str:
+        label = name(thread)
+        if label not in participants:
+            participants[label] = f"p{len(participants) + 1}"
+        return participants[label]
+
+    for thread in trace.threads:
+        alias(thread)
+    owner: dict[Any, str] = {}  # fd -> thread, for the open sockets
+    peer_of: dict[Any, Any] = {}  # fd -> the fd at the other end
+    sending: dict[tuple[str, Any], Any] = {}  # (thread, fd) -> bytes a sendall() in progress sends
+    lines: list[str] = []
+    for event in events:
+        f, kind = event.fields, event.kind
+        if kind == "call" and f.get("op") == "sendall":
+            sending[(event.thread, event.obj)] = f.get("n")
+        elif kind == "state" and f.get("from") is None:
+            owner[event.obj] = str(f.get("owner") or event.thread)
+        elif kind == "meet":
+            client, server = f.get("client"), f.get("server")
+            peer_of[client], peer_of[server] = server, client
+            a, b = alias(str(f.get("connect"))), alias(str(f.get("accept")))
+            if f.get("what") == "socketpair":
+                lines.append(f"    Note over {a}: socketpair(): fd {client} <-> fd {server}")
+            else:
+                lines.append(f"    {a}->>{b}: connect() to {f.get('addr')} / accept() gives fd {server}")
+        elif kind == "refused":
+            lines.append(f"    Note over {alias(event.thread)}: connect() to {f.get('addr')} refused")
+        elif kind == "return" and f.get("op") in ("send", "sendall", "sendto") and "error" not in f:
+            other = owner.get(peer_of.get(event.obj))
+            if other is not None:
+                count = f.get("result") if f.get("op") != "sendall" else sending.pop((event.thread, event.obj), "?")
+                lines.append(f"    {alias(event.thread)}->>{alias(other)}: {count} bytes (fd {event.obj})")
+        elif kind == "return" and f.get("op") == "shutdown" and "error" not in f:
+            other = owner.get(peer_of.get(event.obj))
+            if other is not None:
+                lines.append(f"    {alias(event.thread)}-->>{alias(other)}: shutdown (fd {event.obj})")
+        elif kind == "state" and f.get("to") == "CLOSED":
+            other = owner.get(peer_of.get(event.obj))
+            if other is not None and f.get("from") not in ("RESET", "REFUSED"):
+                lines.append(f"    {alias(event.thread)}-->>{alias(other)}: close() fd {event.obj}: EOF")
+        elif kind == "deadlock":
+            everyone = ",".join(participants.values())
+            lines.append(f"    Note over {everyone}: DEADLOCK")
+    cut = len(lines) > max_messages
+    lines = lines[:max_messages]
+    head = ["sequenceDiagram"] + [f"    participant {code} as {label}" for label, code in participants.items()]
+    if cut:
+        lines.append(f"    Note over {next(iter(participants.values()))}: ... cut after {max_messages} arrows")
+    return "\n".join(head + lines) + "\n"
