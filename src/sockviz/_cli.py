@@ -1,32 +1,126 @@
-"""The ``sockviz`` command line."""
+"""The ``sockviz`` command line: ``demo``, ``summary``, ``export``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._trace._trace import Trace
 
 __all__ = ["main"]
 
 _EPILOG = """examples:
-  sockviz demo                      weld an echo server and two clients, print the timeline
-  sockviz demo --strict -o t.jsonl  the same with Linux semantics, trace written to t.jsonl
+  sockviz demo                          weld an echo server and two clients, print the timeline
+  sockviz demo --scenario deadlock      both sides recv() first: watch the deadlock be caught
+  sockviz demo --strict -o t.jsonl      Linux semantics, trace written to t.jsonl
+  sockviz summary t.jsonl               sockets, meetings, waits and the timeline of a trace
+  sockviz export t.jsonl --chrome t.json --csv t.csv --mermaid t.md
+"""
+
+_SUMMARY_EPILOG = """examples:
+  sockviz summary sockviz-demo.jsonl
+  sockviz summary t.jsonl.gz --brief          the tables only, no timeline
+  sockviz summary t.jsonl --threads alice --detail
+"""
+
+_EXPORT_EPILOG = """examples:
+  sockviz export t.jsonl --chrome t.json      open t.json in ui.perfetto.dev or chrome://tracing
+  sockviz export t.jsonl --csv events.csv     one row per event, fields as columns
+  sockviz export t.jsonl --csv waits.csv --table waits
+  sockviz export t.jsonl --mermaid t.md       a sequence diagram for a Markdown cell
 """
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from . import weld
-    from ._demo import echo_scenario
+    from . import DeadlockError, Trace, weld
+    from ._demo import SCENARIOS
 
-    trace = weld(echo_scenario(), semantics="strict" if args.strict else "weldr", trace_path=args.output)
+    try:
+        trace = weld(SCENARIOS[args.scenario](), semantics="strict" if args.strict else "weldr", trace_path=args.output)
+        failed = None
+    except DeadlockError as exc:
+        trace, failed = exc.trace or Trace([]), exc
     print()
     print(trace.summary(detail=args.detail))
     meets = trace.of_kind("meet")
     print(f"\n{len(meets)} connect/accept meetings; trace written to {args.output}")
+    if failed is not None:
+        print(f"\nThe weld ended in a {failed}", file=sys.stderr)
+        return 1
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _load(path: str) -> Trace:
+    from . import load
+
+    return load(path)
+
+
+def summary_text(trace: Trace) -> str:
+    """The tables ``sockviz summary`` prints: how, sockets, meetings, waits."""
+    meta = trace.meta
+    lines = [f"{len(trace)} events, threads: {', '.join(trace.threads) or '-'}"]
+    how = ", ".join(f"{k}={meta[k]}" for k in ("recorded_by", "semantics", "buffer_size", "created", "python") if meta.get(k) is not None)
+    if how:
+        lines.append(f"recorded: {how}")
+    socks = trace.sockets()
+    lines.append(f"\nsockets ({len(socks)}):")
+    for sock in socks:
+        where = f"{sock.local or '-'} -> {sock.peer}" if sock.peer else (sock.local or "-")
+        lines.append(f"  fd {sock.fd:<4} {sock.owner:<18} {where:<40} {' > '.join(sock.modes)}")
+    meets = trace.meetings()
+    lines.append(f"\nmeetings ({len(meets)}):")
+    for m in meets:
+        first = f", {m.first} came first" if m.first else ""
+        lines.append(f"  #{m.seq:<6} {m.connect_thread} (fd {m.client}) + {m.accept_thread} (fd {m.server}) at {m.addr}{first}")
+    waits = trace.waits()
+    lines.append(f"\nwaits ({len(waits)}):")
+    per_thread: dict[str, list[int]] = {}
+    for wait in waits:
+        per_thread.setdefault(wait.thread, []).append(wait.duration_ns or 0)
+    for thread, spans in per_thread.items():
+        lines.append(f"  {thread:<22} {len(spans):>6} waits, {sum(spans) / 1e6:9.3f} ms in all, longest {max(spans) / 1e6:.3f} ms")
+    unfinished = [w for w in waits if w.outcome in ("unfinished", "ended")]
+    for wait in unfinished:
+        lines.append(f"  never woken: {wait.thread}: {wait.waits_for}")
+    return "\n".join(lines)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    trace = _load(args.trace)
+    if args.threads or args.kinds:
+        trace = trace.filter(threads=args.threads, kinds=args.kinds)
+    print(summary_text(trace))
+    if not args.brief:
+        print("\ntimeline:")
+        print(trace.summary(detail=args.detail).split("\n", 1)[-1])
+    return 0
+
+
+def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not (args.chrome or args.csv or args.mermaid):
+        parser.error("say what to write: --chrome, --csv and/or --mermaid")
+    trace = _load(args.trace)
+    if args.chrome:
+        trace.to_chrome_trace(args.chrome)
+        print(f"wrote {args.chrome} (Chrome trace events: open it in ui.perfetto.dev or chrome://tracing)")
+    if args.csv:
+        trace.to_csv(args.csv, args.table)
+        print(f"wrote {args.csv} (the {args.table} as CSV)")
+    if args.mermaid:
+        with open(args.mermaid, "w", encoding="utf-8") as out:
+            out.write("```mermaid\n" + trace.to_mermaid() + "```\n")
+        print(f"wrote {args.mermaid} (a Mermaid sequence diagram)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ._demo import SCENARIOS
+
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="sockviz",
         description="Watch sockets and threads meet: fake sockets, welded threads, recorded traces.",
@@ -34,17 +128,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="weld an echo server and two clients and print the timeline")
+    demo = commands.add_parser("demo", help="weld a demo scenario and print its timeline", epilog=_EPILOG, formatter_class=raw)
     demo.add_argument("-o", "--output", default="sockviz-demo.jsonl", help="trace file to write (default: %(default)s)")
+    demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
     demo.add_argument("--strict", action="store_true", help="Linux semantics instead of the original weldr ones")
     demo.add_argument("--detail", action="store_true", help="show lock contention and every buffer move too")
     demo.set_defaults(run=_demo)
+
+    summary = commands.add_parser(
+        "summary",
+        help="sockets, meetings, waits and timeline of a trace file",
+        epilog=_SUMMARY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    summary.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    summary.add_argument("--brief", action="store_true", help="the tables only, without the timeline")
+    summary.add_argument("--detail", action="store_true", help="the timeline with lock contention and every buffer move")
+    summary.add_argument("--threads", nargs="+", metavar="NAME", help="only these threads (a component takes its children)")
+    summary.add_argument("--kinds", nargs="+", metavar="KIND", help="only these event kinds (a family like 'lock' takes all of it)")
+    summary.set_defaults(run=_summary)
+
+    export = commands.add_parser(
+        "export",
+        help="write a trace as Chrome trace events, CSV or Mermaid",
+        epilog=_EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    export.add_argument("--chrome", metavar="OUT.json", help="Chrome Trace Event JSON (Perfetto, chrome://tracing)")
+    export.add_argument("--csv", metavar="OUT.csv", help="a table as CSV (see --table)")
+    export.add_argument(
+        "--table",
+        choices=["events", "waits", "meetings", "sockets"],
+        default="events",
+        help="which table --csv writes (default: %(default)s)",
+    )
+    export.add_argument("--mermaid", metavar="OUT.md", help="a Mermaid sequence diagram in a Markdown file")
+    export.set_defaults(run=lambda args: _export(args, export))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ._errors import TraceFormatError
+
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     try:
         return int(args.run(args))
+    except TraceFormatError as exc:
+        print(f"sockviz: not a trace this sockviz can read: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"sockviz: no such file: {exc.filename}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"sockviz: {exc}", file=sys.stderr)
         return 1

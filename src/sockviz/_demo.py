@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["SCENARIOS", "connect_with_retry", "echo_scenario"]
+__all__ = ["SCENARIOS", "backlog_scenario", "backpressure_scenario", "connect_with_retry", "deadlock_scenario", "echo_scenario"]
 
 PORT = 8080
 
@@ -75,4 +75,69 @@ def echo_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
     }
 
 
-SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {"echo": echo_scenario}
+def backpressure_scenario(port: int = PORT, total: int = 256 * 1024) -> dict[str, Callable[[], None]]:
+    """A sender pushes ``total`` bytes at a slow reader: send() waits while the buffer is full."""
+
+    def sender() -> None:
+        with connect_with_retry(("reader", port)) as sock:
+            sock.sendall(b"x" * total)
+
+    def reader() -> None:
+        with socket.create_server(("", port)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                received = 0
+                while chunk := conn.recv(16 * 1024):
+                    received += len(chunk)
+                print(f"reader got {received} bytes")
+
+    return {"reader": reader, "sender": sender}
+
+
+def deadlock_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
+    """Both sides recv() first: each waits for the other to send.  The weld raises DeadlockError."""
+
+    def server() -> None:
+        with socket.create_server(("", port)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)  # waits for the client to speak first...
+                conn.sendall(b"hello")
+
+    def client() -> None:
+        with connect_with_retry(("server", port)) as sock:
+            sock.recv(1024)  # ...which waits for the server to speak first
+            sock.sendall(b"hi")
+
+    return {"server": server, "client": client}
+
+
+def backlog_scenario(port: int = PORT, clients: int = 3) -> dict[str, Callable[[], None]]:
+    """One server with ``listen(1)`` serving clients one at a time: connects queue in the backlog."""
+
+    def server() -> None:
+        with socket.create_server(("", port), backlog=1) as listener:
+            for _ in range(clients):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.sendall(conn.recv(64).upper())
+
+    def client(name: str) -> Callable[[], None]:
+        def run() -> None:
+            with connect_with_retry(("server", port)) as sock:
+                sock.sendall(name.encode())
+                print(f"{name} got {sock.recv(64).decode()!r}")
+
+        return run
+
+    names = ["ann", "ben", "cat", "dan", "eve"][:clients]
+    return {"server": server, **{name: client(name) for name in names}}
+
+
+#: Every demo scenario by name: ``sockviz demo --scenario NAME`` runs one.
+SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {
+    "echo": echo_scenario,
+    "backpressure": backpressure_scenario,
+    "backlog": backlog_scenario,
+    "deadlock": deadlock_scenario,
+}
