@@ -182,9 +182,10 @@ def narrate(trace: Trace, index: int) -> str:
     if kind == "meet":
         if f.get("what") == "socketpair":
             return f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends in {thread}."
+        where = f" at {f['addr']}" if f.get("addr") else ""
         return (
             f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and accept() on fd "
-            f"{f.get('listener')} join up at {f.get('addr')}, and the server gets fd {f.get('server')} for connection {f.get('conn')}."
+            f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for connection {f.get('conn')}."
         )
     if kind == "refused":
         return f"Nobody listens on {f.get('addr')}: {thread}'s connection on fd {obj} is refused."

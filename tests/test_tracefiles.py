@@ -1,0 +1,165 @@
+"""Trace files for every scenario: round trips, streaming, damaged files, both JSON backends."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pathlib
+import re
+from collections.abc import Iterator
+
+import pytest
+
+import sockviz
+from sockviz._demo import SCENARIOS
+from sockviz._trace import _json
+
+
+def run(name: str, semantics: str, **kwargs: object) -> sockviz.Trace:
+    try:
+        return sockviz.weld(SCENARIOS[name](), semantics=semantics, **kwargs)  # type: ignore[arg-type]
+    except sockviz.DeadlockError as exc:
+        assert exc.trace is not None
+        return exc.trace
+
+
+@pytest.fixture(params=["msgspec", "stdlib"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with msgspec and again with the standard library's json."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(_json, "encode", _json._stdlib_encode)
+        monkeypatch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
+        monkeypatch.setattr(_json, "decode_events", _json._stdlib_decode_events)
+    else:
+        assert _json.BACKEND == "msgspec", "the dev extra installs msgspec"
+    yield request.param
+
+
+@pytest.mark.parametrize("semantics", ["weldr", "strict"])
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_scenario_round_trips(name: str, semantics: str, tmp_path: pathlib.Path) -> None:
+    """Every demo scenario's trace saves and loads back equal, as .jsonl and .jsonl.gz."""
+    trace = run(name, semantics)
+    for file in (tmp_path / "t.jsonl", tmp_path / "t.jsonl.gz"):
+        trace.save(file)
+        loaded = sockviz.load(file)
+        assert loaded.events == trace.events
+        assert loaded.meta == json.loads(json.dumps(trace.meta))
+    assert gzip.decompress((tmp_path / "t.jsonl.gz").read_bytes()) == (tmp_path / "t.jsonl").read_bytes()
+
+
+def test_both_backends_write_and_read_the_same(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """msgspec and the standard library write files that each other read back equal."""
+    trace = run("echo", "weldr")
+    fast, slow = tmp_path / "fast.jsonl", tmp_path / "slow.jsonl"
+    trace.save(fast)
+    with monkeypatch.context() as patch:
+        patch.setattr(_json, "encode", _json._stdlib_encode)
+        patch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
+        patch.setattr(_json, "decode_events", _json._stdlib_decode_events)
+        trace.save(slow)
+        assert sockviz.load(fast) == trace
+    assert sockviz.load(slow) == trace
+    assert [json.loads(line) for line in fast.read_text().splitlines()] == [json.loads(line) for line in slow.read_text().splitlines()]
+
+
+def test_header_says_how_the_trace_was_recorded(tmp_path: pathlib.Path) -> None:
+    """The header line names the format and version, semantics, buffer size, components and Python."""
+    path = tmp_path / "t.jsonl"
+    run("echo", "strict", buffer_size=4096).save(path)
+    header = json.loads(path.read_text().splitlines()[0])
+    assert header["format"] == "sockviz-trace" and header["version"] == 1
+    assert header["semantics"] == "strict" and header["buffer_size"] == 4096
+    assert header["components"] == ["server", "alice", "bob"]
+    assert header["python"].count(".") == 2 and header["recorded_by"] == "weld" and "created" in header
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_streamed_trace_of_a_deadlock_loads(tmp_path: pathlib.Path, suffix: str) -> None:
+    """A weld killed by a deadlock leaves a streamed trace equal to the one the error carries."""
+    path = tmp_path / f"deadlock{suffix}"
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(SCENARIOS["deadlock"](), trace_path=path)
+    loaded = sockviz.load(path)
+    assert loaded == info.value.trace
+    waits = loaded.of_kind("deadlock")[0].fields["waits"]
+    assert sorted(waits) == ["client", "server"]
+    assert re.fullmatch(r"recv\(\) on fd \d+ waits for client to send", waits["server"])
+    assert re.fullmatch(r"recv\(\) on fd \d+ waits for server to send", waits["client"])
+
+
+def test_streamed_gzip_cut_short_loads_what_is_whole(tmp_path: pathlib.Path) -> None:
+    """A .gz trace without its end (a killed run) loads its whole lines, with a warning."""
+    path = tmp_path / "t.jsonl.gz"
+    trace = run("echo", "weldr")
+    trace.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.warns(UserWarning, match="cut short"):
+        loaded = sockviz.load(path)
+    assert 0 < len(loaded) < len(trace)
+    assert loaded.events == trace.events[: len(loaded)]
+
+
+def test_a_last_line_without_newline_but_whole_loads_silently(tmp_path: pathlib.Path, recwarn: pytest.WarningsRecorder) -> None:
+    """Only an incomplete last line warns; a complete one without its newline is an event."""
+    path = tmp_path / "t.jsonl"
+    trace = run("echo", "weldr")
+    trace.save(path)
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    assert sockviz.load(path) == trace
+    assert not recwarn.list
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda line: line[: len(line) // 2] + "}", "not valid JSON"),
+        (lambda line: line.replace('"seq":', '"sequence":'), "event lacks 'seq'"),
+        (lambda line: line.replace('"t_ns":', '"t_ns":true,"x":'), "'t_ns' must be int, not bool"),
+        (lambda line: line.replace('"fields":{', '"fields":[{').replace("}}", "}]}") if '"fields":{}' not in line else line, "'fields'"),
+        (lambda line: "[1, 2, 3]", "must be a JSON object, not list"),
+        (lambda line: line.replace('"thread":"', '"thread":7,"t":"'), "'thread' must be str, not int"),
+    ],
+)
+def test_damage_deep_in_a_big_file_names_its_line(tmp_path: pathlib.Path, damage, problem: str) -> None:
+    """A bad line among hundreds is reported by number, whichever JSON backend reads it."""
+    trace = run("backlog", "weldr")
+    path = tmp_path / "t.jsonl"
+    trace.save(path)
+    lines = path.read_text().splitlines()
+    target = next(n for n in range(60, len(lines)) if '"kind":"call"' in lines[n])
+    lines[target] = damage(lines[target])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(sockviz.TraceFormatError) as info:
+        sockviz.load(path)
+    assert info.value.line == target + 1
+    assert problem in str(info.value)
+
+
+def test_blank_lines_are_harmless(tmp_path: pathlib.Path) -> None:
+    """Blank lines between events (an editor's doing) are skipped."""
+    trace = run("echo", "weldr")
+    path = tmp_path / "t.jsonl"
+    trace.save(path)
+    path.write_text(path.read_text().replace("\n", "\n\n", 3))
+    assert sockviz.load(path) == trace
+
+
+def test_save_replaces_a_file_only_when_the_new_one_is_whole(tmp_path: pathlib.Path) -> None:
+    """Saving over a trace leaves no temporary files, and a failed save leaves the old file."""
+    path = tmp_path / "t.jsonl"
+    trace = run("echo", "weldr")
+    trace.save(path)
+    before = path.read_bytes()
+
+    class Unwritable(sockviz.Trace):
+        @property
+        def events(self) -> list[sockviz.Event]:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        Unwritable([], {}).save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
