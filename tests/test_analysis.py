@@ -11,22 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sockviz
-from sockviz._demo import SCENARIOS
 from sockviz._trace._events import KINDS
 from sockviz._trace._world import WorldIndex, replay_to
 
-
-def run(name: str, semantics: str = "weldr", **kwargs: object) -> sockviz.Trace:
-    try:
-        return sockviz.weld(SCENARIOS[name](), semantics=semantics, **kwargs)  # type: ignore[arg-type]
-    except sockviz.DeadlockError as exc:
-        assert exc.trace is not None
-        return exc.trace
+from .scenarios import scenario_trace
 
 
 @pytest.fixture(scope="module")
 def echo() -> sockviz.Trace:
-    return run("echo")
+    return scenario_trace("echo")
 
 
 # -- sockets -------------------------------------------------------------------------
@@ -49,7 +42,7 @@ def test_sockets_have_owner_addresses_and_mode_history(echo: sockviz.Trace) -> N
 
 def test_a_reused_descriptor_is_a_new_socket() -> None:
     """When a closed fd number comes back, sockets() reports two lives, each with its own history."""
-    trace = run("backlog")
+    trace = scenario_trace("backlog")
     client_fds = [s.fd for s in trace.sockets() if s.owner in ("ann", "ben", "cat")]
     assert len(client_fds) == 3
     assert len(trace.sockets()) == 7
@@ -73,7 +66,7 @@ def test_waits_say_what_for_and_who_woke_them(echo: sockviz.Trace) -> None:
 
 def test_deadlocked_waits_never_end_in_a_wake_up() -> None:
     """In the deadlock both recv() waits end with their threads stopped, woken by nobody."""
-    trace = run("deadlock")
+    trace = scenario_trace("deadlock")
     recv_waits = [w for w in trace.waits() if w.what == "recv"]
     assert sorted(w.thread for w in recv_waits) == ["client", "server"]
     assert all(w.outcome == "ended" and w.waker is None for w in recv_waits)
@@ -133,7 +126,7 @@ def test_socketpair_is_a_meeting_too() -> None:
 
 def test_state_at_shows_sockets_buffers_and_blocked_threads() -> None:
     """Mid-transfer in the backpressure scenario: the buffer is full and the sender waits in sendall."""
-    trace = run("backpressure", buffer_size=8192)
+    trace = scenario_trace("backpressure", buffer_size=8192)
     full = next(i for i, e in enumerate(trace) if e.kind == "cond.wait" and e.thread == "sender")
     world = trace.state_at(full)
     sender = next(s for s in world.sockets.values() if s.owner == "sender")

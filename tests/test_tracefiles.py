@@ -6,25 +6,17 @@ import gzip
 import json
 import pathlib
 import re
-from collections.abc import Iterator
 
 import pytest
 
 import sockviz
-from sockviz._demo import SCENARIOS
 from sockviz._trace import _json
 
-
-def run(name: str, semantics: str, **kwargs: object) -> sockviz.Trace:
-    try:
-        return sockviz.weld(SCENARIOS[name](), semantics=semantics, **kwargs)  # type: ignore[arg-type]
-    except sockviz.DeadlockError as exc:
-        assert exc.trace is not None
-        return exc.trace
+from .scenarios import SCENARIOS, scenario_trace
 
 
 @pytest.fixture(params=["msgspec", "stdlib"])
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with msgspec and again with the standard library's json."""
     if request.param == "stdlib":
         monkeypatch.setattr(_json, "encode", _json._stdlib_encode)
@@ -32,14 +24,14 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setattr(_json, "decode_events", _json._stdlib_decode_events)
     else:
         assert _json.BACKEND == "msgspec", "the dev extra installs msgspec"
-    yield request.param
+    return request.param
 
 
 @pytest.mark.parametrize("semantics", ["weldr", "strict"])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_scenario_round_trips(name: str, semantics: str, tmp_path: pathlib.Path) -> None:
     """Every demo scenario's trace saves and loads back equal, as .jsonl and .jsonl.gz."""
-    trace = run(name, semantics)
+    trace = scenario_trace(name, semantics)
     for file in (tmp_path / "t.jsonl", tmp_path / "t.jsonl.gz"):
         trace.save(file)
         loaded = sockviz.load(file)
@@ -50,7 +42,7 @@ def test_every_scenario_round_trips(name: str, semantics: str, tmp_path: pathlib
 
 def test_both_backends_write_and_read_the_same(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """msgspec and the standard library write files that each other read back equal."""
-    trace = run("echo", "weldr")
+    trace = scenario_trace("echo", "weldr")
     fast, slow = tmp_path / "fast.jsonl", tmp_path / "slow.jsonl"
     trace.save(fast)
     with monkeypatch.context() as patch:
@@ -66,7 +58,7 @@ def test_both_backends_write_and_read_the_same(tmp_path: pathlib.Path, monkeypat
 def test_header_says_how_the_trace_was_recorded(tmp_path: pathlib.Path) -> None:
     """The header line names the format and version, semantics, buffer size, components and Python."""
     path = tmp_path / "t.jsonl"
-    run("echo", "strict", buffer_size=4096).save(path)
+    scenario_trace("echo", "strict", buffer_size=4096).save(path)
     header = json.loads(path.read_text().splitlines()[0])
     assert header["format"] == "sockviz-trace" and header["version"] == 1
     assert header["semantics"] == "strict" and header["buffer_size"] == 4096
@@ -91,7 +83,7 @@ def test_streamed_trace_of_a_deadlock_loads(tmp_path: pathlib.Path, suffix: str)
 def test_streamed_gzip_cut_short_loads_what_is_whole(tmp_path: pathlib.Path) -> None:
     """A .gz trace without its end (a killed run) loads its whole lines, with a warning."""
     path = tmp_path / "t.jsonl.gz"
-    trace = run("echo", "weldr")
+    trace = scenario_trace("echo", "weldr")
     trace.save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) * 2 // 3])
@@ -104,7 +96,7 @@ def test_streamed_gzip_cut_short_loads_what_is_whole(tmp_path: pathlib.Path) -> 
 def test_a_last_line_without_newline_but_whole_loads_silently(tmp_path: pathlib.Path, recwarn: pytest.WarningsRecorder) -> None:
     """Only an incomplete last line warns; a complete one without its newline is an event."""
     path = tmp_path / "t.jsonl"
-    trace = run("echo", "weldr")
+    trace = scenario_trace("echo", "weldr")
     trace.save(path)
     path.write_bytes(path.read_bytes().rstrip(b"\n"))
     assert sockviz.load(path) == trace
@@ -125,7 +117,7 @@ def test_a_last_line_without_newline_but_whole_loads_silently(tmp_path: pathlib.
 )
 def test_damage_deep_in_a_big_file_names_its_line(tmp_path: pathlib.Path, damage, problem: str) -> None:
     """A bad line among hundreds is reported by number, whichever JSON backend reads it."""
-    trace = run("backlog", "weldr")
+    trace = scenario_trace("backlog", "weldr")
     path = tmp_path / "t.jsonl"
     trace.save(path)
     lines = path.read_text().splitlines()
@@ -140,7 +132,7 @@ def test_damage_deep_in_a_big_file_names_its_line(tmp_path: pathlib.Path, damage
 
 def test_blank_lines_are_harmless(tmp_path: pathlib.Path) -> None:
     """Blank lines between events (an editor's doing) are skipped."""
-    trace = run("echo", "weldr")
+    trace = scenario_trace("echo", "weldr")
     path = tmp_path / "t.jsonl"
     trace.save(path)
     path.write_text(path.read_text().replace("\n", "\n\n", 3))
@@ -150,7 +142,7 @@ def test_blank_lines_are_harmless(tmp_path: pathlib.Path) -> None:
 def test_save_replaces_a_file_only_when_the_new_one_is_whole(tmp_path: pathlib.Path) -> None:
     """Saving over a trace leaves no temporary files, and a failed save leaves the old file."""
     path = tmp_path / "t.jsonl"
-    trace = run("echo", "weldr")
+    trace = scenario_trace("echo", "weldr")
     trace.save(path)
     before = path.read_bytes()
 
