@@ -34,6 +34,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_traces.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

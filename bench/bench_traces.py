@@ -63,12 +63,13 @@ def with_stdlib(job: Callable[[], object]) -> Callable[[], object]:
     """``job`` run with the standard library's json (the baseline)."""
 
     def run() -> object:
-        saved = _json.dumps, _json.loads
-        _json.dumps, _json.loads = _json._stdlib_dumps, _json._stdlib_loads
+        saved = _json.encode, _json.encode_lines, _json.decode_events
+        stdlib = _json._stdlib_encode, _json._stdlib_encode_lines, _json._stdlib_decode_events
+        _json.encode, _json.encode_lines, _json.decode_events = stdlib
         try:
             return job()
         finally:
-            _json.dumps, _json.loads = saved
+            _json.encode, _json.encode_lines, _json.decode_events = saved
 
     return run
 

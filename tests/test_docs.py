@@ -32,3 +32,15 @@ def test_every_recorded_kind_is_documented() -> None:
 
     trace = sockviz.weld(echo_scenario())
     assert {event.kind for event in trace} <= set(sockviz.KINDS)
+
+
+def test_trace_format_example_is_a_loadable_trace() -> None:
+    """The example in docs/trace-format.md is a real trace file that sockviz loads."""
+    from sockviz._trace._fileio import parse
+
+    text = (DOCS / "trace-format.md").read_text()
+    example = text.split("## An example", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    trace = parse(example, "trace-format.md")
+    assert len(trace) == len(example.splitlines()) - 1
+    assert trace.meta["semantics"] == "strict"
+    assert trace.narrate(len(trace) - 1).startswith("fd 5 of alice goes from CONNECTING to OUTBOUND")
