@@ -304,3 +304,18 @@ def test_filter_by_component_kind_family_and_window(echo: sockviz.Trace) -> None
     assert all(e.thread == "alice" and e.kind == "call" for e in both) and len(both) > 3
     assert both[0].seq == next(e.seq for e in echo if e.thread == "alice" and e.kind == "call")
     assert both.meta["filtered"]["threads"] == ["alice"] and both.meta["semantics"] == "weldr"
+
+
+def test_lock_waits_are_named_in_domain_words() -> None:
+    """A wait for the network's lock is the original's bind lock; others name their lock."""
+    events = [
+        sockviz.Event(0, 0, "a", "lock.wait", "net", {"holder": "b"}),
+        sockviz.Event(1, 5, "b", "lock.release", "net", {}),
+        sockviz.Event(2, 9, "a", "lock.acquire", "net", {"waited_ns": 9, "cause": 1}),
+        sockviz.Event(3, 10, "a", "lock.wait", "conn1", {"holder": "b"}),
+    ]
+    first, second = sockviz.Trace(events).waits()
+    assert (first.what, first.waker, first.outcome, first.duration_ns) == ("bind lock (net)", "b", "woken", 9)
+    assert (second.what, second.outcome, second.end) == ("lock conn1", "unfinished", None)
+    world = sockviz.Trace(events).state_at(3)
+    assert world.locks["conn1"].waiters == ("a",) and world.locks["net"].holder == "a"

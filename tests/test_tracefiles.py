@@ -155,3 +155,26 @@ def test_save_replaces_a_file_only_when_the_new_one_is_whole(tmp_path: pathlib.P
         Unwritable([], {}).save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
+def test_fake_network_streams_its_trace_even_when_the_block_raises(tmp_path: pathlib.Path) -> None:
+    """fake_network(trace_path=...) leaves a loadable trace when the with-block fails."""
+    import socket
+
+    path = tmp_path / "t.jsonl"
+    seen: list[int] = []
+
+    def session() -> None:
+        with sockviz.fake_network(trace_path=path) as net:
+            a, b = socket.socketpair()
+            a.sendall(b"hi")
+            assert b.recv(2) == b"hi"
+            seen.append(len(net.trace))
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        session()
+    expected = seen[0]
+    loaded = sockviz.load(path)
+    assert loaded.meta["recorded_by"] == "fake_network" and len(loaded) >= expected
+    assert loaded.meetings()[0].what == "socketpair"

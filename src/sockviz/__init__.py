@@ -27,9 +27,11 @@ from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
 from ._net._sync import NetworkStopped
+from ._trace._analysis import Meeting, SocketLife, Wait
 from ._trace._events import KINDS, Event
 from ._trace._fileio import load
 from ._trace._trace import Trace
+from ._trace._world import World
 from ._weld import Weld, fake_network, weld
 
 __version__ = "0.1.0"
@@ -43,13 +45,17 @@ __all__ = [
     "Event",
     "FakeNetwork",
     "FakeSocket",
+    "Meeting",
     "NetworkStopped",
     "Op",
+    "SocketLife",
     "SocketMode",
     "Trace",
     "TraceFormatError",
+    "Wait",
     "Weld",
     "WeldTimeoutError",
+    "World",
     "__version__",
     "fake_network",
     "load",

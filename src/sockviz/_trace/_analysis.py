@@ -66,7 +66,7 @@ class Wait(NamedTuple):
     thread: str
     primitive: str  #: the lock, condition or semaphore it waited on
     family: str  #: "lock", "condition" or "semaphore"
-    what: str  #: in domain words: the socket call it was in (accept, connect, recv, send...) or "lock NAME"
+    what: str  #: in domain words: the socket call it was in (accept, connect, recv, send...), "bind lock (net)" or "lock NAME"
     waits_for: str  #: the sentence the model recorded ("recv() on fd 7 waits for alice to send")
     start: int  #: seq of the event that began it
     end: int | None  #: seq of the event that ended it (None: it never ended)
@@ -105,6 +105,11 @@ class Meeting(NamedTuple):
         if self.connect_arrived is None or self.accept_arrived is None:
             return None
         return "connect" if self.connect_arrived < self.accept_arrived else "accept"
+
+
+def _lock_words(name: Any) -> str:
+    """A lock's name as a wait's ``what``: the network's lock is the original's bind lock."""
+    return "bind lock (net)" if name == "net" else f"lock {name}"
 
 
 def sockets(events: Sequence[Event]) -> list[SocketLife]:
@@ -161,7 +166,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
         elif kind in WAIT_BEGINS:
             family = WAIT_BEGINS[kind]
             stack = calls.get(thread)
-            what = f"lock {event.obj}" if family == "lock" else stack[-1] if stack else str(event.obj)
+            what = _lock_words(event.obj) if family == "lock" else stack[-1] if stack else str(event.obj)
             wait: dict[str, Any] | None = {
                 "thread": thread,
                 "primitive": str(event.obj),
