@@ -83,7 +83,7 @@ def summary_text(trace: Trace) -> str:
         per_thread.setdefault(wait.thread, []).append(wait.duration_ns or 0)
     for thread, spans in per_thread.items():
         lines.append(f"  {thread:<22} {len(spans):>6} waits, {sum(spans) / 1e6:9.3f} ms in all, longest {max(spans) / 1e6:.3f} ms")
-    unfinished = [w for w in waits if w.outcome in ("unfinished", "ended")]
+    unfinished = [w for w in waits if w.outcome in ("unfinished", "stopped")]
     for wait in unfinished:
         lines.append(f"  never woken: {wait.thread}: {wait.waits_for}")
     return "\n".join(lines)

@@ -10,8 +10,10 @@ belongs together, the way a student reading the log would:
   is identified by its descriptor *and* the seq it was born at;
 * a wait runs from ``cond.wait`` / ``sem.wait`` / ``lock.wait`` to the same
   thread's matching ``cond.wake`` / ``sem.acquire`` / ``lock.acquire`` (or a
-  timeout, or the thread's end); the wake-up's ``cause`` names the event, and
-  so the thread, that woke it;
+  timeout, or the next event of that thread if it was cut short); the
+  wake-up's ``cause`` names the event, and so the thread, that woke it.  A
+  thread's ``lock.*`` events inside a condition wait are part of it (the
+  wait releases the lock and takes it back);
 * a meeting is a ``meet`` event, plus the ``connect()`` and ``accept()``
   calls that led to it (when each side arrived).
 
@@ -27,7 +29,7 @@ from typing import Any, NamedTuple
 
 from ._events import Event
 
-__all__ = ["Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
+__all__ = ["NOT_ITS_OWN", "WAIT_BEGINS", "WAIT_ENDS", "Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
 
 #: Which events begin a wait, and which end it (per primitive family).
 WAIT_BEGINS = {"cond.wait": "condition", "sem.wait": "semaphore", "lock.wait": "lock"}
@@ -39,6 +41,8 @@ WAIT_ENDS = {
     "lock.acquire": ("lock", "woken"),
 }
 _THREAD_ENDS = frozenset({"thread.exit", "thread.error"})
+#: Events a thread may record while it is blocked, on the network's behalf (it completed a deadlock).
+NOT_ITS_OWN = frozenset({"deadlock", "timeout"})
 
 
 class SocketLife(NamedTuple):
@@ -72,7 +76,9 @@ class Wait(NamedTuple):
     end: int | None  #: seq of the event that ended it (None: it never ended)
     start_ns: int
     end_ns: int | None
-    outcome: str  #: "woken", "timeout", "ended" (its thread ended or was stopped) or "unfinished"
+    #: "woken", "timeout", "stopped" (cut short: the weld stopped the network, or the thread
+    #: ended) or "unfinished" (the trace ends while it waits)
+    outcome: str
     woken_by: int | None  #: seq of the event that woke it (a notify, post or release)
     waker: str | None  #: the thread that woke it
 
@@ -155,8 +161,16 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
     calls: dict[str, list[str]] = {}  # each thread's socket calls in progress
     open_waits: dict[tuple[str, str], dict[str, Any]] = {}  # (thread, family) -> the wait
     done: list[dict[str, Any]] = []
+    wait: dict[str, Any] | None
     for event in events:
         kind, thread = event.kind, event.thread
+        if kind not in WAIT_ENDS and kind not in NOT_ITS_OWN and not kind.startswith("lock."):
+            # A blocked thread records nothing until its wait ends; any other event of
+            # its own (the error return of a stopped network, its end) cut the wait short.
+            for family in ("condition", "semaphore", "lock"):
+                wait = open_waits.pop((thread, family), None)
+                if wait is not None:
+                    wait.update(end=event.seq, end_ns=event.t_ns, outcome="stopped")
         if kind == "call":
             calls.setdefault(thread, []).append(str(event.fields.get("op")))
         elif kind == "return":
@@ -167,7 +181,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             family = WAIT_BEGINS[kind]
             stack = calls.get(thread)
             what = _lock_words(event.obj) if family == "lock" else stack[-1] if stack else str(event.obj)
-            wait: dict[str, Any] | None = {
+            wait = {
                 "thread": thread,
                 "primitive": str(event.obj),
                 "family": family,
@@ -194,10 +208,6 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
                     end=event.seq, end_ns=event.t_ns, outcome=outcome, woken_by=cause, waker=None if waker is None else waker.thread
                 )
         elif kind in _THREAD_ENDS:
-            for family in ("condition", "semaphore", "lock"):
-                wait = open_waits.pop((thread, family), None)
-                if wait is not None:
-                    wait.update(end=event.seq, end_ns=event.t_ns, outcome="ended")
             calls.pop(thread, None)
     return [Wait(**wait) for wait in done]
 
