@@ -185,7 +185,7 @@ def _oracle(events: list[sockviz.Event], index: int) -> tuple[dict[object, str],
     return modes, fills, status
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     messages=st.lists(st.binary(min_size=1, max_size=3000), min_size=1, max_size=6),
     clients=st.integers(1, 3),

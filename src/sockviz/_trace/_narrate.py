@@ -24,16 +24,16 @@ __all__ = ["MODE_MEANINGS", "describe", "narrate"]
 MODE_MEANINGS = {
     "NOT_INIT": "a fresh socket, not yet bound or connected",
     "BOUND": "it has a local address",
-    "LISTEN": "listening: clients can now connect to it",
-    "CONNECTING": "connecting: the handshake has begun",
-    "OUTBOUND": "connected (the client's end)",
-    "INBOUND": "connected (the server's end, made by accept)",
+    "LISTEN": "it listens, and clients can now connect to it",
+    "CONNECTING": "the handshake has begun",
+    "OUTBOUND": "it is connected (the client's end)",
+    "INBOUND": "it is connected (the server's end, made by accept)",
     "SHUT_WR": "it will send no more (the peer reads end of file)",
     "SHUT_RD": "it will read no more",
     "SHUT_RDWR": "shut down both ways",
     "RESET": "the connection was reset",
     "REFUSED": "its connection attempt was refused",
-    "CLOSED": "closed: its descriptor is free again",
+    "CLOSED": "its descriptor is free again",
 }
 
 #: Why a call waits, by the call.
@@ -98,6 +98,8 @@ def _call(thread: str, fd: Any, f: dict[str, Any]) -> str:
 
 def _return(thread: str, fd: Any, f: dict[str, Any]) -> str:
     op = f.get("op")
+    if f.get("error") == "NetworkStopped":
+        return f"{op}() on fd {fd} is cut short in {thread}: the weld stopped the fake network (NetworkStopped) to end the run."
     if "error" in f:
         code = f.get("errno")
         why = f" (errno {code}, {_errno.errorcode.get(code, '?')}: {os.strerror(code)})" if isinstance(code, int) else ""
@@ -178,7 +180,9 @@ def narrate(trace: Trace, index: int) -> str:
     if kind == "buf.read":
         return f"{thread} takes {_plural(f.get('n'), 'byte')} out of {obj}: {f.get('fill')} bytes are left."
     if kind == "buf.eof":
-        return f"{obj} gets its end of file: after its last {_plural(f.get('fill'), 'byte')}, its reader's recv() will return b''."
+        left = f.get("fill") or 0
+        after = f"once its last {_plural(left, 'byte')} are read, " if left else ""
+        return f"{obj} gets its end of file: {after}its reader's next recv() will return b''."
     if kind == "meet":
         if f.get("what") == "socketpair":
             return f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends in {thread}."
