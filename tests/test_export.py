@@ -92,15 +92,16 @@ def _check_chrome(document: dict) -> list[dict]:
         if event["ph"] in ("s", "f"):
             flows[event["id"]].append(event)
     slices = [e for e in events if e["ph"] == "X"]
-    tracks: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
-    for s in slices:
-        tracks[(s["pid"], s["tid"])].append((s["ts"], s["ts"] + s["dur"]))
+    tracks: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for s in slices:  # in whole nanoseconds, as Perfetto stores them
+        start = round(s["ts"] * 1000)
+        tracks[(s["pid"], s["tid"])].append((start, start + round(s["dur"] * 1000)))
     for track, spans in tracks.items():  # slices on one track nest, never partly overlap
-        stack: list[tuple[float, float]] = []
+        stack: list[tuple[int, int]] = []
         for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
             while stack and stack[-1][1] <= start:
                 stack.pop()
-            assert not stack or end <= stack[-1][1] + 1e-9, (track, stack[-1], (start, end))
+            assert not stack or end <= stack[-1][1], (track, stack[-1], (start, end))
             stack.append((start, end))
     for ident, pair in flows.items():
         assert sorted(e["ph"] for e in pair) == ["f", "s"], ident

@@ -96,7 +96,13 @@ _THREADS_PID, _SOCKETS_PID = 1, 2
 
 
 def _us(t_ns: int) -> float:
+    """Trace Event times are microseconds; ours are whole nanoseconds (3 decimals)."""
     return t_ns / 1000.0
+
+
+def _dur(start_ns: int, end_ns: int) -> float:
+    """A slice's duration in microseconds, at least 1 ns (computed in ns: no float drift)."""
+    return max(end_ns - start_ns, 1) / 1000.0
 
 
 def chrome_events(trace: Trace) -> list[dict[str, Any]]:
@@ -151,7 +157,7 @@ def chrome_events(trace: Trace) -> list[dict[str, Any]]:
         for position, (_seq, t_ns, mode) in enumerate(history):
             until = history[position + 1][1] if position + 1 < len(history) else (t_ns if mode == "CLOSED" else end_ns)
             out.append(
-                {"name": mode, "cat": "state", "ph": "X", "ts": _us(t_ns), "dur": max(_us(until) - _us(t_ns), 0.001)}
+                {"name": mode, "cat": "state", "ph": "X", "ts": _us(t_ns), "dur": _dur(t_ns, until)}
                 | {"pid": _SOCKETS_PID, "tid": number, "args": {"fd": life.fd, "local": life.local, "peer": life.peer}}
             )
     # Everything else worth seeing as an instant: output lines, refusals, deadlocks.
@@ -172,7 +178,7 @@ def _slice(name: str, cat: str, begin: Event, end_ns: int, tids: dict[str, int],
         "cat": cat,
         "ph": "X",
         "ts": _us(begin.t_ns),
-        "dur": max(_us(end_ns) - _us(begin.t_ns), 0.001),
+        "dur": _dur(begin.t_ns, end_ns),
         "pid": _THREADS_PID,
         "tid": tids[begin.thread],
         "args": _jsonable(args),
