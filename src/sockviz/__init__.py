@@ -36,6 +36,21 @@ from ._weld import Weld, fake_network, weld
 
 __version__ = "0.1.0"
 
+#: The views, imported on first use: ``import sockviz`` must not import matplotlib.
+_VIEWS = {
+    "plot_timeline": "._views._timeline",
+    "style": "._views._style",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _VIEWS:
+        import importlib
+
+        return getattr(importlib.import_module(_VIEWS[name], __name__), name)
+    raise AttributeError(f"module 'sockviz' has no attribute {name!r}")
+
+
 __all__ = [
     "KINDS",
     "REFUSALS",
@@ -59,5 +74,7 @@ __all__ = [
     "__version__",
     "fake_network",
     "load",
+    "plot_timeline",
+    "style",
     "weld",
 ]

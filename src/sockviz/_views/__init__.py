@@ -1,0 +1,1 @@
+"""The views: the only part of sockviz that imports matplotlib and ipywidgets."""

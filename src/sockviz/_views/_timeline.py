@@ -1,0 +1,211 @@
+"""``plot_timeline``: a lane per thread, waits as bars, meetings as arrows.
+
+The geometry comes from :mod:`._geometry`; this module only paints it,
+with one collection per layer (``PolyCollection`` for bars, ``PathCollection``
+for markers, ``Quiver`` for arrows), each tagged with a ``gid`` so tests and
+the replay widget can find them: ``sockviz-calls``, ``sockviz-waits``,
+``sockviz-states``, ``sockviz-outputs``, ``sockviz-wakes``,
+``sockviz-meetings``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._geometry import TimelineGeometry, aggregate, timeline_geometry
+from ._style import CALL_COLOUR, MEETING_COLOUR, TEXT_ON, WAIT_COLOURS, WAKE_COLOUR, colour_of_wait, wait_category
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .._trace._trace import Trace
+
+__all__ = ["draw_timeline", "new_axes", "plot_timeline"]
+
+#: Most text labels a timeline writes (bars, modes, outputs); beyond, the widest win.
+MAX_LABELS = 60
+
+
+def new_axes(ax: Axes | None, height: float | None = None) -> Axes:
+    """``ax``, or a new figure's axes (made without pyplot's global state when possible)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    width = max(plt.rcParams["figure.figsize"][0], 10.0)
+    figure, axes = plt.subplots(figsize=(width, height or plt.rcParams["figure.figsize"][1]), layout="constrained")
+    return axes
+
+
+def _rects(rows: np.ndarray, height: float) -> np.ndarray:
+    """Rectangles (n, 4, 2) for bars ``(lane, x0, x1)`` centred on their lane."""
+    lane, x0, x1 = rows[:, 0], rows[:, 1], rows[:, 2]
+    top, bottom = lane - height / 2, lane + height / 2
+    return np.stack(
+        [np.column_stack([x0, top]), np.column_stack([x1, top]), np.column_stack([x1, bottom]), np.column_stack([x0, bottom])], axis=1
+    )
+
+
+def plot_timeline(
+    trace: Trace,
+    ax: Axes | None = None,
+    *,
+    by: str = "time",
+    threads: str | list[str] | None = None,
+    kinds: str | list[str] | None = None,
+    window: tuple[float | None, float | None] | None = None,
+    labels: bool = True,
+    legend: bool = True,
+) -> Axes:
+    """Draw ``trace`` as a timeline: one lane per thread, waits, state changes, meetings.
+
+    ``by="time"`` puts events at their time (ms); ``by="order"`` spaces them
+    evenly.  ``threads`` keeps some lanes (a component keeps its child
+    threads); ``kinds`` keeps some layers (``"waits"``, ``"calls"``,
+    ``"states"``, ``"outputs"``, ``"wakes"``, ``"meetings"``, or event kinds
+    such as ``"state"`` or ``"meet"``); ``window=(start, end)`` zooms (ms for
+    time, event positions for order).  Returns the Axes.
+    """
+    ax = new_axes(ax, height=max(2.2, 0.55 * len(trace.threads) + 1.6) if ax is None else None)
+    geometry = timeline_geometry(trace, by=by, threads=threads, kinds=kinds)
+    draw_timeline(ax, geometry, window=window, labels=labels, legend=legend)
+    semantics = trace.meta.get("semantics")
+    title = f"{len(trace):,} events" + (f", {semantics} semantics" if semantics else "")
+    ax.set_title(title, loc="left")
+    return ax
+
+
+def draw_timeline(
+    ax: Axes,
+    geometry: TimelineGeometry,
+    *,
+    window: tuple[float | None, float | None] | None = None,
+    labels: bool = True,
+    legend: bool = True,
+) -> None:
+    """Paint ``geometry`` on ``ax`` (the part of plot_timeline that the replay widget reuses)."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    lo, hi = geometry.span
+    pad = (hi - lo) * 0.02 or 0.5
+    x0 = lo - pad if window is None or window[0] is None else window[0]
+    x1 = hi + pad if window is None or window[1] is None else window[1]
+    pixels = max(int(ax.get_window_extent().width), 100)
+    geo = aggregate(geometry, (x0, x1), pixels)
+    per_pixel = (x1 - x0) / pixels
+    n_lanes = len(geo.lanes)
+    layers = geo.layers
+
+    ax.add_collection(
+        LineCollection(
+            [[(x0, lane), (x1, lane)] for lane in range(n_lanes)], colors="#CCCCCC", linewidths=0.6, zorder=0, gid="sockviz-lanes"
+        )
+    )
+    if "calls" in layers and len(geo.calls):
+        ax.add_collection(PolyCollection(_rects(geo.calls, 0.22), facecolors=CALL_COLOUR, edgecolors="none", zorder=1, gid="sockviz-calls"))
+    if "waits" in layers and len(geo.waits):
+        colours = [colour_of_wait(w) for w in geo.wait_what]
+        bars = PolyCollection(_rects(geo.waits, 0.56), facecolors=colours, edgecolors="none", alpha=0.9, zorder=2, gid="sockviz-waits")
+        ax.add_collection(bars)
+        if labels:
+            char_px = _char_pixels(ax, "x-small")
+            widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
+            fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
+            wide = np.flatnonzero(fits)
+            wide = wide[np.argsort(-widths[wide])][:MAX_LABELS]
+            for i in wide:
+                lane, a, b = geo.waits[i]
+                ax.text(
+                    (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center", fontsize="x-small",
+                    color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3, gid="sockviz-wait-label",
+                )  # fmt: skip
+    if "states" in layers and len(geo.states):
+        ax.scatter(geo.states[:, 1], geo.states[:, 0], marker="D", s=22, color="black", zorder=4, gid="sockviz-states", linewidths=0)
+        if labels:
+            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9):
+                ax.annotate(
+                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center", va="top",
+                    fontsize="xx-small", clip_on=True, zorder=4, gid="sockviz-state-label",
+                )  # fmt: skip
+    if "outputs" in layers and len(geo.outputs):
+        ax.scatter(
+            geo.outputs[:, 1], geo.outputs[:, 0], marker="o", s=30, facecolors="white", edgecolors="black", zorder=4, gid="sockviz-outputs"
+        )
+        if labels and len(geo.outputs) <= MAX_LABELS // 2:
+            for (lane, x), text in zip(geo.outputs, geo.output_text, strict=True):
+                short = text if len(text) <= 28 else text[:27] + "…"
+                ax.annotate(
+                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points", fontsize="xx-small",
+                    style="italic", clip_on=True, zorder=4, gid="sockviz-output-label",
+                )  # fmt: skip
+    if "wakes" in layers and len(geo.wakes):
+        _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, gid="sockviz-wakes", zorder=5)
+    if "meetings" in layers and len(geo.meetings):
+        _arrows(ax, geo.meetings, MEETING_COLOUR, width=2.6, gid="sockviz-meetings", zorder=6)
+    for x, what in geo.alarms:  # a deadlock or a timeout ends the run: mark it across every lane
+        ax.axvline(x, color=MEETING_COLOUR, linestyle="--", linewidth=1.5, zorder=7, gid="sockviz-alarm")
+        ax.text(x, -0.55, f" {what.upper()}", color=MEETING_COLOUR, fontsize="small", fontweight="bold", va="top", zorder=7)
+
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(n_lanes - 0.5, -0.6)
+    ax.set_yticks(range(n_lanes), geo.lanes)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel(geo.x_label + (" — aggregated per pixel" if geo.aggregated else ""))
+    if legend:
+        _legend(ax, geo)
+
+
+def _char_pixels(ax: Axes, size: str) -> float:
+    """About how wide one character of font size ``size`` is on ``ax``, in pixels."""
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=size).get_size_in_points()
+    return points * 0.6 * ax.figure.dpi / 72
+
+
+def _spaced(points: np.ndarray, texts: list[str], gap: float) -> list[tuple[float, float, str]]:
+    """The labels that keep ``gap`` (data units) from the last one kept on their lane, at most MAX_LABELS."""
+    last: dict[float, float] = {}
+    kept = []
+    for (lane, x), text in zip(points, texts, strict=True):
+        if x - last.get(lane, -np.inf) >= gap:
+            kept.append((lane, x, text))
+            last[lane] = x
+            if len(kept) >= MAX_LABELS:
+                break
+    return kept
+
+
+def _arrows(ax: Axes, rows: np.ndarray, colour: str, *, width: float, gid: str, zorder: int) -> Any:
+    """Arrows ``(x0, lane0) -> (x1, lane1)`` as one Quiver (one artist, however many arrows)."""
+    quiver = ax.quiver(
+        rows[:, 0], rows[:, 1], rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1],
+        angles="xy", scale_units="xy", scale=1, color=colour, width=width, units="dots",
+        headwidth=4, headlength=5, headaxislength=4.5, zorder=zorder, gid=gid,
+    )  # fmt: skip
+    return quiver
+
+
+def _legend(ax: Axes, geo: TimelineGeometry) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = []
+    if "waits" in geo.layers and len(geo.waits):
+        for category in dict.fromkeys(wait_category(w) for w in geo.wait_what):
+            label = {"other": "waits (other)", "lock": "waits for a lock"}.get(category, f"waits in {category}()")
+            handles.append(Patch(color=WAIT_COLOURS[category], label=label))
+    if "calls" in geo.layers and len(geo.calls):
+        handles.append(Patch(color=CALL_COLOUR, label="in a socket call"))
+    if "states" in geo.layers and len(geo.states):
+        handles.append(Line2D([], [], marker="D", color="black", linestyle="none", markersize=5, label="socket changes mode"))
+    if "outputs" in geo.layers and len(geo.outputs):
+        handles.append(Line2D([], [], marker="o", markerfacecolor="white", color="black", linestyle="none", label="prints a line"))
+    if "wakes" in geo.layers and len(geo.wakes):
+        handles.append(Line2D([], [], color=WAKE_COLOUR, linewidth=1, label="wakes a thread"))
+    if "meetings" in geo.layers and len(geo.meetings):
+        handles.append(Line2D([], [], color=MEETING_COLOUR, linewidth=2.6, label="connect meets accept"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
