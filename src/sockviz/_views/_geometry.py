@@ -107,10 +107,8 @@ def timeline_geometry(
         lanes = [t for t in all_threads if t in wanted or t.split("/", 1)[0] in wanted]
     lane_of = {thread: number for number, thread in enumerate(lanes)}
     n = len(events)
-    if by == "time":
-        xs = np.fromiter((e[1] for e in events), dtype=np.float64, count=n) / 1e6
-    else:
-        xs = np.arange(n, dtype=np.float64)
+    times = np.fromiter((e[1] for e in events), dtype=np.float64, count=n)
+    xs = times / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
     lane_arr = np.fromiter((lane_of.get(e[2], -1) for e in events), dtype=np.int64, count=n)
     position = {e.seq: i for i, e in enumerate(events)} if any(e.seq != i for i, e in enumerate(events[:1000])) else None
 
@@ -144,10 +142,10 @@ def timeline_geometry(
         lane = lane_of.get(wait.thread)
         if lane is None:
             continue
-        start = index_of(wait.start)
+        begun = index_of(wait.start)
         end = index_of(wait.end)
         x1 = end_x if end is None else xs[end]
-        waits.append((lane, xs[start] if start is not None else span[0], x1))
+        waits.append((lane, xs[begun] if begun is not None else span[0], x1))
         what.append(wait.what)
         outcome.append(wait.outcome)
         cause = index_of(wait.woken_by)

@@ -137,6 +137,14 @@ def _params(name: str) -> dict[str, Any]:
     return params
 
 
+def _apply(params: dict[str, Any]) -> None:
+    import matplotlib as mpl
+
+    rc: Any = mpl.rcParams  # typed with literal keys; ours are plain strings
+    for key, value in params.items():
+        rc[key] = value
+
+
 class _Style(contextlib.AbstractContextManager["_Style"]):
     """Applied on creation; undone on leaving a ``with`` block (if used as one)."""
 
@@ -144,13 +152,12 @@ class _Style(contextlib.AbstractContextManager["_Style"]):
         import matplotlib as mpl
 
         self.name = name
-        self._saved = {key: mpl.rcParams[key] for key in _params(name)}
-        mpl.rcParams.update(_params(name))
+        rc: Any = mpl.rcParams
+        self._saved = {key: rc[key] for key in _params(name)}
+        _apply(_params(name))
 
     def __exit__(self, *exc: object) -> None:
-        import matplotlib as mpl
-
-        mpl.rcParams.update(self._saved)
+        _apply(self._saved)
 
     def __repr__(self) -> str:
         return f"<sockviz style {self.name!r}>"

@@ -35,7 +35,7 @@ def new_axes(ax: Axes | None, height: float | None = None) -> Axes:
     import matplotlib.pyplot as plt
 
     width = max(plt.rcParams["figure.figsize"][0], 10.0)
-    figure, axes = plt.subplots(figsize=(width, height or plt.rcParams["figure.figsize"][1]), layout="constrained")
+    _figure, axes = plt.subplots(figsize=(width, height or plt.rcParams["figure.figsize"][1]), layout="constrained")
     return axes
 
 
@@ -104,10 +104,14 @@ def draw_timeline(
         )
     )
     if "calls" in layers and len(geo.calls):
-        ax.add_collection(PolyCollection(_rects(geo.calls, 0.22), facecolors=CALL_COLOUR, edgecolors="none", zorder=1, gid="sockviz-calls"))
+        ax.add_collection(
+            PolyCollection(list(_rects(geo.calls, 0.22)), facecolors=CALL_COLOUR, edgecolors="none", zorder=1, gid="sockviz-calls")
+        )
     if "waits" in layers and len(geo.waits):
         colours = [colour_of_wait(w) for w in geo.wait_what]
-        bars = PolyCollection(_rects(geo.waits, 0.56), facecolors=colours, edgecolors="none", alpha=0.9, zorder=2, gid="sockviz-waits")
+        bars = PolyCollection(
+            list(_rects(geo.waits, 0.56)), facecolors=colours, edgecolors="none", alpha=0.9, zorder=2, gid="sockviz-waits"
+        )
         ax.add_collection(bars)
         if labels:
             char_px = _char_pixels(ax, "x-small")
