@@ -38,7 +38,11 @@ __version__ = "0.1.0"
 
 #: The views, imported on first use: ``import sockviz`` must not import matplotlib.
 _VIEWS = {
+    "plot_buffers": "._views._plots",
+    "plot_sequence": "._views._plots",
+    "plot_states": "._views._plots",
     "plot_timeline": "._views._timeline",
+    "plot_waits": "._views._plots",
     "style": "._views._style",
 }
 
@@ -74,7 +78,11 @@ __all__ = [
     "__version__",
     "fake_network",
     "load",
+    "plot_buffers",
+    "plot_sequence",
+    "plot_states",
     "plot_timeline",
+    "plot_waits",
     "style",
     "weld",
 ]
