@@ -43,6 +43,7 @@ _VIEWS = {
     "plot_states": "._views._plots",
     "plot_timeline": "._views._timeline",
     "plot_waits": "._views._plots",
+    "replay": "._views._replay",
     "style": "._views._style",
 }
 
@@ -83,6 +84,7 @@ __all__ = [
     "plot_states",
     "plot_timeline",
     "plot_waits",
+    "replay",
     "style",
     "weld",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,6 +19,13 @@ _EPILOG = """examples:
   sockviz demo --strict -o t.jsonl      Linux semantics, trace written to t.jsonl
   sockviz summary t.jsonl               sockets, meetings, waits and the timeline of a trace
   sockviz export t.jsonl --chrome t.json --csv t.csv --mermaid t.md
+  sockviz plot t.jsonl -o t.png                       the timeline as a picture (.png, .svg, .pdf)
+"""
+
+_PLOT_EPILOG = """examples:
+  sockviz plot sockviz-demo.jsonl -o demo.png
+  sockviz plot t.jsonl -o ladder.svg --kind sequence
+  sockviz plot t.jsonl -o t.pdf --kind timeline --by order --style paper
 """
 
 _SUMMARY_EPILOG = """examples:
@@ -46,7 +54,9 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     print(trace.summary(detail=args.detail))
     meets = trace.of_kind("meet")
-    print(f"\n{len(meets)} connect/accept meetings; trace written to {args.output}")
+    picture = os.path.splitext(args.output)[0].removesuffix(".jsonl") + ".png"
+    _save_plot(trace, picture, "timeline", by="time", style_name="notebook")
+    print(f"\n{len(meets)} connect/accept meetings; trace written to {args.output}, its timeline to {picture}")
     if failed is not None:
         print(f"\nThe weld ended in a {failed}", file=sys.stderr)
         return 1
@@ -97,6 +107,45 @@ def _summary(args: argparse.Namespace) -> int:
     if not args.brief:
         print("\ntimeline:")
         print(trace.summary(detail=args.detail).split("\n", 1)[-1])
+    return 0
+
+
+PLOTS = ("timeline", "sequence", "states", "waits", "buffers")
+
+
+def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) -> None:
+    """Draw ``kind`` of ``trace`` off-screen (Agg) and save it; the format follows the suffix."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from . import _views
+    from ._views import _plots, _timeline
+    from ._views._style import style
+
+    del _views
+    with style(style_name):
+        lanes = len(trace.sockets()) if kind == "states" else len(trace.threads)
+        figure = Figure(figsize=(12, max(3.0, 0.55 * lanes + 1.8)), layout="constrained")
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+        if kind == "timeline":
+            _timeline.plot_timeline(trace, ax, by=by)
+        elif kind == "sequence":
+            figure.set_size_inches(12, max(4.0, min(14.0, 2.5 + 0.22 * len(trace.events) / 4)))
+            _plots.plot_sequence(trace, ax, by=by if by == "time" else "order")
+        else:
+            getattr(_plots, f"plot_{kind}")(trace, ax)
+        figure.savefig(path)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    suffix = os.path.splitext(args.output)[1].lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        print(f"sockviz: cannot write {args.output!r}: name it .png, .svg or .pdf", file=sys.stderr)
+        return 2
+    trace = _load(args.trace)
+    _save_plot(trace, args.output, args.kind, by=args.by, style_name=args.style)
+    print(f"wrote {args.output} (the {args.kind} of {len(trace):,} events)")
     return 0
 
 
@@ -165,6 +214,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--mermaid", metavar="OUT.md", help="a Mermaid sequence diagram in a Markdown file")
     export.set_defaults(run=lambda args: _export(args, export))
+
+    plot = commands.add_parser("plot", help="draw a trace file as a picture (.png, .svg, .pdf)", epilog=_PLOT_EPILOG, formatter_class=raw)
+    plot.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the picture to write: .png, .svg or .pdf")
+    plot.add_argument("--kind", choices=PLOTS, default="timeline", help="which plot (default: %(default)s)")
+    plot.add_argument("--by", choices=["time", "order"], default="time", help="x axis of the timeline: real time or event order")
+    plot.add_argument(
+        "--style", choices=["notebook", "lecture", "paper"], default="notebook", help="fonts and line widths (default: %(default)s)"
+    )
+    plot.set_defaults(run=_plot)
     return parser
 
 
