@@ -131,7 +131,7 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
         if kind == "timeline":
             _timeline.plot_timeline(trace, ax, by=by)
         elif kind == "sequence":
-            figure.set_size_inches(12, max(4.0, min(14.0, 2.5 + 0.22 * len(trace.events) / 4)))
+            figure.set_size_inches(12, max(4.0, min(12.0, 2.0 + 0.05 * len(trace.events))))
             _plots.plot_sequence(trace, ax, by=by if by == "time" else "order")
         else:
             getattr(_plots, f"plot_{kind}")(trace, ax)

@@ -133,7 +133,8 @@ def plot_sequence(trace: Trace, ax: Axes | None = None, *, by: str = "order") ->
                     fontsize="x-small", color=colour, zorder=4, gid="sockviz-sequence-label",
                 )  # fmt: skip
     ax.set_xlim(-0.5, len(components) - 0.5)
-    ax.set_ylim(bottom + (bottom - top) * 0.02 + 0.5, top - 0.5)
+    pad = (bottom - top) * 0.03 if by == "time" else 1.0
+    ax.set_ylim(bottom + pad, top - pad)
     ax.set_xticks(range(len(components)), components)
     ax.xaxis.tick_top()
     ax.tick_params(axis="x", length=0)

@@ -1,0 +1,280 @@
+"""Views on Agg: the timeline and the other plots, styles, the picture the CLI writes, the replay widget."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import sockviz
+from sockviz._cli import main
+
+from .scenarios import scenario_trace
+
+
+@pytest.fixture(scope="module")
+def echo() -> sockviz.Trace:
+    return scenario_trace("echo", "strict")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def by_gid(ax, gid: str) -> list:
+    return [artist for artist in ax.get_children() if artist.get_gid() == gid]
+
+
+def pixels(ax) -> np.ndarray:
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png")
+    buffer.seek(0)
+    return plt.imread(buffer)
+
+
+def not_blank(ax) -> bool:
+    image = pixels(ax)[..., :3]
+    return float((image < 0.9).any(axis=-1).mean()) > 0.02 and float(image.std()) > 0.05
+
+
+# -- the timeline ---------------------------------------------------------------------
+
+
+def test_timeline_has_a_lane_per_thread_and_an_arrow_per_meeting(echo: sockviz.Trace) -> None:
+    """One lane (y label) per thread; the meeting Quiver holds exactly one arrow per meeting."""
+    ax = sockviz.plot_timeline(echo)
+    assert [t.get_text() for t in ax.get_yticklabels()] == echo.threads
+    (meetings,) = by_gid(ax, "sockviz-meetings")
+    assert meetings.N == len(echo.meetings()) == 2
+    (waits,) = by_gid(ax, "sockviz-waits")
+    assert len(waits.get_paths()) == len(echo.waits())
+    (states,) = by_gid(ax, "sockviz-states")
+    assert len(states.get_offsets()) == len(echo.of_kind("state"))
+    (wakes,) = by_gid(ax, "sockviz-wakes")
+    assert len([w for w in echo.waits() if w.waker]) == wakes.N
+    labels = {t.get_text() for t in ax.texts}
+    assert "accept" in labels and "recv" in labels
+    assert {a.get_text() for a in ax.texts if a.get_gid() == "sockviz-state-label"} >= {"NOT_INIT", "CLOSED"}
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"waits in accept()", "connect meets accept", "socket changes mode", "prints a line"} <= legend
+    assert ax.get_xlabel().startswith("time since the trace began (ms)")
+    assert not_blank(ax)
+
+
+def test_timeline_by_order_threads_kinds_and_window(echo: sockviz.Trace) -> None:
+    """by="order" spaces events evenly; threads keep lanes; kinds keep layers; window zooms."""
+    ax = sockviz.plot_timeline(echo, by="order")
+    assert ax.get_xlim()[0] < 0 < len(echo) - 1 < ax.get_xlim()[1] and ax.get_xlabel() == "event (in order)"
+    _fig, ax = plt.subplots()
+    assert sockviz.plot_timeline(echo, ax, threads=["alice", "server"]) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == [t for t in echo.threads if t.split("/")[0] in ("server", "alice")]
+    assert "bob" not in {t.get_text() for t in ax.get_yticklabels()}
+    ax = sockviz.plot_timeline(echo, kinds=["meet", "state"])
+    assert by_gid(ax, "sockviz-meetings") and by_gid(ax, "sockviz-states")
+    assert not by_gid(ax, "sockviz-waits") and not by_gid(ax, "sockviz-calls")
+    ax = sockviz.plot_timeline(echo, window=(1.0, 1.5))
+    assert ax.get_xlim() == (1.0, 1.5)
+    with pytest.raises(ValueError, match="by must be"):
+        sockviz.plot_timeline(echo, by="size")
+    with pytest.raises(ValueError, match="unknown kinds"):
+        sockviz.plot_timeline(echo, kinds="nope")
+
+
+def test_a_deadlock_is_marked_across_the_lanes() -> None:
+    """The deadlock event becomes a labelled vertical line."""
+    ax = sockviz.plot_timeline(scenario_trace("deadlock"))
+    assert len(by_gid(ax, "sockviz-alarm")) == 1
+    assert any(t.get_text().strip() == "DEADLOCK" for t in ax.texts)
+
+
+def test_big_traces_are_aggregated_per_pixel() -> None:
+    """Above the screen's resolution, bars merge and markers thin to a pixel column each."""
+    import socket
+
+    def server() -> None:
+        with socket.create_server(("", 5000)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                while data := conn.recv(10):
+                    conn.sendall(data)
+
+    def client() -> None:
+        with socket.create_connection(("server", 5000)) as sock:
+            for _ in range(1500):
+                sock.sendall(b"ping")
+                sock.recv(10)
+
+    trace = sockviz.weld({"server": server, "client": client})
+    assert len(trace) > 20_000
+    _fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
+    sockviz.plot_timeline(trace, ax)
+    width = ax.get_window_extent().width
+    (waits,) = by_gid(ax, "sockviz-waits")
+    assert len(waits.get_paths()) <= 2 * 6 * width  # per lane and kind, at most a bar per pixel (and far fewer here)
+    assert len(waits.get_paths()) < len(trace.waits()) / 4
+    assert "aggregated" in ax.get_xlabel()
+    assert not_blank(ax)
+
+
+# -- the other plots ------------------------------------------------------------------------
+
+
+def test_sequence_draws_the_handshake_each_send_and_eof(echo: sockviz.Trace) -> None:
+    """A ladder between components: a connect arrow per meeting, a data arrow per write, EOF arrows."""
+    _fig, ax = plt.subplots()
+    assert sockviz.plot_sequence(echo, ax) is ax
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["server", "alice", "bob"]
+    (connects,) = by_gid(ax, "sockviz-sequence-connect")
+    (data,) = by_gid(ax, "sockviz-sequence-data")
+    (eofs,) = by_gid(ax, "sockviz-sequence-eof")
+    assert connects.N == 2 and data.N == len(echo.of_kind("buf.write")) == 6 and eofs.N == 2
+    labels = sorted(t.get_text() for t in ax.texts if t.get_gid() == "sockviz-sequence-label")
+    assert labels.count("5 B") == 2 and labels.count("8 B") == 2 and labels.count("EOF") == 2
+    assert not_blank(ax)
+
+
+def test_states_draw_a_band_per_socket(echo: sockviz.Trace) -> None:
+    """A band per socket, a coloured segment per mode it was in (until CLOSED)."""
+    ax = sockviz.plot_states(echo)
+    lives = echo.sockets()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"fd {s.fd} ({s.owner})" for s in lives]
+    (modes,) = by_gid(ax, "sockviz-modes")
+    assert len(modes.get_paths()) == sum(len([m for m in s.modes if m != "CLOSED"]) for s in lives)
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"LISTEN", "OUTBOUND", "INBOUND"}
+    assert not_blank(ax)
+
+
+def test_waits_plot_a_dot_per_wait_and_medians() -> None:
+    """One dot per finished wait, per thread; medians per kind; a log-scale duration axis."""
+    trace = scenario_trace("backpressure", buffer_size=8192)
+    ax = sockviz.plot_waits(trace)
+    (dots,) = by_gid(ax, "sockviz-wait-dots")
+    assert len(dots.get_offsets()) == len([w for w in trace.waits() if w.duration_ns is not None])
+    assert by_gid(ax, "sockviz-medians") and ax.get_xscale() == "log"
+    assert {"reader", "sender"} <= {t.get_text() for t in ax.get_yticklabels()}
+
+
+def test_buffers_show_backpressure() -> None:
+    """With a small buffer the sender's direction sits at capacity: the plateau of backpressure."""
+    trace = scenario_trace("backpressure", buffer_size=8192)
+    ax = sockviz.plot_buffers(trace)
+    (line,) = by_gid(ax, "sockviz-buffer-conn1.up")
+    assert max(line.get_ydata()) == 8192 and line.get_label() == "conn1.up: sender → reader"
+    assert any(t.get_text() == "capacity (8,192 B)" for t in ax.get_legend().get_texts())
+
+
+# -- style and files ------------------------------------------------------------------------
+
+
+def test_style_applies_and_restores_and_refuses_unknown_names() -> None:
+    """style() changes fonts and the colour cycle inside a with block and puts them back after."""
+    before = matplotlib.rcParams["font.size"]
+    with sockviz.style("lecture"):
+        assert matplotlib.rcParams["font.size"] == 16
+        assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][1] == "#E69F00"
+    assert matplotlib.rcParams["font.size"] == before
+    with pytest.raises(ValueError, match="unknown style 'poster'"):
+        sockviz.style("poster")
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_cli_plot_writes_png_svg_and_pdf(tmp_path: pathlib.Path, echo: sockviz.Trace, suffix: str, magic: bytes) -> None:
+    """`sockviz plot` writes every kind of plot in every format."""
+    trace_file = tmp_path / "t.jsonl"
+    echo.save(trace_file)
+    for kind in ("timeline", "sequence", "states", "waits", "buffers"):
+        out = tmp_path / f"{kind}{suffix}"
+        assert main(["plot", str(trace_file), "-o", str(out), "--kind", kind]) == 0
+        assert out.read_bytes().startswith(magic)
+
+
+def test_cli_plot_refuses_other_formats_and_demo_writes_its_picture(tmp_path: pathlib.Path, capsys, monkeypatch) -> None:
+    """An unknown suffix is a clear error; `sockviz demo` writes sockviz-demo.png beside its trace."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    assert (tmp_path / "sockviz-demo.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["plot", "sockviz-demo.jsonl", "-o", "x.gif"]) == 2
+    assert "name it .png, .svg or .pdf" in capsys.readouterr().err
+
+
+# -- the replay widget -----------------------------------------------------------------------
+
+
+def cursor_left(replay) -> float:
+    return float(re.search(r'sockviz-cursor" style="position:absolute;left:([\d.]+)px', replay.overlay.value).group(1))
+
+
+def test_replay_steps_change_the_narration_the_panel_and_the_cursor(echo: sockviz.Trace) -> None:
+    """step() and back() move the index, the sentence, the state panel and the cursor."""
+    import ipywidgets
+
+    r = sockviz.replay(echo)
+    assert isinstance(r, ipywidgets.VBox) and r.index == 0 and r.current_event == echo[0]
+    assert bytes(r.picture.value).startswith(b"\x89PNG")
+    sentence, panel, left = r.narration.value, r.panel.value, cursor_left(r)
+    assert r.step() == 1
+    assert r.narration.value != sentence and echo.narrate(1) in r.narration.value.replace("&#x27;", "'")
+    assert cursor_left(r) > left
+    r.index = 20
+    assert r.panel.value != panel and "fd " not in sentence
+    assert "<td>LISTEN</td>" in r.panel.value
+    assert r.back(5) == 15 and r.current_event == echo[15]
+    r.index = -1
+    assert r.index == len(echo) - 1
+    with pytest.raises(IndexError):
+        r.index = len(echo)
+
+
+def test_replay_jumps_between_meetings(echo: sockviz.Trace) -> None:
+    """The meeting buttons land on the meet events, in order, and stop at the ends."""
+    meets = [i for i, e in enumerate(echo) if e.kind == "meet"]
+    r = sockviz.replay(echo)
+    r.next_meeting_button.click()
+    assert r.index == meets[0] and r.current_event.kind == "meet"
+    assert r.next_meeting() == meets[1] and r.next_meeting() == meets[1]
+    assert r.previous_meeting() == meets[0] and r.previous_meeting() == meets[0]
+
+
+def test_replay_play_advances_and_speed_sets_its_pace(echo: sockviz.Trace) -> None:
+    """The Play widget drives the slider (as the browser does, one tick at a time); speed sets its interval."""
+    r = sockviz.replay(echo)
+    for _ in range(3):
+        r.play.value += 1  # what the browser's Play does on each tick
+    assert r.index == 3 and echo.narrate(3) in r.narration.value.replace("&#x27;", "'")
+    r.speed.value = 20
+    assert r.play.interval == 50
+    r.step_button.click()
+    assert r.index == 4
+
+
+def test_replay_filters_hide_lanes_and_steps_skip_them(echo: sockviz.Trace) -> None:
+    """Choosing threads redraws with only their lanes; stepping skips the hidden threads' events."""
+    r = sockviz.replay(echo)
+    before = bytes(r.picture.value)
+    r.thread_filter.value = ("alice",)
+    assert bytes(r.picture.value) != before and list(r._lane_of) == ["alice"]
+    r.index = 0
+    landed = []
+    while r.index != r.step():
+        landed.append(r.current_event.thread)
+    assert set(landed) == {"alice"} and len(landed) == len([e for e in echo if e.thread == "alice"]) - (echo[0].thread == "alice")
+    r.kind_filter.value = ("meetings",)
+    assert bytes(r.picture.value) != before
+
+
+def test_replay_of_an_empty_trace_says_so() -> None:
+    """An empty trace gives a widget that says there is nothing to replay, and never fails."""
+    r = sockviz.replay(sockviz.Trace([]))
+    assert "no events" in r.narration.value and r.current_event is None
+    r.step()
+    r.back()
