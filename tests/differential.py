@@ -82,6 +82,25 @@ def refused_connect(env: Env) -> list[Outcome]:
     return out
 
 
+def early_shut_read_then_refused(env: Env) -> list[Outcome]:
+    """shutdown(SHUT_RD) before connecting makes recv() give b''; a refused connect undoes that."""
+    port = env.dead_port()
+    out = []
+    for blocking in (True, False):
+        sock = socket.socket()
+        out.append(attempt(sock.shutdown, socket.SHUT_RD))
+        sock.setblocking(False)
+        out.append(attempt(sock.recv, 1))
+        sock.setblocking(blocking)
+        out.append(attempt(sock.connect_ex, ("127.0.0.1", port)))
+        env.settle()
+        out.append(attempt(sock.connect_ex, ("127.0.0.1", port)))
+        sock.setblocking(False)
+        out.append(attempt(sock.recv, 1))
+        sock.close()
+    return out
+
+
 def address_in_use(env: Env) -> list[Outcome]:
     listener = env.listener()
     other = socket.socket()
