@@ -35,6 +35,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_traces.py
+	$(BIN)/python bench/bench_views.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
