@@ -27,15 +27,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-import sockviz  # noqa: E402
-from sockviz._views._geometry import timeline_geometry  # noqa: E402
-from sockviz._views._timeline import draw_timeline  # noqa: E402
+import sockviz
+from sockviz._views._geometry import timeline_geometry
+from sockviz._views._timeline import draw_timeline
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_traces import ping_pong_trace  # noqa: E402
+from bench_traces import ping_pong_trace
 
 
 def canvas() -> tuple[Figure, object]:
