@@ -20,3 +20,28 @@ def test_notebook_runs_top_to_bottom(path: pathlib.Path) -> None:
     NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     text = "".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
     assert "Traceback" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["inline", "widget"])
+def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: pathlib.Path) -> None:
+    """In a real kernel, with %matplotlib inline or ipympl's widget backend, the plots draw and the replay displays and steps."""
+    code = [
+        f"%matplotlib {backend}",
+        "import sockviz, socket\n"
+        "from sockviz._demo import echo_scenario\n"
+        "trace = sockviz.weld(echo_scenario())\n"
+        "ax = sockviz.plot_timeline(trace)\n"
+        "ax.figure",
+        "r = sockviz.replay(trace)\nr",
+        "r.step(); r.next_meeting(); print('index', r.index, r.current_event.kind)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in code])
+    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert not [out for out in outputs if out.output_type == "error"]
+    kinds = {mime for out in outputs for mime in out.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" in kinds  # the replay (and ipympl's canvas)
+    if backend == "inline":
+        assert "image/png" in kinds
+    assert "index " in "".join(out.get("text", "") for out in outputs) and "meet" in "".join(out.get("text", "") for out in outputs)
