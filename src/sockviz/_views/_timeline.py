@@ -137,8 +137,8 @@ def draw_timeline(
         ax.scatter(
             geo.outputs[:, 1], geo.outputs[:, 0], marker="o", s=30, facecolors="white", edgecolors="black", zorder=4, gid="sockviz-outputs"
         )
-        if labels and len(geo.outputs) <= MAX_LABELS // 2:
-            for (lane, x), text in zip(geo.outputs, geo.output_text, strict=True):
+        if labels:
+            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30):
                 short = text if len(text) <= 28 else text[:27] + "…"
                 ax.annotate(
                     f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points", fontsize="xx-small",
