@@ -125,13 +125,16 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
     del _views
     with style(style_name):
         lanes = len(trace.sockets()) if kind == "states" else len(trace.threads)
-        figure = Figure(figsize=(12, max(3.0, 0.55 * lanes + 1.8)), layout="constrained")
+        import matplotlib as mpl
+
+        width, font = mpl.rcParams["figure.figsize"][0], mpl.rcParams["font.size"]
+        figure = Figure(figsize=(width, max(2.2, (0.25 + 0.028 * font) * lanes + 0.12 * font)), layout="constrained")
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
         if kind == "timeline":
             _timeline.plot_timeline(trace, ax, by=by)
         elif kind == "sequence":
-            figure.set_size_inches(12, max(4.0, min(12.0, 2.0 + 0.05 * len(trace.events))))
+            figure.set_size_inches(width, max(4.0, min(2 * width, 2.0 + 0.05 * len(trace.events))))
             _plots.plot_sequence(trace, ax, by=by if by == "time" else "order")
         else:
             getattr(_plots, f"plot_{kind}")(trace, ax)
