@@ -155,61 +155,81 @@ def sockets(events: Sequence[Event]) -> list[SocketLife]:
     return [SocketLife(**{**life, "history": tuple(life["history"])}) for life in lives]
 
 
+#: What each kind does to the pairing of waits (anything else: an ordinary event of its thread).
+_CALL, _RETURN, _BEGIN, _END, _PASSIVE, _THREAD_END, _LOCK_BEGIN = range(7)
+_ROLES = {
+    "call": _CALL,
+    "return": _RETURN,
+    **dict.fromkeys(WAIT_BEGINS, _BEGIN),
+    "lock.wait": _LOCK_BEGIN,  # may come inside a condition wait (retaking its lock): does not end it
+    **dict.fromkeys(WAIT_ENDS, _END),
+    # inside a condition wait the thread releases and retakes the lock; a blocked
+    # thread may report a deadlock or timeout on the network's behalf
+    **dict.fromkeys(("lock.release", *NOT_ITS_OWN), _PASSIVE),
+    **dict.fromkeys(_THREAD_ENDS, _THREAD_END),
+}
+_OTHER = -1
+
+
 def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> list[Wait]:
     """Every interval a thread spent blocked, in the order they began."""
-    by_seq = by_seq if by_seq is not None else {e.seq: e for e in events}
+    count = len(events)
+
+    def thread_at(seq: int) -> str | None:
+        """The thread of event ``seq`` (usually at index ``seq``; a filtered trace needs the map)."""
+        nonlocal by_seq
+        if 0 <= seq < count and events[seq][0] == seq:
+            return events[seq][2]
+        if by_seq is None:
+            by_seq = {e.seq: e for e in events}
+        found = by_seq.get(seq)
+        return None if found is None else found.thread
+
     calls: dict[str, list[str]] = {}  # each thread's socket calls in progress
-    open_waits: dict[tuple[str, str], dict[str, Any]] = {}  # (thread, family) -> the wait
-    done: list[dict[str, Any]] = []
-    wait: dict[str, Any] | None
+    open_waits: dict[str, dict[str, list[Any]]] = {}  # thread -> family -> the wait (a list: see _WAIT_FIELDS)
+    done: list[list[Any]] = []
+    roles = _ROLES.get
     for event in events:
-        kind, thread = event.kind, event.thread
-        if kind not in WAIT_ENDS and kind not in NOT_ITS_OWN and not kind.startswith("lock."):
+        seq, t_ns, thread, kind = event[0], event[1], event[2], event[3]
+        role = roles(kind, _OTHER)
+        opened = open_waits.get(thread)
+        if opened and role not in (_END, _PASSIVE, _LOCK_BEGIN):
             # A blocked thread records nothing until its wait ends; any other event of
             # its own (the error return of a stopped network, its end) cut the wait short.
-            for family in ("condition", "semaphore", "lock"):
-                wait = open_waits.pop((thread, family), None)
-                if wait is not None:
-                    wait.update(end=event.seq, end_ns=event.t_ns, outcome="stopped")
-        if kind == "call":
-            calls.setdefault(thread, []).append(str(event.fields.get("op")))
-        elif kind == "return":
+            for wait in opened.values():
+                wait[_END_AT], wait[_END_NS], wait[_OUTCOME] = seq, t_ns, "stopped"
+            opened.clear()
+        if role in (_OTHER, _PASSIVE):
+            continue
+        if role == _CALL:
+            calls.setdefault(thread, []).append(str(event[5].get("op")))
+        elif role == _RETURN:
             stack = calls.get(thread)
             if stack:
                 stack.pop()
-        elif kind in WAIT_BEGINS:
+        elif role in (_BEGIN, _LOCK_BEGIN):
             family = WAIT_BEGINS[kind]
+            fields, obj = event[5], event[4]
             stack = calls.get(thread)
-            what = _lock_words(event.obj) if family == "lock" else stack[-1] if stack else str(event.obj)
-            wait = {
-                "thread": thread,
-                "primitive": str(event.obj),
-                "family": family,
-                "what": what,
-                "waits_for": event.fields.get("for") or (f"{event.obj} (held by {event.fields.get('holder')})" if family == "lock" else ""),
-                "start": event.seq,
-                "end": None,
-                "start_ns": event.t_ns,
-                "end_ns": None,
-                "outcome": "unfinished",
-                "woken_by": None,
-                "waker": None,
-            }
-            assert wait is not None
-            open_waits[(thread, family)] = wait
+            what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
+            waits_for = fields.get("for") or (f"{obj} (held by {fields.get('holder')})" if family == "lock" else "")
+            wait = [thread, str(obj), family, what, waits_for, seq, None, t_ns, None, "unfinished", None, None]
+            open_waits.setdefault(thread, {})[family] = wait
             done.append(wait)
-        elif kind in WAIT_ENDS:
+        elif role == _END:
             family, outcome = WAIT_ENDS[kind]
-            wait = open_waits.pop((thread, family), None)
-            if wait is not None:
-                cause = event.fields.get("cause")
-                waker = by_seq.get(cause) if isinstance(cause, int) else None
-                wait.update(
-                    end=event.seq, end_ns=event.t_ns, outcome=outcome, woken_by=cause, waker=None if waker is None else waker.thread
-                )
-        elif kind in _THREAD_ENDS:
+            found = opened.pop(family, None) if opened else None
+            if found is not None:
+                cause = event[5].get("cause")
+                found[_END_AT], found[_END_NS], found[_OUTCOME] = seq, t_ns, outcome
+                found[_WOKEN_BY], found[_WAKER] = cause, thread_at(cause) if isinstance(cause, int) else None
+        elif role == _THREAD_END:
             calls.pop(thread, None)
-    return [Wait(**wait) for wait in done]
+    return [Wait._make(wait) for wait in done]
+
+
+# Positions in the lists waits() fills (Wait's fields, in order).
+_END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 6, 8, 9, 10, 11
 
 
 def meetings(events: Sequence[Event]) -> list[Meeting]:

@@ -110,7 +110,7 @@ class Trace:
 
     def waits(self) -> list[Wait]:
         """Every interval a thread spent blocked: on what, for what, and who woke it."""
-        return list(self._cached("waits", lambda: waits(self.events, self._by_seq())))
+        return list(self._cached("waits", lambda: waits(self.events)))
 
     def meetings(self) -> list[Meeting]:
         """Every rendezvous (connect/accept, socketpair): both threads, all fds, who came when."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,63 +108,83 @@ def timeline_geometry(
         lanes = [t for t in all_threads if t in wanted or t.split("/", 1)[0] in wanted]
     lane_of = {thread: number for number, thread in enumerate(lanes)}
     n = len(events)
-    times = np.fromiter((e[1] for e in events), dtype=np.float64, count=n)
+    columns = _columns(trace)
+    seqs, times, thread_codes, kind_codes = columns["seq"], columns["t_ns"], columns["thread"], columns["kind"]
+    kind_code = columns["kind_code"]
     xs = times / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
-    lane_arr = np.fromiter((lane_of.get(e[2], -1) for e in events), dtype=np.int64, count=n)
-    position = {e.seq: i for i, e in enumerate(events)} if any(e.seq != i for i, e in enumerate(events[:1000])) else None
+    # the lane of every event: thread code -> lane (or -1 when the lane is hidden)
+    lane_by_code = np.array([lane_of.get(t, -1) for t in columns["threads"]] or [-1], dtype=np.int64)
+    lane_arr = lane_by_code[thread_codes] if n else np.zeros(0, dtype=np.int64)
+    identity = bool(n) and seqs[0] == 0 and seqs[-1] == n - 1  # seq == index, the usual case
 
     def index_of(seq: int | None) -> int | None:
         if seq is None:
             return None
-        if position is None:
+        if identity:
             return seq if 0 <= seq < n else None
-        return position.get(seq)
+        at = int(np.searchsorted(seqs, seq))
+        return at if at < n and seqs[at] == seq else None
+
+    def indexes(values: np.ndarray) -> np.ndarray:
+        """Positions of seqs (-1 stays -1, and so does a seq that is not in the trace)."""
+        if identity:
+            return np.where((values >= 0) & (values < n), values, -1)
+        at = np.clip(np.searchsorted(seqs, values), 0, max(n - 1, 0))
+        return np.where((values >= 0) & (seqs[at] == values), at, -1) if n else values
 
     end_x = float(xs[-1]) if n else 0.0
     span = (float(xs[0]) if n else 0.0, end_x)
 
-    # calls: from each call to its return, per thread (calls nest; a stack per thread)
+    # calls: the outermost call ... return of each visible thread (depth via a running sum)
     calls = []
-    stacks: dict[str, list[int]] = {}
-    for i, e in enumerate(events):
-        if e[3] == "call":
-            stacks.setdefault(e[2], []).append(i)
-        elif e[3] == "return" and stacks.get(e[2]):
-            start = stacks[e[2]].pop()
-            if not stacks[e[2]] and e[2] in lane_of:  # outermost calls only
-                calls.append((lane_of[e[2]], xs[start], xs[i]))
-    for thread, stack in stacks.items():
-        if stack and thread in lane_of:
-            calls.append((lane_of[thread], xs[stack[0]], end_x))
+    is_call = kind_codes == kind_code.get("call", -1)
+    is_return = kind_codes == kind_code.get("return", -1)
+    for thread, lane in lane_of.items():
+        code = columns["thread_code"].get(thread)
+        if code is None:
+            continue
+        idx = np.flatnonzero((thread_codes == code) & (is_call | is_return))
+        if not len(idx):
+            continue
+        delta = np.where(is_call[idx], 1, -1)
+        first_call = int(np.argmax(delta > 0)) if (delta > 0).any() else len(delta)
+        idx, delta = idx[first_call:], delta[first_call:]  # a window may begin inside a call
+        depth = np.cumsum(delta)
+        starts = idx[(delta > 0) & (depth == 1)]
+        ends = idx[(delta < 0) & (depth == 0)]
+        stops = np.full(len(starts), end_x)
+        stops[: len(ends)] = xs[ends[: len(starts)]]
+        calls.append(np.column_stack([np.full(len(starts), lane, dtype=np.float64), xs[starts], stops]))
 
-    waits, what, outcome, wakes = [], [], [], []
+    waits, what, outcome, wakes = np.zeros((0, 3)), [], [], np.zeros((0, 4))
     all_waits = trace.waits()
-    for wait in all_waits:
-        lane = lane_of.get(wait.thread)
-        if lane is None:
-            continue
-        begun = index_of(wait.start)
-        end = index_of(wait.end)
-        x1 = end_x if end is None else xs[end]
-        waits.append((lane, xs[begun] if begun is not None else span[0], x1))
-        what.append(wait.what)
-        outcome.append(wait.outcome)
-        cause = index_of(wait.woken_by)
-        if cause is not None and end is not None and wait.waker in lane_of:
-            wakes.append((xs[cause], lane_of[wait.waker], xs[end], lane))
+    if all_waits:
+        count = len(all_waits)
+        wait_lane = np.fromiter((lane_of.get(w.thread, -1) for w in all_waits), dtype=np.int64, count=count)
+        begun = indexes(np.fromiter((w.start for w in all_waits), dtype=np.int64, count=count))
+        ended = indexes(np.fromiter((-1 if w.end is None else w.end for w in all_waits), dtype=np.int64, count=count))
+        cause = indexes(np.fromiter((w.woken_by if isinstance(w.woken_by, int) else -1 for w in all_waits), dtype=np.int64, count=count))
+        waker_lane = np.fromiter((lane_of.get(w.waker, -1) if w.waker else -1 for w in all_waits), dtype=np.int64, count=count)
+        shown = np.flatnonzero(wait_lane >= 0)
+        x0 = np.where(begun[shown] >= 0, xs[begun[shown]], span[0])
+        x1 = np.where(ended[shown] >= 0, xs[ended[shown]], end_x)
+        waits = np.column_stack([wait_lane[shown].astype(np.float64), x0, x1])
+        what = [all_waits[i].what for i in shown]
+        outcome = [all_waits[i].outcome for i in shown]
+        woke = shown[(cause[shown] >= 0) & (ended[shown] >= 0) & (waker_lane[shown] >= 0)]
+        wakes = np.column_stack([xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]).astype(np.float64)
 
-    states, modes, outputs, texts = [], [], [], []
-    alarms = [(float(xs[i]), e[3]) for i, e in enumerate(events) if e[3] in ("deadlock", "timeout")]
-    for i, e in enumerate(events):
-        lane = lane_arr[i]
-        if lane < 0:
-            continue
-        if e[3] == "state":
-            states.append((lane, xs[i]))
-            modes.append(str(e[5].get("to")))
-        elif e[3] == "output":
-            outputs.append((lane, xs[i]))
-            texts.append(str(e[5].get("line", "")))
+    def marks(kind: str) -> np.ndarray:
+        return np.flatnonzero((kind_codes == kind_code.get(kind, -1)) & (lane_arr >= 0))
+
+    state_at, output_at = marks("state"), marks("output")
+    states = np.column_stack([lane_arr[state_at], xs[state_at]]).astype(np.float64)
+    modes = [str(events[i][5].get("to")) for i in state_at]
+    outputs = np.column_stack([lane_arr[output_at], xs[output_at]]).astype(np.float64)
+    texts = [str(events[i][5].get("line", "")) for i in output_at]
+    alarms = [
+        (float(xs[i]), events[i][3]) for kind in ("deadlock", "timeout") for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
+    ]
 
     meetings, meeting_text = [], []
     woken_waits: dict[str, list[Any]] = {}
@@ -185,15 +206,15 @@ def timeline_geometry(
         lanes=lanes,
         by=by,
         span=span,
-        calls=arr(calls, 3),
-        waits=arr(waits, 3),
+        calls=np.concatenate(calls) if calls else np.zeros((0, 3)),
+        waits=waits.reshape(-1, 3),
         wait_what=what,
         wait_outcome=outcome,
-        states=arr(states, 2),
+        states=states.reshape(-1, 2),
         state_mode=modes,
-        outputs=arr(outputs, 2),
+        outputs=outputs.reshape(-1, 2),
         output_text=texts,
-        wakes=arr(wakes, 4),
+        wakes=wakes.reshape(-1, 4),
         meetings=arr(meetings, 4),
         meeting_text=meeting_text,
         event_x=np.where(lane_arr >= 0, xs, np.nan),
@@ -201,6 +222,28 @@ def timeline_geometry(
         alarms=alarms,
         layers=_layers(kinds),
     )
+
+
+def _columns(trace: Trace) -> dict[str, Any]:
+    """The trace as numpy columns (seq, t_ns, thread and kind codes), computed once per trace."""
+    cache = trace._cache
+    if "columns" not in cache:
+        events = trace.events
+        n = len(events)
+        threads = trace.threads
+        thread_code = {thread: code for code, thread in enumerate(threads)}
+        kinds = list(dict.fromkeys(map(itemgetter(3), events)))
+        kind_code = {kind: code for code, kind in enumerate(kinds)}
+        cache["columns"] = {
+            "seq": np.fromiter(map(itemgetter(0), events), dtype=np.int64, count=n),
+            "t_ns": np.fromiter(map(itemgetter(1), events), dtype=np.float64, count=n),
+            "thread": np.fromiter(map(thread_code.__getitem__, map(itemgetter(2), events)), dtype=np.int32, count=n),
+            "kind": np.fromiter(map(kind_code.__getitem__, map(itemgetter(3), events)), dtype=np.int32, count=n),
+            "threads": threads,
+            "thread_code": thread_code,
+            "kind_code": kind_code,
+        }
+    return dict(cache["columns"])
 
 
 def _meeting_arrow(
