@@ -67,6 +67,7 @@ class TimelineGeometry:
     event_x: np.ndarray  # x of every event of the trace (NaN when its thread is hidden)
     event_lane: np.ndarray  # lane of every event (-1 when hidden)
     alarms: list[tuple[float, str]] = field(default_factory=list)  # (x, "deadlock" | "timeout")
+    wait_coverage: np.ndarray | None = None  # after aggregation: the share of each bar really spent waiting
     aggregated: bool = False
     layers: frozenset[str] = field(default_factory=lambda: frozenset(LAYERS))
 
@@ -272,28 +273,40 @@ def aggregate(geometry: TimelineGeometry, x_range: tuple[float, float], pixels: 
     """Thin the geometry to ``pixels`` columns over ``x_range`` (a no-op for small traces)."""
     x0, x1 = x_range
     width = max(x1 - x0, 1e-12) / max(pixels, 1)
-    total = len(geometry.waits) + len(geometry.calls) + len(geometry.states) + len(geometry.wakes)
-    if total <= 2 * pixels:
-        return geometry
 
     def visible(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
         return (rows[:, hi] >= x0) & (rows[:, lo] <= x1) if len(rows) else np.zeros(0, dtype=bool)
 
-    def merge(bars: np.ndarray, keys: list[str] | None = None) -> tuple[np.ndarray, list[str] | None]:
-        """Merge bars of one lane (and one key) whose gap is under a pixel."""
+    layers = ((geometry.waits, 1, 2), (geometry.calls, 1, 2), (geometry.states, 1, 1), (geometry.wakes, 0, 2))
+    if sum(int(visible(rows, lo, hi).sum()) for rows, lo, hi in layers) <= 2 * pixels:
+        return geometry  # what the window shows fits the screen as it is
+
+    def merge(bars: np.ndarray, keys: list[str] | None = None) -> tuple[np.ndarray, list[str] | None, np.ndarray]:
+        """Merge bars of one lane (and one key) whose gap is under a pixel.
+
+        Also returns each merged bar's *coverage*: the share of its span that
+        its bars really cover (a thread blocked half the time shows half-tone).
+        """
         if len(bars) == 0:
-            return bars, keys
+            return bars, keys, np.zeros(0)
         codes = np.zeros(len(bars)) if keys is None else np.unique(np.asarray(keys), return_inverse=True)[1].astype(float)
         order = np.lexsort((bars[:, 1], codes, bars[:, 0]))
         bars, codes = bars[order], codes[order]
         ordered_keys = None if keys is None else [keys[i] for i in order]
-        new_group = np.ones(len(bars), dtype=bool)
-        new_group[1:] = (
-            (bars[1:, 0] != bars[:-1, 0]) | (codes[1:] != codes[:-1]) | (bars[1:, 1] - np.maximum.accumulate(bars[:, 2])[:-1] > width)
-        )
+        segment_starts = np.ones(len(bars), dtype=bool)
+        segment_starts[1:] = (bars[1:, 0] != bars[:-1, 0]) | (codes[1:] != codes[:-1])
+        # shift each (lane, key) segment far to the right of the one before, so that the
+        # running maximum of bar ends never carries over from one segment to the next
+        shift = np.cumsum(segment_starts) * (abs(x1) + abs(x0) + np.nanmax(np.abs(bars[:, 1:])) + 10 * width + 1.0)
+        reach = np.maximum.accumulate(bars[:, 2] + shift)
+        new_group = segment_starts.copy()
+        new_group[1:] |= (bars[1:, 1] + shift[1:]) - reach[:-1] > width
         starts = np.flatnonzero(new_group)
-        merged = np.column_stack([bars[starts, 0], np.minimum.reduceat(bars[:, 1], starts), np.maximum.reduceat(bars[:, 2], starts)])
-        return merged, None if ordered_keys is None else [ordered_keys[i] for i in starts]
+        lo, hi = np.minimum.reduceat(bars[:, 1], starts), np.maximum.reduceat(bars[:, 2], starts)
+        covered = np.add.reduceat(bars[:, 2] - bars[:, 1], starts)
+        coverage = np.clip(covered / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
+        merged = np.column_stack([bars[starts, 0], lo, hi])
+        return merged, None if ordered_keys is None else [ordered_keys[i] for i in starts], coverage
 
     def thin(points: np.ndarray, x_col: int, lane_col: int, labels: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
         """One point per (lane, pixel column)."""
@@ -305,18 +318,21 @@ def aggregate(geometry: TimelineGeometry, x_range: tuple[float, float], pixels: 
         return points[keep], None if labels is None else [labels[i] for i in keep]
 
     calls_mask = visible(geometry.calls, 1, 2)
-    calls, _ = merge(geometry.calls[calls_mask])
+    calls, _, _ = merge(geometry.calls[calls_mask])
     waits_mask = visible(geometry.waits, 1, 2)
-    waits, what = merge(geometry.waits[waits_mask], [w for w, keep in zip(geometry.wait_what, waits_mask, strict=True) if keep])
+    waits, what, coverage = merge(geometry.waits[waits_mask], [w for w, keep in zip(geometry.wait_what, waits_mask, strict=True) if keep])
     states, modes = thin(geometry.states, 1, 0, geometry.state_mode)
     outputs, texts = thin(geometry.outputs, 1, 0, geometry.output_text)
     wakes, _ = thin(geometry.wakes, 2, 3, None)
+    if len(wakes) > pixels // 8:  # an arrow every few pixels is a grey smear, not information
+        wakes = wakes[:0]
     return replace(
         geometry,
         calls=calls,
         waits=waits,
         wait_what=what or [],
         wait_outcome=["merged"] * len(waits),
+        wait_coverage=coverage,
         states=states,
         state_mode=modes or [],
         outputs=outputs,

@@ -87,6 +87,7 @@ def draw_timeline(
 ) -> None:
     """Paint ``geometry`` on ``ax`` (the part of plot_timeline that the replay widget reuses)."""
     from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.colors import to_rgba_array
 
     lo, hi = geometry.span
     pad = (hi - lo) * 0.02 or 0.5
@@ -109,9 +110,9 @@ def draw_timeline(
         )
     if "waits" in layers and len(geo.waits):
         colours = [colour_of_wait(w) for w in geo.wait_what]
-        bars = PolyCollection(
-            list(_rects(geo.waits, 0.56)), facecolors=colours, edgecolors="none", alpha=0.9, zorder=2, gid="sockviz-waits"
-        )
+        faces = to_rgba_array(colours)
+        faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage  # half-tone: blocked part of the time
+        bars = PolyCollection(list(_rects(geo.waits, 0.56)), facecolors=faces, edgecolors="none", zorder=2, gid="sockviz-waits")
         ax.add_collection(bars)
         if labels:
             char_px = _char_pixels(ax, "x-small")
@@ -156,7 +157,7 @@ def draw_timeline(
     ax.set_ylim(n_lanes - 0.5, -0.6)
     ax.set_yticks(range(n_lanes), geo.lanes)
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(geo.x_label + (" — aggregated per pixel" if geo.aggregated else ""))
+    ax.set_xlabel(geo.x_label + (" — aggregated per pixel: paler bars, blocked part of the time" if geo.aggregated else ""))
     if legend:
         _legend(ax, geo)
 
