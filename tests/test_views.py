@@ -278,3 +278,22 @@ def test_replay_of_an_empty_trace_says_so() -> None:
     assert "no events" in r.narration.value and r.current_event is None
     r.step()
     r.back()
+
+
+def test_aggregation_merges_within_a_lane_only_and_half_tones_by_coverage() -> None:
+    """Bars closer than a pixel merge within their lane (never across), with their covered share."""
+    from dataclasses import replace
+
+    from sockviz._views._geometry import aggregate, timeline_geometry
+
+    geometry = timeline_geometry(sockviz.Trace([]))
+    many = [(0.0, float(x), float(x) + 0.5) for x in range(0, 1000)]  # lane 0: half covered, gaps far under a pixel
+    sparse = [(1.0, 10.0, 11.0), (1.0, 500.0, 501.0), (1.0, 900.0, 901.0)]  # lane 1: far apart
+    long = [(2.0, 0.0, 1000.0)]  # lane 2: one bar across everything
+    rows = np.array(long + many + sparse)
+    geometry = replace(geometry, lanes=["a", "b", "c"], waits=rows, wait_what=["recv"] * len(rows), wait_outcome=["woken"] * len(rows))
+    thin = aggregate(geometry, (0.0, 1000.0), pixels=100)
+    by_lane = {lane: thin.waits[thin.waits[:, 0] == lane] for lane in (0.0, 1.0, 2.0)}
+    assert len(by_lane[0.0]) == 1 and len(by_lane[1.0]) == 3 and len(by_lane[2.0]) == 1
+    coverage = dict(zip(thin.waits[:, 0], thin.wait_coverage, strict=True))
+    assert coverage[0.0] == pytest.approx(0.5, abs=0.01) and coverage[2.0] == pytest.approx(1.0)
