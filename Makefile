@@ -1,12 +1,15 @@
 # Two commands on a fresh machine with Python >= 3.11:
 #   make demo   create .venv if missing, install sockviz with its extras, run `sockviz demo`
-#   make test   the same set-up, then every check: ruff, mypy, pytest
+#   make test   the same set-up, then every check: ruff, mypy, pytest (notebooks and a real browser included)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium (Playwright's own browser download fails here).
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest bench lab clean
+.PHONY: demo test lint typecheck pytest bench lab clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sockviz needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -20,7 +23,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/sockviz demo
 
-test: lint typecheck pytest
+test: lint typecheck browser pytest
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM): install it (Debian: apt-get install chromium)"; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -41,4 +51,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache sockviz-demo.jsonl
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache sockviz-demo.jsonl sockviz-demo.png test-artifacts

@@ -42,7 +42,7 @@ __all__ = ["Replay", "replay"]
 _CELL = "1 / 1 / 2 / 2"  # both layers of the picture sit in the one grid cell
 
 
-def replay(trace: Trace, *, by: str = "order", width: int = 980) -> Replay:
+def replay(trace: Trace, *, by: str = "order", width: int = 880) -> Replay:
     """A widget to replay ``trace``: play, step, scrub, jump between meetings, filter.
 
     ``by="order"`` (the default) spaces events evenly, so each step moves the
@@ -55,7 +55,7 @@ def replay(trace: Trace, *, by: str = "order", width: int = 980) -> Replay:
 class Replay(w.VBox):  # type: ignore[misc]
     """The replay widget (see :func:`replay`): an ipywidgets ``VBox``."""
 
-    def __init__(self, trace: Trace, *, by: str = "order", width: int = 980) -> None:
+    def __init__(self, trace: Trace, *, by: str = "order", width: int = 880) -> None:
         super().__init__()
         self.trace = trace
         self.by = by
@@ -75,10 +75,10 @@ class Replay(w.VBox):  # type: ignore[misc]
         self.back_button = w.Button(description="◀ step", tooltip="one event back", layout=w.Layout(width="auto"))
         self.step_button = w.Button(description="step ▶", tooltip="one event on", layout=w.Layout(width="auto"))
         self.previous_meeting_button = w.Button(
-            description="⏮ meeting", tooltip="the previous connect/accept meeting", layout=w.Layout(width="auto")
+            description="« meeting", tooltip="the previous connect/accept meeting", layout=w.Layout(width="auto")
         )
         self.next_meeting_button = w.Button(
-            description="meeting ⏭", tooltip="the next connect/accept meeting", layout=w.Layout(width="auto")
+            description="meeting »", tooltip="the next connect/accept meeting", layout=w.Layout(width="auto")
         )
         self.speed = w.IntSlider(value=4, min=1, max=60, description="events/s", layout=w.Layout(width="260px"))
         self.thread_filter = w.SelectMultiple(
@@ -105,6 +105,9 @@ class Replay(w.VBox):  # type: ignore[misc]
             [self.play, self.back_button, self.step_button, self.previous_meeting_button, self.next_meeting_button, self.speed]
         )
         filters = w.HBox([self.thread_filter, self.kind_filter])
+        for widget, name in ((self.slider, "slider"), (self.narration, "narration"), (self.panel, "panel"), (self.board, "board")):
+            widget.add_class(f"sockviz-{name}")  # for the browser tests, and for anyone styling a lesson
+        self.add_class("sockviz-replay")
         self.children = (controls, self.slider, self.board, self.narration, filters, self.panel)
         self._redraw()
 

@@ -1,0 +1,99 @@
+"""A JupyterLab served on localhost and Debian's headless Chromium, for the browser tests.
+
+The recipe is ``../shared/BROWSER-TESTING.md``'s: JupyterLab without a token
+on a free port with private settings and runtime folders, Chromium launched
+by Playwright from ``/usr/bin/chromium`` (Playwright's own browser download
+does not work here; ``make test`` installs Chromium with apt when missing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+#: Screenshots land here (kept after the run, ignored by git): look at them.
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
+    """Serve a copy of ``notebooks`` with JupyterLab; yields the base URL."""
+    root = scratch / "notebooks"
+    shutil.copytree(notebooks, root)
+    settings = scratch / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    port = free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.token=", "--ServerApp.password=", "--IdentityProvider.token=", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={scratch / 'workspaces'}", f"--LabApp.user_settings_dir={scratch / 'settings'}",
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]  # fmt: skip
+    log = (scratch / "jupyterlab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited: see {scratch / 'jupyterlab.log'}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("JupyterLab did not answer within 60 s") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def run_all(page: object, url: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab, wait for its kernel, and run every cell."""
+    page.goto(f"{url}/lab/tree/{notebook}")  # type: ignore[attr-defined]
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")  # type: ignore[attr-defined]
+        if dialog.count():
+            dialog.first.click()
+        if page.get_by_text("Python 3 (ipykernel) | Idle").count():  # type: ignore[attr-defined]
+            break
+        time.sleep(0.3)
+    else:
+        raise TimeoutError("the kernel did not become idle")
+    page.get_by_role("menuitem", name="Run", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()  # type: ignore[attr-defined]

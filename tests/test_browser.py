@@ -1,0 +1,77 @@
+"""The lessons in a real browser: JupyterLab on localhost, headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, jupyterlab, run_all
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)"
+    with jupyterlab(NOTEBOOKS, tmp_path_factory.mktemp("lab")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def readout(replay: object) -> int:
+    """The event slider's number."""
+    return int(replay.locator(".sockviz-slider .widget-readout").inner_text())  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(180)
+def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: object) -> None:
+    """Run the first notebook in JupyterLab: the replay renders, play and step move the slider and the sentence."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    run_all(page, lab, "00_first_weld.ipynb")
+    replay = page.locator(".sockviz-replay").first
+    replay.locator(".sockviz-slider").wait_for(state="visible", timeout=60_000)
+    replay.scroll_into_view_if_needed()
+    picture = replay.locator("img").first
+    picture.wait_for(state="visible")
+    assert picture.bounding_box()["width"] > 600  # the timeline is drawn
+    narration = replay.locator(".sockviz-narration")
+    assert re.match(r"#0 .*server starts", narration.inner_text())
+    assert readout(replay) == 0
+
+    replay.locator(".widget-play button").first.click()  # play
+    deadline = time.monotonic() + 20
+    while readout(replay) < 3 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    replay.locator(".widget-play button").first.click()  # the same button pauses (the second one would stop and rewind)
+    played = readout(replay)
+    assert played >= 3, "play moved the slider"
+    assert narration.inner_text().startswith(f"#{played} "), "the sentence follows the slider"
+
+    replay.get_by_role("button", name="step ▶").click()
+    deadline = time.monotonic() + 10
+    while readout(replay) == played and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert readout(replay) == played + 1
+    deadline = time.monotonic() + 10
+    while not narration.inner_text().startswith(f"#{played + 1} ") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert narration.inner_text().startswith(f"#{played + 1} ")
+    assert replay.locator(".sockviz-cursor").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    replay.screenshot(path=str(ARTIFACTS / "replay-in-jupyterlab.png"))
+    page.close()
