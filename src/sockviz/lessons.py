@@ -1,0 +1,263 @@
+"""Checkers for the lesson notebooks' exercises, with friendly feedback.
+
+Each exercise has a name (``"01.first"``) and a checker.  In a notebook::
+
+    from sockviz import lessons
+    lessons.check("01.first", "server", trace=trace)
+
+shows a green "Right!" with a sentence on why, or an orange "Not yet" with
+a hint -- never an exception for a wrong answer (a typo in the exercise's
+name does raise, with the names there are).  Answers that depend on a run
+are checked against the student's own trace (``trace=``), so a lesson works
+whatever interleaving the threads happened to take.
+
+:func:`hint` shows an exercise's hint without checking anything; the
+solutions live in ``notebooks/solutions.md``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["EXERCISES", "Exercise", "Feedback", "check", "hint"]
+
+
+class Feedback:
+    """The result of a check: ``ok`` and a message; shows itself in colour in a notebook."""
+
+    def __init__(self, ok: bool, message: str) -> None:
+        self.ok = ok
+        self.message = message
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return ("✔ Right! " if self.ok else "✘ Not yet. ") + self.message
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour, mark = ("#009E73", "✔ Right!") if self.ok else ("#D55E00", "✘ Not yet.")
+        return (
+            f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:4px 0">'
+            f'<b style="color:{colour}">{mark}</b> {html.escape(self.message)}</div>'
+        )
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: the question, how to check an answer, a hint."""
+
+    question: str
+    checker: Callable[..., tuple[bool, str]]
+    hint: str
+
+
+def _same_text(answer: Any, expected: str) -> bool:
+    return isinstance(answer, str) and answer.strip().strip("'\"").lower() == expected.lower()
+
+
+def _as_int(answer: Any) -> int | None:
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, int):
+        return answer
+    if isinstance(answer, str) and answer.strip().lstrip("-").isdigit():
+        return int(answer.strip())
+    return None
+
+
+def _need_trace(trace: Any) -> Any:
+    if trace is None:
+        raise TypeError("this exercise checks your answer against your run: pass trace=trace")
+    return trace
+
+
+# -- the checkers ---------------------------------------------------------------------------
+
+
+def _first_to_arrive(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    meeting = _need_trace(trace).meetings()[0]
+    first_thread = meeting.connect_thread if meeting.first == "connect" else meeting.accept_thread
+    if _same_text(answer, first_thread):
+        return True, f"{first_thread} reached the rendezvous first and waited there for the other side."
+    if not isinstance(answer, str):
+        return False, "answer with a thread's name, as a string: 'server' or 'client'."
+    return False, "look at the first meeting: compare when connect() was called and when accept() was called (trace.meetings()[0])."
+
+
+def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    count = len([s for s in _need_trace(trace).sockets() if s.owner == "server"])
+    number = _as_int(answer)
+    if number is None:
+        return False, "answer with a number of sockets."
+    if number == count:
+        return True, f"the server has {count}: one that listens, and one per accepted connection, made by accept()."
+    return False, "count the server's sockets in trace.sockets(): accept() returns a new socket, it does not reuse the listener."
+
+
+def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    meeting = _need_trace(trace).meetings()[0]
+    number = _as_int(answer)
+    if number == meeting.server:
+        return (
+            True,
+            f"accept() returned fd {meeting.server}: the server's end of the new connection (the listener is fd {meeting.listener}).",
+        )
+    if number == meeting.listener:
+        return False, "that is the listening socket. accept() gives back a *new* socket: which one?"
+    return False, "the meet event names it: trace.meetings()[0].server."
+
+
+def _first_send(answer: Any, **_: Any) -> tuple[bool, str]:
+    number = _as_int(answer)
+    if number == 1024:
+        return True, "send() queues what fits in the peer's buffer and returns that count; sendall() would loop until all 3000 went."
+    if number == 3000:
+        return False, "that is what sendall() guarantees. send() returns as soon as *some* bytes are queued: how much room is there?"
+    return False, "the buffer holds buffer_size bytes, and nobody has read any yet."
+
+
+def _one_recv(answer: Any, **_: Any) -> tuple[bool, str]:
+    if answer == b"helloworld":
+        return True, "TCP is a stream of bytes: two sends do not make two messages, and one recv() takes whatever is there."
+    if answer == b"hello":
+        return False, "that would be true if recv() returned one send() at a time. Does the stream remember where one send ended?"
+    return False, "both sendall() calls finished before the server's recv(1024): what is in the buffer then? (answer with bytes)"
+
+
+def _after_eof(answer: Any, **_: Any) -> tuple[bool, str]:
+    if answer == b"":
+        return True, "an empty bytes object is how recv() says 'end of file: the peer will send no more'."
+    if answer is None or (isinstance(answer, type) and issubclass(answer, BaseException)):
+        return False, "recv() neither returns None nor raises here: the end of a stream is a normal event. What does it return?"
+    return False, "after shutdown(SHUT_WR) and once the data is read, what does recv() give? (answer with bytes)"
+
+
+def _backlog(answer: Any, **_: Any) -> tuple[bool, str]:
+    number = _as_int(answer)
+    if number == 2:
+        return True, "listen(1) lets backlog + 1 = 2 connections complete without accept(); the third waits (Linux's rule)."
+    if number == 1:
+        return False, "close: Linux lets one more than the backlog complete. Try it in the cell above."
+    return False, "run the cell that counts the connections that completed, in strict semantics."
+
+
+def _thread_count(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    count = len(_need_trace(trace).threads)
+    number = _as_int(answer)
+    if number == count:
+        return True, f"{count} threads: the server, one handler thread per client, and the clients themselves."
+    return False, "trace.threads lists every thread that recorded an event: the server starts one handler per client."
+
+
+def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
+    import sockviz
+
+    if not (isinstance(answer, tuple) and len(answer) == 2 and all(callable(part) for part in answer)):
+        return False, "answer with the pair of functions: (server, client)."
+    server, client = answer
+    try:
+        trace = sockviz.weld({"server": server, "client": client}, timeout=10)
+    except sockviz.DeadlockError as error:
+        return False, f"still a deadlock: {error}"
+    except sockviz.WeldTimeoutError:
+        return False, "the weld ran out of time: is one side waiting for something that never comes?"
+    except sockviz.ComponentError as error:
+        return False, f"a component failed: {error.exceptions[0]!r}"
+    sent = sum(e.fields.get("n", 0) for e in trace.of_kind("buf.write"))
+    if sent == 0:
+        return False, "no deadlock, but no bytes moved either: make the two sides talk."
+    return True, "one side speaks first and the other listens first: the waits now line up instead of crossing."
+
+
+def _refused(answer: Any, **_: Any) -> tuple[bool, str]:
+    if answer is ConnectionRefusedError or _same_text(answer, "ConnectionRefusedError") or _as_int(answer) == 111:
+        return True, "Linux answers a connect() to a port nobody listens on with ECONNREFUSED (111): ConnectionRefusedError."
+    return False, "look at the strict-semantics run above: which exception did connect() raise?"
+
+
+def _timeout(answer: Any, **_: Any) -> tuple[bool, str]:
+    if answer is TimeoutError or _same_text(answer, "TimeoutError") or _same_text(answer, "socket.timeout"):
+        return True, "with settimeout(), a wait that runs out raises TimeoutError (socket.timeout is the same class)."
+    return False, "which exception did recv() raise when its timeout ran out?"
+
+
+def _mode_after_listen(answer: Any, **_: Any) -> tuple[bool, str]:
+    if _same_text(answer, "LISTEN") or getattr(answer, "name", None) == "LISTEN":
+        return True, "listen() moves a bound socket to LISTEN (and binds it first if it was not bound)."
+    return False, "look up Op.LISTEN in sockviz.TRANSITIONS for a BOUND socket."
+
+
+def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
+    number = _as_int(answer)
+    if number is None and isinstance(answer, str):
+        import errno
+
+        number = getattr(errno, answer.strip().upper(), None)
+    if number == 22:
+        return True, "EINVAL (22): accept() on a socket that is not listening is an invalid argument, Linux says."
+    return False, "sockviz.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
+
+
+def _longest_wait(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    waits = [w for w in _need_trace(trace).waits() if w.duration_ns is not None]
+    longest = max(waits, key=lambda w: w.duration_ns or 0)
+    if _same_text(answer, longest.thread):
+        return True, f"{longest.thread} waited {longest.duration_ns / 1e6:.3f} ms in {longest.what}(): {longest.waits_for}."
+    return False, "sort trace.waits() (or trace.to_pandas('waits')) by duration_ns: whose wait is longest?"
+
+
+def _more_events(answer: Any, traces: Any = None, **_: Any) -> tuple[bool, str]:
+    if not traces:
+        raise TypeError("pass traces={'name': trace, ...} with the traces you compared")
+    counts = {name: len(trace) for name, trace in traces.items()}
+    most = max(counts, key=counts.__getitem__)
+    if _same_text(answer, most):
+        return True, f"{most} recorded {counts[most]} events: " + ", ".join(f"{n}: {c}" for n, c in counts.items()) + "."
+    return False, "len(trace) counts a trace's events: compare them."
+
+
+#: Every exercise of the lessons, by name.
+EXERCISES: dict[str, Exercise] = {
+    "01.first": Exercise(
+        "Who reached the rendezvous first: 'server' or 'client'?", _first_to_arrive, "Compare the connect and accept calls."
+    ),
+    "01.sockets": Exercise("How many sockets did the server use?", _server_sockets, "accept() makes a socket."),
+    "01.accepted": Exercise("Which fd did accept() return?", _accepted_fd, "The meet event names every fd."),
+    "02.first-send": Exercise("With buffer_size=1024, what does send(b'x' * 3000) return?", _first_send, "How much room is there?"),
+    "02.one-recv": Exercise("What does the server's one recv(1024) return?", _one_recv, "Streams have no message boundaries."),
+    "02.after-eof": Exercise(
+        "What does recv() return after the peer's shutdown(SHUT_WR)?", _after_eof, "The end of a stream is not an error."
+    ),
+    "03.backlog": Exercise("With listen(1) and no accept(), how many connects complete?", _backlog, "Linux allows backlog + 1."),
+    "03.threads": Exercise("How many threads does the threaded server's trace show?", _thread_count, "One handler per client."),
+    "04.fix": Exercise("Fix the deadlock: give (server, client) that exchange bytes.", _fixed_deadlock, "One side must speak first."),
+    "04.refused": Exercise("What does connect() raise when nobody listens (strict)?", _refused, "It has 'Refused' in its name."),
+    "04.timeout": Exercise("What does recv() raise when its timeout runs out?", _timeout, "A builtin exception."),
+    "06.listen": Exercise("What mode is a bound socket in after listen()?", _mode_after_listen, "See sockviz.TRANSITIONS."),
+    "06.accept-errno": Exercise(
+        "Which errno does accept() on a bound, non-listening socket raise?", _accept_errno, "See sockviz.REFUSALS."
+    ),
+    "07.longest": Exercise("Which thread waited longest in the recorded trace?", _longest_wait, "Sort the waits by duration."),
+    "07.more-events": Exercise("Which of the compared traces has more events?", _more_events, "len(trace)."),
+}
+
+
+def check(exercise: str, answer: Any, **context: Any) -> Feedback:
+    """Check ``answer`` to ``exercise`` (with ``trace=`` where the answer depends on your run)."""
+    try:
+        found = EXERCISES[exercise]
+    except KeyError:
+        raise KeyError(f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}") from None
+    ok, message = found.checker(answer, **context)
+    return Feedback(ok, message)
+
+
+def hint(exercise: str) -> str:
+    """The hint of ``exercise``."""
+    return EXERCISES[exercise].hint

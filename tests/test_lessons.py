@@ -1,0 +1,99 @@
+"""The lessons' checkers: every exercise accepts its right answer and explains a wrong one."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import sockviz
+from sockviz import lessons
+
+from .scenarios import scenario_trace
+
+
+@pytest.fixture(scope="module")
+def echo() -> sockviz.Trace:
+    return scenario_trace("echo")
+
+
+def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict]]:
+    meeting = echo.meetings()[0]
+    first = meeting.connect_thread if meeting.first == "connect" else meeting.accept_thread
+    other = meeting.accept_thread if first == meeting.connect_thread else meeting.connect_thread
+    waits = [w for w in echo.waits() if w.duration_ns is not None]
+    longest = max(waits, key=lambda w: w.duration_ns or 0).thread
+    shorter = next(t for t in echo.threads if t != longest)
+    servers = len([s for s in echo.sockets() if s.owner == "server"])
+    small = scenario_trace("deadlock")
+
+    def talking_server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(conn.recv(100))
+
+    def talking_client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"hi")
+            sock.recv(100)
+
+    def deaf_server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            conn.recv(100)
+
+    def deaf_client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.recv(100)
+
+    return {
+        "01.first": (first, other, {"trace": echo}),
+        "01.sockets": (servers, servers - 1, {"trace": echo}),
+        "01.accepted": (meeting.server, meeting.listener, {"trace": echo}),
+        "02.first-send": (1024, 3000, {}),
+        "02.one-recv": (b"helloworld", b"hello", {}),
+        "02.after-eof": (b"", None, {}),
+        "03.backlog": (2, 1, {}),
+        "03.threads": (len(echo.threads), 3, {"trace": echo}),
+        "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
+        "04.refused": (ConnectionRefusedError, TimeoutError, {}),
+        "04.timeout": ("TimeoutError", "BlockingIOError", {}),
+        "06.listen": (sockviz.SocketMode.LISTEN, "BOUND", {}),
+        "06.accept-errno": ("EINVAL", 107, {}),
+        "07.longest": (longest, shorter, {"trace": echo}),
+        "07.more-events": ("echo", "deadlock", {"traces": {"echo": echo, "deadlock": small}}),
+    }
+
+
+def test_every_exercise_is_covered_here(echo: sockviz.Trace) -> None:
+    """This file checks every exercise the lessons define."""
+    assert set(right_and_wrong(echo)) == set(lessons.EXERCISES)
+
+
+@pytest.mark.parametrize("name", sorted(lessons.EXERCISES))
+def test_right_answers_pass_and_wrong_ones_get_a_hint(name: str, echo: sockviz.Trace) -> None:
+    """A right answer says why it is right; a wrong one says 'Not yet' and how to think about it."""
+    right, wrong, context = right_and_wrong(echo)[name]
+    passed = lessons.check(name, right, **context)
+    assert passed and str(passed).startswith("✔ Right! ") and len(passed.message) > 20
+    failed = lessons.check(name, wrong, **context)
+    assert not failed and str(failed).startswith("✘ Not yet. ") and len(failed.message) > 20
+    assert "Not yet" in failed._repr_html_() and "#D55E00" in failed._repr_html_()
+
+
+def test_wrong_kinds_of_answers_are_explained_not_raised(echo: sockviz.Trace) -> None:
+    """A string where a number is expected (or the like) gets feedback, not a traceback."""
+    assert "number" in lessons.check("01.sockets", "two", trace=echo).message
+    assert "string" in lessons.check("01.first", 42, trace=echo).message
+    assert not lessons.check("04.fix", "server, client")
+    assert not lessons.check("02.first-send", True)
+
+
+def test_a_missing_trace_or_a_typo_is_a_clear_error() -> None:
+    """Checks that need your run say so; an unknown exercise lists the real ones."""
+    with pytest.raises(TypeError, match="pass trace=trace"):
+        lessons.check("01.first", "server")
+    with pytest.raises(KeyError, match=r"no exercise '01\.frist'; the exercises are 01\.first"):
+        lessons.check("01.frist", "server")
+    assert lessons.hint("03.backlog") == "Linux allows backlog + 1."
