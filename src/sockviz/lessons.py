@@ -229,7 +229,7 @@ EXERCISES: dict[str, Exercise] = {
     ),
     "01.sockets": Exercise("How many sockets did the server use?", _server_sockets, "accept() makes a socket."),
     "01.accepted": Exercise("Which fd did accept() return?", _accepted_fd, "The meet event names every fd."),
-    "02.first-send": Exercise("With buffer_size=1024, what does send(b'x' * 3000) return?", _first_send, "How much room is there?"),
+    "02.first-send": Exercise("With a 1 KiB buffer and a timeout, what does send(b'x' * 3000) return?", _first_send, "How much room?"),
     "02.one-recv": Exercise("What does the server's one recv(1024) return?", _one_recv, "Streams have no message boundaries."),
     "02.after-eof": Exercise(
         "What does recv() return after the peer's shutdown(SHUT_WR)?", _after_eof, "The end of a stream is not an error."

@@ -212,7 +212,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             fields, obj = event[5], event[4]
             stack = calls.get(thread)
             what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
-            waits_for = fields.get("for") or (f"{obj} (held by {fields.get('holder')})" if family == "lock" else "")
+            waits_for = fields.get("for") or (f"{obj} (held by {fields.get('holder') or 'another thread'})" if family == "lock" else "")
             wait = [thread, str(obj), family, what, waits_for, seq, None, t_ns, None, "unfinished", None, None]
             open_waits.setdefault(thread, {})[family] = wait
             done.append(wait)
