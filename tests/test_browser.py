@@ -42,7 +42,7 @@ def readout(replay: object) -> int:
 def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: object) -> None:
     """Run the first notebook in JupyterLab: the replay renders, play and step move the slider and the sentence."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
-    run_all(page, lab, "00_first_weld.ipynb")
+    run_all(page, lab, "01_meet_the_sockets.ipynb")
     replay = page.locator(".sockviz-replay").first
     replay.locator(".sockviz-slider").wait_for(state="visible", timeout=60_000)
     replay.scroll_into_view_if_needed()
@@ -50,7 +50,7 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: obje
     picture.wait_for(state="visible")
     assert picture.bounding_box()["width"] > 600  # the timeline is drawn
     narration = replay.locator(".sockviz-narration")
-    assert re.match(r"#0 .*server starts", narration.inner_text())
+    assert re.match(r"#0 .*starts", narration.inner_text())
     assert readout(replay) == 0
 
     replay.locator(".widget-play button").first.click()  # play

@@ -164,7 +164,7 @@ def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
     try:
         trace = sockviz.weld({"server": server, "client": client}, timeout=10)
     except sockviz.DeadlockError as error:
-        return False, f"still a deadlock: {error}"
+        return False, f"still a deadlock. {error}"
     except sockviz.WeldTimeoutError:
         return False, "the weld ran out of time: is one side waiting for something that never comes?"
     except sockviz.ComponentError as error:
