@@ -26,6 +26,7 @@ from ._errors import ComponentError, DeadlockError, TraceFormatError, WeldTimeou
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
+from ._net._modes import markdown_table as mode_table
 from ._net._sync import NetworkStopped
 from ._trace._analysis import Meeting, SocketLife, Wait
 from ._trace._events import KINDS, Event
@@ -79,6 +80,7 @@ __all__ = [
     "__version__",
     "fake_network",
     "load",
+    "mode_table",
     "plot_buffers",
     "plot_sequence",
     "plot_states",
