@@ -178,3 +178,15 @@ def test_fake_network_streams_its_trace_even_when_the_block_raises(tmp_path: pat
     loaded = sockviz.load(path)
     assert loaded.meta["recorded_by"] == "fake_network" and len(loaded) >= expected
     assert loaded.meetings()[0].what == "socketpair"
+
+
+def test_a_saved_trace_is_an_ordinary_file(tmp_path: pathlib.Path) -> None:
+    """save() goes through a private temporary file, but the trace it leaves has the usual permissions."""
+    import os
+    import stat
+
+    path = tmp_path / "t.jsonl"
+    scenario_trace("echo").save(path)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
