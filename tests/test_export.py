@@ -39,7 +39,8 @@ def test_to_pandas_has_a_row_per_event_and_the_fields_as_columns(echo: sockviz.T
 def test_waits_and_meetings_as_dataframes(echo: sockviz.Trace) -> None:
     """waits() and meetings() come as DataFrames with a column per attribute."""
     waits = echo.to_pandas("waits")
-    assert len(waits) == len(echo.waits()) and {"thread", "what", "start_ns", "end_ns", "waker"} <= set(waits.columns)
+    assert len(waits) == len(echo.waits()) and {"thread", "what", "start_ns", "end_ns", "waker", "duration_ns"} <= set(waits.columns)
+    assert list(waits["duration_ns"]) == [w.duration_ns for w in echo.waits()]
     meetings = echo.to_pandas("meetings")
     assert list(meetings["accept_thread"]) == ["server", "server"]
     with pytest.raises(ValueError, match="unknown table 'nope'"):

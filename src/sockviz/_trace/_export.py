@@ -57,6 +57,10 @@ def _table(trace: Trace, what: str) -> tuple[list[str], list[dict[str, Any]]]:
         raise ValueError(f"unknown table {what!r}: choose one of {', '.join(TABLES)}")
     fields = list(items[0]._fields) if items else []
     rows = [item._asdict() for item in items]
+    if what == "waits":  # how long, as a column (a property of Wait)
+        fields.append("duration_ns")
+        for row, item in zip(rows, items, strict=True):
+            row["duration_ns"] = item.duration_ns
     if what == "sockets":
         for row in rows:
             row["history"] = " > ".join(mode for _, _, mode in row["history"])
@@ -73,7 +77,7 @@ def to_pandas(trace: Trace, what: str = "events") -> Any:
             "pip install pandas (or pip install 'sockviz[pandas]')"
         ) from None
     columns, rows = _table(trace, what)
-    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame = pd.DataFrame.from_records(rows, columns=columns).convert_dtypes()  # whole numbers stay whole beside gaps
     for name in ("thread", "kind"):
         if name in frame.columns and what == "events":
             frame[name] = frame[name].astype("category")
