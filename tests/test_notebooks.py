@@ -18,8 +18,15 @@ def test_notebook_runs_top_to_bottom(path: pathlib.Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "store notebooks without outputs"
     NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    text = "".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
-    assert "Traceback" not in text
+    outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert not [out for out in outputs if out.output_type == "error"]
+    assert "Traceback" not in "".join(out.get("text", "") for out in outputs)
+    sources = "".join(cell.source for cell in notebook.cells)
+    if "sockviz.replay(" in sources:  # the widgets' outputs are there, not just their code
+        assert any("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in outputs)
+    if "lessons.check(" in sources:
+        assert sources.count("lessons.check(") >= 2, "each lesson has at least two checked exercises"
+        assert "## What you learned" in sources
 
 
 @pytest.mark.slow
