@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._style import MEETING_COLOUR, MODE_COLOURS, OKABE_ITO, WAIT_COLOURS, colour_of_wait, wait_category
-from ._timeline import new_axes
+from ._timeline import figure_height, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -152,7 +152,8 @@ def plot_states(trace: Trace, ax: Axes | None = None) -> Axes:
     from matplotlib.patches import Patch
 
     lives = trace.sockets()
-    ax = new_axes(ax, height=max(2.0, 0.4 * len(lives) + 1.4) if ax is None else None)
+    modes = {mode for life in lives for mode in life.modes} - {"CLOSED"}
+    ax = new_axes(ax, height=figure_height(len(lives), legend_entries=len(modes)) if ax is None else None)
     end_ms = trace.events[-1].t_ns / 1e6 if len(trace) else 1.0
     rects, colours = [], []
     used: dict[str, None] = {}
@@ -187,7 +188,7 @@ def plot_waits(trace: Trace, ax: Axes | None = None) -> Axes:
 
     waits = [w for w in trace.waits() if w.duration_ns is not None]
     threads = list(dict.fromkeys(w.thread for w in waits)) or trace.threads
-    ax = new_axes(ax, height=max(2.2, 0.5 * len(threads) + 1.4) if ax is None else None)
+    ax = new_axes(ax, height=figure_height(len(threads), legend_entries=len(WAIT_COLOURS) + 1) if ax is None else None)
     row_of = {t: i for i, t in enumerate(threads)}
     rng = np.random.default_rng(0)  # the same jitter every time
     xs = np.array([max(w.duration_ns or 0, 1) / 1e3 for w in waits])

@@ -39,6 +39,16 @@ def new_axes(ax: Axes | None, height: float | None = None) -> Axes:
     return axes
 
 
+def figure_height(lanes: int, *, legend_entries: int = 0) -> float:
+    """Inches that fit ``lanes`` lanes and a legend of that many entries at the current font size."""
+    import matplotlib as mpl
+
+    font = float(mpl.rcParams["font.size"])
+    lanes_inches = 0.05 * font * lanes + 0.16 * font  # each lane, plus title and x axis
+    legend_inches = (1.3 * legend_entries + 0.6) * 0.85 * font / 72  # the legend's "small" entries
+    return max(2.2, lanes_inches, legend_inches)
+
+
 def _rects(rows: np.ndarray, height: float) -> np.ndarray:
     """Rectangles (n, 4, 2) for bars ``(lane, x0, x1)`` centred on their lane."""
     lane, x0, x1 = rows[:, 0], rows[:, 1], rows[:, 2]
@@ -68,8 +78,8 @@ def plot_timeline(
     such as ``"state"`` or ``"meet"``); ``window=(start, end)`` zooms (ms for
     time, event positions for order).  Returns the Axes.
     """
-    ax = new_axes(ax, height=max(2.2, 0.55 * len(trace.threads) + 1.6) if ax is None else None)
     geometry = timeline_geometry(trace, by=by, threads=threads, kinds=kinds)
+    ax = new_axes(ax, height=figure_height(len(geometry.lanes), legend_entries=11 if legend else 0) if ax is None else None)
     draw_timeline(ax, geometry, window=window, labels=labels, legend=legend)
     semantics = trace.meta.get("semantics")
     title = f"{len(trace):,} events" + (f", {semantics} semantics" if semantics else "")
