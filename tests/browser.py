@@ -97,3 +97,35 @@ def run_all(page: object, url: str, notebook: str) -> None:
         raise TimeoutError("the kernel did not become idle")
     page.get_by_role("menuitem", name="Run", exact=True).click()  # type: ignore[attr-defined]
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, scratch: Path) -> Iterator[str]:
+    """Serve ``notebook`` (a copy, with its folder) as a Voila page; yields the page's URL."""
+    root = scratch / "notebooks"
+    shutil.copytree(notebook.parent, root)
+    port = free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    command = [sys.executable, "-m", "voila", str(root / notebook.name), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    log = (scratch / "voila.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # a TCP connect, not a GET: a GET would start a kernel
+            if server.poll() is not None:
+                raise RuntimeError(f"Voila exited: see {scratch / 'voila.log'}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("Voila did not listen within 60 s") from None
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()

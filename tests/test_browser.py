@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, jupyterlab, run_all
+from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, jupyterlab, run_all, voila
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 
@@ -75,3 +75,28 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: obje
     ARTIFACTS.mkdir(exist_ok=True)
     replay.screenshot(path=str(ARTIFACTS / "replay-in-jupyterlab.png"))
     page.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_lesson_as_a_voila_page_plays(browser: object, tmp_path: Path) -> None:
+    """Voila serves lesson 1 as a clean page for a lecture: the replay renders and plays, no code shown."""
+    assert Path(CHROMIUM).exists()
+    with voila(NOTEBOOKS / "01_meet_the_sockets.ipynb", tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+        page.goto(url, timeout=120_000)
+        replay = page.locator(".sockviz-replay").first
+        replay.locator(".sockviz-slider").wait_for(state="visible", timeout=90_000)
+        assert "def server():" not in page.inner_text("body"), "a Voila page shows the outputs, not the code"
+        assert "Meet the sockets" in page.inner_text("body")
+        replay.scroll_into_view_if_needed()
+        start = readout(replay)
+        replay.locator(".widget-play button").first.click()
+        deadline = time.monotonic() + 20
+        while readout(replay) < start + 3 and time.monotonic() < deadline:
+            time.sleep(0.25)
+        replay.locator(".widget-play button").first.click()
+        assert readout(replay) >= start + 3
+        assert replay.locator(".sockviz-narration").inner_text().startswith(f"#{readout(replay)} ")
+        ARTIFACTS.mkdir(exist_ok=True)
+        replay.screenshot(path=str(ARTIFACTS / "replay-in-voila.png"))
+        page.close()
