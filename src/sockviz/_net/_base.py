@@ -25,6 +25,7 @@ from ._traced import fmt_address
 
 if TYPE_CHECKING:
     from ._manager import FakeNetwork
+    from ._readiness import Carrier
     from ._rendezvous import Connection, Listener
 
 __all__ = ["SocketBase"]
@@ -86,6 +87,7 @@ class SocketBase:
         self._in_calls = 0
         self._torn_down = False
         self._closed = False
+        self._carrier: Carrier | None = None  # made when fileno() is first asked for
         self.owner = self._rec.thread_name()
         net.sockets[self._fd] = weakref.ref(self)
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
@@ -133,7 +135,36 @@ class SocketBase:
         return bool(self._options.get((_socket.SOL_SOCKET, _socket.SO_REUSEADDR)))
 
     def fileno(self) -> int:
+        """The socket's descriptor: a real one, which ``select``, ``poll`` and asyncio can watch.
+
+        The first call gives it a carrier (see :mod:`._readiness`), so that the
+        kernel reports it readable and writable exactly when this socket is.
+        """
+        if self._carrier is None and self._fd >= 0:
+            self._carrier = self._net.attach_carrier(self)
         return self._fd
+
+    def _readiness(self) -> tuple[bool, bool]:
+        """(readable, writable), as Linux's ``poll`` would report this socket."""
+        mode = self._mode
+        listener = self._listener
+        if listener is not None:
+            return bool(listener.queue), False
+        if self._so_error or mode is M.REFUSED or mode is M.RESET:
+            return True, True  # an error to collect: both, as Linux reports it
+        if mode is M.CONNECTING:
+            return False, False
+        rx, tx = self._rx, self._tx
+        if rx is None or tx is None:  # not connected (NOT_INIT, BOUND): Linux says both
+            return True, True
+        readable = bool(rx.level or rx.eof or rx.reset or rx.read_shut) or self._read_shut_early
+        writable = tx.level < tx.capacity or tx.reader_gone or tx.eof
+        return readable, writable
+
+    def _show_readiness(self) -> None:
+        carrier = self._carrier
+        if carrier is not None:
+            carrier.show(*self._readiness())
 
     def _set_mode(self, new: SocketMode) -> None:
         """Move to mode ``new``, recording a ``state`` event with the addresses as they stand."""
@@ -193,6 +224,10 @@ class SocketBase:
     def _release_fd(self) -> None:
         if self._fd >= 0:
             self._net.sockets.pop(self._fd, None)
+            if self._carrier is not None:
+                self._net.detach_carrier(self._fd)
+                self._carrier.close()
+                self._carrier = None
             os.close(self._fd)
             self._fd = -1
 

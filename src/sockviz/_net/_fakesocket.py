@@ -306,6 +306,8 @@ class FakeSocket(Rendezvous, Options):
             self._rec.emit("return", self._number, "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)")
         else:
             self._rec.emit("return", self._number, "op", "close", "result", None)
+        if net.carriers:  # the peer may have just become readable (end of file)
+            net.show_readiness()
 
     def _recv_waits_for(self) -> str:
         return f"recv() on fd {self._number} waits for {self._peer_owner} to send"

@@ -40,6 +40,7 @@ from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
 if TYPE_CHECKING:
     from ._base import SocketBase
     from ._fakesocket import FakeSocket
+    from ._readiness import Carrier
     from ._rendezvous import Rendezvous
 
 __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
@@ -89,8 +90,31 @@ class FakeNetwork:
         self.parked: list[Rendezvous] = []
         #: sockets garbage-collected while open, to be closed at a safe point
         self.orphans: list[FakeSocket] = []
+        #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
+        self.carriers: dict[int, weakref.ref[SocketBase]] = {}
 
     # -- descriptors and sockets ------------------------------------------
+    # -- readiness (see _readiness.py) ------------------------------------
+    def attach_carrier(self, sock: SocketBase) -> Carrier:
+        """Give ``sock`` a carrier; from now on every call and wait re-shows readiness."""
+        from ._readiness import Carrier
+
+        carrier = Carrier(sock._fd)
+        self.carriers[sock._fd] = weakref.ref(sock)
+        self.tracker.before_wait = self.show_readiness
+        carrier.show(*sock._readiness())
+        return carrier
+
+    def detach_carrier(self, fd: int) -> None:
+        self.carriers.pop(fd, None)
+
+    def show_readiness(self) -> None:
+        """Bring every carrier up to date with its socket's state."""
+        for ref in list(self.carriers.values()):
+            sock = ref()
+            if sock is not None:
+                sock._show_readiness()
+
     def new_fd(self) -> int:
         """A real descriptor number, owned by the caller until it closes it."""
         if self._placeholder < 0:

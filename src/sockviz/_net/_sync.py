@@ -96,6 +96,8 @@ class WaitTracker:
         self.on_deadlock: Callable[[dict[str, str]], None] | None = None
         #: Called with no arguments whenever a welded thread ends.
         self.on_exit: Callable[[], None] | None = None
+        #: Called before every wait (the network re-shows readiness to select/poll there).
+        self.before_wait: Callable[[], None] | None = None
 
     # -- membership -------------------------------------------------------
     def enter(self) -> None:
@@ -161,9 +163,11 @@ class WaitTracker:
                 primitive._abort(waiter)
 
     def check(self) -> None:
-        """Raise if the network was stopped (called before every wait)."""
+        """Raise if the network was stopped (called before every wait); run ``before_wait``."""
         if self.stopped is not None:
             raise self.stopped()
+        if self.before_wait is not None:
+            self.before_wait()
 
 
 class Lock:

@@ -46,11 +46,16 @@ def traced(
                 except (TypeError, ValueError, AttributeError, IndexError):
                     pass  # a bad argument is for the method itself to complain about
             emit("call", self._number, "op", op, *fields)
+            net = self._net
             try:
                 value = method(self, *args, **kwargs)
             except BaseException as exc:
                 emit("return", self._number, "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None))
+                if net.carriers:
+                    net.show_readiness()
                 raise
+            if net.carriers:  # someone selects on fake sockets: show them what changed
+                net.show_readiness()
             if result is None:
                 emit("return", self._number, "op", op, "result", value)
             else:

@@ -1,0 +1,142 @@
+"""select, poll, epoll and selectors on fake sockets: the same answers as on real loopback sockets."""
+
+from __future__ import annotations
+
+import select
+import selectors
+import socket
+import time
+
+import pytest
+
+import sockviz
+
+from .differential import Env
+
+
+def ready(sock: socket.socket) -> tuple[bool, bool]:
+    """(readable, writable) right now, by select()."""
+    readable, writable, _ = select.select([sock], [sock], [], 0)
+    return bool(readable), bool(writable)
+
+
+def polled(sock: socket.socket) -> tuple[bool, bool]:
+    """(readable, writable) right now, by poll() and by epoll() (they must agree)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLOUT)
+    mask = dict(poller.poll(0)).get(sock.fileno(), 0)
+    with select.epoll() as ep:
+        ep.register(sock.fileno(), select.EPOLLIN | select.EPOLLOUT)
+        emask = dict(ep.poll(0)).get(sock.fileno(), 0)
+    assert bool(mask & select.POLLIN) == bool(emask & select.EPOLLIN)
+    assert bool(mask & select.POLLOUT) == bool(emask & select.EPOLLOUT)
+    return bool(mask & select.POLLIN), bool(mask & select.POLLOUT)
+
+
+def life_of_a_connection(env: Env) -> list[object]:
+    """Readiness at each step of a connection's life, by select and by poll."""
+    out: list[object] = []
+    fresh = socket.socket()
+    out += [("fresh", ready(fresh))]  # poll() says POLLOUT|POLLHUP here; sockviz's carrier says POLLIN|POLLOUT (docs/design.md)
+    listener = env.listener()
+    out += [("idle listener", ready(listener), polled(listener))]
+    client = socket.socket()
+    client.connect(listener.getsockname())
+    env.settle()
+    out += [("listener with a pending connection", ready(listener), polled(listener))]
+    server, _ = listener.accept()
+    out += [("listener after accept", ready(listener))]
+    out += [("idle connection", ready(client), ready(server), polled(server))]
+    client.sendall(b"hello")
+    env.settle()
+    out += [("data waiting", ready(server), polled(server))]
+    out += [("read", server.recv(100), ready(server))]
+    client.shutdown(socket.SHUT_WR)
+    env.settle()
+    out += [("peer shut down writing", ready(server), polled(server), server.recv(100))]
+    client.close()
+    env.settle()
+    out += [("peer closed", ready(server))]
+    for sock in (server, listener, fresh):
+        sock.close()
+    return out
+
+
+def nonblocking_connect(env: Env) -> list[object]:
+    """A non-blocking connect reports EINPROGRESS, becomes writable, and SO_ERROR says 0 (as asyncio expects)."""
+    listener = env.listener()
+    client = socket.socket()
+    client.setblocking(False)
+    out: list[object] = [client.connect_ex(listener.getsockname())]
+    _, writable, _ = select.select([], [client], [], 2)
+    out += [bool(writable), client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)]
+    refused = socket.socket()
+    refused.setblocking(False)
+    out += [refused.connect_ex(("127.0.0.1", env.dead_port()))]
+    readable, writable, _ = select.select([refused], [refused], [], 2)
+    out += [bool(readable), bool(writable), refused.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)]
+    for sock in (client, refused, listener):
+        sock.close()
+    return out
+
+
+@pytest.mark.parametrize("scenario", [life_of_a_connection, nonblocking_connect], ids=lambda f: f.__name__)
+def test_readiness_matches_real_loopback(scenario) -> None:
+    """select(), poll() and epoll() say what Linux says at every step, for fake sockets too."""
+    real = scenario(Env(real=True))
+    with sockviz.fake_network("strict"):
+        fake = scenario(Env(real=False))
+    assert fake == real
+
+
+def test_a_full_buffer_is_not_writable_until_the_reader_reads() -> None:
+    """Backpressure shows: with the peer's buffer full, select() says not writable; a recv() frees it."""
+    with sockviz.fake_network("strict", buffer_size=1024):
+        listener = socket.create_server(("127.0.0.1", 0))
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        client.setblocking(False)
+        assert client.send(b"x" * 5000) == 1024
+        assert ready(client) == (False, False)
+        server.recv(10)
+        assert ready(client) == (False, True)
+        for sock in (client, server, listener):
+            sock.close()
+
+
+def test_selectors_wait_exactly_as_long_as_asked_and_wake_on_data() -> None:
+    """A selector times out on time with nothing to do, and wakes when another thread sends."""
+    times: dict[str, float] = {}
+
+    def server() -> None:
+        with socket.create_server(("", 7000)) as listener:
+            conn, _ = listener.accept()
+            with conn, selectors.DefaultSelector() as selector:
+                selector.register(conn, selectors.EVENT_READ)
+                started = time.monotonic()
+                assert selector.select(0.25) == []
+                times["timeout"] = time.monotonic() - started
+                started = time.monotonic()
+                assert selector.select(5)
+                times["woken"] = time.monotonic() - started
+                assert conn.recv(10) == b"ping"
+
+    def client() -> None:
+        with socket.create_connection(("server", 7000)) as sock:
+            time.sleep(0.5)
+            sock.sendall(b"ping")
+
+    sockviz.weld(server, client)
+    assert 0.24 <= times["timeout"] < 0.4
+    assert times["woken"] < 0.45
+
+
+def test_a_fake_socket_nobody_selects_on_gets_no_carrier() -> None:
+    """Readiness costs nothing until someone asks for fileno()."""
+    with sockviz.fake_network() as weld:
+        sock = socket.socket()
+        assert not weld.net.carriers
+        fd = sock.fileno()
+        assert list(weld.net.carriers) == [fd]
+        sock.close()
+        assert not weld.net.carriers and sock.fileno() == -1
