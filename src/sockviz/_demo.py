@@ -134,10 +134,27 @@ def backlog_scenario(port: int = PORT, clients: int = 3) -> dict[str, Callable[[
     return {"server": server, **{name: client(name) for name in names}}
 
 
+def _real(name: str) -> Callable[[], dict[str, Callable[[], None]]]:
+    """A scenario of the standard library's servers (see _realprograms), imported when run."""
+
+    def make() -> dict[str, Callable[[], None]]:
+        from . import _realprograms
+
+        scenario: Callable[[], tuple[dict[str, Callable[[], None]], dict[str, object]]] = getattr(_realprograms, f"{name}_scenario")
+        components, _results = scenario()
+        return components
+
+    return make
+
+
 #: Every demo scenario by name: ``sockviz demo --scenario NAME`` runs one.
 SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {
     "echo": echo_scenario,
     "backpressure": backpressure_scenario,
     "backlog": backlog_scenario,
     "deadlock": deadlock_scenario,
+    "http": _real("http"),
+    "xmlrpc": _real("xmlrpc"),
+    "wsgi": _real("wsgi"),
+    "asyncio": _real("asyncio"),
 }

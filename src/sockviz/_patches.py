@@ -83,6 +83,34 @@ def flush_thread_output() -> None:
             stream.flush_thread()
 
 
+_real_wrap_socket: Any = None
+
+
+def _refuse_tls(self: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
+    """``SSLContext.wrap_socket``, refusing fake sockets with a clear error instead of a hang."""
+    from ._net._fakesocket import FakeSocket
+
+    if isinstance(sock, FakeSocket):
+        raise NotImplementedError(
+            "TLS (the ssl module) over sockviz's fake sockets is not supported: sockviz fakes plain TCP. "
+            "Weld the program without TLS (http:// instead of https://), or run it outside the weld."
+        )
+    return _real_wrap_socket(self, sock, *args, **kwargs)
+
+
+def _patch_ssl(install: bool) -> None:
+    global _real_wrap_socket
+    import ssl
+
+    context: Any = ssl.SSLContext
+    if install:
+        _real_wrap_socket = context.wrap_socket
+        context.wrap_socket = _refuse_tls
+    elif _real_wrap_socket is not None:
+        context.wrap_socket = _real_wrap_socket
+        _real_wrap_socket = None
+
+
 def install() -> None:
     global _count
     with _guard:
@@ -90,6 +118,7 @@ def install() -> None:
         if _count > 1:
             return
         _wrap.install()
+        _patch_ssl(True)
         threading.Thread.start = _welded_start  # type: ignore[method-assign]
         for name in ("stdout", "stderr"):
             real = getattr(sys, name)
@@ -107,6 +136,7 @@ def uninstall() -> None:
         if _count:
             return
         _wrap.uninstall()
+        _patch_ssl(False)
         threading.Thread.start = _real_start  # type: ignore[method-assign]
         for name, real in _streams.items():
             current = getattr(sys, name)
