@@ -100,9 +100,12 @@ class FakeNetwork:
         from ._readiness import Carrier
 
         carrier = Carrier(sock._fd)
+        # In this order: a thread that changes the socket's state from now on finds the
+        # carrier (and shows the change); the show below covers every change before.
+        sock._carrier = carrier
         self.carriers[sock._fd] = weakref.ref(sock)
         self.tracker.before_wait = self.show_readiness
-        carrier.show(*sock._readiness())
+        carrier.show(sock._readiness)
         return carrier
 
     def detach_carrier(self, fd: int) -> None:

@@ -27,6 +27,7 @@ import _socket
 import errno
 import os
 import threading
+from collections.abc import Callable
 
 __all__ = ["Carrier"]
 
@@ -53,11 +54,17 @@ class Carrier:
         self.readable = False  # nothing queued for fd
         self.writable = True  # fd's send buffer is empty
 
-    def show(self, readable: bool, writable: bool) -> None:
-        """Make the kernel report ``fd`` as ``readable`` and ``writable``."""
+    def show(self, readiness: Callable[[], tuple[bool, bool]]) -> None:
+        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable).
+
+        The state is read under the carrier's lock, so of two threads showing
+        at once the later one reads the later state: a stale answer can never
+        overwrite a fresh one (that would leave a select() asleep for ever).
+        """
         with self._lock:
             if self._control.fileno() < 0:
                 return
+            readable, writable = readiness()
             if readable != self.readable:
                 if readable:
                     self._control.send(_MARK)
