@@ -22,6 +22,17 @@ _EPILOG = """examples:
   sockviz plot t.jsonl -o t.png                       the timeline as a picture (.png, .svg, .pdf)
 """
 
+_RUN_EPILOG = """examples:
+  sockviz run server.py client.py -o trace.jsonl
+  sockviz run "server.py --port 8080" "client.py --port 8080"      each its own sys.argv
+  sockviz run "-m http.server 8000" "fetch.py http://server:8000/" --until fetch
+  sockviz run "web=-m http.server 8000" ...                          NAME= names a component
+
+Each component is a thread of one process with fake sockets; a script runs as __main__ with its
+own globals; its lines are printed as "[name] line". A component named "server" is reachable as
+("server", PORT). --until ends the run once those components are done (servers serve for ever).
+"""
+
 _PLOT_EPILOG = """examples:
   sockviz plot sockviz-demo.jsonl -o demo.png
   sockviz plot t.jsonl -o ladder.svg --kind sequence
@@ -141,6 +152,46 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
         figure.savefig(path)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from . import ComponentError, DeadlockError, Trace, WeldTimeoutError, weld
+    from ._patches import ThreadOutput
+    from ._run import parse_spec, thread_argv, until
+
+    try:
+        components = [parse_spec(spec) for spec in args.components]
+        names = [c.name for c in components]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two components have the same name ({', '.join(names)}): name them with NAME=")
+        bodies = until(components, args.until) if args.until else {c.name: c.body() for c in components}
+    except (ValueError, FileNotFoundError) as error:
+        print(f"sockviz run: {error}", file=sys.stderr)
+        return 2
+    failure: BaseException | None = None
+    ThreadOutput.prefix = True
+    try:
+        with thread_argv():
+            trace = weld(bodies, semantics="strict" if args.strict else "weldr", timeout=args.timeout, trace_path=args.output)
+    except (ComponentError, DeadlockError, WeldTimeoutError) as error:
+        failure, trace = error, error.trace or Trace([])
+    finally:
+        ThreadOutput.prefix = False
+    print()
+    print(summary_text(trace))
+    print(f"\ntrace written to {args.output}")
+    if isinstance(failure, ComponentError):
+        print(f"\n{len(failure.exceptions)} component(s) failed:", file=sys.stderr)
+        import traceback
+
+        for thread, problem in zip(failure.threads, failure.exceptions, strict=False):
+            print(f"--- {thread} ---", file=sys.stderr)
+            traceback.print_exception(problem, file=sys.stderr)
+        return 1
+    if failure is not None:
+        print(f"\nThe run ended: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _plot(args: argparse.Namespace) -> int:
     suffix = os.path.splitext(args.output)[1].lower()
     if suffix not in (".png", ".svg", ".pdf"):
@@ -217,6 +268,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--mermaid", metavar="OUT.md", help="a Mermaid sequence diagram in a Markdown file")
     export.set_defaults(run=lambda args: _export(args, export))
+
+    run = commands.add_parser("run", help="run unmodified scripts or modules as welded components", epilog=_RUN_EPILOG, formatter_class=raw)
+    run.add_argument(
+        "components", nargs="+", metavar="COMPONENT", help='a script with its arguments ("client.py --port 8080") or "-m MODULE ARGS"'
+    )
+    run.add_argument("-o", "--output", default="sockviz-run.jsonl", help="trace file to write (default: %(default)s)")
+    run.add_argument("--strict", action="store_true", help="Linux semantics instead of the original weldr ones")
+    run.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default: %(default)s)")
+    run.add_argument("--until", nargs="+", metavar="NAME", default=[], help="end the run when these components are done")
+    run.set_defaults(run=_run)
 
     plot = commands.add_parser("plot", help="draw a trace file as a picture (.png, .svg, .pdf)", epilog=_PLOT_EPILOG, formatter_class=raw)
     plot.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")

@@ -50,6 +50,9 @@ class ThreadOutput:
         self._stream = stream
         self._partial: dict[int, str] = {}
 
+    #: Show each welded thread's lines as "[name] line" (``sockviz run`` turns this on).
+    prefix = False
+
     def write(self, text: str) -> int:
         ident = _get_ident()
         member = members.get(ident)
@@ -60,6 +63,10 @@ class ThreadOutput:
                 member.net.recorder.emit("output", self._stream, "line", line, "stream", self._stream)
             if rest:
                 self._partial[ident] = rest
+            if ThreadOutput.prefix:  # whole lines only, each with its thread's name
+                if lines:
+                    self._real.write("".join(f"[{member.name}] {line}\n" for line in lines))
+                return len(text)
         return self._real.write(text)
 
     def flush_thread(self) -> None:
@@ -69,6 +76,8 @@ class ThreadOutput:
         member = members.get(ident)
         if rest and member is not None:
             member.net.recorder.emit("output", self._stream, "line", rest, "stream", self._stream)
+            if ThreadOutput.prefix:
+                self._real.write(f"[{member.name}] {rest}\n")
 
     def flush(self) -> None:
         self._real.flush()
