@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_views.py
+	$(BIN)/python bench/bench_http.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
