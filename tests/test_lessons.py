@@ -26,6 +26,9 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
     shorter = next(t for t in echo.threads if t != longest)
     servers = len([s for s in echo.sockets() if s.owner == "server"])
     small = scenario_trace("deadlock")
+    web = scenario_trace("http")
+    request = sum(e.fields["n"] for e in web.of_kind("buf.write") if e.thread == "client")
+    responder = next(e.thread for e in web.of_kind("buf.write") if e.thread != "client")
 
     def talking_server() -> None:
         with socket.create_server(("", 8080)) as listener:
@@ -59,6 +62,8 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
         "04.refused": (ConnectionRefusedError, TimeoutError, {}),
         "04.timeout": ("TimeoutError", "BlockingIOError", {}),
+        "05.request": (request, request + 1, {"trace": web}),
+        "05.responder": (responder, "server/serve_forever", {"trace": web}),
         "06.listen": (sockviz.SocketMode.LISTEN, "BOUND", {}),
         "06.accept-errno": ("EINVAL", 107, {}),
         "07.longest": (longest, shorter, {"trace": echo}),

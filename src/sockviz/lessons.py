@@ -204,6 +204,27 @@ def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
     return False, "sockviz.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
 
 
+def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    sent = sum(
+        e.fields.get("n", 0) for e in _need_trace(trace).of_kind("buf.write") if e.thread == "client" and not e.fields.get("dropped")
+    )
+    number = _as_int(answer)
+    if number == sent:
+        return True, f"the client sent {sent} bytes: the request line and its headers, in one sendall()."
+    if number is None:
+        return False, "answer with a number of bytes."
+    return False, "add up the client's buf.write events (their n field), or its sendall() calls."
+
+
+def _response_thread(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    writers = {e.thread for e in _need_trace(trace).of_kind("buf.write") if e.thread != "client"}
+    if isinstance(answer, str) and answer in writers:
+        return True, f"{answer}: ThreadingHTTPServer gives every request a thread of its own, and that thread answers."
+    if isinstance(answer, str) and answer.startswith("server/serve_forever"):
+        return False, "serve_forever() only accepts the connection; who writes the response bytes? (trace.threads)"
+    return False, "find the thread whose buf.write events carry the response (not the client's)."
+
+
 def _longest_wait(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     waits = [w for w in _need_trace(trace).waits() if w.duration_ns is not None]
     longest = max(waits, key=lambda w: w.duration_ns or 0)
@@ -239,6 +260,8 @@ EXERCISES: dict[str, Exercise] = {
     "04.fix": Exercise("Fix the deadlock: give (server, client) that exchange bytes.", _fixed_deadlock, "One side must speak first."),
     "04.refused": Exercise("What does connect() raise when nobody listens (strict)?", _refused, "It has 'Refused' in its name."),
     "04.timeout": Exercise("What does recv() raise when its timeout runs out?", _timeout, "A builtin exception."),
+    "05.request": Exercise("How many bytes did urlopen's request take?", _request_bytes, "Sum the client's writes."),
+    "05.responder": Exercise("Which thread wrote the response?", _response_thread, "Not serve_forever."),
     "06.listen": Exercise("What mode is a bound socket in after listen()?", _mode_after_listen, "See sockviz.TRANSITIONS."),
     "06.accept-errno": Exercise(
         "Which errno does accept() on a bound, non-listening socket raise?", _accept_errno, "See sockviz.REFUSALS."
