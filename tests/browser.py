@@ -48,6 +48,10 @@ def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
     settings = scratch / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    notebook_settings = scratch / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook_settings.mkdir(parents=True)
+    # render every cell (JupyterLab otherwise skips cells far from the view, and they never become visible)
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port = free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [
@@ -83,7 +87,7 @@ def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
 
 def run_all(page: object, url: str, notebook: str) -> None:
     """Open ``notebook`` in JupyterLab, wait for its kernel, and run every cell."""
-    page.goto(f"{url}/lab/tree/{notebook}")  # type: ignore[attr-defined]
+    page.goto(f"{url}/lab/tree/{notebook}?reset")  # type: ignore[attr-defined]  # a fresh workspace: only this notebook
     page.wait_for_selector(".jp-Notebook", timeout=60_000)  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -140,3 +140,24 @@ def test_a_fake_socket_nobody_selects_on_gets_no_carrier() -> None:
         assert list(weld.net.carriers) == [fd]
         sock.close()
         assert not weld.net.carriers and sock.fileno() == -1
+
+
+def test_select_mixes_fake_sockets_and_real_descriptors() -> None:
+    """One select() call over a fake socket and a real pipe reports each as it stands."""
+    import os
+
+    read_end, write_end = os.pipe()
+    try:
+        with sockviz.fake_network():
+            a, b = socket.socketpair()
+            os.write(write_end, b"x")
+            readable, _, _ = select.select([a, read_end], [], [], 0)
+            assert readable == [read_end]
+            b.sendall(b"y")
+            readable, _, _ = select.select([a, read_end], [], [], 0)
+            assert set(map(id, readable)) == {id(a), id(read_end)}
+            a.close()
+            b.close()
+    finally:
+        os.close(read_end)
+        os.close(write_end)
