@@ -161,3 +161,35 @@ def test_select_mixes_fake_sockets_and_real_descriptors() -> None:
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+@pytest.mark.parametrize("kind", ["SelectSelector", "PollSelector", "EpollSelector", "DefaultSelector"])
+def test_every_selector_sees_accepts_data_and_end_of_file(kind: str) -> None:
+    """Each selectors class reports a pending connection, then data, then end of file on fake sockets."""
+    seen: list[str] = []
+
+    def server() -> None:
+        with socket.create_server(("", 7100)) as listener, getattr(selectors, kind)() as selector:
+            listener.setblocking(False)
+            selector.register(listener, selectors.EVENT_READ, "listener")
+            while len(seen) < 3:
+                for key, _ in selector.select(5):
+                    if key.data == "listener":
+                        conn, _ = listener.accept()
+                        conn.setblocking(False)
+                        selector.register(conn, selectors.EVENT_READ, "conn")
+                        seen.append("accept")
+                    else:
+                        data = key.fileobj.recv(100)
+                        seen.append("data" if data else "eof")
+                        if not data:
+                            selector.unregister(key.fileobj)
+                            key.fileobj.close()
+
+    def client() -> None:
+        with socket.create_connection(("server", 7100)) as sock:
+            sock.sendall(b"hello")
+            time.sleep(0.05)
+
+    sockviz.weld(server, client, timeout=20)
+    assert seen == ["accept", "data", "eof"]
