@@ -20,17 +20,18 @@ def ready(sock: socket.socket) -> tuple[bool, bool]:
     return bool(readable), bool(writable)
 
 
-def polled(sock: socket.socket) -> tuple[bool, bool]:
-    """(readable, writable) right now, by poll() and by epoll() (they must agree)."""
+def polled(sock: socket.socket) -> tuple[str, ...]:
+    """What poll() and epoll() report right now (they must agree): IN, OUT, HUP, RDHUP."""
+    names = ("IN", "OUT", "HUP", "RDHUP")
     poller = select.poll()
-    poller.register(sock, select.POLLIN | select.POLLOUT)
+    poller.register(sock, select.POLLIN | select.POLLOUT | select.POLLRDHUP)
     mask = dict(poller.poll(0)).get(sock.fileno(), 0)
     with select.epoll() as ep:
-        ep.register(sock.fileno(), select.EPOLLIN | select.EPOLLOUT)
+        ep.register(sock.fileno(), select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP)
         emask = dict(ep.poll(0)).get(sock.fileno(), 0)
-    assert bool(mask & select.POLLIN) == bool(emask & select.EPOLLIN)
-    assert bool(mask & select.POLLOUT) == bool(emask & select.EPOLLOUT)
-    return bool(mask & select.POLLIN), bool(mask & select.POLLOUT)
+    bits = tuple(name for name in names if mask & getattr(select, f"POLL{name}"))
+    assert bits == tuple(name for name in names if emask & getattr(select, f"EPOLL{name}"))
+    return bits
 
 
 def life_of_a_connection(env: Env) -> list[object]:
@@ -80,7 +81,27 @@ def nonblocking_connect(env: Env) -> list[object]:
     return out
 
 
-@pytest.mark.parametrize("scenario", [life_of_a_connection, nonblocking_connect], ids=lambda f: f.__name__)
+def hang_ups(env: Env) -> list[object]:
+    """POLLRDHUP when the peer is done sending, POLLHUP when both ways are shut."""
+    out: list[object] = []
+    listener, client, server = env.pair()
+    client.close()
+    env.settle()
+    out += [("peer closed", polled(server))]
+    server.shutdown(socket.SHUT_WR)
+    env.settle()
+    out += [("peer closed, own SHUT_WR", polled(server))]
+    server.close()
+    second, client, server = env.pair()
+    server.shutdown(socket.SHUT_RDWR)
+    env.settle()
+    out += [("own SHUT_RDWR", polled(server)), ("its peer", polled(client))]
+    for sock in (client, server, listener, second):
+        sock.close()
+    return out
+
+
+@pytest.mark.parametrize("scenario", [life_of_a_connection, nonblocking_connect, hang_ups], ids=lambda f: f.__name__)
 def test_readiness_matches_real_loopback(scenario) -> None:
     """select(), poll() and epoll() say what Linux says at every step, for fake sockets too."""
     real = scenario(Env(real=True))

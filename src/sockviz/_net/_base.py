@@ -144,22 +144,34 @@ class SocketBase:
             self._carrier = self._net.attach_carrier(self)
         return self._fd
 
-    def _readiness(self) -> tuple[bool, bool]:
-        """(readable, writable), as Linux's ``poll`` would report this socket."""
+    def _readiness(self) -> tuple[bool, bool, bool, bool]:
+        """(readable, writable, read hang-up, hang-up), as Linux's ``poll`` reports this socket.
+
+        POLLRDHUP once the peer will send no more; POLLHUP once both directions
+        are shut (or the connection was reset).  What sockviz cannot show is
+        POLLERR (a reset also reports it on Linux) and the POLLHUP of a socket
+        that never connected (shown as readable and writable, which is what
+        ``select`` says of it too).
+        """
         mode = self._mode
         listener = self._listener
         if listener is not None:
-            return bool(listener.queue), False
-        if self._so_error or mode is M.REFUSED or mode is M.RESET:
-            return True, True  # an error to collect: both, as Linux reports it
+            return bool(listener.queue), False, False, False
+        if mode is M.RESET:
+            return True, True, True, True
+        if self._so_error or mode is M.REFUSED:
+            return True, True, False, False  # an error to collect: both, as select reports it
         if mode is M.CONNECTING:
-            return False, False
+            return False, False, False, False
         rx, tx = self._rx, self._tx
-        if rx is None or tx is None:  # not connected (NOT_INIT, BOUND): Linux says both
-            return True, True
-        readable = bool(rx.level or rx.eof or rx.reset or rx.read_shut) or self._read_shut_early
+        if rx is None or tx is None:  # not connected (NOT_INIT, BOUND): select says both
+            return True, True, False, False
+        peer_done = rx.eof or rx.reset
+        read_shut = rx.read_shut or self._read_shut_early
+        readable = bool(rx.level) or peer_done or read_shut
         writable = tx.level < tx.capacity or tx.reader_gone or tx.eof
-        return readable, writable
+        hangup = mode is M.SHUT_RDWR or (tx.eof and (peer_done or read_shut))
+        return readable, writable, bool(peer_done), bool(hangup)
 
     def _show_readiness(self) -> None:
         carrier = self._carrier

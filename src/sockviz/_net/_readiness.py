@@ -38,7 +38,7 @@ _FILL = b"\0" * 4096
 class Carrier:
     """The real socket behind a fake descriptor, kept readable and writable when the fake one is."""
 
-    __slots__ = ("_control", "_lock", "fd", "readable", "writable")
+    __slots__ = ("_control", "_lock", "fd", "hangup", "read_hangup", "readable", "writable")
 
     def __init__(self, fd: int) -> None:
         ours, control = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -53,9 +53,15 @@ class Carrier:
         self._lock = threading.Lock()
         self.readable = False  # nothing queued for fd
         self.writable = True  # fd's send buffer is empty
+        self.read_hangup = False  # POLLRDHUP: the peer will send no more (for good)
+        self.hangup = False  # POLLHUP: both directions are shut (for good)
 
-    def show(self, readiness: Callable[[], tuple[bool, bool]]) -> None:
-        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable).
+    def show(self, readiness: Callable[[], tuple[bool, bool, bool, bool]]) -> None:
+        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up, hang-up).
+
+        The hang-ups are for good, as they are on a real socket: sockviz's end
+        shuts down writing (the descriptor then polls POLLIN|POLLRDHUP, as after
+        a FIN), or the descriptor's own socket shuts down both ways (POLLHUP).
 
         The state is read under the carrier's lock, so of two threads showing
         at once the later one reads the later state: a stale answer can never
@@ -64,7 +70,22 @@ class Carrier:
         with self._lock:
             if self._control.fileno() < 0:
                 return
-            readable, writable = readiness()
+            readable, writable, read_hangup, hangup = readiness()
+            if hangup and not self.hangup:
+                carrier = _socket.socket(fileno=self.fd)
+                try:
+                    carrier.shutdown(_socket.SHUT_RDWR)  # POLLIN|POLLOUT|POLLHUP|POLLRDHUP from now on
+                finally:
+                    carrier.detach()
+                self.hangup = self.read_hangup = self.readable = self.writable = True
+                return
+            if self.hangup:
+                return
+            if read_hangup and not self.read_hangup:
+                self._control.shutdown(_socket.SHUT_WR)  # the descriptor reads end of file: POLLIN|POLLRDHUP
+                self.read_hangup = self.readable = True
+            if self.read_hangup:
+                readable = True
             if readable != self.readable:
                 if readable:
                     self._control.send(_MARK)
