@@ -21,8 +21,8 @@ def ready(sock: socket.socket) -> tuple[bool, bool]:
 
 
 def polled(sock: socket.socket) -> tuple[str, ...]:
-    """What poll() and epoll() report right now (they must agree): IN, OUT, HUP, RDHUP."""
-    names = ("IN", "OUT", "HUP", "RDHUP")
+    """What poll() and epoll() report right now (they must agree): IN, OUT, HUP, ERR, RDHUP."""
+    names = ("IN", "OUT", "HUP", "ERR", "RDHUP")
     poller = select.poll()
     poller.register(sock, select.POLLIN | select.POLLOUT | select.POLLRDHUP)
     mask = dict(poller.poll(0)).get(sock.fileno(), 0)
@@ -96,8 +96,21 @@ def hang_ups(env: Env) -> list[object]:
     server.shutdown(socket.SHUT_RDWR)
     env.settle()
     out += [("own SHUT_RDWR", polled(server)), ("its peer", polled(client))]
-    for sock in (client, server, listener, second):
+    for sock in (client, server, second):
         sock.close()
+    _, client, server = env.pair()
+    server.sendall(b"unread")
+    env.settle()
+    client.close()  # with bytes unread: a reset, not a FIN
+    env.settle()
+    out += [("reset", polled(server))]
+    try:
+        server.recv(10)
+    except OSError as error:
+        out += [("recv after the reset", type(error).__name__)]
+    out += [("reset reported", polled(server))]
+    server.close()
+    listener.close()
     return out
 
 

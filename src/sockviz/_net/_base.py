@@ -144,34 +144,34 @@ class SocketBase:
             self._carrier = self._net.attach_carrier(self)
         return self._fd
 
-    def _readiness(self) -> tuple[bool, bool, bool, bool]:
-        """(readable, writable, read hang-up, hang-up), as Linux's ``poll`` reports this socket.
+    def _readiness(self) -> tuple[bool, bool, bool, bool, bool]:
+        """(readable, writable, read hang-up, hang-up, error), as Linux's ``poll`` reports this socket.
 
         POLLRDHUP once the peer will send no more; POLLHUP once both directions
-        are shut (or the connection was reset).  What sockviz cannot show is
-        POLLERR (a reset also reports it on Linux) and the POLLHUP of a socket
-        that never connected (shown as readable and writable, which is what
-        ``select`` says of it too).
+        are shut or the connection was reset; POLLERR while a reset waits to be
+        reported.  What sockviz does not show is the POLLHUP of a socket that
+        never connected, and POLLERR for a refused non-blocking connect (both
+        shown as readable and writable, which is what ``select`` says too).
         """
         mode = self._mode
         listener = self._listener
         if listener is not None:
-            return bool(listener.queue), False, False, False
-        if mode is M.RESET:
-            return True, True, True, True
-        if self._so_error or mode is M.REFUSED:
-            return True, True, False, False  # an error to collect: both, as select reports it
-        if mode is M.CONNECTING:
-            return False, False, False, False
+            return bool(listener.queue), False, False, False, False
         rx, tx = self._rx, self._tx
+        if mode is M.RESET:
+            return True, True, True, True, bool(rx is not None and rx.reset)
+        if self._so_error or mode is M.REFUSED:
+            return True, True, False, False, False  # an error to collect: both, as select reports it
+        if mode is M.CONNECTING:
+            return False, False, False, False, False
         if rx is None or tx is None:  # not connected (NOT_INIT, BOUND): select says both
-            return True, True, False, False
+            return True, True, False, False, False
         peer_done = rx.eof or rx.reset
         read_shut = rx.read_shut or self._read_shut_early
         readable = bool(rx.level) or peer_done or read_shut
         writable = tx.level < tx.capacity or tx.reader_gone or tx.eof
         hangup = mode is M.SHUT_RDWR or (tx.eof and (peer_done or read_shut))
-        return readable, writable, bool(peer_done), bool(hangup)
+        return readable, writable, bool(peer_done), bool(hangup), False
 
     def _show_readiness(self) -> None:
         carrier = self._carrier

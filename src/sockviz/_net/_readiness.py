@@ -38,7 +38,7 @@ _FILL = b"\0" * 4096
 class Carrier:
     """The real socket behind a fake descriptor, kept readable and writable when the fake one is."""
 
-    __slots__ = ("_control", "_lock", "fd", "hangup", "read_hangup", "readable", "writable")
+    __slots__ = ("_closed", "_control", "_lock", "error", "fd", "hangup", "read_hangup", "readable", "writable")
 
     def __init__(self, fd: int) -> None:
         ours, control = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -55,22 +55,40 @@ class Carrier:
         self.writable = True  # fd's send buffer is empty
         self.read_hangup = False  # POLLRDHUP: the peer will send no more (for good)
         self.hangup = False  # POLLHUP: both directions are shut (for good)
+        self.error = False  # POLLERR: a reset waits to be reported
+        self._closed = False
 
-    def show(self, readiness: Callable[[], tuple[bool, bool, bool, bool]]) -> None:
-        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up, hang-up).
+    def show(self, readiness: Callable[[], tuple[bool, bool, bool, bool, bool]]) -> None:
+        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up, hang-up, error).
 
         The hang-ups are for good, as they are on a real socket: sockviz's end
         shuts down writing (the descriptor then polls POLLIN|POLLRDHUP, as after
         a FIN), or the descriptor's own socket shuts down both ways (POLLHUP).
+        A reset closes sockviz's end with a byte unread, which is how a Unix
+        socket gets POLLERR (ECONNRESET); reading that error clears it, as
+        reporting the reset does on a real socket.
 
         The state is read under the carrier's lock, so of two threads showing
         at once the later one reads the later state: a stale answer can never
         overwrite a fresh one (that would leave a select() asleep for ever).
         """
         with self._lock:
-            if self._control.fileno() < 0:
+            if self._closed:
                 return
-            readable, writable, read_hangup, hangup = readiness()
+            readable, writable, read_hangup, hangup, error = readiness()
+            if error and not self.error and not self.hangup:
+                os.write(self.fd, _MARK)  # left unread when sockviz's end closes: the kernel calls it a reset
+                self._control.close()
+                self.error = self.hangup = self.read_hangup = self.readable = self.writable = True
+                return
+            if self.error and not error:
+                self.error = False
+                try:
+                    os.read(self.fd, 1)  # collect the pending ECONNRESET: POLLERR goes, POLLHUP stays
+                except ConnectionResetError:
+                    pass
+                except OSError:
+                    pass
             if hangup and not self.hangup:
                 carrier = _socket.socket(fileno=self.fd)
                 try:
@@ -102,6 +120,7 @@ class Carrier:
     def close(self) -> None:
         """Let go of sockviz's end (the fake socket closes the descriptor itself)."""
         with self._lock:
+            self._closed = True
             self._control.close()
 
 
