@@ -75,7 +75,8 @@ def nonblocking_connect(env: Env) -> list[object]:
     refused.setblocking(False)
     out += [refused.connect_ex(("127.0.0.1", env.dead_port()))]
     readable, writable, _ = select.select([refused], [refused], [], 2)
-    out += [bool(readable), bool(writable), refused.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)]
+    out += [bool(readable), bool(writable), polled(refused)]
+    out += [refused.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), polled(refused)]
     for sock in (client, refused, listener):
         sock.close()
     return out

@@ -149,9 +149,9 @@ class SocketBase:
 
         POLLRDHUP once the peer will send no more; POLLHUP once both directions
         are shut or the connection was reset; POLLERR while a reset waits to be
-        reported.  What sockviz does not show is the POLLHUP of a socket that
-        never connected, and POLLERR for a refused non-blocking connect (both
-        shown as readable and writable, which is what ``select`` says too).
+        reported (a reset, or a refused non-blocking connect).  What sockviz
+        does not show is the POLLHUP of a socket that never connected (shown as
+        readable and writable, which is what ``select`` says of it too).
         """
         mode = self._mode
         listener = self._listener
@@ -160,8 +160,10 @@ class SocketBase:
         rx, tx = self._rx, self._tx
         if mode is M.RESET:
             return True, True, True, True, bool(rx is not None and rx.reset)
-        if self._so_error or mode is M.REFUSED:
-            return True, True, False, False, False  # an error to collect: both, as select reports it
+        if mode is M.REFUSED:  # a refused non-blocking connect: Linux shows it like a reset
+            return True, True, True, True, bool(self._so_error)
+        if self._so_error:
+            return True, True, False, False, False
         if mode is M.CONNECTING:
             return False, False, False, False, False
         if rx is None or tx is None:  # not connected (NOT_INIT, BOUND): select says both

@@ -54,6 +54,7 @@ class Options(SocketBase):
             error, self._so_error = self._so_error, 0  # read once, as on Linux
             if error:
                 self._unreported_connect = False
+                self._show_readiness()  # the error is collected: POLLERR goes
             return error
         return {
             s.SO_TYPE: int(self._type),

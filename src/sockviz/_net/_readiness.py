@@ -83,12 +83,7 @@ class Carrier:
                 return
             if self.error and not error:
                 self.error = False
-                try:
-                    os.read(self.fd, 1)  # collect the pending ECONNRESET: POLLERR goes, POLLHUP stays
-                except ConnectionResetError:
-                    pass
-                except OSError:
-                    pass
+                _collect_error(self.fd)  # POLLERR goes, POLLHUP stays
             if hangup and not self.hangup:
                 carrier = _socket.socket(fileno=self.fd)
                 try:
@@ -122,6 +117,16 @@ class Carrier:
         with self._lock:
             self._closed = True
             self._control.close()
+
+
+def _collect_error(fd: int) -> None:
+    """Read past anything queued to the pending ECONNRESET, which reading clears."""
+    for _ in range(1000):
+        try:
+            if not os.read(fd, 4096):
+                return
+        except OSError:  # ECONNRESET (collected), or EAGAIN/EBADF: nothing more to do
+            return
 
 
 def _drain_fd(fd: int) -> None:
