@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import pathlib
 import re
+import socket
+import time
 
 import matplotlib
 
@@ -298,3 +300,27 @@ def test_aggregation_merges_within_a_lane_only_and_half_tones_by_coverage() -> N
     assert len(by_lane[0.0]) == 1 and len(by_lane[1.0]) == 3 and len(by_lane[2.0]) == 1
     coverage = dict(zip(thin.waits[:, 0], thin.wait_coverage, strict=True))
     assert coverage[0.0] == pytest.approx(0.5, abs=0.01) and coverage[2.0] == pytest.approx(1.0)
+
+
+def test_refused_connects_are_marked_on_the_timeline() -> None:
+    """A refused connect() changes no mode, yet the timeline marks it where it happened."""
+
+    def server() -> None:
+        time.sleep(0.01)
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()[0].close()
+
+    def client() -> None:
+        for _ in range(100):
+            try:
+                socket.create_connection(("server", 8080)).close()
+                return
+            except ConnectionRefusedError:
+                time.sleep(0.002)
+
+    trace = sockviz.weld({"server": server, "client": client}, semantics="strict")
+    refusals = len(trace.of_kind("refused"))
+    assert refusals >= 1
+    ax = sockviz.plot_timeline(trace, by="order", labels=False)
+    (states,) = by_gid(ax, "sockviz-states")
+    assert len(states.get_offsets()) == len(trace.of_kind("state")) + refusals

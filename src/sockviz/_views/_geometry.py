@@ -39,7 +39,7 @@ __all__ = ["LAYERS", "TimelineGeometry", "aggregate", "timeline_geometry"]
 LAYERS = {
     "calls": ("call", "return"),
     "waits": ("cond", "sem", "lock"),
-    "states": ("state",),
+    "states": ("state", "refused"),
     "outputs": ("output",),
     "wakes": ("cond.wake", "sem.acquire", "lock.acquire"),
     "meetings": ("meet",),
@@ -179,8 +179,10 @@ def timeline_geometry(
         return np.flatnonzero((kind_codes == kind_code.get(kind, -1)) & (lane_arr >= 0))
 
     state_at, output_at = marks("state"), marks("output")
+    # a refused connect() changes no mode but matters as much: it is marked like a state change
+    state_at = np.sort(np.concatenate([state_at, marks("refused")]))
     states = np.column_stack([lane_arr[state_at], xs[state_at]]).astype(np.float64)
-    modes = [str(events[i][5].get("to")) for i in state_at]
+    modes = ["refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at]
     outputs = np.column_stack([lane_arr[output_at], xs[output_at]]).astype(np.float64)
     texts = [str(events[i][5].get("line", "")) for i in output_at]
     alarms = [
