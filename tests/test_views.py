@@ -294,7 +294,7 @@ def test_aggregation_merges_within_a_lane_only_and_half_tones_by_coverage() -> N
     sparse = [(1.0, 10.0, 11.0), (1.0, 500.0, 501.0), (1.0, 900.0, 901.0)]  # lane 1: far apart
     long = [(2.0, 0.0, 1000.0)]  # lane 2: one bar across everything
     rows = np.array(long + many + sparse)
-    geometry = replace(geometry, lanes=["a", "b", "c"], waits=rows, wait_what=["recv"] * len(rows), wait_outcome=["woken"] * len(rows))
+    geometry = replace(geometry, lanes=["a", "b", "c"], waits=rows, wait_what=["recv"] * len(rows))
     thin = aggregate(geometry, (0.0, 1000.0), pixels=100)
     by_lane = {lane: thin.waits[thin.waits[:, 0] == lane] for lane in (0.0, 1.0, 2.0)}
     assert len(by_lane[0.0]) == 1 and len(by_lane[1.0]) == 3 and len(by_lane[2.0]) == 1

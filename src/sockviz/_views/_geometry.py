@@ -56,16 +56,12 @@ class TimelineGeometry:
     calls: np.ndarray  # (n, 3): lane, x0, x1
     waits: np.ndarray  # (n, 3): lane, x0, x1
     wait_what: list[str]  # what each wait waits for
-    wait_outcome: list[str]
     states: np.ndarray  # (n, 2): lane, x
     state_mode: list[str]
     outputs: np.ndarray  # (n, 2): lane, x
     output_text: list[str]
     wakes: np.ndarray  # (n, 4): x0, lane0, x1, lane1
     meetings: np.ndarray  # (n, 4): x0, lane0, x1, lane1
-    meeting_text: list[str]
-    event_x: np.ndarray  # x of every event of the trace (NaN when its thread is hidden)
-    event_lane: np.ndarray  # lane of every event (-1 when hidden)
     alarms: list[tuple[float, str]] = field(default_factory=list)  # (x, "deadlock" | "timeout")
     wait_coverage: np.ndarray | None = None  # after aggregation: the share of each bar really spent waiting
     aggregated: bool = False
@@ -157,7 +153,7 @@ def timeline_geometry(
         stops[: len(ends)] = xs[ends[: len(starts)]]
         calls.append(np.column_stack([np.full(len(starts), lane, dtype=np.float64), xs[starts], stops]))
 
-    waits, what, outcome, wakes = np.zeros((0, 3)), [], [], np.zeros((0, 4))
+    waits, what, wakes = np.zeros((0, 3)), [], np.zeros((0, 4))
     all_waits = trace.waits()
     if all_waits:
         count = len(all_waits)
@@ -171,7 +167,6 @@ def timeline_geometry(
         x1 = np.where(ended[shown] >= 0, xs[ended[shown]], end_x)
         waits = np.column_stack([wait_lane[shown].astype(np.float64), x0, x1])
         what = [all_waits[i].what for i in shown]
-        outcome = [all_waits[i].outcome for i in shown]
         woke = shown[(cause[shown] >= 0) & (ended[shown] >= 0) & (waker_lane[shown] >= 0)]
         wakes = np.column_stack([xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]).astype(np.float64)
 
@@ -189,7 +184,7 @@ def timeline_geometry(
         (float(xs[i]), events[i][3]) for kind in ("deadlock", "timeout") for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
     ]
 
-    meetings, meeting_text = [], []
+    meetings = []
     woken_waits: dict[str, list[Any]] = {}
     for wait in all_waits:
         if wait.woken_by is not None:
@@ -200,7 +195,6 @@ def timeline_geometry(
         arrow = _meeting_arrow(woken_waits.get(thread, []), starts.get(thread, []), m, xs, lane_of, index_of)
         if arrow is not None:
             meetings.append(arrow)
-            meeting_text.append(f"{m.connect_thread} + {m.accept_thread}")
 
     def arr(rows: list[Any], width: int) -> np.ndarray:
         return np.asarray(rows, dtype=np.float64).reshape(-1, width)
@@ -212,16 +206,12 @@ def timeline_geometry(
         calls=np.concatenate(calls) if calls else np.zeros((0, 3)),
         waits=waits.reshape(-1, 3),
         wait_what=what,
-        wait_outcome=outcome,
         states=states.reshape(-1, 2),
         state_mode=modes,
         outputs=outputs.reshape(-1, 2),
         output_text=texts,
         wakes=wakes.reshape(-1, 4),
         meetings=arr(meetings, 4),
-        meeting_text=meeting_text,
-        event_x=np.where(lane_arr >= 0, xs, np.nan),
-        event_lane=lane_arr,
         alarms=alarms,
         layers=_layers(kinds),
     )
@@ -333,7 +323,6 @@ def aggregate(geometry: TimelineGeometry, x_range: tuple[float, float], pixels: 
         calls=calls,
         waits=waits,
         wait_what=what or [],
-        wait_outcome=["merged"] * len(waits),
         wait_coverage=coverage,
         states=states,
         state_mode=modes or [],
