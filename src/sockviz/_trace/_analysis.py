@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from ._events import Event
 
-__all__ = ["NOT_ITS_OWN", "WAIT_BEGINS", "WAIT_ENDS", "Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
+__all__ = ["KEEPS_WAITING", "WAIT_BEGINS", "WAIT_ENDS", "Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
 
 #: Which events begin a wait, and which end it (per primitive family).
 WAIT_BEGINS = {"cond.wait": "condition", "sem.wait": "semaphore", "lock.wait": "lock"}
@@ -43,6 +43,10 @@ WAIT_ENDS = {
 _THREAD_ENDS = frozenset({"thread.exit", "thread.error"})
 #: Events a thread may record while it is blocked, on the network's behalf (it completed a deadlock).
 NOT_ITS_OWN = frozenset({"deadlock", "timeout"})
+#: A blocked thread records nothing until its wait ends, except these: the end itself, the
+#: lock a condition wait releases and waits to take back, and reports on the network's
+#: behalf.  Any other event of the thread means its wait was cut short (the weld stopped it).
+KEEPS_WAITING = frozenset(WAIT_ENDS) | {"lock.wait", "lock.release"} | NOT_ITS_OWN
 
 
 class SocketLife(NamedTuple):
@@ -156,16 +160,12 @@ def sockets(events: Sequence[Event]) -> list[SocketLife]:
 
 
 #: What each kind does to the pairing of waits (anything else: an ordinary event of its thread).
-_CALL, _RETURN, _BEGIN, _END, _PASSIVE, _THREAD_END, _LOCK_BEGIN = range(7)
+_CALL, _RETURN, _BEGIN, _END, _THREAD_END = range(5)
 _ROLES = {
     "call": _CALL,
     "return": _RETURN,
     **dict.fromkeys(WAIT_BEGINS, _BEGIN),
-    "lock.wait": _LOCK_BEGIN,  # may come inside a condition wait (retaking its lock): does not end it
     **dict.fromkeys(WAIT_ENDS, _END),
-    # inside a condition wait the thread releases and retakes the lock; a blocked
-    # thread may report a deadlock or timeout on the network's behalf
-    **dict.fromkeys(("lock.release", *NOT_ITS_OWN), _PASSIVE),
     **dict.fromkeys(_THREAD_ENDS, _THREAD_END),
 }
 _OTHER = -1
@@ -193,13 +193,11 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
         seq, t_ns, thread, kind = event[0], event[1], event[2], event[3]
         role = roles(kind, _OTHER)
         opened = open_waits.get(thread)
-        if opened and role not in (_END, _PASSIVE, _LOCK_BEGIN):
-            # A blocked thread records nothing until its wait ends; any other event of
-            # its own (the error return of a stopped network, its end) cut the wait short.
+        if opened and kind not in KEEPS_WAITING:  # the wait was cut short (see KEEPS_WAITING)
             for wait in opened.values():
                 wait[_END_AT], wait[_END_NS], wait[_OUTCOME] = seq, t_ns, "stopped"
             opened.clear()
-        if role in (_OTHER, _PASSIVE):
+        if role == _OTHER:
             continue
         if role == _CALL:
             calls.setdefault(thread, []).append(str(event[5].get("op")))
@@ -207,7 +205,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             stack = calls.get(thread)
             if stack:
                 stack.pop()
-        elif role in (_BEGIN, _LOCK_BEGIN):
+        elif role == _BEGIN:
             family = WAIT_BEGINS[kind]
             fields, obj = event[5], event[4]
             stack = calls.get(thread)

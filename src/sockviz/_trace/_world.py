@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ._analysis import NOT_ITS_OWN, WAIT_BEGINS, WAIT_ENDS
+from ._analysis import KEEPS_WAITING, WAIT_BEGINS, WAIT_ENDS
 from ._events import Event
 
 __all__ = ["CHECKPOINT_EVERY", "LockState", "SemaphoreState", "SocketState", "ThreadState", "World", "WorldIndex"]
@@ -147,7 +147,7 @@ class _Replay:
                 self._forget_socket(fd)
             self.closing = ()
         kind = event.kind
-        if kind not in WAIT_ENDS and kind not in NOT_ITS_OWN and not kind.startswith("lock."):
+        if kind not in KEEPS_WAITING:
             thread = self.threads.get(event.thread)
             if thread is not None and thread.status == "blocked":  # its wait was cut short
                 self.threads[event.thread] = thread._replace(status="running", waits_on=None, waits_for=None)
