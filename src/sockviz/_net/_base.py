@@ -141,7 +141,7 @@ class SocketBase:
         kernel reports it readable and writable exactly when this socket is.
         """
         if self._carrier is None and self._fd >= 0:
-            self._carrier = self._net.attach_carrier(self)
+            self._net.attach_carrier(self)
         return self._fd
 
     def _readiness(self) -> tuple[bool, bool, bool, bool, bool]:

@@ -40,7 +40,6 @@ from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
 if TYPE_CHECKING:
     from ._base import SocketBase
     from ._fakesocket import FakeSocket
-    from ._readiness import Carrier
     from ._rendezvous import Rendezvous
 
 __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
@@ -93,9 +92,8 @@ class FakeNetwork:
         #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
         self.carriers: dict[int, weakref.ref[SocketBase]] = {}
 
-    # -- descriptors and sockets ------------------------------------------
     # -- readiness (see _readiness.py) ------------------------------------
-    def attach_carrier(self, sock: SocketBase) -> Carrier:
+    def attach_carrier(self, sock: SocketBase) -> None:
         """Give ``sock`` a carrier; from now on every call and wait re-shows readiness."""
         from ._readiness import Carrier
 
@@ -106,7 +104,6 @@ class FakeNetwork:
         self.carriers[sock._fd] = weakref.ref(sock)
         self.tracker.before_wait = self.show_readiness
         carrier.show(sock._readiness)
-        return carrier
 
     def detach_carrier(self, fd: int) -> None:
         self.carriers.pop(fd, None)
@@ -118,6 +115,7 @@ class FakeNetwork:
             if sock is not None:
                 sock._show_readiness()
 
+    # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
         """A real descriptor number, owned by the caller until it closes it."""
         if self._placeholder < 0:

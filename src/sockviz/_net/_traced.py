@@ -36,8 +36,9 @@ def traced(
     def decorate(method: F) -> F:
         @functools.wraps(method)
         def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if self._net.orphans:  # a safe point: close garbage-collected sockets
-                self._net.close_orphans()
+            net = self._net
+            if net.orphans:  # a safe point: close garbage-collected sockets
+                net.close_orphans()
             emit = self._rec.emit
             fields: tuple[Any, ...] = ()
             if describe is not None:
@@ -46,16 +47,14 @@ def traced(
                 except (TypeError, ValueError, AttributeError, IndexError):
                     pass  # a bad argument is for the method itself to complain about
             emit("call", self._number, "op", op, *fields)
-            net = self._net
             try:
                 value = method(self, *args, **kwargs)
             except BaseException as exc:
                 emit("return", self._number, "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None))
-                if net.carriers:
-                    net.show_readiness()
                 raise
-            if net.carriers:  # someone selects on fake sockets: show them what changed
-                net.show_readiness()
+            finally:
+                if net.carriers:  # someone selects on fake sockets: show them what the call changed
+                    net.show_readiness()
             if result is None:
                 emit("return", self._number, "op", op, "result", value)
             else:
