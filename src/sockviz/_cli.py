@@ -228,65 +228,56 @@ def _parser() -> argparse.ArgumentParser:
         prog="sockviz",
         description="Watch sockets and threads meet: fake sockets, welded threads, recorded traces.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=raw,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="weld a demo scenario and print its timeline", epilog=_EPILOG, formatter_class=raw)
+
+    def command(name: str, what: str, epilog: str, *, reads_trace: bool = False) -> argparse.ArgumentParser:
+        """A subcommand with its examples; ``reads_trace``: its first argument is a trace file."""
+        sub = commands.add_parser(name, help=what, epilog=epilog, formatter_class=raw)
+        if reads_trace:
+            sub.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+        return sub
+
+    strict = "Linux semantics instead of the original weldr ones"
+
+    demo = command("demo", "weld a demo scenario and print its timeline", _EPILOG)
     demo.add_argument("-o", "--output", default="sockviz-demo.jsonl", help="trace file to write (default: %(default)s)")
     demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
-    demo.add_argument("--strict", action="store_true", help="Linux semantics instead of the original weldr ones")
+    demo.add_argument("--strict", action="store_true", help=strict)
     demo.add_argument("--detail", action="store_true", help="show lock contention and every buffer move too")
     demo.set_defaults(run=_demo)
 
-    summary = commands.add_parser(
-        "summary",
-        help="sockets, meetings, waits and timeline of a trace file",
-        epilog=_SUMMARY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    summary.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    summary = command("summary", "sockets, meetings, waits and timeline of a trace file", _SUMMARY_EPILOG, reads_trace=True)
     summary.add_argument("--brief", action="store_true", help="the tables only, without the timeline")
     summary.add_argument("--detail", action="store_true", help="the timeline with lock contention and every buffer move")
     summary.add_argument("--threads", nargs="+", metavar="NAME", help="only these threads (a component takes its children)")
     summary.add_argument("--kinds", nargs="+", metavar="KIND", help="only these event kinds (a family like 'lock' takes all of it)")
     summary.set_defaults(run=_summary)
 
-    export = commands.add_parser(
-        "export",
-        help="write a trace as Chrome trace events, CSV or Mermaid",
-        epilog=_EXPORT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    export.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    export = command("export", "write a trace as Chrome trace events, CSV or Mermaid", _EXPORT_EPILOG, reads_trace=True)
     export.add_argument("--chrome", metavar="OUT.json", help="Chrome Trace Event JSON (Perfetto, chrome://tracing)")
     export.add_argument("--csv", metavar="OUT.csv", help="a table as CSV (see --table)")
-    export.add_argument(
-        "--table",
-        choices=["events", "waits", "meetings", "sockets"],
-        default="events",
-        help="which table --csv writes (default: %(default)s)",
-    )
+    tables = ["events", "waits", "meetings", "sockets"]
+    export.add_argument("--table", choices=tables, default="events", help="which table --csv writes (default: %(default)s)")
     export.add_argument("--mermaid", metavar="OUT.md", help="a Mermaid sequence diagram in a Markdown file")
     export.set_defaults(run=lambda args: _export(args, export))
 
-    run = commands.add_parser("run", help="run unmodified scripts or modules as welded components", epilog=_RUN_EPILOG, formatter_class=raw)
-    run.add_argument(
-        "components", nargs="+", metavar="COMPONENT", help='a script with its arguments ("client.py --port 8080") or "-m MODULE ARGS"'
-    )
+    run = command("run", "run unmodified scripts or modules as welded components", _RUN_EPILOG)
+    what = 'a script with its arguments ("client.py --port 8080") or "-m MODULE ARGS"'
+    run.add_argument("components", nargs="+", metavar="COMPONENT", help=what)
     run.add_argument("-o", "--output", default="sockviz-run.jsonl", help="trace file to write (default: %(default)s)")
-    run.add_argument("--strict", action="store_true", help="Linux semantics instead of the original weldr ones")
+    run.add_argument("--strict", action="store_true", help=strict)
     run.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default: %(default)s)")
     run.add_argument("--until", nargs="+", metavar="NAME", default=[], help="end the run when these components are done")
     run.set_defaults(run=_run)
 
-    plot = commands.add_parser("plot", help="draw a trace file as a picture (.png, .svg, .pdf)", epilog=_PLOT_EPILOG, formatter_class=raw)
-    plot.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
+    plot = command("plot", "draw a trace file as a picture (.png, .svg, .pdf)", _PLOT_EPILOG, reads_trace=True)
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the picture to write: .png, .svg or .pdf")
     plot.add_argument("--kind", choices=PLOTS, default="timeline", help="which plot (default: %(default)s)")
     plot.add_argument("--by", choices=["time", "order"], default="time", help="x axis of the timeline: real time or event order")
-    plot.add_argument(
-        "--style", choices=["notebook", "lecture", "paper"], default="notebook", help="fonts and line widths (default: %(default)s)"
-    )
+    styles = ["notebook", "lecture", "paper"]
+    plot.add_argument("--style", choices=styles, default="notebook", help="fonts and line widths (default: %(default)s)")
     plot.set_defaults(run=_plot)
     return parser
 
