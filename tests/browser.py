@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,36 +53,20 @@ def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
     # render every cell (JupyterLab otherwise skips cells far from the view, and they never become visible)
     (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [
         sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.token=", "--ServerApp.password=", "--IdentityProvider.token=", f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={scratch / 'workspaces'}", f"--LabApp.user_settings_dir={scratch / 'settings'}",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
-    log = (scratch / "jupyterlab.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: see {scratch / 'jupyterlab.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("JupyterLab did not answer within 60 s") from None
-                time.sleep(0.3)
+
+    def answers() -> None:
+        with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+            pass
+
+    with _serving("JupyterLab", command, scratch, answers, cwd=root):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def run_all(page: object, url: str, notebook: str) -> None:
@@ -109,23 +93,35 @@ def voila(notebook: Path, scratch: Path) -> Iterator[str]:
     root = scratch / "notebooks"
     shutil.copytree(notebook.parent, root)
     port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [sys.executable, "-m", "voila", str(root / notebook.name), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-    log = (scratch / "voila.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+
+    def listens() -> None:  # a TCP connect, not a GET: a GET would start a kernel
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+    with _serving("Voila", command, scratch, listens, cwd=root):
+        yield f"http://127.0.0.1:{port}/"
+
+
+@contextlib.contextmanager
+def _serving(name: str, command: list[str], scratch: Path, ready: Callable[[], None], cwd: Path) -> Iterator[None]:
+    """Run a server with private Jupyter folders until ``ready()`` stops raising OSError; stop it after."""
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    log_path = scratch / f"{name.lower()}.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         deadline = time.monotonic() + 60
-        while True:  # a TCP connect, not a GET: a GET would start a kernel
+        while True:
             if server.poll() is not None:
-                raise RuntimeError(f"Voila exited: see {scratch / 'voila.log'}")
+                raise RuntimeError(f"{name} exited: see {log_path}")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                ready()
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError("Voila did not listen within 60 s") from None
+                    raise TimeoutError(f"{name} did not answer within 60 s") from None
                 time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/"
+        yield
     finally:
         server.terminate()
         try:
