@@ -78,8 +78,8 @@ def to_pandas(trace: Trace, what: str = "events") -> Any:
         ) from None
     columns, rows = _table(trace, what)
     frame = pd.DataFrame.from_records(rows, columns=columns).convert_dtypes()  # whole numbers stay whole beside gaps
-    for name in ("thread", "kind"):
-        if name in frame.columns and what == "events":
+    if what == "events":  # few distinct values, a million rows
+        for name in ("thread", "kind"):
             frame[name] = frame[name].astype("category")
     return frame
 
