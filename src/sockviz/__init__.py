@@ -22,12 +22,13 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 
 from __future__ import annotations
 
-from ._errors import ComponentError, DeadlockError, TraceFormatError, WeldTimeoutError
+from ._errors import ComponentError, DeadlockError, ExternalBlockError, TraceFormatError, WeldTimeoutError
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
 from ._net._modes import markdown_table as mode_table
 from ._net._sync import NetworkStopped
+from ._schedule import Choice, Schedule, Scripted, Seeded
 from ._trace._analysis import Meeting, SocketLife, Wait
 from ._trace._events import KINDS, Event
 from ._trace._fileio import load
@@ -61,14 +62,19 @@ __all__ = [
     "KINDS",
     "REFUSALS",
     "TRANSITIONS",
+    "Choice",
     "ComponentError",
     "DeadlockError",
     "Event",
+    "ExternalBlockError",
     "FakeNetwork",
     "FakeSocket",
     "Meeting",
     "NetworkStopped",
     "Op",
+    "Schedule",
+    "Scripted",
+    "Seeded",
     "SocketLife",
     "SocketMode",
     "Trace",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._trace._trace import Trace
 
-__all__ = ["ComponentError", "DeadlockError", "TraceFormatError", "WeldTimeoutError"]
+__all__ = ["ComponentError", "DeadlockError", "ExternalBlockError", "TraceFormatError", "WeldTimeoutError"]
 
 
 class DeadlockError(RuntimeError):
@@ -42,6 +42,27 @@ class WeldTimeoutError(TimeoutError):
         else:
             message += " (its threads were busy outside the fake network, e.g. sleeping or computing)"
         super().__init__(message)
+
+
+class ExternalBlockError(RuntimeError):
+    """Under a schedule, a thread blocked on something outside the fake network.
+
+    Only one welded thread runs at a time under a schedule, so a thread
+    waiting for ``input()``, a real socket or a lock the schedule does not
+    know would keep everyone else waiting for ever.  The weld stops instead:
+    ``thread`` is the thread, ``where`` its line of code; the other threads
+    were stopped, and the blocked one was left running (it is a daemon).
+    """
+
+    def __init__(self, thread: str, where: str, trace: Trace | None = None) -> None:
+        self.thread = thread
+        self.where = where
+        self.trace = trace
+        super().__init__(
+            f"{thread} blocked outside the fake network, at {where}. A scheduled weld runs one thread at a time, "
+            "so it can only schedule fake sockets, threading, time.sleep and select; "
+            "run this component without schedule=, or make it wait on one of those."
+        )
 
 
 class ComponentError(ExceptionGroup[Exception]):

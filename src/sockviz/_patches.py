@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from ._net import _wrap
 from ._net._members import members
+from ._schedule import current_slot
 
 __all__ = ["install", "uninstall"]
 
@@ -35,11 +36,17 @@ def _welded_start(self: threading.Thread) -> None:
         return _real_start(self)
     session = parent.session
     session.adopt(self, parent)
+    slot = current_slot()
+    if slot is not None:  # start() waits for the new thread to run: for real, holding the baton
+        slot.passthrough = True
     try:
         return _real_start(self)
     except BaseException:
         session.disown(self)
         raise
+    finally:
+        if slot is not None:
+            slot.passthrough = False
 
 
 class ThreadOutput:

@@ -25,25 +25,29 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import os
 import platform
+import re
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from . import _patches
-from ._errors import ComponentError, DeadlockError, WeldTimeoutError
+from . import _outside, _patches, _schedpatch
+from ._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._sync import NetworkStopped
+from ._schedule import TICK_NS, Schedule, Scheduler, Slot
 from ._trace._fileio import TraceWriter
 from ._trace._trace import Trace
 
 __all__ = ["Weld", "fake_network", "weld"]
 
 _get_ident = threading.get_ident
+_DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
 Component = Callable[[], Any]
 #: Seconds a weld waits, after stopping its network, for leftover threads to end.
 GRACE = 2.0
@@ -61,9 +65,19 @@ class Weld:
         trace_path: str | os.PathLike[str] | None = None,
         *,
         cpu: int | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
-        self.net = net = FakeNetwork(semantics, buffer_size, components=components)
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be sockviz.Seeded(seed) or sockviz.Scripted([...]), not {schedule!r}")
+        #: the baton, when a schedule runs the weld (see sockviz._schedule)
+        self.sched = sched = Scheduler(schedule) if schedule is not None else None
+        self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched)
         self.meta = meta = _meta(net, how, components)
+        if sched is not None:
+            meta["schedule"] = {**sched.schedule.describe(), "clock": "logical", "tick_ns": TICK_NS}
+            sched.on_deadlock = self._on_deadlock
+            sched.before_poll = net.show_readiness
+        self._thread_numbers = 0
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
         self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
@@ -110,11 +124,20 @@ class Weld:
             if self._must_finish <= 0:
                 self.done.set()
 
+    def _slot(self, thread: threading.Thread, name: str) -> Slot | None:
+        if self.sched is None:
+            return None
+        slot = self.sched.register(name)
+        thread._sockviz_slot = slot  # type: ignore[attr-defined]
+        return slot
+
     def spawn(self, components: list[tuple[str, Component]]) -> None:
         """Start one thread per component (all counted before any starts)."""
         starting = []
         for name, body in components:
-            thread = threading.Thread(target=self._run, args=(name, name, body, None, True), name=name, daemon=True)
+            thread = threading.Thread(name=name, daemon=True)
+            slot = self._slot(thread, name)
+            thread.run = functools.partial(self._run, name, name, body, None, True, slot)  # type: ignore[method-assign]
             thread._sockviz_adopted = True  # type: ignore[attr-defined]
             starting.append(thread)
             self.net.tracker.enter()
@@ -122,13 +145,20 @@ class Weld:
         self._count(len(starting))
         for thread in starting:
             thread.start()
+        if self.sched is not None:
+            self.sched.begin()
 
     def adopt(self, thread: threading.Thread, parent: Membership) -> None:
         """``parent`` is starting ``thread``: weld it (called before it starts)."""
+        match = _DEFAULT_NAME.fullmatch(thread.name)
+        if match:  # "Thread-37 (handle)" counts every thread of the process: number them per weld
+            self._thread_numbers += 1
+            thread.name = f"Thread-{self._thread_numbers}{match[1] or ''}"
         name = f"{parent.component}/{thread.name}"
         counts = not thread.daemon
         body = thread.run
-        thread.run = lambda: self._run(name, parent.component, body, parent.name, counts)  # type: ignore[method-assign]
+        slot = self._slot(thread, name)
+        thread.run = lambda: self._run(name, parent.component, body, parent.name, counts, slot)  # type: ignore[method-assign]
         thread._sockviz_adopted = True  # type: ignore[attr-defined]
         self.net.tracker.enter()
         if counts:
@@ -141,8 +171,10 @@ class Weld:
         if not thread.daemon:
             self._count(-1)
 
-    def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool) -> None:
+    def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool, slot: Slot | None = None) -> None:
         ident = _get_ident()
+        if slot is not None:
+            slot.sched.arrive(slot)  # wait for the baton before anything else
         rec = self.net.recorder
         if self.cpu is not None:
             _pin_to(self.cpu)
@@ -169,7 +201,12 @@ class Weld:
             rec.forget_thread(ident)
             if counts:
                 self._count(-1)  # before leave(): see _on_deadlock
+                if slot is not None and self.done.is_set():
+                    # The last component ended: stop the leftovers here, at a point the schedule fixes.
+                    self.net.stop("the weld is over")
             self.net.tracker.leave()
+            if slot is not None:
+                slot.sched.leave()  # the very last thing: the baton goes to another thread
 
     def _failed(self, name: str, exc: BaseException) -> None:
         # ExceptionGroup holds Exceptions only; a stray BaseException is described instead.
@@ -274,6 +311,7 @@ def weld(
     buffer_size: int = 65536,
     trace_path: str | os.PathLike[str] | None = None,
     single_cpu: bool = True,
+    schedule: Schedule | None = None,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -288,6 +326,14 @@ def weld(
     another CPU: several times faster (see ``bench/bench_core.py``).  Pass
     ``False`` for components that do long work outside the GIL.
 
+    ``schedule`` makes the run deterministic: ``sockviz.Seeded(seed)`` or
+    ``sockviz.Scripted([...])`` lets exactly one welded thread run at a
+    time, chooses the next one at every lock, condition, semaphore and
+    socket call, and runs on a logical clock (one tick per event; timeouts
+    and ``time.sleep`` in logical time, so they cost no real time).  The same
+    schedule gives the same events every time.  A thread blocked outside the
+    fake network (``input()``, a real socket) raises :class:`ExternalBlockError`.
+
     Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
@@ -296,16 +342,25 @@ def weld(
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     named = _components(components)
     names = [name for name, _ in named]
-    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu))
-    net = session.net
+    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
+    net, sched = session.net, session.sched
     stuck: dict[str, str] = {}
     timed_out = False
+    outside: tuple[str, str] | None = None
     _patches.install()
+    if sched is not None:
+        _schedpatch.install()
     try:
         session.spawn(named)
-        if not session.done.wait(timeout):
+        if sched is None:
+            finished = session.done.wait(timeout)
+        else:
+            finished, outside = _outside.watch(session, timeout)
+        if outside is not None:
+            session.done.wait(GRACE)
+        elif not finished:
             timed_out = True
-            stuck = net.tracker.waiting()
+            stuck = net.tracker.waiting() if sched is None else sched.waiting()
             net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
             net.stop(f"the weld timed out after {timeout:g} s")
             session.done.wait(GRACE)
@@ -314,8 +369,14 @@ def weld(
         try:
             leftovers = session.finish()
         finally:
+            if sched is not None:
+                _schedpatch.uninstall()
             _uninstall_after(leftovers)
     trace = session.trace
+    if outside is not None:
+        raise ExternalBlockError(*outside, trace)
+    if sched is not None and sched.stats.policy_errors:
+        raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
     if net.deadlock is not None:
         raise DeadlockError(net.deadlock, trace, session.errors)
     if timed_out:

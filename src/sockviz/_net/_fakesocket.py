@@ -40,7 +40,6 @@ M = SocketMode
 _MAY_SEND = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.SEND)
 _MAY_RECV = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.RECV)
 _SHUT_OPS = {_socket.SHUT_RD: Op.SHUT_RD, _socket.SHUT_WR: Op.SHUT_WR, _socket.SHUT_RDWR: Op.SHUT_RDWR}
-_monotonic = time.monotonic
 # Plain ints: ``flags & socket.MSG_PEEK`` would go through IntFlag's Python code.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
 _MSG_PEEK = int(_socket.MSG_PEEK)
@@ -143,7 +142,7 @@ class FakeSocket(Rendezvous, Options):
         sent = 0
         while True:
             if deadline is not None:
-                timeout = deadline - _monotonic()
+                timeout = deadline - time.monotonic()
                 if timeout <= 0:
                     raise timed_out()
             sent += self._send(view[sent:], flags, timeout)

@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ByteBuffer", "WaitsFor", "deadline_for", "timed_out", "would_block"]
 
-_monotonic = time.monotonic
-
 
 #: What a wait is for, in words: a string, or a function making it (only if a wait happens).
 WaitsFor = str | Callable[[], str]
@@ -56,7 +54,7 @@ def _text(waits_for: WaitsFor) -> str:
 
 def deadline_for(timeout: float | None) -> float | None:
     """When a wait of ``timeout`` seconds ends (None, and 0 for never-wait, have none)."""
-    return None if not timeout else _monotonic() + timeout
+    return None if not timeout else time.monotonic() + timeout
 
 
 def would_block() -> BlockingIOError:

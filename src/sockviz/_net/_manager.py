@@ -38,6 +38,7 @@ from ._modes import os_error
 from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
 
 if TYPE_CHECKING:
+    from .._schedule import Scheduler
     from ._base import SocketBase
     from ._fakesocket import FakeSocket
     from ._rendezvous import Rendezvous
@@ -46,6 +47,8 @@ __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
 
 Semantics = Literal["weldr", "strict"]
 EPHEMERAL_PORTS = range(32768, 61000)
+#: The first descriptor number a scheduled weld gives its sockets.
+SCHEDULED_FDS = 100
 _WILDCARDS = ("0.0.0.0", "::")
 
 
@@ -66,6 +69,7 @@ class FakeNetwork:
         *,
         components: Iterable[str] = (),
         recorder: Recorder | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         if semantics not in ("weldr", "strict"):
             raise ValueError(f"semantics must be 'weldr' or 'strict', not {semantics!r}")
@@ -74,9 +78,14 @@ class FakeNetwork:
         self.semantics: Semantics = semantics
         self.buffer_size = buffer_size
         self.components: set[str] = set(components)
-        self.recorder = recorder if recorder is not None else Recorder()
+        #: the weld's schedule, when one runs it (see sockviz._schedule)
+        self.scheduler = scheduler
+        if recorder is None:
+            recorder = Recorder(clock=scheduler.tick if scheduler is not None else None)
+        self.recorder = recorder
         self.tracker = WaitTracker(self.recorder)
-        self.lock = Lock("net", self.recorder)
+        self.tracker.sched = scheduler
+        self.lock = self.new_lock("net")
         self.listening = Condition(self.lock, "net.listening", self.tracker)
         self.bound: dict[tuple[str, int], SocketBase] = {}
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
@@ -114,13 +123,25 @@ class FakeNetwork:
             sock = ref()
             if sock is not None:
                 sock._show_readiness()
+        if self.scheduler is not None:
+            self.scheduler.wake_selectors()  # threads parked in select() look again
 
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
         """A real descriptor number, owned by the caller until it closes it."""
         if self._placeholder < 0:
             raise NetworkStopped("the weld is over: its fake network makes no new sockets")
-        return os.dup(self._placeholder)
+        if self.scheduler is None:
+            return os.dup(self._placeholder)
+        # A scheduled run numbers its sockets the same way every time: the lowest free
+        # descriptor from SCHEDULED_FDS on, whatever the process has open below it.
+        fd = SCHEDULED_FDS
+        while True:
+            try:
+                os.fstat(fd)
+            except OSError:
+                return os.dup2(self._placeholder, fd, inheritable=False)
+            fd += 1
 
     def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> FakeSocket:
         """A new fake socket (what ``socket.socket()`` gives a welded thread)."""
@@ -138,6 +159,10 @@ class FakeNetwork:
         return next(self._connection_ids)
 
     def new_lock(self, name: str) -> Lock:
+        if self.scheduler is not None:
+            from ._scheduled import ScheduledLock
+
+            return ScheduledLock(name, self.recorder, self.scheduler)
         return Lock(name, self.recorder)
 
     def new_semaphore(self, name: str, value: int = 0) -> Semaphore:

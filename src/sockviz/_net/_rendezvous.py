@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "Listener", "Pending", "Rendezvous", "connected_pair"]
 
 M = SocketMode
-_monotonic = time.monotonic
 
 
 class Connection:
@@ -346,7 +345,7 @@ class Rendezvous(SocketBase):
     def _await_accept(self, pending: Pending, listener: Listener, deadline: float | None, server: str | None) -> None:
         """weldr: the original's rendezvous -- wait until accept() posts us."""
         assert pending.wakeup is not None
-        remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         got = pending.wakeup.acquire(remaining, f"connect() on fd {self._number} waits for {server} to accept")
         if got and not pending.error:
             return

@@ -28,14 +28,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._schedule import current_slot
 from .._trace._recorder import Recorder
+
+if TYPE_CHECKING:
+    from .._schedule import Scheduler, Slot
 
 __all__ = ["Condition", "Lock", "NetworkStopped", "Semaphore", "WaitTracker"]
 
 _allocate_lock = threading.Lock
-_monotonic = time.monotonic
 _get_ident = threading.get_ident
 _monotonic_ns = time.monotonic_ns
 
@@ -52,7 +55,7 @@ class NetworkStopped(BaseException):
 class _Waiter:
     """One thread's parking spot, reused for every wait the thread makes."""
 
-    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "thread", "waits_for")
+    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "slot", "thread", "waits_for")
 
     def __init__(self) -> None:
         self.lock = _allocate_lock()
@@ -62,6 +65,7 @@ class _Waiter:
         self.aborted = False
         self.counted = False
         self.primitive: _Primitive | None = None
+        self.slot: Slot | None = None  # the thread's place in the weld's schedule, if it has one
         self.thread = ""
         self.waits_for = ""
 
@@ -98,6 +102,8 @@ class WaitTracker:
         self.on_exit: Callable[[], None] | None = None
         #: Called before every wait (the network re-shows readiness to select/poll there).
         self.before_wait: Callable[[], None] | None = None
+        #: The weld's scheduler, when a schedule runs it: waits park there, and it detects deadlocks.
+        self.sched: Scheduler | None = None
 
     # -- membership -------------------------------------------------------
     def enter(self) -> None:
@@ -137,8 +143,8 @@ class WaitTracker:
             waiter.counted = False
 
     def _stuck(self) -> dict[str, str] | None:
-        # Called with the mutex held.
-        if self.blocked and self.blocked >= self.live and self.stopped is None:
+        # Called with the mutex held.  Under a schedule, the scheduler sees every wait: it decides.
+        if self.sched is None and self.blocked and self.blocked >= self.live and self.stopped is None:
             return {w.thread: w.waits_for for w in self.parked if w.counted}
         return None
 
@@ -161,6 +167,8 @@ class WaitTracker:
             primitive = waiter.primitive
             if primitive is not None:
                 primitive._abort(waiter)
+        if self.sched is not None:
+            self.sched.stop(error)
 
     def check(self) -> None:
         """Raise if the network was stopped (called before every wait); run ``before_wait``."""
@@ -260,6 +268,7 @@ class _Primitive:
         waiter.primitive = self
         waiter.thread = rec.thread_name()
         waiter.waits_for = waits_for
+        waiter.slot = current_slot()
         self._waiters.append(waiter)
         rec.emit(kind, self.name, "for", waits_for, "timeout", timeout)
         try:
@@ -289,9 +298,12 @@ class _Primitive:
         waiter.cause = seq
         self._tracker._unpark(waiter)
         waiter.lock.release()
+        if waiter.slot is not None:
+            waiter.slot.sched.unpark(waiter.slot)
 
     def _abort(self, waiter: _Waiter) -> None:
-        with self._guard:
+        guard = self._abort_guard()
+        with guard:
             try:
                 self._waiters.remove(waiter)
             except ValueError:
@@ -299,6 +311,23 @@ class _Primitive:
             waiter.aborted = True
             self._tracker._unpark(waiter)
             waiter.lock.release()
+        if waiter.slot is not None:
+            waiter.slot.sched.unpark(waiter.slot)
+
+    def _abort_guard(self) -> Any:
+        return self._guard
+
+    def _park(self, waiter: _Waiter, timeout: float | None) -> bool:
+        """Wait (no lock held) until a notifier releases ``waiter.lock``; False on timeout."""
+        sched = self._tracker.sched
+        slot = waiter.slot
+        if sched is None or slot is None:
+            if timeout is not None and timeout <= 0:
+                return False
+            return waiter.lock.acquire(True, -1 if timeout is None else timeout)
+        from ._scheduled import wait_on
+
+        return wait_on(sched, waiter.lock, timeout, waiter.waits_for)
 
     @property
     def waiting(self) -> int:
@@ -337,7 +366,7 @@ class Condition(_Primitive):
         if stuck:
             self._tracker._deadlocked(stuck)
         try:
-            got = waiter.lock.acquire(True, -1 if timeout is None else timeout) if timeout is None or timeout > 0 else False
+            got = self._park(waiter, timeout)
         finally:
             self.lock.acquire()
         if self._settle(waiter, got):
@@ -350,8 +379,15 @@ class Condition(_Primitive):
         """Wait until notified or ``deadline`` (a ``time.monotonic()`` value; None: for ever)."""
         if deadline is None:
             return self.wait(None, waits_for)
-        remaining = deadline - _monotonic()
+        remaining = deadline - time.monotonic()  # looked up per call: a schedule's clock is logical
         return remaining > 0 and self.wait(remaining, waits_for)
+
+    def _abort_guard(self) -> Any:
+        # Under a schedule, the condition's lock may be held by a thread waiting for its
+        # turn: a scheduled thread takes it the scheduled way, so that the holder can run.
+        if self._tracker.sched is not None and current_slot() is not None:
+            return self.lock
+        return self._guard
 
     def notify(self, n: int = 1) -> None:
         """Wake up to ``n`` waiters (lock held)."""
@@ -388,6 +424,10 @@ class Semaphore(_Primitive):
     def acquire(self, timeout: float | None = None, waits_for: str = "") -> bool:
         """Take a permit, waiting up to ``timeout`` (None: for ever) for a post."""
         self._tracker.check()
+        if self._tracker.sched is not None:
+            slot = current_slot()
+            if slot is not None:
+                slot.sched.pause()  # a decision point
         with self._guard:
             if self.value > 0:
                 self.value -= 1
@@ -398,7 +438,7 @@ class Semaphore(_Primitive):
             waiter, stuck = self._enlist("sem.wait", waits_for, timeout)
         if stuck:
             self._tracker._deadlocked(stuck)
-        got = waiter.lock.acquire(True, -1 if timeout is None else timeout)
+        got = self._park(waiter, timeout)
         with self._guard:
             got = self._settle(waiter, got)
         if got:

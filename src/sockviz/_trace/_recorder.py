@@ -48,9 +48,9 @@ class Recorder:
     :meth:`name_thread` so that recording avoids ``current_thread().name``.
     """
 
-    __slots__ = ("_counter", "_flat", "_lock", "_names", "_parsed", "_position", "_sink", "emit", "t0_ns")
+    __slots__ = ("_clock", "_counter", "_flat", "_lock", "_names", "_parsed", "_position", "_sink", "emit", "t0_ns")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
         self._flat: list[Any] = []
         self._parsed: list[RawEvent] = []
         self._position = 0
@@ -58,7 +58,9 @@ class Recorder:
         self._counter = itertools.count()
         self._names: dict[int, str] = {}
         self._sink: Callable[[RawEvent], None] | None = None
-        self.t0_ns = _monotonic_ns()
+        #: the clock events are stamped with: ``time.monotonic_ns``, or a schedule's logical clock
+        self._clock = clock if clock is not None else _monotonic_ns
+        self.t0_ns = 0 if clock is not None else _monotonic_ns()
         self.emit = self._make_emit()
 
     def _make_emit(self) -> Callable[..., int]:
@@ -67,7 +69,7 @@ class Recorder:
         name_of = self._names.get
         t0 = self.t0_ns
         sink = self._sink
-        clock, ident, current = _monotonic_ns, _get_ident, _current_thread
+        clock, ident, current = self._clock, _get_ident, _current_thread
 
         if sink is None:
 

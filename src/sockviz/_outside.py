@@ -1,0 +1,87 @@
+"""Watching a scheduled weld for threads blocked outside the fake network.
+
+Under a schedule only the thread holding the baton runs.  If it blocks on
+something the schedule does not know -- ``input()``, a real socket, a lock
+made before the weld -- nobody else can run, and the weld would hang.  The
+thread that called ``weld`` watches for that: when the logical clock has
+not moved for :data:`OUTSIDE_AFTER` seconds of real time *and* the holder
+used (almost) no CPU meanwhile, it is asleep in the kernel, not computing.
+The watcher records an ``outside`` event saying where it is, stops the
+network (the other threads unwind) and the weld raises
+:class:`~sockviz.ExternalBlockError`.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import sysconfig
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._schedule import Slot
+    from ._weld import Weld
+
+__all__ = ["OUTSIDE_AFTER", "watch"]
+
+#: Real seconds the baton's holder may sleep outside the network before the weld stops.
+OUTSIDE_AFTER = 1.0
+_POLL = 0.05
+_STDLIB = sysconfig.get_paths()["stdlib"]
+_HERE = os.path.dirname(__file__)
+
+
+def _cpu_seconds(slot: Slot) -> float | None:
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(slot.ident))
+    except (AttributeError, OSError, TypeError):  # not Linux, or the thread is gone
+        return None
+
+
+def where_blocked(ident: int) -> str:
+    """ "client.py:12 in ask(): name = input()": the innermost line of the thread's own code."""
+    frame: Any = sys._current_frames().get(ident)
+    innermost = frame
+    while frame is not None and frame.f_code.co_filename.startswith((_STDLIB, _HERE)):
+        frame = frame.f_back
+    frame = frame or innermost
+    if frame is None:
+        return "somewhere outside Python code"
+    code = frame.f_code
+    line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    place = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}()"
+    return f"{place}: {line}" if line else place
+
+
+def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
+    """Wait for the weld to finish: (finished, (thread, where) if one blocked outside)."""
+    sched = session.sched
+    assert sched is not None
+    now = time.monotonic()
+    deadline = now + timeout
+    mark: tuple[Any, int] = (None, -1)
+    since, cpu = now, None
+    while not session.done.wait(_POLL):
+        now = time.monotonic()
+        if now >= deadline:
+            return False, None
+        holder = sched.current
+        if (holder, sched.now) != mark or holder is None:
+            mark, since = (holder, sched.now), now
+            cpu = _cpu_seconds(holder) if holder is not None else None
+            continue
+        if now - since < OUTSIDE_AFTER:
+            continue
+        used = _cpu_seconds(holder)
+        if cpu is not None and used is not None and used - cpu > 0.2 * (now - since):
+            since, cpu = now, used  # busy computing, not blocked: let it
+            continue
+        where = where_blocked(holder.ident)
+        session.net.recorder.emit("outside", holder.name, "where", where, "after", round(now - since, 3))
+        if sched.detach(holder):
+            session.net.stop(f"{holder.name} blocked outside the fake network")
+            return False, (holder.name, where)
+        mark = (None, -1)
+    return True, None

@@ -1,0 +1,334 @@
+"""What a schedule takes over in welded threads: time, sleep, threading, join and select.
+
+A thread that runs under a schedule (see :mod:`sockviz._schedule`) must not
+block in the kernel while it holds the baton -- nobody else could run to end
+its wait -- and must not read the wall clock, or two runs would differ.  So,
+while a scheduled weld runs, these are replaced, for scheduled threads only
+(every other thread of the process gets the real thing):
+
+* ``time.monotonic``, ``time.perf_counter``, ``time.time`` (and their
+  ``_ns`` forms) read the **logical clock**; ``time.time()`` starts at
+  2000-01-01 00:00:00 UTC (:data:`EPOCH`);
+* ``time.sleep(s)`` waits ``s`` seconds of logical time (no real time at all
+  if nobody else can run: the clock jumps);
+* ``threading.Lock``, ``threading.RLock`` and ``queue.SimpleQueue`` made by a
+  scheduled thread park with the scheduler when they must wait -- and so do
+  ``threading.Condition``, ``Event``, ``Semaphore``, ``Barrier`` and
+  ``queue.Queue``, which wait on such locks (their waiter locks are made
+  by the waiting thread, so even an ``Event`` made before the weld works);
+* ``Thread.join`` of a welded thread parks until that thread has ended;
+* ``select.select`` and the ``selectors`` classes look at the descriptors
+  without blocking and, if nothing is ready, park until some socket call
+  has happened, then look again.
+
+Anything else that blocks -- ``input()``, a real socket, a lock made before
+the weld and held across a socket call -- blocks for real while holding the
+baton; the weld notices (the thread stays asleep, using no CPU) and stops
+with :class:`~sockviz.ExternalBlockError`, saying where.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import select
+import selectors
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._net._sync import NetworkStopped
+from ._schedule import ENDED, Slot, current_slot
+
+__all__ = ["EPOCH", "install", "uninstall"]
+
+#: ``time.time()`` at a scheduled run's logical zero: 2000-01-01T00:00:00Z.
+EPOCH = 946_684_800
+
+_guard = threading.Lock()
+_count = 0
+_saved: list[tuple[Any, str, Any]] = []
+
+_real_monotonic = time.monotonic
+_real_monotonic_ns = time.monotonic_ns
+_real_time = time.time
+_real_time_ns = time.time_ns
+_real_sleep = time.sleep
+_real_allocate_lock = threading._allocate_lock  # type: ignore[attr-defined]
+_real_rlock = threading.RLock
+_real_simple_queue = queue.SimpleQueue
+_real_join = threading.Thread.join
+_real_select = select.select
+
+_PLUMBING = (threading.__file__, queue.__file__, selectors.__file__, __file__, os.path.dirname(queue.__file__) + "/concurrent/")
+
+
+def _stopped(slot: Slot) -> BaseException:
+    stopped = slot.sched.stopped
+    return stopped() if stopped is not None else NetworkStopped("the weld is over")
+
+
+# -- time -------------------------------------------------------------------
+def monotonic() -> float:
+    slot = current_slot()
+    return _real_monotonic() if slot is None else slot.sched.now / 1e9
+
+
+def monotonic_ns() -> int:
+    slot = current_slot()
+    return _real_monotonic_ns() if slot is None else slot.sched.now
+
+
+def wall_time() -> float:
+    slot = current_slot()
+    return _real_time() if slot is None else EPOCH + slot.sched.now / 1e9
+
+
+def wall_time_ns() -> int:
+    slot = current_slot()
+    return _real_time_ns() if slot is None else EPOCH * 1_000_000_000 + slot.sched.now
+
+
+def sleep(seconds: float) -> None:
+    slot = current_slot()
+    if slot is None or isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return _real_sleep(seconds)  # not ours, or a bad argument for the real one to reject
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    sched = slot.sched
+    if seconds == 0:
+        sched.pause()
+        return None
+    deadline = sched.deadline(seconds)
+    while not sched.park(deadline, f"sleep({seconds:g})"):
+        if sched.stopped is not None:
+            raise _stopped(slot)
+    return None
+
+
+# -- threading ----------------------------------------------------------------
+def _why_blocked(default: str) -> str:
+    """ "Event.wait() at client.py:12": what the thread called, where, in its own code."""
+    frame: Any = sys._getframe(2)
+    api = None
+    while frame is not None and frame.f_code.co_filename.startswith(_PLUMBING):
+        api = frame.f_code.co_qualname
+        frame = frame.f_back
+    what = f"{api}()" if api else default
+    if frame is None:
+        return what
+    return f"{what} at {os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+class ScheduledThreadLock:
+    """``threading.Lock`` for scheduled threads: waiting for it parks with the scheduler."""
+
+    __slots__ = ("__weakref__", "_lock", "_parked")
+
+    def __init__(self) -> None:
+        self._lock = _real_allocate_lock()
+        self._parked: list[Slot] = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        slot = current_slot()
+        if slot is None:
+            return bool(self._lock.acquire(blocking, timeout))
+        if not blocking and timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        if timeout < 0 and timeout != -1:
+            raise ValueError("timeout value must be a non-negative number")
+        # Not a decision point: threading's own code takes these locks while holding
+        # others (Condition.wait takes its waiter lock before releasing the condition's).
+        if self._lock.acquire(False):
+            return True
+        if not blocking:
+            return False
+        sched = slot.sched
+        deadline = sched.deadline(None if timeout == -1 else timeout)
+        why = _why_blocked("a threading lock")
+        while True:
+            self._parked.append(slot)
+            timed_out = sched.park(deadline, why)
+            if self._lock.acquire(False):
+                return True
+            if sched.stopped is not None:
+                raise _stopped(slot)
+            if timed_out:
+                return False
+
+    def release(self) -> None:
+        self._lock.release()
+        if self._parked:
+            parked, self._parked = self._parked, []
+            for slot in parked:
+                slot.sched.unpark(slot)
+
+    def locked(self) -> bool:
+        return bool(self._lock.locked())
+
+    def _at_fork_reinit(self) -> None:
+        self._lock._at_fork_reinit()
+        self._parked = []
+
+    __enter__ = acquire
+    acquire_lock = acquire
+    release_lock = release
+    locked_lock = locked
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<sockviz scheduled lock {'locked' if self.locked() else 'unlocked'}>"
+
+
+def allocate_lock() -> Any:
+    return ScheduledThreadLock() if current_slot() is not None else _real_allocate_lock()
+
+
+def rlock(*args: Any, **kwargs: Any) -> Any:
+    if current_slot() is not None:
+        return threading._PyRLock()  # type: ignore[attr-defined]  # built on allocate_lock above
+    return _real_rlock(*args, **kwargs)
+
+
+def simple_queue() -> Any:
+    if current_slot() is not None:
+        return queue._PySimpleQueue()  # type: ignore[attr-defined]  # waits on a Semaphore: on our locks
+    return _real_simple_queue()
+
+
+def join(self: threading.Thread, timeout: float | None = None) -> None:
+    slot = current_slot()
+    target: Slot | None = getattr(self, "_sockviz_slot", None)
+    if slot is None or target is None or target.sched is not slot.sched or not self._started.is_set():  # type: ignore[attr-defined]
+        return _real_join(self, timeout)
+    if self is threading.current_thread():
+        raise RuntimeError("cannot join current thread")
+    sched = slot.sched
+    sched.pause()
+    deadline = sched.deadline(None if timeout is None else max(timeout, 0))
+    while target.state is not ENDED:
+        target.joiners.append(slot)
+        timed_out = sched.park(deadline, f"{target.name} to end (join() at {_why_blocked('join()').rpartition(' at ')[2]})")
+        if target.state is ENDED:
+            break
+        if sched.stopped is not None:
+            raise _stopped(slot)
+        if timed_out:
+            return None
+    return _real_join(self)  # it has left the schedule: its OS thread ends in a moment
+
+
+# -- select -------------------------------------------------------------------
+def _scheduled_poll(slot: Slot, look: Callable[[], Any], ready: Callable[[Any], bool], timeout: float | None, why: str) -> Any:
+    """Look (without blocking) until something is ready or ``timeout`` logical seconds pass."""
+    sched = slot.sched
+    sched.pause()
+    deadline = sched.deadline(timeout)
+    while True:
+        if sched.before_poll is not None:
+            sched.before_poll()
+        found = look()
+        if ready(found) or timeout == 0:
+            return found
+        timed_out = sched.park(deadline, why, selecting=True)
+        if sched.stopped is not None:
+            raise _stopped(slot)
+        if timed_out:
+            timeout = 0  # one last look
+
+
+def _fds(objects: Any) -> str:
+    fds = []
+    for obj in objects:
+        try:
+            fds.append(f"fd {obj if isinstance(obj, int) else obj.fileno()}")
+        except (AttributeError, OSError, ValueError):
+            continue
+    return ", ".join(fds) or "no descriptors"
+
+
+def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None) -> Any:
+    slot = current_slot()
+    if slot is None or (timeout is not None and not timeout > 0) or not isinstance(timeout, int | float | None):
+        return _real_select(rlist, wlist, xlist, timeout)  # not ours, a poll, or a bad timeout: real
+
+    def look() -> Any:
+        return _real_select(rlist, wlist, xlist, 0)
+
+    why = f"select() on {_fds([*rlist, *wlist, *xlist])}"
+    return _scheduled_poll(slot, look, lambda found: any(found), timeout, why)
+
+
+def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
+    def select(self: selectors.BaseSelector, timeout: float | None = None) -> Any:
+        slot = current_slot()
+        if slot is None or (timeout is not None and timeout <= 0):
+            return real(self, timeout)
+        why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
+        return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why)
+
+    select.__doc__ = real.__doc__
+    return select
+
+
+# -- installing -----------------------------------------------------------------
+def _replacements() -> list[tuple[Any, str, Any]]:
+    patches: list[tuple[Any, str, Any]] = [
+        (time, "monotonic", monotonic),
+        (time, "monotonic_ns", monotonic_ns),
+        (time, "perf_counter", monotonic),
+        (time, "perf_counter_ns", monotonic_ns),
+        (time, "time", wall_time),
+        (time, "time_ns", wall_time_ns),
+        (time, "sleep", sleep),
+        (threading, "_allocate_lock", allocate_lock),
+        (threading, "Lock", allocate_lock),
+        (threading, "RLock", rlock),
+        (threading.Thread, "join", join),
+        (queue, "SimpleQueue", simple_queue),
+        (select, "select", select_select),
+    ]
+    for module_name, attribute in (("threading", "_time"), ("queue", "time"), ("socketserver", "time")):
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, attribute, None) is _real_monotonic:
+            patches.append((module, attribute, monotonic))
+    for name in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"):
+        cls = getattr(selectors, name, None)
+        if cls is not None:  # set on each class, even where it inherits select()
+            patches.append((cls, "select", _scheduled_selector(cls.select)))
+    return patches
+
+
+_INHERITED = object()
+
+
+def install() -> None:
+    """Take over (for scheduled threads) while at least one scheduled weld runs."""
+    global _count
+    with _guard:
+        _count += 1
+        if _count > 1:
+            return
+        for owner, name, replacement in _replacements():
+            _saved.append((owner, name, vars(owner).get(name, _INHERITED) if isinstance(owner, type) else getattr(owner, name)))
+            setattr(owner, name, replacement)
+
+
+def uninstall() -> None:
+    global _count
+    with _guard:
+        if _count == 0:
+            return
+        _count -= 1
+        if _count:
+            return
+        for owner, name, original in reversed(_saved):
+            if original is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        _saved.clear()

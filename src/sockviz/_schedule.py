@@ -1,0 +1,486 @@
+"""Deterministic runs: a baton that lets exactly one welded thread run at a time.
+
+Theory of operation
+-------------------
+The original weldr made its runs reproducible by modelling every thread in a
+single real thread.  sockviz keeps real threads -- the components are
+ordinary Python code that calls ``socket`` and ``threading`` -- but, when a
+weld is given a schedule, only the thread holding the **baton** may run:
+
+* every other welded thread waits on its own **gate** (a raw lock the
+  scheduler releases to hand it the baton);
+* the holder gives the baton away only at the fake network's instrumented
+  points -- taking a lock, waiting on a condition or semaphore, posting a
+  semaphore (every socket call does at least one), and the ``threading``,
+  ``time.sleep`` and ``select`` calls a schedule takes over (see
+  :mod:`sockviz._schedpatch`).  Each such point is a **decision**: the
+  schedule picks the next thread among the runnable ones;
+* a thread that must wait **parks**: it leaves the runnable set and hands
+  the baton on.  Whoever makes its wait end (a notify, a post, a release, the
+  end of a thread it joins) **unparks** it, which puts it back in the
+  runnable set there and then -- so what may run next depends only on what
+  has run so far, never on how fast the operating system woke a thread.
+
+Time is **logical**: every recorded event is one tick (:data:`TICK_NS`, one
+microsecond of trace time), and a timeout or a ``sleep`` ends when the
+logical clock reaches its deadline.  When no thread is runnable but some
+wait with a deadline, the clock jumps to the nearest one -- a seeded run
+never really sleeps.  When no thread is runnable and none has a deadline,
+nobody can ever wake anybody: that is a deadlock, detected exactly.
+
+The choice itself is the **policy's**: :class:`Seeded` draws it from a
+seeded random generator (same seed, same run), :class:`Scripted` follows a
+list of thread names or a function (``Scripted(["client", "server"])``:
+the client runs until it must wait, then the server, and so on).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DETACHED", "ENDED", "TICK_NS", "Choice", "Schedule", "Scheduler", "Scripted", "Seeded", "Slot", "current_slot"]
+
+#: Logical nanoseconds per recorded event in a scheduled weld (one microsecond).
+TICK_NS = 1_000
+
+_allocate_lock = threading.Lock
+_local = threading.local()
+
+# Slot states
+RUNNABLE, PARKED, ENDED, DETACHED = "runnable", "parked", "ended", "detached"
+
+
+def current_slot() -> Slot | None:
+    """The calling thread's slot when it runs under a schedule (and is not in passthrough), else None."""
+    slot: Slot | None = getattr(_local, "slot", None)
+    return None if slot is None or slot.passthrough else slot
+
+
+class Slot:
+    """One scheduled thread: its gate, whether it can run, and why it waits."""
+
+    __slots__ = (
+        "deadline",
+        "gate",
+        "ident",
+        "joiners",
+        "name",
+        "order",
+        "park_no",
+        "passthrough",
+        "pending",
+        "sched",
+        "state",
+        "timed_out",
+        "why",
+    )
+
+    def __init__(self, sched: Scheduler, name: str, order: int) -> None:
+        self.sched = sched
+        self.name = name
+        self.order = order
+        self.gate = _allocate_lock()
+        self.gate.acquire()  # locked: the scheduler releases it to hand over the baton
+        self.state = RUNNABLE
+        self.why = ""
+        self.timed_out = False
+        self.pending = False
+        self.park_no = 0
+        self.deadline: int | None = None
+        self.joiners: list[Slot] = []
+        self.ident = 0  # the thread's ident, once it runs
+        #: while set, threading calls of this thread block for real (Thread.start's handshake)
+        self.passthrough = False
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.name} {self.state}>"
+
+
+def _order(slot: Slot) -> int:
+    return slot.order
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a :class:`Scripted` policy function is asked at each decision."""
+
+    #: the threads that may run now, in the order they were started
+    runnable: tuple[str, ...]
+    #: the thread that reached this decision and may go on, or None if it has to wait or ended
+    current: str | None
+    #: decisions made so far
+    step: int
+    #: the logical clock, in ns
+    now_ns: int
+
+
+Chooser = Callable[[list[Slot], "Slot | None", int, int], Slot]
+
+
+class Schedule:
+    """A policy that picks which welded thread runs next (see Seeded, Scripted)."""
+
+    def chooser(self) -> Chooser:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Seeded(Schedule):
+    """Pick the next thread at random, from a generator seeded with ``seed``.
+
+    ``weld(..., schedule=Seeded(7))`` gives the same run -- the same events in
+    the same order -- every time; another seed gives another interleaving.
+    Every decision picks uniformly among the runnable threads, the one that
+    is running included.
+    """
+
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"Seeded() takes an int seed, not {self.seed!r}")
+
+    def chooser(self) -> Chooser:
+        randrange = random.Random(self.seed).randrange
+
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            return runnable[randrange(len(runnable))]
+
+        return choose
+
+    def describe(self) -> dict[str, Any]:
+        return {"policy": "seeded", "seed": self.seed}
+
+
+def _run_until_wait(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+    """Let the running thread go on; else the first-started runnable thread."""
+    return current if current is not None else runnable[0]
+
+
+@dataclass(frozen=True)
+class Scripted(Schedule):
+    """A schedule written out: a list of thread names, or a function.
+
+    ``Scripted(["client", "server"])``: at the start, ``client`` runs until
+    it has to wait (or ends); then ``server`` runs until it has to wait; and
+    so on down the list.  A name whose thread cannot run when its turn comes
+    waits for it: the other threads go on (the earliest started first) until
+    it can.  When the list is used up, ``then`` decides (default: whoever is
+    running goes on until it waits, then the earliest started runnable
+    thread -- a fixed, cooperative order).  Pass ``then=Seeded(n)`` to
+    continue at random.
+
+    ``Scripted(policy)`` calls ``policy(choice)`` at every decision with a
+    :class:`Choice` and runs the thread whose name it returns.
+    """
+
+    order: Sequence[str] | Callable[[Choice], str] = ()
+    then: Schedule | None = None
+
+    def __post_init__(self) -> None:
+        if callable(self.order):
+            return
+        if isinstance(self.order, str) or not all(isinstance(name, str) for name in self.order):
+            raise TypeError(f"Scripted() takes a list of thread names or a function, not {self.order!r}")
+        object.__setattr__(self, "order", tuple(self.order))
+
+    def chooser(self) -> Chooser:
+        if callable(self.order):
+            return _policy_chooser(self.order)
+        script = list(self.order)
+        then = self.then.chooser() if self.then is not None else _run_until_wait
+
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            if not script:
+                return then(runnable, current, step, now)
+            if current is not None:  # a turn lasts until the thread waits or ends
+                return current
+            for slot in runnable:
+                if slot.name == script[0]:
+                    del script[0]
+                    return slot
+            return runnable[0]  # the named thread cannot run yet: the others go on until it can
+
+        return choose
+
+    def describe(self) -> dict[str, Any]:
+        if callable(self.order):
+            return {"policy": "scripted", "function": getattr(self.order, "__qualname__", repr(self.order))}
+        described: dict[str, Any] = {"policy": "scripted", "order": list(self.order)}
+        if self.then is not None:
+            described["then"] = self.then.describe()
+        return described
+
+
+def _policy_chooser(policy: Callable[[Choice], str]) -> Chooser:
+    def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+        names = tuple(slot.name for slot in runnable)
+        name = policy(Choice(names, current.name if current is not None else None, step, now))
+        for slot in runnable:
+            if slot.name == name:
+                return slot
+        raise ValueError(f"the schedule's policy chose {name!r}, which cannot run now; runnable: {', '.join(names)}")
+
+    return choose
+
+
+@dataclass
+class _Stats:
+    decisions: int = 0
+    switches: int = 0
+    jumps: int = 0
+    policy_errors: list[str] = field(default_factory=list)
+
+
+class Scheduler:
+    """The baton of one scheduled weld (see the module's docstring).
+
+    Every method that gives the baton away takes the scheduler's mutex only
+    to update the books and choose; the waiting itself happens on the
+    caller's gate, without the mutex.
+    """
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self._choose = schedule.chooser()
+        self._mutex = _allocate_lock()
+        #: the logical clock, in ns
+        self.now = 0
+        self.slots: list[Slot] = []
+        self._runnable: list[Slot] = []  # in start order; the running thread included
+        self._timers: list[tuple[int, int, int, Slot]] = []  # (deadline, order, park_no, slot)
+        #: the thread holding the baton (None: nobody -- not started, idle or finished)
+        self.current: Slot | None = None
+        self.stats = _Stats()
+        #: set by stop(): makes the exception scheduled waits raise from now on
+        self.stopped: Callable[[], BaseException] | None = None
+        #: called, without the mutex, with {thread: what it waits for} when nobody can run
+        self.on_deadlock: Callable[[dict[str, str]], None] | None = None
+        #: called before select() looks at descriptors (the network re-shows readiness)
+        self.before_poll: Callable[[], None] | None = None
+        #: threads parked in select(): any socket activity unparks them to look again
+        self.selecting: list[Slot] = []
+
+    # -- the clock ----------------------------------------------------------
+    def tick(self) -> int:
+        """One event: the clock moves one tick (the recorder's clock)."""
+        self.now += TICK_NS
+        return self.now
+
+    def deadline(self, timeout: float | None) -> int | None:
+        """The logical deadline ``timeout`` seconds from now (None: none)."""
+        return None if timeout is None else self.now + max(0, round(timeout * 1e9))
+
+    # -- threads ------------------------------------------------------------
+    def register(self, name: str) -> Slot:
+        """A thread is starting: it can run from now on (called by whoever starts it)."""
+        with self._mutex:
+            slot = Slot(self, name, len(self.slots))
+            self.slots.append(slot)
+            self._runnable.append(slot)
+            return slot
+
+    def begin(self) -> None:
+        """Hand the baton to the first thread (called once every component is registered)."""
+        with self._mutex:
+            if self.current is None and self._runnable:
+                self._give(self._pick(None))
+
+    def arrive(self, slot: Slot) -> None:
+        """In the new thread itself: wait for the baton before running anything."""
+        _local.slot = slot
+        slot.ident = threading.get_ident()
+        slot.gate.acquire()
+
+    def leave(self) -> None:
+        """The calling thread ends: it hands the baton on for good."""
+        me: Slot = _local.slot
+        self._rejoin(me)
+        with self._mutex:
+            me.state = ENDED
+            self._runnable.remove(me)
+            for joiner in me.joiners:
+                self._wake(joiner)
+            me.joiners.clear()
+            self._wake_selectors()
+            stuck = self._hand_on()
+        _local.slot = None
+        if stuck:
+            self._deadlocked(stuck)
+
+    # -- decisions ----------------------------------------------------------
+    def pause(self) -> None:
+        """A decision point: the calling thread goes on, or another runs first."""
+        me: Slot = _local.slot
+        if me.state is DETACHED:
+            self._rejoin(me)
+        with self._mutex:
+            self._expire()
+            if len(self._runnable) == 1:
+                return
+            chosen = self._pick(me)
+            if chosen is me:
+                return
+            self._give(chosen)
+        me.gate.acquire()
+
+    def park(self, deadline: int | None, why: str, *, selecting: bool = False) -> bool:
+        """Wait until unparked or the clock reaches ``deadline``; True if the time ran out.
+
+        Callers re-check what they wait for and park again if need be: a
+        wake-up can come early (a select() looks again after every socket call).
+        """
+        me: Slot = _local.slot
+        self._rejoin(me)
+        with self._mutex:
+            if me.pending:
+                me.pending = False
+                return False
+            if deadline is not None and deadline <= self.now:
+                return True
+            me.state = PARKED
+            me.why = why
+            me.timed_out = False
+            me.park_no += 1
+            self._runnable.remove(me)
+            if deadline is not None:
+                heapq.heappush(self._timers, (deadline, me.order, me.park_no, me))
+            if selecting:
+                self.selecting.append(me)
+            stuck = self._hand_on()
+        if stuck:
+            me.passthrough = True  # parked, yet it reports the deadlock: it acts as an outsider meanwhile
+            try:
+                self._deadlocked(stuck)
+            finally:
+                me.passthrough = False
+        me.gate.acquire()
+        return me.timed_out
+
+    def unpark(self, slot: Slot) -> None:
+        """Make ``slot`` runnable again (from any thread)."""
+        with self._mutex:
+            if slot.state is PARKED:
+                self._wake(slot)
+                if self.current is None:
+                    self._give(self._pick(None))
+            elif slot.state is RUNNABLE:
+                slot.pending = True
+
+    def wake_selectors(self) -> None:
+        """Socket activity: threads waiting in select() look again."""
+        if self.selecting:
+            with self._mutex:
+                self._wake_selectors()
+
+    def stop(self, error: Callable[[], BaseException]) -> None:
+        """From now on scheduled waits raise ``error()``; wake every parked thread."""
+        with self._mutex:
+            if self.stopped is None:
+                self.stopped = error
+            for slot in self.slots:
+                if slot.state is PARKED:
+                    self._wake(slot)
+            if self.current is None and self._runnable:
+                self._give(self._pick(None))
+
+    def detach(self, slot: Slot) -> bool:
+        """``slot`` holds the baton but is blocked outside the network: run the others.
+
+        It takes its turn again, as a runnable thread, when it comes back to a
+        decision point.  False if it had moved on meanwhile.
+        """
+        with self._mutex:
+            if self.current is not slot or slot.state is not RUNNABLE:
+                return False
+            slot.state = DETACHED
+            self._runnable.remove(slot)
+            stuck = self._hand_on()
+        if stuck:
+            self._deadlocked(stuck)
+        return True
+
+    def waiting(self) -> dict[str, str]:
+        """What each parked thread waits for, right now."""
+        with self._mutex:
+            return {slot.name: slot.why for slot in self.slots if slot.state is PARKED}
+
+    # -- the books (mutex held) ---------------------------------------------
+    def _rejoin(self, me: Slot) -> None:
+        if me.state is not DETACHED:
+            return
+        with self._mutex:
+            me.state = RUNNABLE
+            bisect.insort(self._runnable, me, key=_order)
+            if self.current is not None:
+                me.pending = False
+                waiting = True
+            else:
+                self.current = me
+                waiting = False
+        if waiting:
+            me.gate.acquire()
+
+    def _wake(self, slot: Slot) -> None:
+        if slot.state is PARKED:
+            slot.state = RUNNABLE
+            bisect.insort(self._runnable, slot, key=_order)
+
+    def _wake_selectors(self) -> None:
+        selecting, self.selecting = self.selecting, []
+        for slot in selecting:
+            self._wake(slot)
+
+    def _expire(self) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= self.now:
+            _, _, park_no, slot = heapq.heappop(timers)
+            if slot.state is PARKED and slot.park_no == park_no:
+                slot.timed_out = True
+                self._wake(slot)
+
+    def _hand_on(self) -> dict[str, str] | None:
+        """The baton is free: give it to the next thread; the deadlock's waits if nobody can run."""
+        self._expire()
+        while not self._runnable and self._timers:  # nobody can run: time jumps to the next deadline
+            self.now = max(self.now, self._timers[0][0])
+            self.stats.jumps += 1
+            self._expire()
+        if not self._runnable:
+            self.current = None
+            if any(slot.state is DETACHED for slot in self.slots):
+                return None  # a thread busy outside may still wake somebody
+            stuck = {slot.name: slot.why for slot in self.slots if slot.state is PARKED}
+            return stuck or None
+        self._give(self._pick(None))
+        return None
+
+    def _pick(self, current: Slot | None) -> Slot:
+        runnable = self._runnable
+        self.stats.decisions += 1
+        if len(runnable) == 1:
+            return runnable[0]
+        try:
+            return self._choose(runnable, current, self.stats.decisions, self.now)
+        except Exception as exc:  # noqa: BLE001 - a broken policy must not hang the weld
+            self.stats.policy_errors.append(f"{type(exc).__name__}: {exc}")
+            return current if current is not None else runnable[0]
+
+    def _give(self, chosen: Slot) -> None:
+        if chosen is not self.current:
+            self.stats.switches += 1
+        self.current = chosen
+        chosen.gate.release()
+
+    def _deadlocked(self, waits: dict[str, str]) -> None:
+        if self.on_deadlock is not None and self.stopped is None:
+            self.on_deadlock(waits)
