@@ -23,6 +23,7 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 from __future__ import annotations
 
 from ._errors import ComponentError, DeadlockError, ExternalBlockError, TraceFormatError, WeldTimeoutError
+from ._explore import Exploration, Outcome, explore
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
@@ -66,12 +67,14 @@ __all__ = [
     "ComponentError",
     "DeadlockError",
     "Event",
+    "Exploration",
     "ExternalBlockError",
     "FakeNetwork",
     "FakeSocket",
     "Meeting",
     "NetworkStopped",
     "Op",
+    "Outcome",
     "Schedule",
     "Scripted",
     "Seeded",
@@ -84,6 +87,7 @@ __all__ = [
     "WeldTimeoutError",
     "World",
     "__version__",
+    "explore",
     "fake_network",
     "load",
     "mode_table",

@@ -70,6 +70,8 @@ class ThreadOutput:
                 member.net.recorder.emit("output", self._stream, "line", line, "stream", self._stream)
             if rest:
                 self._partial[ident] = rest
+            if not getattr(member.session, "echo", True):  # recorded, not shown
+                return len(text)
             if ThreadOutput.prefix:  # whole lines only, each with its thread's name
                 if lines:
                     self._real.write("".join(f"[{member.name}] {line}\n" for line in lines))
@@ -83,7 +85,7 @@ class ThreadOutput:
         member = members.get(ident)
         if rest and member is not None:
             member.net.recorder.emit("output", self._stream, "line", rest, "stream", self._stream)
-            if ThreadOutput.prefix:
+            if ThreadOutput.prefix and getattr(member.session, "echo", True):
                 self._real.write(f"[{member.name}] {rest}\n")
 
     def flush(self) -> None:

@@ -78,6 +78,8 @@ class Weld:
             sched.on_deadlock = self._on_deadlock
             sched.before_poll = net.show_readiness
         self._thread_numbers = 0
+        #: pass what welded threads print on to the real stdout/stderr (it is recorded either way)
+        self.echo = True
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
         self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
@@ -312,6 +314,7 @@ def weld(
     trace_path: str | os.PathLike[str] | None = None,
     single_cpu: bool = True,
     schedule: Schedule | None = None,
+    echo: bool = True,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -334,6 +337,9 @@ def weld(
     schedule gives the same events every time.  A thread blocked outside the
     fake network (``input()``, a real socket) raises :class:`ExternalBlockError`.
 
+    ``echo=False`` keeps what components print off the screen (it is still
+    recorded as ``output`` events).
+
     Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
@@ -344,6 +350,7 @@ def weld(
     names = [name for name, _ in named]
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
     net, sched = session.net, session.sched
+    session.echo = echo
     stuck: dict[str, str] = {}
     timed_out = False
     outside: tuple[str, str] | None = None
@@ -356,9 +363,7 @@ def weld(
             finished = session.done.wait(timeout)
         else:
             finished, outside = _outside.watch(session, timeout)
-        if outside is not None:
-            session.done.wait(GRACE)
-        elif not finished:
+        if outside is None and not finished:
             timed_out = True
             stuck = net.tracker.waiting() if sched is None else sched.waiting()
             net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
@@ -367,7 +372,7 @@ def weld(
     finally:
         leftovers: list[threading.Thread] = []
         try:
-            leftovers = session.finish()
+            leftovers = session.finish(grace=GRACE / 4 if outside is not None else None)
         finally:
             if sched is not None:
                 _schedpatch.uninstall()
