@@ -268,6 +268,7 @@ EXAMPLES = {
     "meet": {"what": "connect/accept", "connect": "client", "accept": "server", "listener": 4, "client": 5, "server": 6, "conn": 1},
     "timeout": {"after": 30.0, "waits": {"client": "recv() on fd 5 waits for server to send"}},
     "deadlock": {"waits": {"client": "recv() on fd 5 waits for server to send"}},
+    "outside": {"where": "client.py:12 in ask(): name = input()", "after": 1.0},
 }
 
 

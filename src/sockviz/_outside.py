@@ -17,6 +17,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,12 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
             since, cpu = now, used  # busy computing, not blocked: let it
             continue
         where = where_blocked(holder.ident)
-        session.net.recorder.emit("outside", holder.name, "where", where, "after", round(now - since, 3))
+        rec = session.net.recorder
+        rec.name_thread(threading.get_ident(), holder.name)  # the event goes in the blocked thread's lane
+        try:
+            rec.emit("outside", holder.name, "where", where, "after", round(now - since, 3))
+        finally:
+            rec.forget_thread(threading.get_ident())
         if sched.detach(holder):
             session.net.stop(f"{holder.name} blocked outside the fake network")
             return False, (holder.name, where)

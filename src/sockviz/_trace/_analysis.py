@@ -42,7 +42,7 @@ WAIT_ENDS = {
 }
 _THREAD_ENDS = frozenset({"thread.exit", "thread.error"})
 #: Events a thread may record while it is blocked, on the network's behalf (it completed a deadlock).
-NOT_ITS_OWN = frozenset({"deadlock", "timeout"})
+NOT_ITS_OWN = frozenset({"deadlock", "timeout", "outside"})
 #: A blocked thread records nothing until its wait ends, except these: the end itself, the
 #: lock a condition wait releases and waits to take back, and reports on the network's
 #: behalf.  Any other event of the thread means its wait was cut short (the weld stopped it).

@@ -40,6 +40,7 @@ KINDS: dict[str, str] = {
     "meet": "a rendezvous completed: connect/accept or socketpair (fields: what, connect, accept, listener, client, server, conn, addr)",
     "timeout": "the weld ran out of time (fields: after, waits = {thread: what it waits for})",
     "deadlock": "every welded thread is blocked (fields: waits = {thread: what it waits for})",
+    "outside": "under a schedule, a thread blocked outside the fake network; the weld stops (fields: where, after)",
 }
 
 

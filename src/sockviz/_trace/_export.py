@@ -166,8 +166,8 @@ def chrome_events(trace: Trace) -> list[dict[str, Any]]:
             )
     # Everything else worth seeing as an instant: output lines, refusals, deadlocks.
     for event in events:
-        if event.kind in ("output", "refused", "deadlock", "timeout", "thread.error", "buf.eof"):
-            scope = "g" if event.kind in ("deadlock", "timeout") else "t"
+        if event.kind in ("output", "refused", "deadlock", "timeout", "outside", "thread.error", "buf.eof"):
+            scope = "g" if event.kind in ("deadlock", "timeout", "outside") else "t"
             label = str(event.fields.get("line")) if event.kind == "output" else f"{event.kind} {event.obj}"
             out.append(
                 {"name": label, "cat": event.kind, "ph": "i", "s": scope, "ts": _us(event.t_ns), "pid": _THREADS_PID}

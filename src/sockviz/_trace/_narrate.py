@@ -208,6 +208,11 @@ def narrate(trace: Trace, index: int) -> str:
         if kind == "deadlock":
             return f"Deadlock: every thread is blocked and none can wake another. {waits}."
         return f"The weld ran out of time after {f.get('after')} s. Still waiting: {waits or 'nobody'}."
+    if kind == "outside":
+        return (
+            f"{thread} is blocked outside the fake network, at {f.get('where')}: under a schedule "
+            "nobody else may run meanwhile, so the weld stops."
+        )
     return f"{thread}: {kind} on {obj}."
 
 
@@ -289,4 +294,6 @@ def describe(event: Event, trace: Trace | None = None) -> str:
     if kind == "deadlock":
         waits = "; ".join(f"{t}: {w}" for t, w in (f.get("waits") or {}).items())
         return f"DEADLOCK -- {waits}"
+    if kind == "outside":
+        return f"BLOCKED OUTSIDE the fake network -- at {f.get('where')}"
     return f"{kind} {obj} {f}"

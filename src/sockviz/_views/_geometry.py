@@ -181,7 +181,9 @@ def timeline_geometry(
     outputs = np.column_stack([lane_arr[output_at], xs[output_at]]).astype(np.float64)
     texts = [str(events[i][5].get("line", "")) for i in output_at]
     alarms = [
-        (float(xs[i]), events[i][3]) for kind in ("deadlock", "timeout") for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
+        (float(xs[i]), events[i][3])
+        for kind in ("deadlock", "timeout", "outside")
+        for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
     ]
 
     meetings = []

@@ -159,7 +159,8 @@ def draw_timeline(
         _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, gid="sockviz-wakes", zorder=5)
     if "meetings" in layers and len(geo.meetings):
         _arrows(ax, geo.meetings, MEETING_COLOUR, width=2.6, gid="sockviz-meetings", zorder=6)
-    for x, what in geo.alarms:  # a deadlock or a timeout ends the run: mark it across every lane
+    for x, what in geo.alarms:  # a deadlock, a timeout or a block outside ends the run: mark it across every lane
+        what = "blocked outside" if what == "outside" else what
         ax.axvline(x, color=MEETING_COLOUR, linestyle="--", linewidth=1.5, zorder=7, gid="sockviz-alarm")
         ax.text(x, -0.55, f" {what.upper()}", color=MEETING_COLOUR, fontsize="small", fontweight="bold", va="top", zorder=7)
 
