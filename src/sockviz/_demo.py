@@ -11,7 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["SCENARIOS", "backlog_scenario", "backpressure_scenario", "connect_with_retry", "deadlock_scenario", "echo_scenario"]
+__all__ = [
+    "SCENARIOS",
+    "backlog_scenario",
+    "backpressure_scenario",
+    "connect_with_retry",
+    "deadlock_scenario",
+    "echo_scenario",
+    "race_scenario",
+    "who_got_the_slot",
+]
 
 PORT = 8080
 
@@ -134,6 +143,43 @@ def backlog_scenario(port: int = PORT, clients: int = 3) -> dict[str, Callable[[
     return {"server": server, **{name: client(name) for name in names}}
 
 
+def race_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
+    """Two clients race for a server that serves one: who gets the slot depends on the interleaving.
+
+    The server accepts a single connection, answers it and stops listening;
+    the client that connected second is refused.  ``sockviz.explore`` shows
+    both endings (see :func:`who_got_the_slot`).
+    """
+
+    def server() -> None:
+        with socket.create_server(("", port), backlog=0) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"you got the slot, " + conn.recv(64))
+
+    def client(name: str) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                with socket.create_connection(("server", port), timeout=1) as sock:
+                    sock.sendall(name.encode())
+                    print(sock.recv(64).decode())
+            except OSError as exc:
+                print(f"{name} lost the race: {type(exc).__name__}")
+
+        return run
+
+    return {"server": server, "ann": client("ann"), "bob": client("bob")}
+
+
+def who_got_the_slot(trace: object) -> str:
+    """The race's outcome, read from its trace: "ann got the slot", "bob got the slot" or "nobody"."""
+    for event in getattr(trace, "events", ()):
+        line = str(event.fields.get("line", "")) if event.kind == "output" else ""
+        if line.startswith("you got the slot, "):
+            return f"{line.removeprefix('you got the slot, ')} got the slot"
+    return "nobody"
+
+
 def _real(name: str) -> Callable[[], dict[str, Callable[[], None]]]:
     """A scenario of the standard library's servers (see _realprograms), imported when run."""
 
@@ -153,6 +199,7 @@ SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {
     "backpressure": backpressure_scenario,
     "backlog": backlog_scenario,
     "deadlock": deadlock_scenario,
+    "race": race_scenario,
     "http": _real("http"),
     "xmlrpc": _real("xmlrpc"),
     "wsgi": _real("wsgi"),
