@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_views.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_schedule.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
