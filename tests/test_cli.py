@@ -64,3 +64,32 @@ def test_strict_demo_clients_retry_until_the_server_listens() -> None:
     trace = sockviz.weld({**scenario, "server": late_server}, semantics="strict")
     assert trace.of_kind("refused")  # the clients were refused at first ...
     assert len(trace.of_kind("meet")) == 2  # ... and met the server in the end
+
+
+def test_demo_with_a_seed_writes_the_same_trace_every_time(tmp_path: pathlib.Path, capsys) -> None:
+    """`sockviz demo --seed N` is a lecture demo that never changes."""
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["demo", "--seed", "4", "-o", str(first)]) == 0
+    assert main(["demo", "--seed", "4", "-o", str(second)]) == 0
+    a, b = sockviz.load(first), sockviz.load(second)
+    assert a.fingerprint() == b.fingerprint()
+    assert [e.t_ns for e in a] == [e.t_ns for e in b]
+    assert a.meta["schedule"]["seed"] == 4
+    assert (tmp_path / "a.png").stat().st_size > 10_000
+    assert "Seeded(4)" not in capsys.readouterr().err
+
+
+def test_explore_prints_the_outcomes_and_writes_their_traces(tmp_path: pathlib.Path, capsys) -> None:
+    """`sockviz explore --scenario race` counts who got the slot and saves one trace per outcome."""
+    assert main(["explore", "--scenario", "race", "--runs", "12", "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("12 runs, 2 outcome(s)")
+    assert "finished: ann got the slot" in out and "finished: bob got the slot" in out
+    files = sorted((tmp_path / "out").iterdir())
+    assert len(files) == 2
+    assert {sockviz._demo.who_got_the_slot(sockviz.load(f)) for f in files} == {"ann got the slot", "bob got the slot"}
+
+
+def test_explore_refuses_a_bad_number_of_runs(capsys) -> None:
+    assert main(["explore", "--runs", "0"]) == 2
+    assert "runs must be a positive number of runs" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ``sockviz`` command line: ``demo``, ``summary``, ``export``."""
+"""The ``sockviz`` command line: ``demo``, ``explore``, ``summary``, ``export``, ``run``, ``plot``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._net._manager import Semantics
     from ._trace._trace import Trace
 
 __all__ = ["main"]
@@ -17,6 +18,8 @@ _EPILOG = """examples:
   sockviz demo                          weld an echo server and two clients, print the timeline
   sockviz demo --scenario deadlock      both sides recv() first: watch the deadlock be caught
   sockviz demo --strict -o t.jsonl      Linux semantics, trace written to t.jsonl
+  sockviz demo --seed 7                 one thread at a time, chosen by seed 7: the same run every time
+  sockviz explore --scenario race       run 20 seeds and count the outcomes
   sockviz summary t.jsonl               sockets, meetings, waits and the timeline of a trace
   sockviz export t.jsonl --chrome t.json --csv t.csv --mermaid t.md
   sockviz plot t.jsonl -o t.png                       the timeline as a picture (.png, .svg, .pdf)
@@ -39,6 +42,16 @@ _PLOT_EPILOG = """examples:
   sockviz plot t.jsonl -o t.pdf --kind timeline --by order --style paper
 """
 
+_EXPLORE_EPILOG = """examples:
+  sockviz explore                             the echo demo under seeds 0..19: its outcomes
+  sockviz explore --scenario race --runs 50   who gets the one slot, and how often
+  sockviz explore --scenario race --strict -o outcomes/   each outcome's trace as a file
+  sockviz explore --seeds 3 8 13              these seeds only
+
+Each run lets one thread move at a time, the next one picked by a seeded random generator:
+the same seed gives the same run. Replay any run with: sockviz demo --scenario NAME --seed N
+"""
+
 _SUMMARY_EPILOG = """examples:
   sockviz summary sockviz-demo.jsonl
   sockviz summary t.jsonl.gz --brief          the tables only, no timeline
@@ -53,12 +66,17 @@ _EXPORT_EPILOG = """examples:
 """
 
 
+def _semantics(args: argparse.Namespace) -> Semantics:
+    return "strict" if args.strict else "weldr"
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from . import DeadlockError, Trace, weld
+    from . import DeadlockError, Seeded, Trace, weld
     from ._demo import SCENARIOS
 
+    schedule = Seeded(args.seed) if args.seed is not None else None
     try:
-        trace = weld(SCENARIOS[args.scenario](), semantics="strict" if args.strict else "weldr", trace_path=args.output)
+        trace = weld(SCENARIOS[args.scenario](), semantics=_semantics(args), trace_path=args.output, schedule=schedule)
         failed = None
     except DeadlockError as exc:
         trace, failed = exc.trace or Trace([]), exc
@@ -71,6 +89,27 @@ def _demo(args: argparse.Namespace) -> int:
     if failed is not None:
         print(f"\nThe weld ended in a {failed}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from . import explore
+    from ._demo import OUTCOMES, SCENARIOS
+
+    found = explore(
+        SCENARIOS[args.scenario],
+        runs=args.runs if args.seeds is None else None,
+        seeds=args.seeds,
+        outcome=OUTCOMES.get(args.scenario),
+        semantics=_semantics(args),
+    )
+    print(found)
+    if args.output_dir:
+        os.makedirs(args.output_dir, exist_ok=True)
+        for number, outcome in enumerate(found.outcomes, start=1):
+            path = os.path.join(args.output_dir, f"outcome-{number}-seed-{outcome.seeds[0]}.jsonl")
+            outcome.trace.save(path)
+            print(f"{path}: {outcome.name}")
     return 0
 
 
@@ -153,7 +192,7 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import ComponentError, DeadlockError, Trace, WeldTimeoutError, weld
+    from . import ComponentError, DeadlockError, ExternalBlockError, Seeded, Trace, WeldTimeoutError, weld
     from ._patches import ThreadOutput
     from ._run import parse_spec, thread_argv, until
 
@@ -170,8 +209,9 @@ def _run(args: argparse.Namespace) -> int:
     ThreadOutput.prefix = True
     try:
         with thread_argv():
-            trace = weld(bodies, semantics="strict" if args.strict else "weldr", timeout=args.timeout, trace_path=args.output)
-    except (ComponentError, DeadlockError, WeldTimeoutError) as error:
+            schedule = Seeded(args.seed) if args.seed is not None else None
+            trace = weld(bodies, semantics=_semantics(args), timeout=args.timeout, trace_path=args.output, schedule=schedule)
+    except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
         failure, trace = error, error.trace or Trace([])
     finally:
         ThreadOutput.prefix = False
@@ -246,7 +286,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
     demo.add_argument("--strict", action="store_true", help=strict)
     demo.add_argument("--detail", action="store_true", help="show lock contention and every buffer move too")
+    seed = "run one thread at a time, picked by this seed: the same run every time (logical time)"
+    demo.add_argument("--seed", type=int, metavar="N", help=seed)
     demo.set_defaults(run=_demo)
+
+    exploring = command("explore", "run a demo scenario under many seeds and count its outcomes", _EXPLORE_EPILOG)
+    exploring.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
+    exploring.add_argument("--runs", type=int, default=20, help="seeds 0..RUNS-1 (default: %(default)s)")
+    exploring.add_argument("--seeds", type=int, nargs="+", metavar="N", help="these seeds instead of --runs")
+    exploring.add_argument("--strict", action="store_true", help=strict)
+    exploring.add_argument("-o", "--output-dir", metavar="DIR", help="write each outcome's trace into DIR")
+    exploring.set_defaults(run=_explore)
 
     summary = command("summary", "sockets, meetings, waits and timeline of a trace file", _SUMMARY_EPILOG, reads_trace=True)
     summary.add_argument("--brief", action="store_true", help="the tables only, without the timeline")
@@ -270,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help=strict)
     run.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default: %(default)s)")
     run.add_argument("--until", nargs="+", metavar="NAME", default=[], help="end the run when these components are done")
+    run.add_argument("--seed", type=int, metavar="N", help=seed)
     run.set_defaults(run=_run)
 
     plot = command("plot", "draw a trace file as a picture (.png, .svg, .pdf)", _PLOT_EPILOG, reads_trace=True)
@@ -301,6 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"sockviz: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # e.g. explore --runs 0
+        print(f"sockviz: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 __all__ = [
+    "OUTCOMES",
     "SCENARIOS",
     "backlog_scenario",
     "backpressure_scenario",
@@ -205,3 +206,6 @@ SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {
     "wsgi": _real("wsgi"),
     "asyncio": _real("asyncio"),
 }
+
+#: How ``sockviz explore`` labels the runs of a scenario, when the scenario has a question to answer.
+OUTCOMES: dict[str, Callable[[object], str]] = {"race": who_got_the_slot}

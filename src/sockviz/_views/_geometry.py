@@ -66,10 +66,16 @@ class TimelineGeometry:
     wait_coverage: np.ndarray | None = None  # after aggregation: the share of each bar really spent waiting
     aggregated: bool = False
     layers: frozenset[str] = field(default_factory=lambda: frozenset(LAYERS))
+    #: the trace ran on a schedule's logical clock (one tick of 1 µs per event)
+    logical: bool = False
 
     @property
     def x_label(self) -> str:
-        return "time since the trace began (ms)" if self.by == "time" else "event (in order)"
+        if self.by != "time":
+            return "event (in order)"
+        if self.logical:
+            return "logical time (ms; one event = one tick of 1 µs, sleeps and timeouts jump)"
+        return "time since the trace began (ms)"
 
 
 def _layers(kinds: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
@@ -216,6 +222,7 @@ def timeline_geometry(
         meetings=arr(meetings, 4),
         alarms=alarms,
         layers=_layers(kinds),
+        logical=(trace.meta.get("schedule") or {}).get("clock") == "logical",
     )
 
 

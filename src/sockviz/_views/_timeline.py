@@ -83,6 +83,11 @@ def plot_timeline(
     draw_timeline(ax, geometry, window=window, labels=labels, legend=legend)
     semantics = trace.meta.get("semantics")
     title = f"{len(trace):,} events" + (f", {semantics} semantics" if semantics else "")
+    schedule = trace.meta.get("schedule") or {}
+    if schedule.get("policy") == "seeded":
+        title += f", Seeded({schedule.get('seed')})"
+    elif schedule.get("policy") == "scripted":
+        title += ", Scripted"
     ax.set_title(title, loc="left")
     return ax
 
