@@ -41,6 +41,19 @@ def test_a_module_that_serves_for_ever_with_until(tmp_path: pathlib.Path) -> Non
     assert all(m.accept_thread.startswith("server") for m in trace.meetings())
 
 
+def test_a_seeded_run_of_unmodified_scripts_repeats_exactly(tmp_path: pathlib.Path) -> None:
+    """`sockviz run --seed N`: http.server and a client, one thread at a time, twice the same run."""
+    traces = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.jsonl"
+        result = run("-m http.server 8124", "fetch.py http://server:8124/", "--until", "fetch", "--seed", "5", "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "[fetch] 200 " in result.stdout
+        traces.append(sockviz.load(out))
+    assert traces[0].fingerprint() == traces[1].fingerprint()
+    assert traces[0].meta["schedule"]["policy"] == "seeded"
+
+
 def test_a_failing_script_is_reported_with_its_traceback(tmp_path: pathlib.Path) -> None:
     """A script that raises: its traceback under its name, exit status 1, the trace still written."""
     (tmp_path / "broken.py").write_text("import socket\nsocket.socket().connect(('nowhere.invalid', 1))\n")
