@@ -44,3 +44,19 @@ def test_trace_format_example_is_a_loadable_trace() -> None:
     assert len(trace) == len(example.splitlines()) - 1
     assert trace.meta["semantics"] == "strict"
     assert trace.narrate(len(trace) - 1).startswith("fd 5 of alice goes from CONNECTING to OUTBOUND")
+
+
+def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) -> None:
+    """The README's ten lines, then its schedule examples, run as written."""
+    import re
+
+    readme = (DOCS.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    ten_lines = next(b for b in blocks if "def server():" in b)
+    schedules = next(b for b in blocks if "schedule=sockviz.Seeded(7)" in b)
+    monkeypatch.chdir(tmp_path)  # type: ignore[attr-defined]
+    namespace: dict[str, object] = {}
+    exec(compile(ten_lines + schedules, "README.md", "exec"), namespace)
+    found = namespace["found"]
+    assert isinstance(found, sockviz.Exploration) and len(found.runs) == 20
+    assert (tmp_path / "echo.jsonl").exists()
