@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 import pytest
 
 import sockviz
 from sockviz import lessons
+from sockviz._demo import race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
 
@@ -50,6 +52,10 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         with socket.create_connection(("server", 8080)) as sock:
             sock.recv(100)
 
+    client_first = _client_first_trace()
+    race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot)
+    strict_race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="strict")
+
     return {
         "01.first": (first, other, {"trace": echo}),
         "01.sockets": (servers, servers - 1, {"trace": echo}),
@@ -68,7 +74,25 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "06.accept-errno": ("EINVAL", 107, {}),
         "07.longest": (longest, shorter, {"trace": echo}),
         "07.more-events": ("echo", "deadlock", {"traces": {"echo": echo, "deadlock": small}}),
+        "08.client-first": (ConnectionRefusedError, TimeoutError, {"trace": client_first}),
+        "08.winners": ({"ann", "bob"}, ["ann"], {"found": race}),
+        "08.stuck": ("server", "ann", {"found": strict_race}),
     }
+
+
+def _client_first_trace() -> sockviz.Trace:
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.settimeout(1)
+            with contextlib.suppress(TimeoutError):
+                listener.accept()
+
+    def client() -> None:
+        with contextlib.suppress(ConnectionRefusedError):
+            socket.create_connection(("server", 8080)).close()
+
+    schedule = sockviz.Scripted(["client", "server"])
+    return sockviz.weld({"server": server, "client": client}, schedule=schedule, semantics="strict", echo=False)
 
 
 def test_every_exercise_is_covered_here(echo: sockviz.Trace) -> None:

@@ -243,6 +243,45 @@ def _more_events(answer: Any, traces: Any = None, **_: Any) -> tuple[bool, str]:
     return False, "len(trace) counts a trace's events: compare them."
 
 
+def _client_first(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    errors = [
+        e.fields.get("error") for e in _need_trace(trace).of_kind("return") if e.thread == "client" and e.fields.get("op") == "connect"
+    ]
+    raised = next((error for error in errors if error), None)
+    name = getattr(answer, "__name__", answer)
+    if raised is not None and _same_text(name, raised):
+        return True, f"the client ran first and nobody listened yet: Linux refuses, so connect() raised {raised}."
+    if raised is None:
+        return False, "in your run the client's connect() raised nothing: was it Scripted(['client', 'server']), strict semantics?"
+    return False, "look at the client's connect() in the trace (trace.of_kind('return')): which error did it end with?"
+
+
+def _exploration(found: Any) -> Any:
+    if found is None:
+        raise TypeError("this exercise checks your answer against your exploration: pass found=found")
+    return found
+
+
+def _winners(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
+    winners = {str(o.label).split()[0] for o in _exploration(found).outcomes if str(o.label).endswith("got the slot")}
+    if isinstance(answer, str) or not isinstance(answer, set | frozenset | list | tuple):
+        return False, "answer with a set of names, like {'ann'}."
+    if {str(name) for name in answer} == winners:
+        return True, f"{' and '.join(sorted(winners))}: whoever's connect() reaches the listener first gets the one slot."
+    return False, "print(found): which names appear in the outcomes 'finished: ... got the slot'?"
+
+
+def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
+    deadlocks = [o for o in _exploration(found).outcomes if o.status == "deadlocked"]
+    if not deadlocks:
+        return False, "your exploration found no deadlock: explore the race with semantics='strict' and more runs."
+    waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
+    if isinstance(answer, str) and answer.strip() in waits:
+        what = waits[answer.strip()]
+        return True, f"{what}: both clients were refused before it listened, and neither retries, so nobody ever connects."
+    return False, "replay the deadlocked outcome (found.replay()): who is still waiting when the clients are gone?"
+
+
 #: Every exercise of the lessons, by name.
 EXERCISES: dict[str, Exercise] = {
     "01.first": Exercise(
@@ -268,6 +307,11 @@ EXERCISES: dict[str, Exercise] = {
     ),
     "07.longest": Exercise("Which thread waited longest in the recorded trace?", _longest_wait, "Sort the waits by duration."),
     "07.more-events": Exercise("Which of the compared traces has more events?", _more_events, "len(trace)."),
+    "08.client-first": Exercise(
+        "Client first, strict semantics: what does the client's connect() raise?", _client_first, "Nobody listens yet."
+    ),
+    "08.winners": Exercise("Which clients can win the race for the one slot?", _winners, "Look at the outcomes' labels."),
+    "08.stuck": Exercise("In strict semantics, which thread is stuck when the race deadlocks?", _stuck, "The clients are gone."),
 }
 
 
