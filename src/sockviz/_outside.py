@@ -51,7 +51,7 @@ def where_blocked(ident: int) -> str:
     if frame is None:
         return "somewhere outside Python code"
     code = frame.f_code
-    line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    line = linecache.getline(code.co_filename, frame.f_lineno).split("  #")[0].strip()  # the code, not its comment
     place = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}()"
     return f"{place}: {line}" if line else place
 
