@@ -103,3 +103,34 @@ def test_a_lesson_as_a_voila_page_plays(browser: object, tmp_path: Path) -> None
         ARTIFACTS.mkdir(exist_ok=True)
         replay.screenshot(path=str(ARTIFACTS / "replay-in-voila.png"))
         page.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_exploration_menu_opens_each_outcome_in_jupyterlab(lab: str, browser: object) -> None:
+    """Lesson 8: explore()'s replay has a menu of outcomes; picking another one replays that run."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    run_all(page, lab, "08_schedules.ipynb")
+    box = page.locator(".jp-NotebookPanel:visible .widget-vbox:has(> .sockviz-outcomes)").first
+    menu = box.locator(".sockviz-outcomes select")
+    menu.wait_for(state="visible", timeout=60_000)
+    box.scroll_into_view_if_needed()
+    labels = [option.inner_text().replace("\xa0", " ") for option in menu.locator("option").all()]
+    assert len(labels) == 2 and all("got the slot" in label for label in labels)
+    picture = box.locator(".sockviz-replay img").first
+    picture.wait_for(state="visible")
+    before = picture.get_attribute("src")
+    menu.select_option(index=1)
+    deadline = time.monotonic() + 20
+    while box.locator(".sockviz-replay img").first.get_attribute("src") == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert box.locator(".sockviz-replay img").first.get_attribute("src") != before, "the other outcome's timeline is shown"
+    replay = box.locator(".sockviz-replay").first
+    assert readout(replay) == 0
+    replay.get_by_role("button", name="step ▶").click()
+    deadline = time.monotonic() + 10
+    while readout(replay) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert readout(replay) == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    box.screenshot(path=str(ARTIFACTS / "exploration-in-jupyterlab.png"))
+    page.close()
