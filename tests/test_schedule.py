@@ -293,6 +293,36 @@ def test_a_thread_blocked_outside_the_network_is_reported_not_a_hang() -> None:
     assert server_exit and "stopped" in server_exit[0].fields["reason"]
 
 
+def test_a_real_socket_made_before_the_weld_is_outside_too() -> None:
+    real, other = socket.socketpair()  # real sockets: made by a thread that is not welded
+
+    def listener() -> None:
+        real.recv(1)
+
+    try:
+        with pytest.raises(sockviz.ExternalBlockError, match="listener blocked outside the fake network") as caught:
+            sockviz.weld(listener, schedule=sockviz.Seeded(0), timeout=20)
+        assert "real.recv(1)" in caught.value.where
+    finally:
+        other.sendall(b"x")
+        real.close()
+        other.close()
+
+
+def test_a_thread_busy_computing_is_not_mistaken_for_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sockviz._outside, "OUTSIDE_AFTER", 0.1)  # type: ignore[attr-defined]
+
+    def busy() -> None:
+        total = 0
+        for i in range(8_000_000):  # about half a second of pure Python: five times the limit
+            total += i
+        print(total > 0, True)
+
+    trace = sockviz.weld(busy, schedule=sockviz.Seeded(0), echo=False, timeout=60)
+    assert [e.fields["line"] for e in trace.of_kind("output")] == ["True True"]
+    assert not trace.of_kind("outside")
+
+
 # -- Scripted -----------------------------------------------------------------------------------
 
 

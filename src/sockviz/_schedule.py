@@ -66,7 +66,6 @@ class Slot:
     """One scheduled thread: its gate, whether it can run, and why it waits."""
 
     __slots__ = (
-        "deadline",
         "gate",
         "ident",
         "joiners",
@@ -92,7 +91,6 @@ class Slot:
         self.timed_out = False
         self.pending = False
         self.park_no = 0
-        self.deadline: int | None = None
         self.joiners: list[Slot] = []
         self.ident = 0  # the thread's ident, once it runs
         #: while set, threading calls of this thread block for real (Thread.start's handshake)
