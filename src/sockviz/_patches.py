@@ -27,7 +27,6 @@ _get_ident = threading.get_ident
 _real_start = threading.Thread.start
 _guard = threading.Lock()
 _count = 0
-_streams: dict[str, TextIO] = {}
 
 
 def _welded_start(self: threading.Thread) -> None:
@@ -133,16 +132,19 @@ def install() -> None:
     global _count
     with _guard:
         _count += 1
+        _wrap_streams()  # every time: someone (pytest, a notebook) may have replaced a stream since
         if _count > 1:
             return
         _wrap.install()
         _patch_ssl(True)
         threading.Thread.start = _welded_start  # type: ignore[method-assign]
-        for name in ("stdout", "stderr"):
-            real = getattr(sys, name)
-            if real is not None:
-                _streams[name] = real
-                setattr(sys, name, ThreadOutput(real, name))
+
+
+def _wrap_streams() -> None:
+    for name in ("stdout", "stderr"):
+        current = getattr(sys, name)
+        if current is not None and not isinstance(current, ThreadOutput):
+            setattr(sys, name, ThreadOutput(current, name))
 
 
 def uninstall() -> None:
@@ -156,8 +158,7 @@ def uninstall() -> None:
         _wrap.uninstall()
         _patch_ssl(False)
         threading.Thread.start = _real_start  # type: ignore[method-assign]
-        for name, real in _streams.items():
+        for name in ("stdout", "stderr"):
             current = getattr(sys, name)
-            if isinstance(current, ThreadOutput) and current._real is real:
-                setattr(sys, name, real)  # only if nobody replaced it since
-        _streams.clear()
+            if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays
+                setattr(sys, name, current._real)
