@@ -471,6 +471,8 @@ def test_the_replay_widget_opens_any_outcome() -> None:
     assert box.children[1].trace is found.outcomes[1].trace
     single = found.replay(1)
     assert single.trace is found.outcomes[1].trace
+    via_replay = sockviz.replay(found)  # the replay function opens explore's results too
+    assert via_replay.children[1].trace is found.outcomes[0].trace
     single.step(5)
     assert single.index == 5
 

@@ -68,11 +68,11 @@ class Outcome:
         text = self.status if self.label is None else f"{self.status}: {self.label}"
         return f"{text} ({self.detail})" if self.detail else text
 
-    def replay(self) -> Any:
+    def replay(self, *, by: str = "order", width: int = 880) -> Any:
         """The replay widget on this outcome's trace."""
-        from ._views._replay import replay
+        from ._views._replay import Replay
 
-        return replay(self.trace)
+        return Replay(self.trace, by=by, width=width)
 
 
 class Exploration:
@@ -105,23 +105,21 @@ class Exploration:
             for o in self.outcomes
         ]
 
-    def replay(self, outcome: int | Outcome | None = None) -> Any:
+    def replay(self, outcome: int | Outcome | None = None, *, by: str = "order", width: int = 880) -> Any:
         """A replay widget: of one outcome, or (by default) with a menu to pick any of them."""
         if isinstance(outcome, Outcome):
-            return outcome.replay()
+            return outcome.replay(by=by, width=width)
         if outcome is not None:
-            return self.outcomes[outcome].replay()
+            return self.outcomes[outcome].replay(by=by, width=width)
         import ipywidgets as w
-
-        from ._views._replay import replay
 
         options = [(f"{o.name} -- {o.count} run(s), seed {o.seeds[0]}", i) for i, o in enumerate(self.outcomes)]
         menu = w.Dropdown(options=options, value=0, description="outcome", layout=w.Layout(width="auto"))
         menu.add_class("sockviz-outcomes")
-        box = w.VBox([menu, replay(self.outcomes[0].trace)])
+        box = w.VBox([menu, self.outcomes[0].replay(by=by, width=width)])
 
         def show(change: dict[str, Any]) -> None:
-            box.children = (menu, replay(self.outcomes[change["new"]].trace))
+            box.children = (menu, self.outcomes[change["new"]].replay(by=by, width=width))
 
         menu.observe(show, names="value")
         return box

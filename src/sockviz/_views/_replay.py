@@ -33,6 +33,7 @@ from ._style import MEETING_COLOUR
 from ._timeline import draw_timeline
 
 if TYPE_CHECKING:
+    from .._explore import Exploration
     from .._trace._events import Event
     from .._trace._trace import Trace
     from .._trace._world import World
@@ -42,13 +43,20 @@ __all__ = ["Replay", "replay"]
 _CELL = "1 / 1 / 2 / 2"  # both layers of the picture sit in the one grid cell
 
 
-def replay(trace: Trace, *, by: str = "order", width: int = 880) -> Replay:
+def replay(trace: Trace | Exploration, *, by: str = "order", width: int = 880) -> w.VBox:
     """A widget to replay ``trace``: play, step, scrub, jump between meetings, filter.
 
     ``by="order"`` (the default) spaces events evenly, so each step moves the
     cursor the same distance; ``by="time"`` uses real time.  ``width`` is the
     timeline's width in pixels.  Display the result, or return it from a cell.
+
+    Given what ``sockviz.explore`` found, the widget gets a menu to pick the
+    outcome whose run it replays.
     """
+    from .._explore import Exploration
+
+    if isinstance(trace, Exploration):
+        return trace.replay(by=by, width=width)
     return Replay(trace, by=by, width=width)
 
 
