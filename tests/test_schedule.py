@@ -387,6 +387,11 @@ def test_a_policy_that_names_a_thread_that_cannot_run_fails_clearly() -> None:
         (lambda: sockviz.Scripted("client"), TypeError, "list of thread names or a function"),
         (lambda: sockviz.Scripted([1, 2]), TypeError, "list of thread names or a function"),
         (lambda: sockviz.weld(lambda: None, schedule=7), TypeError, "schedule must be sockviz.Seeded"),
+        (
+            lambda: sockviz.weld(client_server(9305), schedule=sockviz.Scripted(["clinet"])),
+            ValueError,
+            "Scripted names 'clinet', which is not a component of this weld \\(server, client\\)",
+        ),
     ],
 )
 def test_bad_schedules_are_refused(make: Callable[[], object], error: type[Exception], message: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import Semantics
-from ._schedule import Seeded
+from ._policies import Seeded
 from ._trace._trace import Trace
 
 __all__ = ["Exploration", "Outcome", "Run", "explore"]

@@ -24,23 +24,23 @@ in a notebook: ``with sockviz.fake_network() as weld: ...``.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import os
-import platform
 import re
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from . import _outside, _patches, _schedpatch
-from ._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
+from . import _outside, _patches, _schedpatch, _spec
+from ._errors import DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._sync import NetworkStopped
-from ._schedule import TICK_NS, Schedule, Scheduler, Slot
+from ._policies import Schedule
+from ._schedule import TICK_NS, Scheduler, Slot
+from ._spec import Component
 from ._trace._fileio import TraceWriter
 from ._trace._trace import Trace
 
@@ -48,7 +48,7 @@ __all__ = ["Weld", "fake_network", "weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
-Component = Callable[[], Any]
+
 #: Seconds a weld waits, after stopping its network, for leftover threads to end.
 GRACE = 2.0
 
@@ -72,7 +72,7 @@ class Weld:
         #: the baton, when a schedule runs the weld (see sockviz._schedule)
         self.sched = sched = Scheduler(schedule) if schedule is not None else None
         self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched)
-        self.meta = meta = _meta(net, how, components)
+        self.meta = meta = _spec.meta(net, how, components)
         if sched is not None:
             meta["schedule"] = {**sched.schedule.describe(), "clock": "logical", "tick_ns": TICK_NS}
             sched.on_deadlock = self._on_deadlock
@@ -268,44 +268,6 @@ def _weld_cpu(single_cpu: bool) -> int | None:
     return max(os.sched_getaffinity(0))
 
 
-def _components(specs: tuple[Any, ...]) -> list[tuple[str, Component]]:
-    named: list[tuple[str, Component]] = []
-    for spec in specs:
-        if isinstance(spec, Mapping):
-            named.extend(spec.items())
-        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
-            named.append(spec)
-        elif callable(spec):
-            named.append((getattr(spec, "__name__", None) or f"component{len(named) + 1}", spec))
-        else:
-            raise TypeError(f"a component must be a callable, a (name, callable) pair or a mapping name -> callable, not {spec!r}")
-    names = [name for name, _ in named]
-    for name, body in named:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"component names must be non-empty strings, not {name!r}")
-        if not callable(body):
-            raise TypeError(f"component {name!r} is not callable: {body!r}")
-        if names.count(name) > 1:
-            raise ValueError(f"two components are named {name!r}; give them distinct names (pass a mapping)")
-    if not named:
-        raise ValueError("weld() needs at least one component")
-    return named
-
-
-def _meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:
-    from . import __version__
-
-    return {
-        "recorded_by": how,
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "semantics": net.semantics,
-        "buffer_size": net.buffer_size,
-        "components": components,
-        "python": platform.python_version(),
-        "sockviz": __version__,
-    }
-
-
 def weld(
     *components: Any,
     semantics: Semantics = "weldr",
@@ -346,8 +308,9 @@ def weld(
     """
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    named = _components(components)
+    named = _spec.components(components)
     names = [name for name, _ in named]
+    _spec.check_script(schedule, names)
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
     net, sched = session.net, session.sched
     session.echo = echo
@@ -387,16 +350,8 @@ def weld(
     if timed_out:
         raise WeldTimeoutError(timeout, stuck, trace)
     if session.errors:
-        raise _component_error(session.errors, trace)
+        raise _spec.component_error(session.errors, trace)
     return trace
-
-
-def _component_error(errors: list[tuple[str, Exception]], trace: Trace) -> ComponentError:
-    listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
-    group = ComponentError(f"{len(errors)} welded thread(s) failed ({listing})", [exc for _, exc in errors])
-    group.trace = trace
-    group.threads = tuple(name for name, _ in errors)
-    return group
 
 
 @contextlib.contextmanager

@@ -1,0 +1,149 @@
+"""Schedule policies: who runs next when a scheduled weld reaches a decision.
+
+A :class:`~sockviz._schedule.Scheduler` keeps the books -- which threads can
+run, who holds the baton, the logical clock -- and asks its policy only one
+question, at each decision: *which of these runnable threads runs now?*
+:class:`Seeded` answers with a seeded random generator, :class:`Scripted`
+with a list of turns or a function of a :class:`Choice`.  A policy's
+``chooser()`` makes a fresh answerer for each run, so one ``Seeded(7)``
+object can be used for any number of welds and gives the same run each time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._schedule import Slot
+
+__all__ = ["Choice", "Chooser", "Schedule", "Scripted", "Seeded"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a :class:`Scripted` policy function is asked at each decision."""
+
+    #: the threads that may run now, in the order they were started
+    runnable: tuple[str, ...]
+    #: the thread that reached this decision and may go on, or None if it has to wait or ended
+    current: str | None
+    #: decisions made so far
+    step: int
+    #: the logical clock, in ns
+    now_ns: int
+
+
+Chooser = Callable[[list["Slot"], "Slot | None", int, int], "Slot"]
+
+
+class Schedule:
+    """A policy that picks which welded thread runs next (see Seeded, Scripted)."""
+
+    def chooser(self) -> Chooser:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Seeded(Schedule):
+    """Pick the next thread at random, from a generator seeded with ``seed``.
+
+    ``weld(..., schedule=Seeded(7))`` gives the same run -- the same events in
+    the same order -- every time; another seed gives another interleaving.
+    Every decision picks uniformly among the runnable threads, the one that
+    is running included.
+    """
+
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"Seeded() takes an int seed, not {self.seed!r}")
+
+    def chooser(self) -> Chooser:
+        randrange = random.Random(self.seed).randrange
+
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            return runnable[randrange(len(runnable))]
+
+        return choose
+
+    def describe(self) -> dict[str, Any]:
+        return {"policy": "seeded", "seed": self.seed}
+
+
+def _run_until_wait(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+    """Let the running thread go on; else the first-started runnable thread."""
+    return current if current is not None else runnable[0]
+
+
+@dataclass(frozen=True)
+class Scripted(Schedule):
+    """A schedule written out: a list of thread names, or a function.
+
+    ``Scripted(["client", "server"])``: at the start, ``client`` runs until
+    it has to wait (or ends); then ``server`` runs until it has to wait; and
+    so on down the list.  A name whose thread cannot run when its turn comes
+    waits for it: the other threads go on (the earliest started first) until
+    it can.  When the list is used up, ``then`` decides (default: whoever is
+    running goes on until it waits, then the earliest started runnable
+    thread -- a fixed, cooperative order).  Pass ``then=Seeded(n)`` to
+    continue at random.
+
+    ``Scripted(policy)`` calls ``policy(choice)`` at every decision with a
+    :class:`Choice` and runs the thread whose name it returns.
+    """
+
+    order: Sequence[str] | Callable[[Choice], str] = ()
+    then: Schedule | None = None
+
+    def __post_init__(self) -> None:
+        if callable(self.order):
+            return
+        if isinstance(self.order, str) or not all(isinstance(name, str) for name in self.order):
+            raise TypeError(f"Scripted() takes a list of thread names or a function, not {self.order!r}")
+        object.__setattr__(self, "order", tuple(self.order))
+
+    def chooser(self) -> Chooser:
+        if callable(self.order):
+            return _policy_chooser(self.order)
+        script = list(self.order)
+        then = self.then.chooser() if self.then is not None else _run_until_wait
+
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            if not script:
+                return then(runnable, current, step, now)
+            if current is not None:  # a turn lasts until the thread waits or ends
+                return current
+            for slot in runnable:
+                if slot.name == script[0]:
+                    del script[0]
+                    return slot
+            return runnable[0]  # the named thread cannot run yet: the others go on until it can
+
+        return choose
+
+    def describe(self) -> dict[str, Any]:
+        if callable(self.order):
+            return {"policy": "scripted", "function": getattr(self.order, "__qualname__", repr(self.order))}
+        described: dict[str, Any] = {"policy": "scripted", "order": list(self.order)}
+        if self.then is not None:
+            described["then"] = self.then.describe()
+        return described
+
+
+def _policy_chooser(policy: Callable[[Choice], str]) -> Chooser:
+    def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+        names = tuple(slot.name for slot in runnable)
+        name = policy(Choice(names, current.name if current is not None else None, step, now))
+        for slot in runnable:
+            if slot.name == name:
+                return slot
+        raise ValueError(f"the schedule's policy chose {name!r}, which cannot run now; runnable: {', '.join(names)}")
+
+    return choose

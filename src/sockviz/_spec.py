@@ -1,0 +1,73 @@
+"""What a weld is asked to run: its components checked and named, its schedule's script
+checked, the header its trace carries, and the error that gathers failed components."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._errors import ComponentError
+from ._net._manager import FakeNetwork
+from ._policies import Schedule, Scripted
+from ._trace._trace import Trace
+
+__all__ = ["Component", "check_script", "component_error", "components", "meta"]
+
+Component = Callable[[], Any]
+
+
+def components(specs: tuple[Any, ...]) -> list[tuple[str, Component]]:
+    named: list[tuple[str, Component]] = []
+    for spec in specs:
+        if isinstance(spec, Mapping):
+            named.extend(spec.items())
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+            named.append(spec)
+        elif callable(spec):
+            named.append((getattr(spec, "__name__", None) or f"component{len(named) + 1}", spec))
+        else:
+            raise TypeError(f"a component must be a callable, a (name, callable) pair or a mapping name -> callable, not {spec!r}")
+    names = [name for name, _ in named]
+    for name, body in named:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"component names must be non-empty strings, not {name!r}")
+        if not callable(body):
+            raise TypeError(f"component {name!r} is not callable: {body!r}")
+        if names.count(name) > 1:
+            raise ValueError(f"two components are named {name!r}; give them distinct names (pass a mapping)")
+    if not named:
+        raise ValueError("weld() needs at least one component")
+    return named
+
+
+def meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "recorded_by": how,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "semantics": net.semantics,
+        "buffer_size": net.buffer_size,
+        "components": components,
+        "python": platform.python_version(),
+        "sockviz": __version__,
+    }
+
+
+def check_script(schedule: Schedule | None, components: list[str]) -> None:
+    """A Scripted list may name components and their threads ("server/Thread-1"); a typo is an error now."""
+    if not isinstance(schedule, Scripted) or callable(schedule.order):
+        return
+    for name in schedule.order:
+        if name not in components and name.split("/")[0] not in components:
+            raise ValueError(f"Scripted names {name!r}, which is not a component of this weld ({', '.join(components)})")
+
+
+def component_error(errors: list[tuple[str, Exception]], trace: Trace) -> ComponentError:
+    listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
+    group = ComponentError(f"{len(errors)} welded thread(s) failed ({listing})", [exc for _, exc in errors])
+    group.trace = trace
+    group.threads = tuple(name for name, _ in errors)
+    return group
