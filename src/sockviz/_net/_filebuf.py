@@ -39,7 +39,7 @@ from ._sync import Condition, Lock
 
 if TYPE_CHECKING:
     from .._trace._recorder import Recorder
-    from ._sync import WaitTracker
+    from ._tracker import WaitTracker
 
 __all__ = ["ByteBuffer", "WaitsFor", "deadline_for", "timed_out", "would_block"]
 

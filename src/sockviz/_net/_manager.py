@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._trace._recorder import Recorder
 from ._members import members
 from ._modes import os_error
-from ._sync import Condition, Lock, NetworkStopped, Semaphore, WaitTracker
+from ._sync import Condition, Lock, NetworkStopped, Semaphore
+from ._tracker import WaitTracker
 
 if TYPE_CHECKING:
     from .._schedule import Scheduler
