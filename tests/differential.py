@@ -342,6 +342,70 @@ def listener_closed_before_a_nonblocking_connect_was_reported(env: Env) -> list[
     return out
 
 
+def connect_after_a_reset_is_eisconn(env: Env) -> list[Outcome]:
+    """A socket that had connected stays "connected" for connect() after a reset: EISCONN, every time.
+
+    Reset two ways: the peer closed with bytes unread, and the listener was shut
+    down (SHUT_RD stops it) with the reported connection still in its queue.
+    """
+    out: list[Outcome] = []
+    listener = env.listener()
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    client.sendall(b"unread")
+    env.settle()
+    server.close()  # unread bytes: a reset, not a FIN
+    env.settle()
+    out += [attempt(client.connect, listener.getsockname()), attempt(client.recv, 1), attempt(client.connect, listener.getsockname())]
+    other = socket.create_connection(listener.getsockname())
+    peer, _ = listener.accept()
+    other.sendall(b"unread")
+    env.settle()
+    peer.close()
+    env.settle()
+    out += [attempt(other.send, b"x"), attempt(other.send, b"x"), attempt(other.recv, 1)]  # the reset first, then EPIPE
+    queued = env.listener(backlog=0)
+    sock = socket.socket()
+    sock.setblocking(False)
+    out.append(attempt(sock.connect, queued.getsockname()))  # EINPROGRESS
+    env.settle()
+    out.append(attempt(sock.connect, queued.getsockname()))  # done: reported
+    queued.shutdown(socket.SHUT_RD)
+    env.settle()
+    out += [attempt(sock.connect, queued.getsockname()), attempt(sock.send, b"x")]
+    return out
+
+
+def early_shutdown_write_then_connect(env: Env) -> list[Outcome]:
+    """shutdown(SHUT_WR) before connecting says ENOTCONN yet sticks: once connected, send() is EPIPE.
+
+    A refused connect forgets it, as it forgets an early SHUT_RD.
+    """
+    out: list[Outcome] = []
+    for blocking in (True, False):
+        listener = env.listener()
+        sock = socket.socket()
+        out.append(attempt(sock.shutdown, socket.SHUT_WR))
+        sock.setblocking(blocking)
+        out.append(attempt(sock.connect, listener.getsockname()))
+        env.settle()
+        out += [attempt(sock.send, b""), attempt(sock.send, b"x"), attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR)]
+        conn, _ = listener.accept()
+        conn.setblocking(False)
+        out.append(attempt(conn.recv, 1))  # no FIN was sent: nothing to read yet
+    stopped = socket.socket()  # shut early, then listening stopped by shutdown: Linux's disconnect forgets the marks
+    stopped.setblocking(False)
+    out += [attempt(stopped.shutdown, socket.SHUT_RDWR), attempt(stopped.listen, 0), attempt(stopped.shutdown, socket.SHUT_RD)]
+    out += [attempt(stopped.recv, 1), attempt(stopped.send, b"x")]
+    refused = socket.socket()
+    out.append(attempt(refused.shutdown, socket.SHUT_WR))
+    out.append(attempt(refused.connect, ("127.0.0.1", env.dead_port())))
+    listener = env.listener()
+    out.append(attempt(refused.connect, listener.getsockname()))
+    out.append(attempt(refused.send, b"x"))
+    return out
+
+
 def refused_blocking_then_bind_and_listen(env: Env) -> list[Outcome]:
     """A refused blocking connect gives its automatic port back: bind and listen work again."""
     port = env.dead_port()

@@ -228,3 +228,24 @@ def test_every_selector_sees_accepts_data_and_end_of_file(kind: str) -> None:
 
     sockviz.weld(server, client, timeout=20)
     assert seen == ["accept", "data", "eof"]
+
+
+def test_a_reset_shown_on_an_unwritable_carrier_does_not_raise() -> None:
+    """An unwritable descriptor (its buffer filled) that then shows a reset: POLLERR, no EAGAIN."""
+    import os
+    import select
+
+    from sockviz._net._readiness import Carrier
+
+    fd = os.open(os.devnull, os.O_RDONLY)  # a descriptor number for the carrier to take over
+    carrier = Carrier(fd)
+    try:
+        carrier.show(lambda: (False, False, False, False, False))  # unwritable: the buffer is filled
+        carrier.show(lambda: (True, True, True, True, True))  # then reset
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLOUT)
+        ((_, events),) = poller.poll(0)
+        assert events & select.POLLERR and events & select.POLLHUP
+    finally:
+        carrier.close()
+        os.close(fd)

@@ -79,6 +79,7 @@ class SocketBase:
         self._options: dict[tuple[int, int], int] = {}
         self._so_error = 0
         self._read_shut_early = False  # shutdown(SHUT_RD) before connecting (see shutdown)
+        self._write_shut_early = False  # shutdown(SHUT_WR) before connecting: send() is EPIPE once connected
         self._disconnecting = False  # shutdown() while a connect was pending or failed
         self._unreported_connect = False
         self._io_refs = 0

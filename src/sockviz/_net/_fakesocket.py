@@ -110,8 +110,14 @@ class FakeSocket(Rendezvous, Options):
 
     def _send_locked(self, conn: Connection, view: memoryview, timeout: float | None) -> int:
         with conn.lock:
+            if self._mode is M.RESET and self._rx is not None and self._rx.reset:
+                # The reset is still unreported: like recv(), send() reports it once (Linux's sk_err).
+                self._rx.reset, self._rx.eof = False, True
+                raise os_error(errno.ECONNRESET)
             if self._mode not in _MAY_SEND:
                 step(self._mode, Op.SEND)
+            if self._write_shut_early:
+                raise os_error(errno.EPIPE)
             tx = self._tx
             assert tx is not None
             if tx.reader_gone:  # the peer closed: Linux takes this send, then resets
@@ -254,11 +260,12 @@ class FakeSocket(Rendezvous, Options):
             raise os_error(errno.EINVAL)
         net = self._net
         with net.lock:
-            if op is not Op.SHUT_WR and (self._mode, op) in REFUSALS and self._mode is not M.CLOSED:
+            if (self._mode, op) in REFUSALS and self._mode is not M.CLOSED:
                 # Linux quirk: on an unconnected socket shutdown() says ENOTCONN but
-                # marks the receiving side shut all the same -- recv() then gives b''.
-                # The mode does not change; the mark is kept beside it.
-                self._read_shut_early = True
+                # marks the side(s) shut all the same -- once connected, recv() gives
+                # b'' and send() EPIPE.  The mode does not change; the marks are kept beside it.
+                self._read_shut_early = self._read_shut_early or op is not Op.SHUT_WR
+                self._write_shut_early = self._write_shut_early or op is not Op.SHUT_RD
             if self._mode in (M.CONNECTING, M.REFUSED):
                 # Likewise Linux marks a socket whose connect is pending or failed as
                 # disconnecting: connect() is EINVAL on it from now on.
@@ -267,6 +274,7 @@ class FakeSocket(Rendezvous, Options):
             if self._listener is not None and self._mode is M.LISTEN:
                 if new is not M.LISTEN:
                     self._stop_listening()
+                    self._read_shut_early = self._write_shut_early = False  # Linux's disconnect clears them
                     self._give_back_port()  # a port the kernel chose is freed, as after a refusal
                     self._set_mode(new if self._local is not None else M.NOT_INIT)
                 return

@@ -106,10 +106,11 @@ _refuse((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET, M.REFUSED), Op.LISTEN, errn
 
 # connect: the outcome (OUTBOUND, or unconnected again if refused) is a second
 # step.  After a refusal in the background, the next connect() only reports it.
-_allow((M.NOT_INIT, M.BOUND, M.RESET), Op.CONNECT, M.CONNECTING)
+_allow((M.NOT_INIT, M.BOUND), Op.CONNECT, M.CONNECTING)
 _allow((M.REFUSED,), Op.CONNECT, M.NOT_INIT)
 _refuse((M.CONNECTING,), Op.CONNECT, errno.EALREADY)
-_refuse((M.LISTEN, *_CONNECTED, *_HALF), Op.CONNECT, errno.EISCONN)
+# A reset socket had connected: Linux keeps it "connected" (SS_CONNECTED) for connect().
+_refuse((M.LISTEN, *_CONNECTED, *_HALF, M.RESET), Op.CONNECT, errno.EISCONN)
 
 # accept: only on a listener.
 _allow((M.LISTEN,), Op.ACCEPT)

@@ -24,6 +24,7 @@ change of state ~20 µs.
 from __future__ import annotations
 
 import _socket
+import contextlib
 import errno
 import os
 import threading
@@ -77,7 +78,10 @@ class Carrier:
                 return
             readable, writable, read_hangup, hangup, error = readiness()
             if error and not self.error and not self.hangup:
-                os.write(self.fd, _MARK)  # left unread when sockviz's end closes: the kernel calls it a reset
+                # A byte left unread when sockviz's end closes: the kernel calls it a reset.  (If the
+                # descriptor was shown unwritable, bytes are waiting unread already.)
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self.fd, _MARK)
                 self._control.close()
                 self.error = self.hangup = self.read_hangup = self.readable = self.writable = True
                 return

@@ -202,7 +202,7 @@ class Rendezvous(SocketBase):
                 # did, ECONNABORTED) and be an unconnected socket again.
                 error, self._so_error = self._so_error or errno.ECONNABORTED, 0
                 self._unreported_connect = False
-                self._read_shut_early = False  # as after a refused blocking connect: recv() is ENOTCONN again
+                self._read_shut_early = self._write_shut_early = False  # as after a refused blocking connect
                 if self._stale_name is not None:  # Linux forgets the source address here
                     self._stale_name = (self._any_address()[0], self._stale_name[1])
                 new = step(self._mode, Op.CONNECT)
@@ -321,7 +321,8 @@ class Rendezvous(SocketBase):
     def _refused(self) -> int:
         """connect() found nobody: unconnected again, an automatic port given back (net lock held)."""
         self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-        self._read_shut_early = False  # Linux's failed connect clears an early shutdown(SHUT_RD): recv() is ENOTCONN again
+        # Linux's failed connect clears an early shutdown: recv() is ENOTCONN again, send() EPIPE for not being connected
+        self._read_shut_early = self._write_shut_early = False
         self._unconnect()
         return errno.ECONNREFUSED
 
