@@ -43,6 +43,7 @@ def test_the_same_seed_gives_the_same_events_for_every_demo_scenario(name: str, 
     assert steps(first) == steps(second)
     assert first.fingerprint() == second.fingerprint()
     assert first.meta["schedule"] == {"policy": "seeded", "seed": seed, "clock": "logical", "tick_ns": TICK_NS}
+    assert f"schedule=Seeded({seed}), logical time" in first.summary().splitlines()[0]
 
 
 def test_the_stdlib_http_scenario_serves_its_files_under_a_schedule() -> None:

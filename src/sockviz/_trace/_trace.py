@@ -230,6 +230,11 @@ class Trace:
         head = f"{len(events)} events, threads: {', '.join(self.threads) or '-'}"
         if self.meta.get("semantics"):
             head += f"; semantics={self.meta['semantics']}"
+        schedule = self.meta.get("schedule") or {}
+        if schedule.get("policy") == "seeded":
+            head += f"; schedule=Seeded({schedule.get('seed')}), logical time"
+        elif schedule.get("policy"):
+            head += "; schedule=Scripted, logical time"
         return "\n".join([head, *lines])
 
     def save(self, path: str | os.PathLike[str]) -> None:
