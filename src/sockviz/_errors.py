@@ -51,7 +51,10 @@ class ExternalBlockError(RuntimeError):
     waiting for ``input()``, a real socket or a lock the schedule does not
     know would keep everyone else waiting for ever.  The weld stops instead:
     ``thread`` is the thread, ``where`` its line of code; the other threads
-    were stopped, and the blocked one was left running (it is a daemon).
+    were stopped, and the blocked one was left running (it is a daemon).  In a
+    script, a thread left blocked reading ``sys.stdin`` can make Python abort
+    at exit ("could not acquire lock for stdin"): a limit of daemon threads in
+    CPython, not of sockviz.  A notebook's kernel keeps running.
     """
 
     def __init__(self, thread: str, where: str, trace: Trace | None = None) -> None:
