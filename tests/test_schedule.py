@@ -551,3 +551,34 @@ def test_any_seed_moves_every_byte_and_repeats_exactly(
         assert got == expected
         runs.append(trace)
     assert steps(runs[0]) == steps(runs[1])
+
+
+def test_the_watch_tells_a_sleeping_thread_from_a_running_one() -> None:
+    """The kernel's own view (/proc): the thread asking is running; one asleep on a lock is not."""
+    from sockviz._outside import _runnable_now
+    from sockviz._schedule import Scheduler
+
+    me = Scheduler(sockviz.Seeded(0)).register("me")
+    me.native_id = threading.get_native_id()
+    assert _runnable_now(me)
+    gate = threading.Lock()
+    gate.acquire()
+    sleeper_ids: list[int] = []
+
+    def sleeper() -> None:
+        sleeper_ids.append(threading.get_native_id())
+        gate.acquire()
+
+    thread = threading.Thread(target=sleeper)
+    thread.start()
+    while not sleeper_ids:
+        time.sleep(0.001)
+    time.sleep(0.05)
+    asleep = Scheduler(sockviz.Seeded(0)).register("asleep")
+    asleep.native_id = sleeper_ids[0]
+    try:
+        assert not _runnable_now(asleep)
+    finally:
+        gate.release()
+        thread.join()
+    assert not _runnable_now(asleep)  # gone: not running either

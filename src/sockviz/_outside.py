@@ -4,8 +4,9 @@ Under a schedule only the thread holding the baton runs.  If it blocks on
 something the schedule does not know -- ``input()``, a real socket, a lock
 made before the weld -- nobody else can run, and the weld would hang.  The
 thread that called ``weld`` watches for that: when the logical clock has
-not moved for :data:`OUTSIDE_AFTER` seconds of real time *and* the holder
-used (almost) no CPU meanwhile, it is asleep in the kernel, not computing.
+not moved for :data:`OUTSIDE_AFTER` seconds of real time, the holder used
+(almost) no CPU meanwhile *and* the kernel does not list it as running or
+ready to run, it is asleep in the kernel, not computing.
 The watcher records an ``outside`` event saying where it is, stops the
 network (the other threads unwind) and the weld raises
 :class:`~sockviz.ExternalBlockError`.
@@ -39,6 +40,15 @@ def _cpu_seconds(slot: Slot) -> float | None:
         return time.clock_gettime(time.pthread_getcpuclockid(slot.ident))
     except (AttributeError, OSError, TypeError):  # not Linux, or the thread is gone
         return None
+
+
+def _runnable_now(slot: Slot) -> bool:
+    """The kernel says the thread is running or ready to (state R): not blocked, just slow."""
+    try:
+        with open(f"/proc/self/task/{slot.native_id}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] == b"R"
+    except (OSError, IndexError):  # not Linux, or the thread is gone
+        return False
 
 
 def where_blocked(ident: int) -> str:
@@ -76,8 +86,8 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
         if now - since < OUTSIDE_AFTER:
             continue
         used = _cpu_seconds(holder)
-        if cpu is not None and used is not None and used - cpu > 0.2 * (now - since):
-            since, cpu = now, used  # busy computing, not blocked: let it
+        if (cpu is not None and used is not None and used - cpu > 0.2 * (now - since)) or _runnable_now(holder):
+            since, cpu = now, used  # busy computing (or waiting for a CPU), not blocked: let it
             continue
         where = where_blocked(holder.ident)
         rec = session.net.recorder

@@ -70,6 +70,7 @@ class Slot:
         "ident",
         "joiners",
         "name",
+        "native_id",
         "order",
         "park_no",
         "passthrough",
@@ -93,6 +94,7 @@ class Slot:
         self.park_no = 0
         self.joiners: list[Slot] = []
         self.ident = 0  # the thread's ident, once it runs
+        self.native_id = 0  # and the kernel's id for it
         #: while set, threading calls of this thread block for real (Thread.start's handshake)
         self.passthrough = False
 
@@ -170,6 +172,7 @@ class Scheduler:
         """In the new thread itself: wait for the baton before running anything."""
         _local.slot = slot
         slot.ident = threading.get_ident()
+        slot.native_id = threading.get_native_id()
         slot.gate.acquire()
 
     def leave(self) -> None:
