@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._net._sync import NetworkStopped
-from ._schedule import ENDED, Slot, current_slot
+from ._schedule import ENDED, Slot, current_slot, take_when_released, unpark_all
 
 __all__ = ["EPOCH", "install", "uninstall"]
 
@@ -145,25 +145,14 @@ class ScheduledThreadLock:
             return True
         if not blocking:
             return False
-        sched = slot.sched
-        deadline = sched.deadline(None if timeout == -1 else timeout)
         why = _why_blocked("a threading lock")
-        while True:
-            self._parked.append(slot)
-            timed_out = sched.park(deadline, why)
-            if self._lock.acquire(False):
-                return True
-            if sched.stopped is not None:
-                raise _stopped(slot)
-            if timed_out:
-                return False
+        wait = None if timeout == -1 else timeout
+        return take_when_released(self._lock, slot, wait, why, parked=self._parked, raise_if_stopped=True)
 
     def release(self) -> None:
         self._lock.release()
         if self._parked:
-            parked, self._parked = self._parked, []
-            for slot in parked:
-                slot.sched.unpark(slot)
+            unpark_all(self._parked)
 
     def locked(self) -> bool:
         return bool(self._lock.locked())

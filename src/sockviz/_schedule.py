@@ -41,10 +41,11 @@ import heapq
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._policies import Schedule
 
-__all__ = ["DETACHED", "ENDED", "TICK_NS", "Scheduler", "Slot", "current_slot"]
+__all__ = ["DETACHED", "ENDED", "TICK_NS", "Scheduler", "Slot", "current_slot", "take_when_released", "unpark_all"]
 
 #: Logical nanoseconds per recorded event in a scheduled weld (one microsecond).
 TICK_NS = 1_000
@@ -358,3 +359,47 @@ class Scheduler:
     def _deadlocked(self, waits: dict[str, str]) -> None:
         if self.on_deadlock is not None and self.stopped is None:
             self.on_deadlock(waits)
+
+
+def take_when_released(
+    raw: Any,
+    slot: Slot,
+    timeout: float | None,
+    why: str | Callable[[], str],
+    *,
+    parked: list[Slot] | None = None,
+    raise_if_stopped: bool = False,
+) -> bool:
+    """Take the raw lock ``raw``, parking ``slot`` until someone releases it; False after ``timeout``.
+
+    Every scheduled wait for a lock is this loop: the fake network's locks, the
+    waiter locks its conditions and semaphores park on, and ``threading``'s
+    locks.  Whoever releases ``raw`` unparks the waiter: the ones listed in
+    ``parked`` (see :func:`unpark_all`), or the one its notifier knows.  A
+    wake-up may come early; the loop parks again until the lock is free or
+    the logical ``timeout`` (seconds; None: for ever) is over.  ``why`` (or
+    what it returns, asked at each park) is what a deadlock report says the
+    thread waits for.
+    """
+    if raw.acquire(False):
+        return True
+    sched = slot.sched
+    deadline = sched.deadline(timeout)
+    while True:
+        if parked is not None:
+            parked.append(slot)
+        timed_out = sched.park(deadline, why if isinstance(why, str) else why())
+        if raw.acquire(False):
+            return True
+        if raise_if_stopped and sched.stopped is not None:
+            raise sched.stopped()
+        if timed_out:
+            return False
+
+
+def unpark_all(parked: list[Slot]) -> None:
+    """A lock was released: every thread parked waiting for it looks again."""
+    waiting = parked[:]
+    parked.clear()
+    for slot in waiting:
+        slot.sched.unpark(slot)

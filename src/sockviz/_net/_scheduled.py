@@ -11,33 +11,24 @@ called ``weld``, stopping the network) take the plain path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._schedule import Scheduler, Slot, current_slot
+from .._schedule import Scheduler, Slot, current_slot, take_when_released, unpark_all
 from ._sync import Lock
 
 if TYPE_CHECKING:
     from .._trace._recorder import Recorder
 
-__all__ = ["ScheduledLock", "wait_on"]
-
-
-def wait_on(sched: Scheduler, raw: Any, timeout: float | None, why: str) -> bool:
-    """Take ``raw`` (a lock someone else releases to wake us) within ``timeout`` logical seconds."""
-    if raw.acquire(False):
-        return True
-    if timeout is not None and timeout <= 0:
-        return False
-    deadline = sched.deadline(timeout)
-    while True:
-        if sched.park(deadline, why):
-            return bool(raw.acquire(False))
-        if raw.acquire(False):
-            return True
+__all__ = ["ScheduledLock"]
 
 
 class ScheduledLock(Lock):
-    """A :class:`~sockviz._net._sync.Lock` whose waits go through the scheduler."""
+    """A :class:`~sockviz._net._sync.Lock` whose waits go through the scheduler.
+
+    Recording is the plain lock's; only three things differ for a thread of
+    this weld's schedule: taking the lock is a decision point, a contended
+    wait parks, and waiting time is read on the logical clock.
+    """
 
     __slots__ = ("_parked", "_sched")
 
@@ -46,45 +37,29 @@ class ScheduledLock(Lock):
         self._sched = sched
         self._parked: list[Slot] = []
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+    def _scheduled_caller(self) -> Slot | None:
         me = current_slot()
-        if me is None or me.sched is not self._sched:
-            return super().acquire(blocking, timeout)
-        sched = self._sched
-        sched.pause()
-        if self._lock.acquire(False):
-            if self.record_all:
-                self.owner = self._recorder.thread_name()
-                self._recorder.emit("lock.acquire", self.name, "waited_ns", 0, "cause", None)
-            return True
-        if not blocking:
-            return False
-        rec = self._recorder
-        self._waiting += 1
-        rec.emit("lock.wait", self.name, "holder", self.owner)
-        start = sched.now
-        deadline = sched.deadline(None if timeout < 0 else timeout)
-        got = False
-        try:
-            while not got:
-                self._parked.append(me)
-                if sched.park(deadline, f"the lock {self.name}, held by {self.owner or 'another thread'}"):
-                    got = self._lock.acquire(False)
-                    break
-                got = self._lock.acquire(False)
-        finally:
-            self._waiting -= 1
-        if got:
-            self.owner = rec.thread_name()
-            rec.emit("lock.acquire", self.name, "waited_ns", sched.now - start, "cause", self._last_release)
-        return got
+        return me if me is not None and me.sched is self._sched else None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._scheduled_caller() is not None:
+            self._sched.pause()
+        return super().acquire(blocking, timeout)
+
+    def _wait_for_release(self, timeout: float) -> bool:
+        me = self._scheduled_caller()
+        if me is None:
+            return super()._wait_for_release(timeout)
+        why = lambda: f"the lock {self.name}, held by {self.owner or 'another thread'}"  # noqa: E731 - asked at each park
+        return take_when_released(self._lock, me, None if timeout < 0 else timeout, why, parked=self._parked)
+
+    def _clock(self) -> int:
+        return self._sched.now if self._scheduled_caller() is not None else super()._clock()
 
     def release(self) -> None:
         super().release()
         if self._parked:
-            parked, self._parked = self._parked, []
-            for slot in parked:
-                self._sched.unpark(slot)
+            unpark_all(self._parked)
 
     __enter__ = acquire
 

@@ -28,7 +28,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .._schedule import current_slot
+from .._schedule import current_slot, take_when_released
 from .._trace._recorder import Recorder
 
 if TYPE_CHECKING:
@@ -113,9 +113,9 @@ class Lock:
         rec = self._recorder
         self._waiting += 1
         rec.emit("lock.wait", self.name, "holder", self.owner)
-        start = _monotonic_ns()
+        start = self._clock()
         try:
-            got = self._lock.acquire(True, timeout)
+            got = self._wait_for_release(timeout)
         finally:
             self._waiting -= 1
         if got:
@@ -124,11 +124,19 @@ class Lock:
                 "lock.acquire",
                 self.name,
                 "waited_ns",
-                _monotonic_ns() - start,
+                self._clock() - start,
                 "cause",
                 self._last_release,
             )
         return got
+
+    def _wait_for_release(self, timeout: float) -> bool:
+        """Block until the holder releases the lock (a schedule parks instead)."""
+        return self._lock.acquire(True, timeout)
+
+    def _clock(self) -> int:
+        """The clock waiting time is measured on (a schedule's is logical)."""
+        return _monotonic_ns()
 
     def release(self) -> None:
         if self._waiting or self.record_all:
@@ -221,15 +229,12 @@ class _Primitive:
 
     def _park(self, waiter: _Waiter, timeout: float | None) -> bool:
         """Wait (no lock held) until a notifier releases ``waiter.lock``; False on timeout."""
-        sched = self._tracker.sched
         slot = waiter.slot
-        if sched is None or slot is None:
-            if timeout is not None and timeout <= 0:
-                return False
-            return waiter.lock.acquire(True, -1 if timeout is None else timeout)
-        from ._scheduled import wait_on
-
-        return wait_on(sched, waiter.lock, timeout, waiter.waits_for)
+        if slot is not None:  # the notifier unparks the waiter's slot
+            return take_when_released(waiter.lock, slot, timeout, waiter.waits_for)
+        if timeout is not None and timeout <= 0:
+            return False
+        return waiter.lock.acquire(True, -1 if timeout is None else timeout)
 
     @property
     def waiting(self) -> int:
