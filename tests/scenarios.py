@@ -10,7 +10,7 @@ from sockviz._demo import SCENARIOS
 __all__ = ["SCENARIOS", "scenario_trace"]
 
 
-def scenario_trace(name: str, semantics: str = "weldr", **kwargs: Any) -> sockviz.Trace:
+def scenario_trace(name: str, semantics: str = "strict", **kwargs: Any) -> sockviz.Trace:
     """Weld scenario ``name``; a deadlocking one (on purpose) gives the trace its error carries."""
     try:
         return sockviz.weld(SCENARIOS[name](), semantics=semantics, **kwargs)  # type: ignore[arg-type]

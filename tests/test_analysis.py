@@ -19,7 +19,7 @@ from .scenarios import scenario_trace
 
 @pytest.fixture(scope="module")
 def echo() -> sockviz.Trace:
-    return scenario_trace("echo")
+    return scenario_trace("echo", "weldr")
 
 
 # -- sockets -------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def test_sockets_have_owner_addresses_and_mode_history(echo: sockviz.Trace) -> N
 
 def test_a_reused_descriptor_is_a_new_socket() -> None:
     """When a closed fd number comes back, sockets() reports two lives, each with its own history."""
-    trace = scenario_trace("backlog")
+    trace = scenario_trace("backlog", "weldr")
     client_fds = [s.fd for s in trace.sockets() if s.owner in ("ann", "ben", "cat")]
     assert len(client_fds) == 3
     assert len(trace.sockets()) == 7
@@ -66,7 +66,7 @@ def test_waits_say_what_for_and_who_woke_them(echo: sockviz.Trace) -> None:
 
 def test_deadlocked_waits_never_end_in_a_wake_up() -> None:
     """In the deadlock both recv() waits are cut short by the weld stopping them, woken by nobody."""
-    trace = scenario_trace("deadlock")
+    trace = scenario_trace("deadlock", "weldr")
     recv_waits = [w for w in trace.waits() if w.what == "recv"]
     assert sorted(w.thread for w in recv_waits) == ["client", "server"]
     for wait in recv_waits:
@@ -130,7 +130,7 @@ def test_socketpair_is_a_meeting_too() -> None:
 
 def test_state_at_shows_sockets_buffers_and_blocked_threads() -> None:
     """Mid-transfer in the backpressure scenario: the buffer is full and the sender waits in sendall."""
-    trace = scenario_trace("backpressure", buffer_size=8192)
+    trace = scenario_trace("backpressure", "weldr", buffer_size=8192)
     full = next(i for i, e in enumerate(trace) if e.kind == "cond.wait" and e.thread == "sender")
     world = trace.state_at(full)
     sender = next(s for s in world.sockets.values() if s.owner == "sender")

@@ -61,7 +61,7 @@ def test_strict_demo_clients_retry_until_the_server_listens() -> None:
         time.sleep(0.05)
         server()
 
-    trace = sockviz.weld({**scenario, "server": late_server}, semantics="strict")
+    trace = sockviz.weld({**scenario, "server": late_server}, semantics="strict", stagger=False)
     assert trace.of_kind("refused")  # the clients were refused at first ...
     assert len(trace.of_kind("meet")) == 2  # ... and met the server in the end
 
@@ -81,7 +81,7 @@ def test_demo_with_a_seed_writes_the_same_trace_every_time(tmp_path: pathlib.Pat
 
 def test_explore_prints_the_outcomes_and_writes_their_traces(tmp_path: pathlib.Path, capsys) -> None:
     """`sockviz explore --scenario race` counts who got the slot and saves one trace per outcome."""
-    assert main(["explore", "--scenario", "race", "--runs", "12", "-o", str(tmp_path / "out")]) == 0
+    assert main(["explore", "--scenario", "race", "--runs", "12", "--weldr", "-o", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("12 runs, 2 outcome(s)")
     assert "finished: ann got the slot" in out and "finished: bob got the slot" in out

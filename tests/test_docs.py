@@ -53,10 +53,12 @@ def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) ->
     readme = (DOCS.parent / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     ten_lines = next(b for b in blocks if "def server():" in b)
-    schedules = next(b for b in blocks if "schedule=sockviz.Seeded(7)" in b)
+    schedules = next(b for b in blocks if "sockviz.explore(" in b)
     monkeypatch.chdir(tmp_path)  # type: ignore[attr-defined]
     namespace: dict[str, object] = {}
     exec(compile(ten_lines + schedules, "README.md", "exec"), namespace)
     found = namespace["found"]
     assert isinstance(found, sockviz.Exploration) and len(found.runs) == 20
+    assert namespace["trace"].meetings()  # type: ignore[attr-defined]
+    assert {o.status for o in found.outcomes} == {"finished", "deadlocked"}  # the client came first in some runs
     assert (tmp_path / "echo.jsonl").exists()

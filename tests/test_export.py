@@ -19,7 +19,7 @@ from .scenarios import scenario_trace
 
 @pytest.fixture(scope="module")
 def echo() -> sockviz.Trace:
-    return scenario_trace("echo")
+    return scenario_trace("echo", "weldr")
 
 
 # -- pandas and CSV ------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def test_to_csv_needs_no_pandas(echo: sockviz.Trace, tmp_path: pathlib.Path) -> 
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == len(echo) and list(rows[0])[:5] == ["seq", "t_ns", "thread", "kind", "obj"]
     assert [r["kind"] for r in rows] == [e.kind for e in echo]
-    deadlock = scenario_trace("deadlock")
+    deadlock = scenario_trace("deadlock", "weldr")
     deadlock.to_csv(path)
     row = next(r for r in csv.DictReader(path.open()) if r["kind"] == "deadlock")
     assert set(json.loads(row["waits"])) == {"client", "server"}
@@ -172,7 +172,7 @@ def test_mermaid_is_cut_with_a_note_when_long(echo: sockviz.Trace) -> None:
 def test_cli_summary_prints_the_tables_and_the_timeline(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`sockviz summary` prints sockets, meetings, waits and the timeline of a trace file."""
     path = tmp_path / "t.jsonl"
-    scenario_trace("echo").save(path)
+    scenario_trace("echo", "weldr").save(path)
     assert main(["summary", str(path)]) == 0
     out = capsys.readouterr().out
     assert "sockets (5):" in out and "meetings (2):" in out and "waits (" in out and "timeline:" in out
@@ -185,7 +185,7 @@ def test_cli_summary_prints_the_tables_and_the_timeline(tmp_path: pathlib.Path, 
 def test_cli_export_writes_every_format(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`sockviz export` writes Chrome JSON, CSV (any table) and a Mermaid Markdown file."""
     path = tmp_path / "t.jsonl"
-    scenario_trace("echo").save(path)
+    scenario_trace("echo", "weldr").save(path)
     chrome, table, mermaid = tmp_path / "c.json", tmp_path / "w.csv", tmp_path / "m.md"
     assert main(["export", str(path), "--chrome", str(chrome), "--csv", str(table), "--table", "waits", "--mermaid", str(mermaid)]) == 0
     _check_chrome(json.loads(chrome.read_text()))

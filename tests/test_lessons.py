@@ -16,7 +16,7 @@ from .scenarios import scenario_trace
 
 @pytest.fixture(scope="module")
 def echo() -> sockviz.Trace:
-    return scenario_trace("echo")
+    return scenario_trace("echo", "weldr")
 
 
 def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict]]:
@@ -27,7 +27,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
     longest = max(waits, key=lambda w: w.duration_ns or 0).thread
     shorter = next(t for t in echo.threads if t != longest)
     servers = len([s for s in echo.sockets() if s.owner == "server"])
-    small = scenario_trace("deadlock")
+    small = scenario_trace("deadlock", "weldr")
     web = scenario_trace("http")
     request = sum(e.fields["n"] for e in web.of_kind("buf.write") if e.thread == "client")
     responder = next(e.thread for e in web.of_kind("buf.write") if e.thread != "client")
@@ -53,7 +53,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
             sock.recv(100)
 
     client_first = _client_first_trace()
-    race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot)
+    race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="weldr")
     strict_race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="strict")
 
     return {

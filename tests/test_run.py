@@ -46,7 +46,8 @@ def test_a_seeded_run_of_unmodified_scripts_repeats_exactly(tmp_path: pathlib.Pa
     traces = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.jsonl"
-        result = run("-m http.server 8124", "fetch.py http://server:8124/", "--until", "fetch", "--seed", "5", "-o", str(out))
+        # --weldr: the seed may start fetch before the server listens; weldr's connect() waits for it
+        result = run("-m http.server 8124", "fetch.py http://server:8124/", "--until", "fetch", "--seed", "5", "--weldr", "-o", str(out))
         assert result.returncode == 0, result.stderr
         assert "[fetch] 200 " in result.stdout
         traces.append(sockviz.load(out))

@@ -252,10 +252,12 @@ def test_scheduled_sockets_are_numbered_from_100() -> None:
 
 
 def test_the_patches_are_gone_after_a_scheduled_weld() -> None:
+    """time, threading (a class on 3.13, a function before), selectors: each back as it was."""
+    lock_type = threading.Lock
     seeded("echo", 0)
+    assert threading.Lock is lock_type
     assert time.sleep is sockviz._schedpatch._real_sleep  # type: ignore[attr-defined]
     assert time.monotonic is sockviz._schedpatch._real_monotonic  # type: ignore[attr-defined]
-    assert threading.Lock is sockviz._schedpatch._real_allocate_lock  # type: ignore[attr-defined]
     assert "select" not in vars(__import__("selectors").PollSelector)
     lock = threading.Lock()
     assert type(lock).__module__ == "_thread"
@@ -353,7 +355,7 @@ def test_scripted_client_first_is_refused_in_strict_semantics() -> None:
 
 
 def test_scripted_client_first_connects_before_listen_in_weldr_semantics() -> None:
-    trace = sockviz.weld(client_server(9302), schedule=sockviz.Scripted(["client"]), echo=False)
+    trace = sockviz.weld(client_server(9302), schedule=sockviz.Scripted(["client"]), semantics="weldr", echo=False)
     calls = [(e.thread, e.fields["op"]) for e in trace.of_kind("call")]
     first_server_call = next(i for i, (thread, _) in enumerate(calls) if thread == "server")
     assert ("client", "connect") in calls[:first_server_call]  # the client ran first, until connect() had to wait
@@ -369,7 +371,7 @@ def test_scripted_with_a_policy_function_sees_each_choice() -> None:
         choices.append(choice)
         return choice.runnable[-1]
 
-    trace = sockviz.weld(client_server(9303), schedule=sockviz.Scripted(last_started), echo=False)
+    trace = sockviz.weld(client_server(9303), schedule=sockviz.Scripted(last_started), semantics="weldr", echo=False)
     assert choices and all(isinstance(c.runnable, tuple) and len(c.runnable) >= 2 for c in choices)
     assert trace.events[1].thread == "client"  # started last, chosen first
     assert trace.meta["schedule"]["policy"] == "scripted"
@@ -404,7 +406,7 @@ def test_bad_schedules_are_refused(make: Callable[[], object], error: type[Excep
 
 
 def test_explore_shows_both_winners_of_the_race() -> None:
-    found = sockviz.explore(race_scenario, runs=20, outcome=who_got_the_slot)
+    found = sockviz.explore(race_scenario, runs=20, outcome=who_got_the_slot, semantics="weldr")  # no client comes too early
     names = {o.label for o in found.outcomes}
     assert names == {"ann got the slot", "bob got the slot"}
     assert sum(o.count for o in found.outcomes) == 20 == len(found.runs)
@@ -468,7 +470,7 @@ def test_explore_says_what_a_scenario_must_be() -> None:
 def test_the_replay_widget_opens_any_outcome() -> None:
     import ipywidgets
 
-    found = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot)
+    found = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="weldr")
     box = found.replay()
     menu, first = box.children
     assert isinstance(menu, ipywidgets.Dropdown) and len(menu.options) == len(found.outcomes) == 2

@@ -42,7 +42,7 @@ def test_save_and_load_round_trip(demo_trace: sockviz.Trace, tmp_path: pathlib.P
     demo_trace.save(path)
     loaded = sockviz.load(path)
     assert loaded == demo_trace
-    assert loaded.meta["semantics"] == "weldr" and loaded.meta["components"] == ["server", "alice", "bob"]
+    assert loaded.meta["semantics"] == "strict" and loaded.meta["components"] == ["server", "alice", "bob"]
 
 
 def test_streamed_trace_of_a_failing_component_loads(tmp_path: pathlib.Path) -> None:

@@ -143,7 +143,7 @@ def test_weldr_connect_returns_only_after_accept() -> None:
     def client() -> None:
         socket.create_connection(("server", 9006)).close()
 
-    trace = sockviz.weld(server, client)
+    trace = sockviz.weld(server, client, semantics="weldr")
     [meet] = trace.of_kind("meet")
     connect_return = next(e for e in trace if e.kind == "return" and e.get("op") == "connect")
     assert connect_return.seq > meet.seq
@@ -317,5 +317,5 @@ def test_a_socket_closed_while_it_connects_stays_closed() -> None:
             conn, _ = listener.accept()
             got["eof"] = conn.recv(10)
 
-    sockviz.weld(client, server)
+    sockviz.weld(client, server, semantics="weldr")  # the connect waits for a listener
     assert got == {"mode": sockviz.SocketMode.CLOSED, "eof": b""}

@@ -318,7 +318,7 @@ def test_refused_connects_are_marked_on_the_timeline() -> None:
             except ConnectionRefusedError:
                 time.sleep(0.002)
 
-    trace = sockviz.weld({"server": server, "client": client}, semantics="strict")
+    trace = sockviz.weld({"server": server, "client": client}, semantics="strict", stagger=False)  # the client comes first
     refusals = len(trace.of_kind("refused"))
     assert refusals >= 1
     ax = sockviz.plot_timeline(trace, by="order", labels=False)

@@ -58,8 +58,8 @@ def test_meeting_is_one_event_naming_both_threads_and_every_fd() -> None:
 
 
 def test_wakeups_name_the_waking_event() -> None:
-    """Every cond.wake / sem.acquire after a wait carries the seq of the notify or post that woke it."""
-    trace = sockviz.weld({"server": _server(), "client": _client()})
+    """Every cond.wake / sem.acquire after a wait carries the seq of the notify or post that woke it (weldr's semaphores)."""
+    trace = sockviz.weld({"server": _server(), "client": _client()}, semantics="weldr")
     wakes = trace.of_kind("cond.wake")
     assert wakes
     for wake in wakes:
@@ -78,7 +78,7 @@ def test_weldr_connect_waits_for_a_listener_that_comes_later() -> None:
         time.sleep(0.2)
         _server()()
 
-    sockviz.weld({"client": _client(box=box), "server": late_server})
+    sockviz.weld({"client": _client(box=box), "server": late_server}, semantics="weldr")
     assert box == [b"pong"]
 
 
@@ -495,3 +495,178 @@ def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytes
         time.sleep(0.02)
     assert late == ["refused"]  # a stopped, closed network makes no sockets
     assert not _wrap._originals  # and once the sleeper is gone, the patch is too
+
+
+# -- start order --------------------------------------------------------------------------------
+
+
+def test_a_client_that_connects_at_once_is_never_refused() -> None:
+    """Linux semantics by default, and the server (given first) listens before the client starts."""
+    for _ in range(5):
+        box: list[bytes] = []
+        trace = sockviz.weld({"server": _server(), "client": _client(box=box)})
+        assert box == [b"pong"]
+        assert trace.meta["semantics"] == "strict"
+        assert not trace.of_kind("refused")
+        calls = [(e.thread, e.get("op")) for e in trace.of_kind("call")]
+        assert calls.index(("server", "listen")) < calls.index(("client", "socket"))
+
+
+def test_the_next_component_waits_for_a_server_that_computes_before_listening() -> None:
+    """A server busy outside the network (here: 0.2 s of computing) is waited for, as a person would."""
+
+    def slow_server() -> None:
+        end = time.thread_time() + 0.2
+        while time.thread_time() < end:
+            pass
+        _server()()
+
+    box: list[bytes] = []
+    sockviz.weld({"server": slow_server, "client": _client(box=box)})
+    assert box == [b"pong"]
+
+
+def test_a_server_asleep_before_listening_holds_the_client_back_only_a_moment() -> None:
+    """Quiet outside the network for about 50 ms: the next component starts, and is refused, as on Linux."""
+
+    def sleepy_server() -> None:
+        time.sleep(1.0)
+        with socket.create_server(("", 8080)):
+            pass
+
+    def client() -> None:
+        socket.create_connection(("server", 8080))
+
+    began = time.monotonic()
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld({"server": sleepy_server, "client": client})
+    assert [type(e) for e in info.value.exceptions] == [ConnectionRefusedError]
+    (refused,) = info.value.trace.of_kind("refused")  # type: ignore[union-attr]
+    assert 0.04 < refused.t_ns / 1e9 < 0.9
+    assert time.monotonic() - began >= 1.0  # the server still ran to its end
+
+
+def test_stagger_false_starts_every_component_at_once() -> None:
+    """stagger=False: a client given first connects before anybody listens, and is refused."""
+
+    def client() -> None:
+        socket.create_connection(("server", 8080))
+
+    def server() -> None:
+        time.sleep(0.1)
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld({"client": client, "server": server}, stagger=False)
+    assert [type(e) for e in info.value.exceptions] == [ConnectionRefusedError]
+
+
+def test_components_start_in_the_order_given() -> None:
+    """A client given before its server starts first, and is refused: the order is the caller's."""
+    with pytest.raises(sockviz.DeadlockError, match="client had already failed: ConnectionRefusedError") as info:
+        sockviz.weld({"client": _client(), "server": _server()}, timeout=5)
+    assert list(info.value.waits) == ["server"]  # ...and the server waits in accept() for ever
+
+
+def test_a_weld_that_times_out_while_starting_never_starts_the_rest() -> None:
+    """A first component computing past the timeout: the others never start, the weld still ends."""
+    started: list[str] = []
+
+    def busy() -> None:
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            pass
+
+    with pytest.raises(sockviz.WeldTimeoutError):
+        sockviz.weld({"busy": busy, "late": lambda: started.append("late")}, timeout=0.5)
+    time.sleep(1.2)
+    assert started == []
+
+
+# -- every thread a welded thread starts is welded ----------------------------------------------
+
+
+def test_a_thread_started_with__thread_is_welded() -> None:
+    """_thread.start_new_thread (as CPython's socket tests use) gives a welded thread with fake sockets."""
+    import _thread
+
+    box: list[bytes] = []
+
+    def server() -> None:
+        done = threading.Event()
+
+        def client() -> None:
+            _client(box=box)()
+            done.set()
+
+        with socket.create_server(("", 8080)) as listener:
+            ident = _thread.start_new_thread(client, ())
+            assert isinstance(ident, int)
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(conn.recv(100).upper())
+            done.wait(5)
+
+    trace = sockviz.weld(server)
+    assert box == [b"PING"]
+    assert "server/Thread-1 (client)" in trace.threads
+    assert socket.socket is not sockviz._net._wrap.SocketStandIn  # type: ignore[attr-defined]
+
+
+def test__thread_argument_errors_are_those_of__thread() -> None:
+    import _thread
+
+    errors: list[str] = []
+
+    def component() -> None:
+        for args in [(1, ()), (print, []), (print, (), [])]:
+            try:
+                _thread.start_new_thread(*args)
+            except TypeError as error:
+                errors.append(str(error))
+
+    sockviz.weld(component)
+    assert errors == ["first arg must be callable", "2nd arg must be a tuple", "optional 3rd arg must be a dictionary"]
+
+
+def test_an_executor_made_inside_the_weld_runs_welded() -> None:
+    """concurrent.futures workers started by a welded thread use the fake network."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener, ThreadPoolExecutor(2) as pool:
+            reply = pool.submit(_client_returning, 8080)
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(conn.recv(100) * 2)
+            assert reply.result(5) == b"pingping"
+
+    trace = sockviz.weld(server)
+    assert any(name.startswith("server/ThreadPoolExecutor-") for name in trace.threads)
+
+
+def _client_returning(port: int) -> bytes:
+    with socket.create_connection(("server", port)) as sock:
+        sock.sendall(b"ping")
+        return sock.recv(100)
+
+
+def test__thread_outside_a_weld_stays_real() -> None:
+    """A thread started with _thread by an ordinary thread, during a weld, gets real sockets."""
+    import _thread
+
+    kinds: list[type] = []
+    go, made = threading.Event(), threading.Event()
+
+    def outside() -> None:
+        with socket.socket() as sock:
+            kinds.append(type(sock))
+        made.set()
+
+    def bystander() -> None:
+        go.wait(5)
+        _thread.start_new_thread(outside, ())
+
+    real = socket.socket
+    threading.Thread(target=bystander).start()
+    sockviz.weld({"c": lambda: (go.set(), made.wait(5))})
+    assert kinds == [real]

@@ -17,7 +17,7 @@ __all__ = ["main"]
 _EPILOG = """examples:
   sockviz demo                          weld an echo server and two clients, print the timeline
   sockviz demo --scenario deadlock      both sides recv() first: watch the deadlock be caught
-  sockviz demo --strict -o t.jsonl      Linux semantics, trace written to t.jsonl
+  sockviz demo --weldr -o t.jsonl       the original weldr model, trace written to t.jsonl
   sockviz demo --seed 7                 one thread at a time, chosen by seed 7: the same run every time
   sockviz explore --scenario race       run 20 seeds and count the outcomes
   sockviz summary t.jsonl               sockets, meetings, waits and the timeline of a trace
@@ -45,7 +45,7 @@ _PLOT_EPILOG = """examples:
 _EXPLORE_EPILOG = """examples:
   sockviz explore                             the echo demo under seeds 0..19: its outcomes
   sockviz explore --scenario race --runs 50   who gets the one slot, and how often
-  sockviz explore --scenario race --strict -o outcomes/   each outcome's trace as a file
+  sockviz explore --scenario race -o outcomes/   each outcome's trace as a file
   sockviz explore --seeds 3 8 13              these seeds only
 
 Each run lets one thread move at a time, the next one picked by a seeded random generator:
@@ -67,7 +67,7 @@ _EXPORT_EPILOG = """examples:
 
 
 def _semantics(args: argparse.Namespace) -> Semantics:
-    return "strict" if args.strict else "weldr"
+    return "weldr" if args.weldr else "strict"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -279,12 +279,15 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
         return sub
 
-    strict = "Linux semantics instead of the original weldr ones"
+    def semantics_flags(sub: argparse.ArgumentParser) -> None:
+        flags = sub.add_mutually_exclusive_group()
+        flags.add_argument("--weldr", action="store_true", help="the original weldr model: connect() waits until the server accepts")
+        flags.add_argument("--strict", action="store_true", help="Linux semantics (the default)")
 
     demo = command("demo", "weld a demo scenario and print its timeline", _EPILOG)
     demo.add_argument("-o", "--output", default="sockviz-demo.jsonl", help="trace file to write (default: %(default)s)")
     demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
-    demo.add_argument("--strict", action="store_true", help=strict)
+    semantics_flags(demo)
     demo.add_argument("--detail", action="store_true", help="show lock contention and every buffer move too")
     seed = "run one thread at a time, picked by this seed: the same run every time (logical time)"
     demo.add_argument("--seed", type=int, metavar="N", help=seed)
@@ -294,7 +297,7 @@ def _parser() -> argparse.ArgumentParser:
     exploring.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
     exploring.add_argument("--runs", type=int, default=20, help="seeds 0..RUNS-1 (default: %(default)s)")
     exploring.add_argument("--seeds", type=int, nargs="+", metavar="N", help="these seeds instead of --runs")
-    exploring.add_argument("--strict", action="store_true", help=strict)
+    semantics_flags(exploring)
     exploring.add_argument("-o", "--output-dir", metavar="DIR", help="write each outcome's trace into DIR")
     exploring.set_defaults(run=_explore)
 
@@ -317,7 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     what = 'a script with its arguments ("client.py --port 8080") or "-m MODULE ARGS"'
     run.add_argument("components", nargs="+", metavar="COMPONENT", help=what)
     run.add_argument("-o", "--output", default="sockviz-run.jsonl", help="trace file to write (default: %(default)s)")
-    run.add_argument("--strict", action="store_true", help=strict)
+    semantics_flags(run)
     run.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default: %(default)s)")
     run.add_argument("--until", nargs="+", metavar="NAME", default=[], help="end the run when these components are done")
     run.add_argument("--seed", type=int, metavar="N", help=seed)

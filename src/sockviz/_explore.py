@@ -199,7 +199,7 @@ def explore(
     runs: int | None = None,
     seeds: Iterable[int] | None = None,
     outcome: Callable[[Trace], Hashable] | None = None,
-    semantics: Semantics = "weldr",
+    semantics: Semantics = "strict",
     timeout: float = 30.0,
     buffer_size: int = 65536,
 ) -> Exploration:

@@ -4,6 +4,9 @@
 * ``threading.Thread.start``: a thread started by a welded thread is welded
   too (its weld is told *before* it starts, so the count of live threads the
   deadlock check relies on is never short);
+* ``_thread.start_new_thread``: so is a thread started the low-level way
+  (CPython's own socket tests start their clients so); it becomes a daemon
+  ``threading.Thread`` of the weld, as nothing waits for such a thread;
 * ``sys.stdout`` / ``sys.stderr``: a line printed by a welded thread is
   recorded as an ``output`` event and still written where it was going.
 
@@ -13,6 +16,7 @@ exit path.
 
 from __future__ import annotations
 
+import _thread
 import sys
 import threading
 from typing import Any, TextIO
@@ -25,6 +29,8 @@ __all__ = ["install", "uninstall"]
 
 _get_ident = threading.get_ident
 _real_start = threading.Thread.start
+_real_start_new_thread = _thread.start_new_thread
+_real_start_new = _thread.start_new  # the old alias: a function of its own
 _guard = threading.Lock()
 _count = 0
 
@@ -46,6 +52,22 @@ def _welded_start(self: threading.Thread) -> None:
     finally:
         if slot is not None:
             slot.passthrough = False
+
+
+def _welded_start_new_thread(function: Any, args: Any, kwargs: Any = None) -> int:
+    """``_thread.start_new_thread``: a welded caller's new thread is welded (a daemon thread of its weld)."""
+    if _get_ident() not in members:
+        return _real_start_new_thread(function, args) if kwargs is None else _real_start_new_thread(function, args, kwargs)
+    if not callable(function):  # _thread's own checks, its own words
+        raise TypeError("first arg must be callable")
+    if not isinstance(args, tuple):
+        raise TypeError("2nd arg must be a tuple")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError("optional 3rd arg must be a dictionary")
+    thread = threading.Thread(target=function, args=args, kwargs=kwargs, daemon=True)
+    thread.start()  # welded by _welded_start
+    assert thread.ident is not None
+    return thread.ident
 
 
 class ThreadOutput:
@@ -138,6 +160,7 @@ def install() -> None:
         _wrap.install()
         _patch_ssl(True)
         threading.Thread.start = _welded_start  # type: ignore[method-assign]
+        _thread.start_new_thread = _thread.start_new = _welded_start_new_thread
 
 
 def _wrap_streams() -> None:
@@ -158,6 +181,7 @@ def uninstall() -> None:
         _wrap.uninstall()
         _patch_ssl(False)
         threading.Thread.start = _real_start  # type: ignore[method-assign]
+        _thread.start_new_thread, _thread.start_new = _real_start_new_thread, _real_start_new
         for name in ("stdout", "stderr"):
             current = getattr(sys, name)
             if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import threading
@@ -33,7 +34,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from . import _outside, _patches, _schedpatch, _spec
+from . import _outside, _patches, _schedpatch, _spec, _startorder
 from ._errors import DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
@@ -133,8 +134,13 @@ class Weld:
         thread._sockviz_slot = slot  # type: ignore[attr-defined]
         return slot
 
-    def spawn(self, components: list[tuple[str, Component]]) -> None:
-        """Start one thread per component (all counted before any starts)."""
+    def spawn(self, components: list[tuple[str, Component]], *, stagger: bool = False, deadline: float = math.inf) -> None:
+        """Start one thread per component (all counted before any starts).
+
+        ``stagger``: start them in order, each once the threads before it have
+        blocked in the network, ended or gone quiet (see :mod:`._startorder`);
+        if the weld ends first (``deadline``, a stop), the rest never start.
+        """
         starting = []
         for name, body in components:
             thread = threading.Thread(name=name, daemon=True)
@@ -145,10 +151,27 @@ class Weld:
             self.net.tracker.enter()
         self.threads.extend(starting)
         self._count(len(starting))
-        for thread in starting:
-            thread.start()
+        started = 0
+        try:
+            for thread in starting:
+                if started and stagger and not self._settled(deadline):
+                    break
+                thread.start()
+                started += 1
+        finally:
+            for thread in starting[started:]:  # the weld ended (or the caller was interrupted) first
+                self.threads.remove(thread)
+                self.net.tracker.leave()
+                self._count(-1)
         if self.sched is not None:
             self.sched.begin()
+
+    def _settled(self, deadline: float) -> bool:
+        """Wait until the next component may start (see :mod:`._startorder`); False if the weld ended."""
+        net = self.net
+        return _startorder.wait_until_settled(
+            lambda: list(self.threads), net.tracker.blocked_idents, lambda: net.tracker.stopped is not None, deadline
+        )
 
     def adopt(self, thread: threading.Thread, parent: Membership) -> None:
         """``parent`` is starting ``thread``: weld it (called before it starts)."""
@@ -227,9 +250,11 @@ class Weld:
         """
         if self.net.tracker.live:
             self.net.stop("the weld is over")
-            deadline = time.monotonic() + (GRACE if grace is None else grace)
-            for thread in self.threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
+        # Join even threads that have left the network: they are in their last lines, and a
+        # thread still alive when the weld returns would keep the patches installed a moment.
+        deadline = time.monotonic() + (GRACE if grace is None else grace)
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self._writer is not None:
             self._writer.close()
             self.net.recorder.sink = None
@@ -270,13 +295,14 @@ def _weld_cpu(single_cpu: bool) -> int | None:
 
 def weld(
     *components: Any,
-    semantics: Semantics = "weldr",
+    semantics: Semantics = "strict",
     timeout: float = 30.0,
     buffer_size: int = 65536,
     trace_path: str | os.PathLike[str] | None = None,
     single_cpu: bool = True,
     schedule: Schedule | None = None,
     echo: bool = True,
+    stagger: bool = True,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -298,6 +324,20 @@ def weld(
     and ``time.sleep`` in logical time, so they cost no real time).  The same
     schedule gives the same events every time.  A thread blocked outside the
     fake network (``input()``, a real socket) raises :class:`ExternalBlockError`.
+
+    ``semantics="strict"`` (the default) is Linux: a ``connect()`` to an
+    address nobody listens on is refused, and one to a listener returns as
+    soon as the connection is queued in its backlog, accepted or not.
+    ``semantics="weldr"`` is the original's model: ``connect()`` waits until
+    somebody listens and accepts.
+
+    Components start as a person starts programs by hand: in the order
+    given, each once the threads before it have blocked in the fake network,
+    ended, or stayed quiet outside it for a moment (see
+    :mod:`sockviz._startorder`).  So a server given first is listening when
+    its client connects.  ``stagger=False`` starts them all at once (a client
+    that comes first is then refused, as on Linux); under a ``schedule`` the
+    schedule decides.
 
     ``echo=False`` keeps what components print off the screen (it is still
     recorded as ``output`` events).
@@ -321,9 +361,10 @@ def weld(
     if sched is not None:
         _schedpatch.install()
     try:
-        session.spawn(named)
+        started = time.monotonic()
+        session.spawn(named, stagger=stagger and sched is None, deadline=started + timeout)
         if sched is None:
-            finished = session.done.wait(timeout)
+            finished = session.done.wait(max(0.0, started + timeout - time.monotonic()))
         else:
             finished, outside = _outside.watch(session, timeout)
         if outside is None and not finished:
@@ -356,7 +397,7 @@ def weld(
 
 @contextlib.contextmanager
 def fake_network(
-    semantics: Semantics = "weldr",
+    semantics: Semantics = "strict",
     *,
     buffer_size: int = 65536,
     trace_path: str | os.PathLike[str] | None = None,

@@ -65,7 +65,7 @@ class FakeNetwork:
 
     def __init__(
         self,
-        semantics: Semantics = "weldr",
+        semantics: Semantics = "strict",
         buffer_size: int = 65536,
         *,
         components: Iterable[str] = (),

@@ -97,6 +97,11 @@ class WaitTracker:
         if self.on_deadlock is not None:
             self.on_deadlock(waits)
 
+    def blocked_idents(self) -> set[int]:
+        """The threads parked in a wait of the fake network now, timed or not."""
+        with self._mutex:
+            return {w.ident for w in self.parked}
+
     def waiting(self) -> dict[str, str]:
         """What each parked thread waits for, right now."""
         with self._mutex:
