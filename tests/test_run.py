@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -86,3 +87,117 @@ def test_bad_specs_are_clear_errors(specs: list[str], problem: str) -> None:
     """A missing script, a bare -m, two components of one name, an unknown --until: one line, exit 2."""
     result = run(*specs)
     assert result.returncode == 2 and problem in result.stderr
+
+
+def _write(folder: pathlib.Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def test_a_script_imports_the_helper_module_beside_it(tmp_path: pathlib.Path) -> None:
+    """The script's own folder is first on sys.path, as `python app/server.py` makes it (run from elsewhere)."""
+    _write(
+        tmp_path,
+        {
+            "app/proto.py": "PORT = 9301\ndef frame(text):\n    return text.upper().encode()\n",
+            "app/server.py": "import socket, proto\nwith socket.create_server(('', proto.PORT)) as s:\n"
+            "    c, _ = s.accept()\n    c.sendall(proto.frame(c.recv(10).decode()))\n",
+            "app/client.py": "import socket, proto\nwith socket.create_connection(('server', proto.PORT)) as s:\n"
+            "    s.sendall(b'hi'); print(s.recv(10))\n",
+        },
+    )
+    result = run("app/server.py", "app/client.py", "-o", str(tmp_path / "t.jsonl"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[client] b'HI'" in result.stdout
+    assert str(tmp_path / "app") not in sys.path
+
+
+_OLD_STYLE_ASYNCIO = """
+import asyncio
+
+async def handle(reader, writer):
+    writer.write((await reader.read(100)).upper())
+    await writer.drain()
+    writer.close()
+
+loop = asyncio.get_event_loop()          # at module level: a loop, as in the main thread of a script
+server = loop.run_until_complete(asyncio.start_server(handle, '127.0.0.1', 9302))
+loop.run_until_complete(server.serve_forever())
+"""
+
+_OLD_STYLE_CLIENT = """
+import asyncio
+
+async def ask():
+    reader, writer = await asyncio.open_connection('127.0.0.1', 9302)
+    writer.write(b'hello')
+    print((await reader.read(100)).decode())
+    writer.close()
+
+loop = asyncio.get_event_loop()
+loop.run_until_complete(ask())
+"""
+
+
+def test_module_level_get_event_loop_works_as_in_a_script(tmp_path: pathlib.Path) -> None:
+    """asyncio.get_event_loop() at module level makes a loop in each script's thread, as in a main thread."""
+    _write(tmp_path, {"aserver.py": _OLD_STYLE_ASYNCIO, "aclient.py": _OLD_STYLE_CLIENT})
+    result = run("aserver.py", "aclient.py", "--until", "aclient", "-o", str(tmp_path / "t.jsonl"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[aclient] HELLO" in result.stdout
+    assert "There is no current event loop" not in result.stderr
+
+
+def test_the_asyncio_main_thread_view_is_only_for_the_run() -> None:
+    """Outside `sockviz run` a thread is no main thread for asyncio: get_event_loop() there still raises."""
+    import asyncio
+    import threading
+
+    from sockviz._run import Component, script_context
+
+    errors: list[str] = []
+
+    def elsewhere() -> None:
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    with script_context([Component("x", ["x.py"])]):
+        thread = threading.Thread(target=elsewhere, name="bystander")
+        thread.start()
+        thread.join()
+    assert errors == ["There is no current event loop in thread 'bystander'."]
+
+
+def test_until_never_hides_a_deadlock(tmp_path: pathlib.Path) -> None:
+    """A book's classic: the client sends everything before reading; both block in send(). Reported in moments."""
+    _write(
+        tmp_path,
+        {
+            "srv.py": "import socket\nwith socket.create_server(('', 9303)) as s:\n    while True:\n"
+            "        c, _ = s.accept()\n        while data := c.recv(16):\n            c.sendall(data.upper())\n",
+            "cli.py": "import socket\nwith socket.create_connection(('srv', 9303)) as s:\n"
+            "    s.sendall(b'x' * 10_000_000)\n    print(s.recv(10))\n",
+        },
+    )
+    began = time.monotonic()
+    result = run("srv.py", "cli.py", "--until", "cli", "-o", str(tmp_path / "t.jsonl"), cwd=tmp_path)
+    assert time.monotonic() - began < 10
+    assert result.returncode == 1
+    assert "deadlock" in result.stderr and "cli: send() on fd" in result.stderr and "srv: send() on fd" in result.stderr
+
+
+def test_a_run_ends_as_soon_as_the_until_components_are_done(tmp_path: pathlib.Path) -> None:
+    """http.server in serve_forever (a real select() on its listener) is stopped at once, not after a grace."""
+    began = time.monotonic()
+    result = run("-m http.server 8125", "fetch.py http://server:8125/", "--until", "fetch", "-o", str(tmp_path / "t.jsonl"))
+    elapsed = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    trace = sockviz.load(tmp_path / "t.jsonl")
+    (server_exit,) = [e for e in trace.of_kind("thread.exit") if e.thread == "server"]
+    (fetch_exit,) = [e for e in trace.of_kind("thread.exit") if e.thread == "fetch"]
+    assert server_exit.fields["reason"].startswith("stopped")
+    assert (server_exit.t_ns - fetch_exit.t_ns) / 1e9 < 0.3
+    assert elapsed < 5

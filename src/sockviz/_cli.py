@@ -194,23 +194,31 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
 def _run(args: argparse.Namespace) -> int:
     from . import ComponentError, DeadlockError, ExternalBlockError, Seeded, Trace, WeldTimeoutError, weld
     from ._patches import ThreadOutput
-    from ._run import parse_spec, thread_argv, until
+    from ._run import parse_spec, script_context
 
     try:
         components = [parse_spec(spec) for spec in args.components]
         names = [c.name for c in components]
         if len(set(names)) != len(names):
             raise ValueError(f"two components have the same name ({', '.join(names)}): name them with NAME=")
-        bodies = until(components, args.until) if args.until else {c.name: c.body() for c in components}
+        unknown = sorted(set(args.until) - set(names))
+        if unknown:
+            raise ValueError(f"--until names no component: {', '.join(unknown)}")
+        bodies = {c.name: c.body() for c in components}
     except (ValueError, FileNotFoundError) as error:
         print(f"sockviz run: {error}", file=sys.stderr)
         return 2
     failure: BaseException | None = None
     ThreadOutput.prefix = True
     try:
-        with thread_argv():
+        with script_context(components):
             schedule = Seeded(args.seed) if args.seed is not None else None
-            trace = weld(bodies, semantics=_semantics(args), timeout=args.timeout, trace_path=args.output, schedule=schedule)
+            # fmt: off
+            trace = weld(
+                bodies, semantics=_semantics(args), timeout=args.timeout, trace_path=args.output, schedule=schedule,
+                until=args.until or None,
+            )
+            # fmt: on
     except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
         failure, trace = error, error.trace or Trace([])
     finally:

@@ -47,7 +47,7 @@ def _welded_start(self: threading.Thread) -> None:
     try:
         return _real_start(self)
     except BaseException:
-        session.disown(self)
+        session.disown(self, parent)
         raise
     finally:
         if slot is not None:

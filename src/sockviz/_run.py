@@ -1,12 +1,22 @@
 """``sockviz run``: unmodified scripts and modules as welded components.
 
 ``sockviz run "server.py --port 8080" "client.py --port 8080"`` runs each
-script in its own thread as if it were ``__main__`` (``runpy``: its own
-globals), with its own ``sys.argv`` and its printed lines prefixed with its
-name, over one fake network; then it writes the trace and prints the summary.
-A spec may start with ``NAME=`` to name the component; ``-m MODULE ARGS``
-runs a module (``"-m http.server 8000"``).  ``--until NAME`` ends the run
-when those components are done, for servers that would serve for ever.
+script in its own thread as ``python server.py --port 8080`` would run it:
+
+* as ``__main__`` (``runpy``: its own globals), with its own ``sys.argv``;
+* with its folder first on ``sys.path``, so that a helper module beside it
+  imports (``-m module`` puts the current folder first, as ``python -m`` does);
+* as a *main thread* for asyncio: ``asyncio.get_event_loop()`` at module
+  level makes a loop, as it does in a script on this Python;
+* its printed lines prefixed with its name.
+
+All of them share one fake network; then the trace is written and
+summarised.  A spec may start with ``NAME=`` to name the component.
+``--until NAME`` ends the run when those components are done, for servers
+that would serve for ever (``weld(until=...)``).  What the scripts share, as
+threads of one process: ``sys.path`` (each script's folder is on it for all),
+the module cache (two helpers of one name in two folders: the first wins),
+the current directory and the environment.
 """
 
 from __future__ import annotations
@@ -16,12 +26,13 @@ import runpy
 import shlex
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import SupportsIndex, overload
+from typing import Any, ClassVar, SupportsIndex, overload
 
-__all__ = ["Component", "parse_spec", "thread_argv"]
+__all__ = ["Component", "parse_spec", "script_context"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,9 @@ class Component:
         """The callable ``weld`` runs: the script as ``__main__``, with this argv for this thread."""
 
         def run() -> None:
-            _ARGV.per_thread[threading.get_ident()] = list(self.argv)
+            ident = threading.get_ident()
+            _ARGV.per_thread[ident] = list(self.argv)
+            _MainThreads.idents.add(ident)
             try:
                 if self.module is not None:
                     runpy.run_module(self.module, run_name="__main__", alter_sys=False)
@@ -46,10 +59,16 @@ class Component:
                 if exit_.code not in (None, 0):
                     raise RuntimeError(f"{self.name} exited with status {exit_.code}") from None
             finally:
-                _ARGV.per_thread.pop(threading.get_ident(), None)
+                _ARGV.per_thread.pop(ident, None)
+                _MainThreads.idents.discard(ident)
 
         run.__name__ = self.name
         return run
+
+    @property
+    def folder(self) -> str:
+        """What ``python`` puts first on ``sys.path``: the script's folder, or the current one for ``-m``."""
+        return os.getcwd() if self.module is not None else os.path.dirname(os.path.abspath(self.argv[0]))
 
 
 def parse_spec(spec: str) -> Component:
@@ -103,72 +122,43 @@ class _ThreadArgv(list[str]):
 _ARGV = _ThreadArgv([])
 
 
+class _MainThreads:
+    """``threading`` as asyncio's policy sees it during a run: every script's thread is a main thread."""
+
+    idents: ClassVar[set[int]] = set()
+    current_thread = staticmethod(threading.current_thread)
+
+    @staticmethod
+    def main_thread() -> threading.Thread:
+        current = threading.current_thread()
+        return current if threading.get_ident() in _MainThreads.idents else threading.main_thread()
+
+
+def _as_in_main_thread(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` itself (this Python's code, warnings and all), seeing :class:`_MainThreads` as ``threading``."""
+    scope = {**method.__globals__, "threading": _MainThreads}
+    copy = types.FunctionType(method.__code__, scope, method.__name__, method.__defaults__, method.__closure__)
+    copy.__doc__, copy.__qualname__ = method.__doc__, method.__qualname__
+    return copy
+
+
 @contextmanager
-def thread_argv() -> Iterator[None]:
-    """Give component threads their own ``sys.argv`` for the duration of a run."""
-    real = sys.argv
-    _ARGV[:] = real
+def script_context(components: list[Component]) -> Iterator[None]:
+    """For the duration of a run: each component thread's own ``sys.argv``, the scripts'
+    folders first on ``sys.path``, and asyncio treating each script's thread as a main thread."""
+    import asyncio.events
+
+    real_argv, real_path = sys.argv, list(sys.path)
+    _ARGV[:] = real_argv
     _ARGV.per_thread.clear()
     sys.argv = _ARGV
+    sys.path[:0] = dict.fromkeys(component.folder for component in components)
+    policy = asyncio.events.BaseDefaultEventLoopPolicy
+    real_get_event_loop = policy.get_event_loop
+    policy.get_event_loop = _as_in_main_thread(real_get_event_loop)  # type: ignore[method-assign]
     try:
         yield
     finally:
-        sys.argv = real
-
-
-def until(components: list[Component], names: list[str]) -> dict[str, Callable[[], None]]:
-    """Bodies where the components not in ``names`` run in a daemon child and stop counting once ``names`` are done."""
-    unknown = set(names) - {c.name for c in components}
-    if unknown:
-        raise ValueError(f"--until names no component: {', '.join(sorted(unknown))}")
-    finished = threading.Event()
-    remaining = [len(names)]
-    lock = threading.Lock()
-    bodies: dict[str, Callable[[], None]] = {}
-    for component in components:
-        body = component.body()
-        if component.name in names:
-            bodies[component.name] = _then(body, lambda: _count_down(remaining, lock, finished))
-        else:
-            bodies[component.name] = _in_background(body, component.name, finished)
-    return bodies
-
-
-def _count_down(remaining: list[int], lock: threading.Lock, finished: threading.Event) -> None:
-    with lock:
-        remaining[0] -= 1
-        if remaining[0] <= 0:
-            finished.set()
-
-
-def _then(body: Callable[[], None], after: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        try:
-            body()
-        finally:
-            after()
-
-    run.__name__ = body.__name__
-    return run
-
-
-def _in_background(body: Callable[[], None], name: str, finished: threading.Event) -> Callable[[], None]:
-    def run() -> None:
-        errors: list[BaseException] = []
-
-        def guarded() -> None:
-            try:
-                body()
-            except BaseException as error:  # noqa: BLE001 - reported by the waiting thread
-                errors.append(error)
-
-        worker = threading.Thread(target=guarded, name="main", daemon=True)
-        worker.start()
-        while not finished.wait(0.05):
-            if not worker.is_alive():
-                break
-        if errors and isinstance(errors[0], Exception):  # NetworkStopped and the like end it quietly
-            raise errors[0]
-
-    run.__name__ = name
-    return run
+        sys.argv = real_argv
+        sys.path[:] = real_path
+        policy.get_event_loop = real_get_event_loop  # type: ignore[method-assign]

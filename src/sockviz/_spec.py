@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import platform
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._errors import ComponentError
@@ -13,7 +13,7 @@ from ._net._manager import FakeNetwork
 from ._policies import Schedule, Scripted
 from ._trace._trace import Trace
 
-__all__ = ["Component", "check_script", "component_error", "components", "meta"]
+__all__ = ["Component", "check_script", "component_error", "components", "meta", "until"]
 
 Component = Callable[[], Any]
 
@@ -40,6 +40,17 @@ def components(specs: tuple[Any, ...]) -> list[tuple[str, Component]]:
     if not named:
         raise ValueError("weld() needs at least one component")
     return named
+
+
+def until(names: str | Iterable[str] | None, components: list[str]) -> frozenset[str] | None:
+    """``weld(until=...)``: the components whose end ends the weld, checked against the weld's."""
+    if names is None:
+        return None
+    chosen = frozenset([names] if isinstance(names, str) else names)
+    unknown = sorted(name for name in chosen if name not in components)
+    if unknown or not chosen:
+        raise ValueError(f"until names no component of this weld: {', '.join(unknown) or 'nothing'} (components: {', '.join(components)})")
+    return chosen
 
 
 def meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:

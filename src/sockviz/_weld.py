@@ -31,7 +31,7 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import _outside, _patches, _schedpatch, _spec, _startorder
@@ -86,6 +86,7 @@ class Weld:
         self.errors: list[tuple[str, Exception]] = []
         self._mutex = threading.Lock()
         self._must_finish = 0  # components + non-daemon children still running
+        self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
         try:
@@ -134,23 +135,38 @@ class Weld:
         thread._sockviz_slot = slot  # type: ignore[attr-defined]
         return slot
 
-    def spawn(self, components: list[tuple[str, Component]], *, stagger: bool = False, deadline: float = math.inf) -> None:
+    def spawn(
+        self,
+        components: list[tuple[str, Component]],
+        *,
+        stagger: bool = False,
+        deadline: float = math.inf,
+        until: frozenset[str] | None = None,
+    ) -> None:
         """Start one thread per component (all counted before any starts).
 
         ``stagger``: start them in order, each once the threads before it have
         blocked in the network, ended or gone quiet (see :mod:`._startorder`);
         if the weld ends first (``deadline``, a stop), the rest never start.
+        ``until``: the weld is over once these components are done; the others
+        (and their threads) run in the background, stopped when it is over.
         """
         starting = []
+        counted = 0
         for name, body in components:
             thread = threading.Thread(name=name, daemon=True)
             slot = self._slot(thread, name)
-            thread.run = functools.partial(self._run, name, name, body, None, True, slot)  # type: ignore[method-assign]
+            counts = until is None or name in until
+            if counts:
+                counted += 1
+            else:
+                self._background.add(name)
+            thread.run = functools.partial(self._run, name, name, body, None, counts, slot)  # type: ignore[method-assign]
             thread._sockviz_adopted = True  # type: ignore[attr-defined]
             starting.append(thread)
             self.net.tracker.enter()
         self.threads.extend(starting)
-        self._count(len(starting))
+        self._count(counted)
         started = 0
         try:
             for thread in starting:
@@ -159,10 +175,12 @@ class Weld:
                 thread.start()
                 started += 1
         finally:
-            for thread in starting[started:]:  # the weld ended (or the caller was interrupted) first
+            for thread, (name, _) in zip(starting[started:], components[started:], strict=True):
+                # the weld ended (or the caller was interrupted) first: this one never runs
                 self.threads.remove(thread)
                 self.net.tracker.leave()
-                self._count(-1)
+                if name not in self._background:
+                    self._count(-1)
         if self.sched is not None:
             self.sched.begin()
 
@@ -180,7 +198,7 @@ class Weld:
             self._thread_numbers += 1
             thread.name = f"Thread-{self._thread_numbers}{match[1] or ''}"
         name = f"{parent.component}/{thread.name}"
-        counts = not thread.daemon
+        counts = not thread.daemon and parent.component not in self._background
         body = thread.run
         slot = self._slot(thread, name)
         thread.run = lambda: self._run(name, parent.component, body, parent.name, counts, slot)  # type: ignore[method-assign]
@@ -190,10 +208,10 @@ class Weld:
             self._count(+1)
         self.threads.append(thread)
 
-    def disown(self, thread: threading.Thread) -> None:
+    def disown(self, thread: threading.Thread, parent: Membership) -> None:
         """``thread`` failed to start after :meth:`adopt`."""
         self.net.tracker.leave()
-        if not thread.daemon:
+        if not thread.daemon and parent.component not in self._background:
             self._count(-1)
 
     def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool, slot: Slot | None = None) -> None:
@@ -303,6 +321,7 @@ def weld(
     schedule: Schedule | None = None,
     echo: bool = True,
     stagger: bool = True,
+    until: str | Iterable[str] | None = None,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -339,6 +358,11 @@ def weld(
     that comes first is then refused, as on Linux); under a ``schedule`` the
     schedule decides.
 
+    ``until`` names the components whose end ends the weld (a client, say,
+    when its server serves for ever): the others are stopped then, at their
+    next call of the fake network.  By default the weld lasts until every
+    component and every non-daemon thread they started has ended.
+
     ``echo=False`` keeps what components print off the screen (it is still
     recorded as ``output`` events).
 
@@ -350,6 +374,7 @@ def weld(
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     named = _spec.components(components)
     names = [name for name, _ in named]
+    ending = _spec.until(until, names)
     _spec.check_script(schedule, names)
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
     net, sched = session.net, session.sched
@@ -362,7 +387,7 @@ def weld(
         _schedpatch.install()
     try:
         started = time.monotonic()
-        session.spawn(named, stagger=stagger and sched is None, deadline=started + timeout)
+        session.spawn(named, stagger=stagger and sched is None, deadline=started + timeout, until=ending)
         if sched is None:
             finished = session.done.wait(max(0.0, started + timeout - time.monotonic()))
         else:

@@ -154,6 +154,10 @@ class SocketBase:
         does not show is the POLLHUP of a socket that never connected (shown as
         readable and writable, which is what ``select`` says of it too).
         """
+        if self._net.tracker.stopped is not None:
+            # The network stopped: every descriptor is ready, so that a leftover thread in select()
+            # wakes up, makes its next call and is stopped there (NetworkStopped).
+            return True, True, False, False, False
         mode = self._mode
         listener = self._listener
         if listener is not None:

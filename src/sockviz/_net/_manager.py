@@ -233,10 +233,19 @@ class FakeNetwork:
             return root_error() if member is not None and member.root else NetworkStopped("deadlock")
 
         self.tracker.stop(error)
+        if self.carriers:
+            self.show_readiness()
 
     def stop(self, reason: str) -> None:
-        """Wake every waiting welded thread with :class:`NetworkStopped`."""
+        """Wake every waiting welded thread with :class:`NetworkStopped`, and every one in ``select()``.
+
+        From now on each call of the fake network raises it (see ``traced``),
+        so a thread left running -- a server's ``serve_forever`` -- stops at
+        its next call, and records nothing more.
+        """
         self.tracker.stop(lambda: NetworkStopped(reason))
+        if self.carriers:
+            self.show_readiness()
 
     def close_orphans(self) -> None:
         """Close the sockets their programs dropped without closing (no lock may be held)."""

@@ -37,6 +37,9 @@ def traced(
         @functools.wraps(method)
         def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
             net = self._net
+            stopped = net.tracker.stopped
+            if stopped is not None:  # the weld is over: a leftover thread unwinds here, recording nothing
+                raise stopped()
             if net.orphans:  # a safe point: close garbage-collected sockets
                 net.close_orphans()
             emit = self._rec.emit
