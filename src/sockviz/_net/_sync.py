@@ -202,6 +202,20 @@ class _Primitive:
             self._tracker.check()
         return got
 
+    def _withdraw(self, waiter: _Waiter) -> bool:
+        """An exception ended the wait (a signal handler's, Ctrl-C): take the waiter off every
+        book, as if it had never waited (guard held).  True if it had been woken meanwhile:
+        the caller passes that wake-up on, so that no notify or permit is lost."""
+        try:
+            self._waiters.remove(waiter)
+            woken = False
+        except ValueError:  # woken (or aborted) just before the exception
+            woken = not waiter.aborted
+        self._tracker._unpark(waiter)
+        waiter.lock.acquire(False)  # held again whoever released it, ready for the next wait
+        waiter.aborted = False
+        return woken
+
     def _hand_over(self, seq: int) -> None:
         """Wake the longest waiter, telling it that event ``seq`` woke it (guard held)."""
         waiter = self._waiters.popleft()
@@ -274,8 +288,12 @@ class Condition(_Primitive):
             self._tracker._deadlocked(stuck)
         try:
             got = self._park(waiter, timeout)
-        finally:
-            self.lock.acquire()
+        except BaseException:
+            self.lock.acquire()  # a wait returns holding the lock, even when interrupted
+            if self._withdraw(waiter) and self._waiters:
+                self.notify()  # the notify it got goes to the next waiter
+            raise
+        self.lock.acquire()
         if self._settle(waiter, got):
             self._recorder.emit("cond.wake", self.name, "cause", waiter.cause, "for", waits_for)
             return True
@@ -345,7 +363,14 @@ class Semaphore(_Primitive):
             waiter, stuck = self._enlist("sem.wait", waits_for, timeout)
         if stuck:
             self._tracker._deadlocked(stuck)
-        got = self._park(waiter, timeout)
+        try:
+            got = self._park(waiter, timeout)
+        except BaseException:
+            with self._guard:
+                woken = self._withdraw(waiter)
+            if woken:
+                self.post()  # the permit it was handed goes back
+            raise
         with self._guard:
             got = self._settle(waiter, got)
         if got:
