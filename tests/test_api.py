@@ -45,6 +45,42 @@ def test_component_names_localhost_and_numbers_resolve_inside_a_weld() -> None:
     }
 
 
+def test_the_machines_own_name_resolves_as_on_debian() -> None:
+    """gethostbyname(gethostname()) is 127.0.1.1 (Debian's /etc/hosts) and back; a server bound to it is reachable."""
+    seen: dict[str, object] = {}
+
+    def server() -> None:
+        with socket.socket() as listener:
+            listener.bind((socket.gethostname(), 9410))  # the classic tutorial server
+            listener.listen()
+            seen["bound"] = listener.getsockname()
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"hi")
+
+    def client() -> None:
+        host = socket.gethostname()
+        seen["address"] = socket.gethostbyname(host)
+        seen["info"] = socket.getaddrinfo(host, 9410, socket.AF_INET)[0][4]
+        seen["reverse"] = socket.gethostbyaddr("127.0.1.1")[0]
+        seen["fqdn"] = socket.getfqdn(host)
+        with pytest.raises(ConnectionRefusedError):  # the server listens on 127.0.1.1, not on localhost
+            socket.create_connection(("localhost", 9410))
+        with socket.create_connection((host, 9410)) as sock:
+            seen["reply"] = sock.recv(10)
+
+    sockviz.weld(server, client)
+    host = socket.gethostname()
+    assert seen == {
+        "bound": ("127.0.1.1", 9410),
+        "address": "127.0.1.1",
+        "info": ("127.0.1.1", 9410),
+        "reverse": host,
+        "fqdn": host,
+        "reply": b"hi",
+    }
+
+
 def test_connecting_outside_this_host_is_unreachable() -> None:
     """There is no other host in a fake network: a public address gives ENETUNREACH."""
     with sockviz.fake_network(), pytest.raises(OSError) as info:

@@ -3,8 +3,9 @@
 Welded code never asks a real resolver: everything lives on one host, so
 ``localhost``, numeric addresses and the names of the weld's components all
 resolve to loopback addresses (``("server", 8080)`` reaches the component
-named ``server``); any other name fails with the ``socket.gaierror`` a real
-resolver gives for an unknown host.  Service names are read from the local
+named ``server``); the machine's own name (``socket.gethostname()``) resolves
+to ``127.0.1.1``, as Debian's ``/etc/hosts`` has it, and back; any other name
+fails with the ``socket.gaierror`` a real resolver gives for an unknown host.  Service names are read from the local
 services database (no network involved).
 """
 
@@ -23,6 +24,13 @@ _UNKNOWN_SERVICE = (_socket.EAI_SERVICE, "Servname not supported for ai_socktype
 _LOOPBACK: dict[int, str] = {_socket.AF_INET: "127.0.0.1", _socket.AF_INET6: "::1"}
 _ANY: dict[int, str] = {_socket.AF_INET: "0.0.0.0", _socket.AF_INET6: "::"}
 _real_getservbyname = _socket.getservbyname
+#: Where Debian's /etc/hosts puts the machine's own name.
+HOST_ADDRESS = "127.0.1.1"
+
+
+def _own_name(host: str) -> bool:
+    """Is ``host`` this machine's name (``socket.gethostname()``, asked each time: it can change)?"""
+    return host.lower() == _socket.gethostname().lower()
 
 
 @functools.lru_cache(maxsize=256)
@@ -49,7 +57,9 @@ def resolve_host(host: Any, family: int, names: Collection[str], *, passive: boo
     if numeric is None:
         if host.lower() in ("localhost", "localhost.localdomain") or host in names:
             return _LOOPBACK[family]
-        raise _socket.gaierror(*UNKNOWN_HOST)
+        if not _own_name(host):
+            raise _socket.gaierror(*UNKNOWN_HOST)
+        numeric = (4, HOST_ADDRESS)
     version, ip = numeric
     if (version == 4) != (family == _socket.AF_INET):
         if family == _socket.AF_INET6 and version == 4:
@@ -106,11 +116,13 @@ def gethostbyname(names: Collection[str], host: str) -> str:
 
 
 def gethostbyaddr(names: Collection[str], host: str) -> tuple[str, list[str], list[str]]:
-    """Reverse look-up: every fake address is this host, called ``localhost``."""
+    """Reverse look-up: ``127.0.1.1`` is the machine's own name, every other fake address ``localhost``."""
     try:
         ip = resolve_host(host, _socket.AF_INET6 if ":" in host else _socket.AF_INET, names)
     except _socket.gaierror:
         raise _socket.herror(1, "Unknown host") from None
+    if ip in (HOST_ADDRESS, f"::ffff:{HOST_ADDRESS}"):
+        return (_socket.gethostname(), [], [ip])
     if ip.startswith("127.") or ip in ("::1", "0.0.0.0", "::"):
         return ("localhost", [], [ip])
     raise _socket.herror(1, "Unknown host")
