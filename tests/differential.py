@@ -542,6 +542,53 @@ def create_helpers(env: Env) -> list[Outcome]:
     return out
 
 
+def integer_arguments(env: Env) -> list[Outcome]:
+    """CPython's own conversions: listen() parses a C int via a long, shutdown() with _PyLong_AsInt."""
+    sock = socket.socket()
+    return [
+        attempt(sock.listen, 2**31),
+        attempt(sock.listen, -(2**31) - 1),
+        attempt(sock.listen, 2**63),
+        attempt(sock.listen, 1.5),
+        attempt(sock.shutdown, 2**31),
+        attempt(sock.shutdown, -(2**31) - 1),
+        attempt(sock.shutdown, "x"),
+        attempt(sock.shutdown, -1),
+        attempt(lambda: sock.getsockname()[1] > 0),  # the listen() calls that parsed bound it
+    ]
+
+
+def inheritable(env: Env) -> list[Outcome]:
+    sock = socket.socket()
+    out = [attempt(sock.get_inheritable), attempt(sock.set_inheritable, True), attempt(sock.get_inheritable)]
+    sock.listen()
+    sock.fileno()  # (a fake socket gets its readiness carrier here: the flag must survive it)
+    out += [attempt(sock.get_inheritable), attempt(sock.set_inheritable, False), attempt(sock.get_inheritable)]
+    sock.close()
+    return [*out, attempt(sock.get_inheritable), attempt(sock.set_inheritable, True)]
+
+
+def dropped_sockets_are_closed(env: Env) -> list[Outcome]:
+    """A listener nobody refers to any more is collected and closed: its port is free, a connect refused."""
+    import gc
+    import warnings
+
+    def listen_and_drop() -> tuple[str, int]:
+        listener = socket.create_server(("127.0.0.1", 0))
+        return listener.getsockname()  # type: ignore[no-any-return]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        address = listen_and_drop()
+        gc.collect()
+    out = [(warning.category.__name__, str(warning.message).startswith("unclosed <")) for warning in caught]
+    out.append(attempt(lambda: socket.create_connection(address)))
+    again = socket.socket()
+    out.append(attempt(again.bind, address))
+    again.close()
+    return out
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())

@@ -86,25 +86,27 @@ def test_send_with_a_timeout_returns_a_partial_count() -> None:
 def test_nonblocking_send_on_a_full_buffer_raises_blocking_io_error() -> None:
     """A non-blocking send with no room raises BlockingIOError (EAGAIN) and sends nothing."""
     with sockviz.fake_network("strict", buffer_size=10):
-        socket.create_server(("127.0.0.1", 9003))
+        listener = socket.create_server(("127.0.0.1", 9003))  # kept: a dropped listener is collected and closed
         client = socket.create_connection(("127.0.0.1", 9003))
         client.setblocking(False)
         assert client.send(b"0123456789abc") == 10
         with pytest.raises(BlockingIOError) as info:
             client.send(b"z")
         assert info.value.errno == 11
+        listener.close()
 
 
 def test_sendall_with_a_timeout_gives_up_after_the_whole_timeout() -> None:
     """sendall() into a full buffer nobody reads raises TimeoutError after about the timeout."""
     with sockviz.fake_network("strict", buffer_size=10):
-        socket.create_server(("127.0.0.1", 9004))
+        listener = socket.create_server(("127.0.0.1", 9004))  # kept: a dropped listener is collected and closed
         client = socket.create_connection(("127.0.0.1", 9004))
         client.settimeout(0.2)
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             client.sendall(b"y" * 100)
         assert 0.15 < time.monotonic() - started < 1.0
+        listener.close()
 
 
 def test_weldr_backlog_queues_clients_and_accept_takes_them_in_arrival_order() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from ._modes import os_error
 from ._resolve import resolve_host
 
-__all__ = ["OPTIONS", "OPTION_NAMES", "check_timeout", "option_key", "pack_option", "parse_address"]
+__all__ = ["OPTIONS", "OPTION_NAMES", "c_int", "check_timeout", "option_key", "pack_option", "parse_address"]
 
 S = _socket
 
@@ -88,6 +88,32 @@ def pack_option(value: int, buflen: int) -> bytes:
         raise os_error(errno.EINVAL, "getsockopt buflen out of range")
     raw = struct.pack("i", value)
     return (raw + bytes(buflen))[:buflen]
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+
+def c_int(value: Any, *, strict_int: bool = False) -> int:
+    """``value`` as CPython converts an argument to a C ``int``, with its errors.
+
+    ``listen()`` parses its backlog with the ``"i"`` format (a C long first,
+    then the int range); ``shutdown()`` uses ``_PyLong_AsInt`` (``strict_int``),
+    which has one message for both ends.
+    """
+    if not isinstance(value, int):
+        index = getattr(type(value), "__index__", None)
+        if index is None:
+            raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
+        value = index(value)
+    number = int(value)
+    if _INT_MIN <= number <= _INT_MAX:
+        return number
+    if strict_int:
+        raise OverflowError("Python int too large to convert to C int")
+    if not _LONG_MIN <= number <= _LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    raise OverflowError("signed integer is greater than maximum" if number > 0 else "signed integer is less than minimum")
 
 
 def check_timeout(value: Any) -> float | None:

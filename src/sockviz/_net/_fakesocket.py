@@ -24,8 +24,10 @@ from __future__ import annotations
 import errno
 import socket as _socket
 import time
+import warnings
 from typing import Any
 
+from ._args import c_int
 from ._base import SocketBase
 from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
 from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
@@ -252,9 +254,7 @@ class FakeSocket(Rendezvous, Options):
     @traced("shutdown", lambda how: ("how", {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}.get(how, how)))
     def shutdown(self, how: int) -> None:
         """Shut one or both directions; on a listener, stop listening."""
-        if not isinstance(how, int):
-            raise TypeError(f"'{type(how).__name__}' object cannot be interpreted as an integer")
-        op = _SHUT_OPS.get(how)
+        op = _SHUT_OPS.get(c_int(how, strict_int=True))
         if op is None:
             self._check_open()
             raise os_error(errno.EINVAL)
@@ -371,6 +371,7 @@ class FakeSocket(Rendezvous, Options):
         # network, which closes it at the next safe point (see close_orphans).
         try:
             if getattr(self, "_mode", M.CLOSED) is not M.CLOSED:
+                warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1, source=self)  # as a real socket does
                 self._net.orphans.append(self)
         except Exception:  # noqa: BLE001 - never raise from a finalizer
             pass

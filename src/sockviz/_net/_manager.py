@@ -88,7 +88,8 @@ class FakeNetwork:
         self.tracker.sched = scheduler
         self.lock = self.new_lock("net")
         self.listening = Condition(self.lock, "net.listening", self.tracker)
-        self.bound: dict[tuple[str, int], SocketBase] = {}
+        #: the address table; weak, so that a dropped socket is collected (and closed) as a real one is
+        self.bound: weakref.WeakValueDictionary[tuple[str, int], SocketBase] = weakref.WeakValueDictionary()
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
         self.sockets: dict[int, weakref.ref[SocketBase]] = {}
         self._ports = itertools.cycle(EPHEMERAL_PORTS)
@@ -188,7 +189,7 @@ class FakeNetwork:
         return ip, port
 
     def _conflicts(self, sock: SocketBase, ip: str, port: int) -> bool:
-        for (other_ip, other_port), other in self.bound.items():
+        for (other_ip, other_port), other in list(self.bound.items()):
             if other_port != port or other is sock:
                 continue
             overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS

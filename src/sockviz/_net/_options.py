@@ -8,6 +8,7 @@ as on Linux: that is how a non-blocking ``connect()`` reports its outcome.
 from __future__ import annotations
 
 import errno
+import os
 import socket as _socket
 from typing import Any
 
@@ -82,7 +83,8 @@ class Options(SocketBase):
         return self._timeout != 0.0
 
     def get_inheritable(self) -> bool:
-        return False
+        """Whether a child process would inherit the descriptor: asked of the real descriptor, as CPython does."""
+        return os.get_inheritable(self._fd)
 
     def set_inheritable(self, inheritable: bool) -> None:
-        self._check_open()
+        os.set_inheritable(self._fd, inheritable)

@@ -45,7 +45,7 @@ class Carrier:
         ours, control = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
         ours.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1)  # the kernel's minimum: cheap to fill
         control.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 1)
-        os.dup2(ours.fileno(), fd, inheritable=False)  # the fake descriptor now *is* this socket
+        os.dup2(ours.fileno(), fd, inheritable=os.get_inheritable(fd))  # the fake descriptor now *is* this socket
         ours.close()
         os.set_blocking(fd, False)
         control.setblocking(False)

@@ -34,6 +34,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from ._args import c_int
 from ._base import SocketBase
 from ._filebuf import ByteBuffer, deadline_for, timed_out
 from ._modes import Op, SocketMode, os_error, step
@@ -104,10 +105,7 @@ class Rendezvous(SocketBase):
     @traced("listen", lambda backlog=None: ("backlog", backlog))
     def listen(self, backlog: int | None = None) -> None:
         """Start accepting connections; ``backlog`` + 1 may wait unaccepted."""
-        if backlog is None:
-            backlog = min(_socket.SOMAXCONN, 128)
-        if not isinstance(backlog, int):
-            raise TypeError(f"'{type(backlog).__name__}' object cannot be interpreted as an integer")
+        backlog = min(_socket.SOMAXCONN, 128) if backlog is None else c_int(backlog)
         net = self._net
         with net.lock:
             new = step(self._mode, Op.LISTEN)
