@@ -589,6 +589,34 @@ def dropped_sockets_are_closed(env: Env) -> list[Outcome]:
     return out
 
 
+def descriptors(env: Env) -> list[Outcome]:
+    """dup(), fromfd(), detach() + socket(fileno=): several objects, one socket; the last close ends it."""
+    _listener, client, server = env.pair()
+    client.settimeout(2.5)
+    twin = client.dup()
+    out = [attempt(twin.gettimeout), attempt(lambda: twin.fileno() != client.fileno())]
+    server.sendall(b"hello")
+    env.settle()
+    out += [attempt(twin.recv, 2), attempt(client.recv, 10)]  # one stream, read through either
+    client.close()
+    server.setblocking(False)
+    out += [attempt(server.recv, 10), attempt(client.recv, 1), attempt(client.dup), attempt(client.fileno)]  # no FIN yet
+    copy = socket.fromfd(twin.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    out += [attempt(copy.gettimeout), attempt(lambda: copy.getpeername() == twin.getpeername())]
+    fd = copy.detach()
+    out += [attempt(copy.fileno), attempt(copy.detach), attempt(copy.recv, 1)]
+    again = socket.socket(fileno=fd)
+    server.sendall(b"through the detached descriptor")
+    env.settle()
+    out += [attempt(again.recv, 100), attempt(lambda: again.getsockname() == twin.getsockname())]
+    twin.close()
+    out.append(attempt(server.recv, 10))  # one descriptor is still open
+    again.close()
+    env.settle()
+    out.append(attempt(server.recv, 10))  # the last one: end of file
+    return out
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())

@@ -129,8 +129,6 @@ def test_unsupported_kinds_of_socket_are_refused_clearly() -> None:
         with pytest.raises(OSError, match="AF_INET and AF_INET6") as unix:
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         assert unix.value.errno == 97
-        with pytest.raises(OSError, match="dup"):
-            socket.socket().dup()
 
 
 def test_sockets_made_from_real_descriptors_stay_real_inside_a_weld() -> None:
@@ -208,3 +206,56 @@ def test_http_client_talks_to_a_welded_server_through_makefile() -> None:
     trace = sockviz.weld(server, client)
     assert got == {"status": 200, "type": "text/html", "body": body}
     assert [m.get("connect") for m in trace.of_kind("meet")] == ["client"]
+
+
+def test_a_descriptor_held_by_a_socket_object_is_not_wrapped_twice() -> None:
+    """socket(fileno=fd) of a descriptor an object still owns: a clear EBADF naming dup() and detach()."""
+    with sockviz.fake_network():
+        sock = socket.socket()
+        with pytest.raises(OSError, match=r"use sock.dup\(\) or socket.fromfd\(\)") as info:
+            socket.socket(fileno=sock.fileno())
+        assert info.value.errno == 9
+        sock.close()
+
+
+def test_a_trace_with_duplicated_descriptors_reads_and_replays() -> None:
+    """dup and detach are recorded as calls on the socket's number; summary, narration and the world follow them."""
+    with sockviz.fake_network() as weld:
+        a, b = socket.socketpair()
+        twin = a.dup()
+        a.close()  # one of two descriptors: no end of file for b
+        b.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            b.recv(1)
+        fd = twin.detach()
+        socket.socket(fileno=fd).close()
+        assert b.recv(1) == b""
+        b.close()
+    trace = weld.trace
+    ops = [e.fields["op"] for e in trace.of_kind("call")]
+    assert ops.count("dup") == 1 and ops.count("detach") == 1 and ops.count("close") == 3
+    closes = [e for e in trace.of_kind("return") if e.fields["op"] == "close" and "descriptors_left" in e.fields]
+    assert [e.fields["descriptors_left"] for e in closes] == [1]
+    assert "dup" in trace.summary()
+    for index in range(len(trace)):
+        trace.narrate(index)
+    assert trace.state_at(len(trace) - 1) is not None
+
+
+def test_a_dropped_duplicate_closes_only_its_own_descriptor() -> None:
+    """A dup() left to the garbage collector warns and closes its descriptor; the socket lives on."""
+    import gc
+    import warnings
+
+    with sockviz.fake_network():
+        a, b = socket.socketpair()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a.dup()
+            gc.collect()
+        assert [w.category for w in caught] == [ResourceWarning]
+        a.sendall(b"still here")
+        assert b.recv(100) == b"still here"
+        a.close()
+        assert b.recv(100) == b""
+        b.close()

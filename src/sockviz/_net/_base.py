@@ -36,7 +36,15 @@ _FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _soc
 
 
 class SocketBase:
-    """A fake socket's state and shared helpers (see the module docstring)."""
+    """A fake socket's state and shared helpers (see the module docstring).
+
+    The slots are what each socket *object* owns (see :mod:`._descriptors`):
+    its descriptor, timeout, ``makefile()`` count and readiness carrier.  The
+    rest of the state is in ``__dict__``, which every object of one socket
+    shares.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_carrier", "_closed", "_fd", "_io_refs", "_timeout")
 
     def __init__(
         self,
@@ -90,6 +98,12 @@ class SocketBase:
         self._closed = False
         self._carrier: Carrier | None = None  # made when fileno() is first asked for
         self.owner = self._rec.thread_name()
+        #: how many descriptors refer to this socket (dup, fromfd); the last close() ends it
+        self._descriptors = 1
+        #: the socket in the network's tables: an object of it that no descriptor or caller holds
+        self._anchor = anchor = object.__new__(self.__class__)
+        anchor.__dict__ = self.__dict__
+        anchor._fd, anchor._timeout, anchor._closed, anchor._io_refs, anchor._carrier = -1, None, True, 0, None
         net.sockets[self._fd] = weakref.ref(self)
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
@@ -212,7 +226,7 @@ class SocketBase:
         return parse_address(address, self._family, op, self._net.components, passive=passive)
 
     def _check_open(self) -> None:
-        if self._mode is M.CLOSED:
+        if self._mode is M.CLOSED or self._fd < 0:  # closed, or this object's descriptor is (dup)
             raise os_error(errno.EBADF)
 
     def _autobind(self, ip: str) -> None:

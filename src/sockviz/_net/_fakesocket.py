@@ -29,6 +29,7 @@ from typing import Any
 
 from ._args import c_int
 from ._base import SocketBase
+from ._descriptors import Descriptors
 from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
 from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
 from ._options import Options
@@ -48,7 +49,7 @@ _MSG_PEEK = int(_socket.MSG_PEEK)
 _MSG_WAITALL = int(_socket.MSG_WAITALL)
 
 
-class FakeSocket(Rendezvous, Options):
+class FakeSocket(Rendezvous, Options, Descriptors):
     """A stream socket of the fake network, with the ``socket.socket`` API.
 
     Made by ``socket.socket()`` in a welded thread (or ``net.socket()``).
@@ -297,11 +298,17 @@ class FakeSocket(Rendezvous, Options):
             self._real_close()
 
     def _real_close(self) -> None:
-        if self._mode is M.CLOSED:
+        if self._mode is M.CLOSED or self._fd < 0:
             return
         net = self._net
         self._rec.emit("call", self._number, "op", "close")
         with net.lock:
+            if self._descriptors > 1:  # other descriptors refer to the socket: only this one goes
+                self._descriptors -= 1
+                self._release_fd()
+                self._rec.emit("return", self._number, "op", "close", "result", None, "descriptors_left", self._descriptors)
+                return
+            self._descriptors = 0
             in_use = self._in_calls
             if not in_use:
                 self._teardown()
@@ -360,7 +367,7 @@ class FakeSocket(Rendezvous, Options):
         conn = self._conn
         for ref in self._net.sockets.values():
             sock = ref()
-            if sock is not None and sock._conn is conn and sock is not self:
+            if sock is not None and sock._conn is conn and sock._anchor is not self._anchor:
                 return sock
         return None
 
@@ -370,20 +377,11 @@ class FakeSocket(Rendezvous, Options):
         # one of the network's locks, so it takes none: it hands the socket to the
         # network, which closes it at the next safe point (see close_orphans).
         try:
-            if getattr(self, "_mode", M.CLOSED) is not M.CLOSED:
+            if getattr(self, "_fd", -1) >= 0 and self._mode is not M.CLOSED:
                 warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1, source=self)  # as a real socket does
                 self._net.orphans.append(self)
         except Exception:  # noqa: BLE001 - never raise from a finalizer
             pass
-
-    def detach(self) -> int:
-        """Close the fake socket but hand its descriptor to the caller."""
-        fd = self._fd
-        self._net.sockets.pop(fd, None)
-        self._fd = -1
-        self._closed = True
-        self._real_close()
-        return fd
 
     def __enter__(self) -> FakeSocket:
         return self
@@ -391,9 +389,6 @@ class FakeSocket(Rendezvous, Options):
     def __exit__(self, *args: object) -> None:
         if not self._closed:
             self.close()
-
-    def dup(self) -> FakeSocket:
-        raise os_error(errno.EOPNOTSUPP, "sockviz: dup() of a fake socket is not supported")
 
     def __repr__(self) -> str:
         closed = " [closed]" if self._mode is M.CLOSED else ""

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .._schedule import Scheduler
     from ._base import SocketBase
     from ._fakesocket import FakeSocket
+    from ._readiness import Carrier
     from ._rendezvous import Rendezvous
 
 __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
@@ -102,6 +103,8 @@ class FakeNetwork:
         self.orphans: list[FakeSocket] = []
         #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
         self.carriers: dict[int, weakref.ref[SocketBase]] = {}
+        #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its carrier
+        self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
 
     # -- readiness (see _readiness.py) ------------------------------------
     def attach_carrier(self, sock: SocketBase) -> None:
@@ -185,12 +188,12 @@ class FakeNetwork:
                 raise os_error(errno.EADDRINUSE)
         elif self._conflicts(sock, ip, port):
             raise os_error(errno.EADDRINUSE)
-        self.bound[ip, port] = sock
+        self.bound[ip, port] = sock._anchor
         return ip, port
 
     def _conflicts(self, sock: SocketBase, ip: str, port: int) -> bool:
         for (other_ip, other_port), other in list(self.bound.items()):
-            if other_port != port or other is sock:
+            if other_port != port or other is sock._anchor:
                 continue
             overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
             # SO_REUSEADDR on both lets two sockets share a port, unless one listens.
@@ -199,7 +202,7 @@ class FakeNetwork:
         return False
 
     def release_address(self, addr: tuple[Any, ...] | None, sock: SocketBase) -> None:
-        if addr is not None and self.bound.get((addr[0], addr[1])) is sock:
+        if addr is not None and self.bound.get((addr[0], addr[1])) is sock._anchor:
             del self.bound[addr[0], addr[1]]
 
     def find_listener(self, ip: str, port: int) -> SocketBase | None:
@@ -266,8 +269,14 @@ class FakeNetwork:
         for ref in list(self.sockets.values()):
             sock = ref()
             if sock is not None:
-                sock._mode = SocketMode.CLOSED
+                sock._mode, sock._descriptors = SocketMode.CLOSED, 0
                 sock._release_fd()
+        for fd, (sock, carrier) in list(self.detached.items()):
+            sock._mode, sock._descriptors = SocketMode.CLOSED, 0
+            if carrier is not None:
+                carrier.close()
+            os.close(fd)
+        self.detached.clear()
         if self._placeholder >= 0:
             os.close(self._placeholder)
             self._placeholder = -1

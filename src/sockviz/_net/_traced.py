@@ -40,6 +40,8 @@ def traced(
             stopped = net.tracker.stopped
             if stopped is not None:  # the weld is over: a leftover thread unwinds here, recording nothing
                 raise stopped()
+            if self._fd < 0 and self._descriptors:  # this object's descriptor is closed, the socket lives (dup)
+                self._check_open()
             if net.orphans:  # a safe point: close garbage-collected sockets
                 net.close_orphans()
             emit = self._rec.emit

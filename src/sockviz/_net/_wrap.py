@@ -13,7 +13,9 @@ each replacement looks at the *calling thread*: a welded thread (see
 real class whose metaclass decides what a call makes:
 
 * a welded thread calling ``socket.socket()`` gets a :class:`FakeSocket`;
-* any call with ``fileno=`` gets a real socket (the standard library wraps
+* a call with ``fileno=`` of a fake descriptor (one ``detach()`` or
+  ``socket.dup()`` gave) gets a fake socket object for that socket;
+* any other call with ``fileno=`` gets a real socket (the standard library wraps
   real descriptors that way: ``socketpair()``, a real listener's ``accept()``);
 * ``isinstance(x, socket.socket)`` is true for real and fake sockets alike.
 
@@ -32,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _resolve
+from ._descriptors import adopt_descriptor, duplicate_descriptor
 from ._fakesocket import FakeSocket
 from ._manager import FakeNetwork
 from ._members import members
@@ -49,6 +52,10 @@ class _StandInMeta(type):
                 member = members.get(_get_ident())
                 if member is not None:
                     return member.net.socket(family, type, proto)
+            elif members:
+                fake = _fake_for_descriptor(fileno)
+                if fake is not None:
+                    return fake
             return _RealSocket(family, type, proto, fileno)
         return super().__call__(family, type, proto, fileno)  # a subclass made during a weld
 
@@ -67,6 +74,30 @@ class SocketStandIn(_RealSocket, metaclass=_StandInMeta):
     """What ``socket.socket`` is during a weld: fake for welded threads, real otherwise."""
 
     __slots__ = ()
+
+
+def _networks() -> list[FakeNetwork]:
+    """The fake networks of the welds running now, the calling thread's first."""
+    mine = members.get(_get_ident())
+    nets = {id(m.net): m.net for m in list(members.values())}
+    return [mine.net, *(net for net in nets.values() if net is not mine.net)] if mine is not None else list(nets.values())
+
+
+def _fake_for_descriptor(fileno: Any) -> Any:
+    """``socket.socket(fileno=fd)`` of a fake descriptor: a fake socket object (None: a real descriptor)."""
+    if not isinstance(fileno, int):
+        return None
+    for net in _networks():
+        fake = adopt_descriptor(net, fileno, _socket.getdefaulttimeout())
+        if fake is not None:
+            return fake
+    return None
+
+
+def _fake_dup(net: FakeNetwork, fd: Any) -> int:
+    """``socket.dup(fd)`` (``socket.fromfd()`` calls it): a fake descriptor gets a fake duplicate."""
+    new = duplicate_descriptor(net, fd) if isinstance(fd, int) else None
+    return _originals["dup"](fd) if new is None else new
 
 
 def _fake_getaddrinfo(net: FakeNetwork, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
@@ -103,6 +134,7 @@ _FAKES: dict[str, Callable[..., Any]] = {
     "gethostbyaddr": _fake_gethostbyaddr,
     "getnameinfo": _fake_getnameinfo,
     "socketpair": _fake_socketpair,
+    "dup": _fake_dup,
 }
 _originals: dict[str, Any] = {}
 
