@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, SupportsIndex, overload
 
+from ._net._sync import NetworkStopped
+
 __all__ = ["Component", "parse_spec", "script_context"]
 
 
@@ -55,10 +57,13 @@ class Component:
                     runpy.run_module(self.module, run_name="__main__", alter_sys=False)
                 else:
                     runpy.run_path(self.argv[0], run_name="__main__")
+            except NetworkStopped:
+                raise  # the weld is over: not the script's own exit
             except SystemExit as exit_:
                 if exit_.code not in (None, 0):
                     raise RuntimeError(f"{self.name} exited with status {exit_.code}") from None
             finally:
+                _close_event_loop()
                 _ARGV.per_thread.pop(ident, None)
                 _MainThreads.idents.discard(ident)
 
@@ -120,6 +125,17 @@ class _ThreadArgv(list[str]):
 
 
 _ARGV = _ThreadArgv([])
+
+
+def _close_event_loop() -> None:
+    """Close the event loop the script's thread left set (``get_event_loop()`` at module level),
+    as the end of its process would, while its sockets are still open (the weld closes them next)."""
+    import asyncio
+
+    local = getattr(asyncio.get_event_loop_policy(), "_local", None)
+    loop = getattr(local, "_loop", None)
+    if loop is not None and not loop.is_running() and not loop.is_closed():
+        loop.close()
 
 
 class _MainThreads:

@@ -42,13 +42,20 @@ _get_ident = threading.get_ident
 _monotonic_ns = time.monotonic_ns
 
 
-class NetworkStopped(BaseException):
+class NetworkStopped(SystemExit):
     """Raised inside welded threads when the weld stops the fake network.
 
-    It derives from ``BaseException`` so that a component's ``except
-    Exception`` cannot swallow it and carry on forever; ``finally`` blocks
-    still run, so sockets are closed on the way out.
+    The thread's program is over, as if its process exited, so it is a
+    ``SystemExit``: a component's ``except Exception`` (socketserver's,
+    yours) cannot swallow it and carry on for ever, asyncio's event loop
+    lets it through instead of logging it from every callback, and a thread
+    it ends ends quietly.  ``finally`` blocks still run, so sockets are
+    closed on the way out.  Its ``code`` is None: a clean exit.
     """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.code = None
 
 
 class _Waiter:
