@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python >= 3.11:
 #   make demo   create .venv if missing, install sockviz with its extras, run `sockviz demo`
-#   make test   the same set-up, then every check: ruff, mypy, pytest (notebooks and a real browser included)
+#   make test   the same set-up, then every check: ruff, mypy, pytest (notebooks and a real browser included),
+#               then pytest again under each other supported Python found here (3.11, 3.12, 3.13)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest bench lab clean browser
+.PHONY: demo test lint typecheck pytest pythons bench lab clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sockviz needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/sockviz demo
 
-test: lint typecheck browser pytest
+test: lint typecheck browser pytest pythons
 
 browser: $(CHROMIUM)
 
@@ -42,6 +43,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The whole suite under every other supported Python on this machine, each in its own .venv-3.X
+pythons: $(STAMP) browser
+	$(BIN)/python tests/other_pythons.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_traces.py
@@ -53,4 +58,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache sockviz-demo.jsonl sockviz-demo.png test-artifacts
+	rm -rf $(VENV) .venv-3.* build dist .pytest_cache .mypy_cache .ruff_cache sockviz-demo.jsonl sockviz-demo.png test-artifacts
