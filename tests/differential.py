@@ -617,6 +617,19 @@ def descriptors(env: Env) -> list[Outcome]:
     return out
 
 
+def dual_stack(env: Env) -> list[Outcome]:
+    """An IPv4 client of a dual-stack IPv6 listener: both ends see IPv4-mapped addresses on the IPv6 side."""
+    listener = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, peer = listener.accept()
+    out = [("peer", peer[0], peer[2:]), ("local", conn.getsockname()[0]), ("peer of conn", conn.getpeername()[0])]
+    out += [("client", client.getsockname()[0], client.getpeername() == ("127.0.0.1", port))]
+    for sock in (conn, client, listener):
+        sock.close()
+    return out
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())

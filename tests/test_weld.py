@@ -670,3 +670,28 @@ def test__thread_outside_a_weld_stays_real() -> None:
     threading.Thread(target=bystander).start()
     sockviz.weld({"c": lambda: (go.set(), made.wait(5))})
     assert kinds == [real]
+
+
+def test_a_component_counts_only_its_own_threads() -> None:
+    """threading.active_count()/enumerate() in a welded thread: its component's threads, as in its own process."""
+    seen: dict[str, object] = {}
+    release = threading.Event()
+
+    def server() -> None:
+        workers = [threading.Thread(target=release.wait, name=f"w{i}") for i in range(2)]
+        for worker in workers:
+            worker.start()
+        seen["count"] = threading.active_count()
+        seen["names"] = sorted(t.name for t in threading.enumerate())
+        release.set()
+        for worker in workers:
+            worker.join()
+
+    def client() -> None:
+        seen["client"] = threading.active_count()
+
+    outside_before = threading.active_count()
+    sockviz.weld(server, client)
+    assert seen == {"count": 3, "names": ["server", "w0", "w1"], "client": 1}
+    assert threading.active_count() == outside_before
+    assert threading.enumerate is sockviz._patches._real_enumerate  # type: ignore[attr-defined]  # put back

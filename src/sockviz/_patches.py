@@ -7,6 +7,9 @@
 * ``_thread.start_new_thread``: so is a thread started the low-level way
   (CPython's own socket tests start their clients so); it becomes a daemon
   ``threading.Thread`` of the weld, as nothing waits for such a thread;
+* ``threading.enumerate`` / ``active_count``: a welded thread sees the
+  threads of its own component, as a program sees those of its process
+  (not the other components, nor the notebook kernel's);
 * ``sys.stdout`` / ``sys.stderr``: a line printed by a welded thread is
   recorded as an ``output`` event and still written where it was going.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import _thread
 import sys
 import threading
+import warnings
 from typing import Any, TextIO
 
 from ._net import _wrap
@@ -29,6 +33,9 @@ __all__ = ["install", "uninstall"]
 
 _get_ident = threading.get_ident
 _real_start = threading.Thread.start
+_real_enumerate = threading.enumerate
+_real_active_count = threading.active_count
+_real_active_count_old = threading.activeCount
 _real_start_new_thread = _thread.start_new_thread
 _real_start_new = _thread.start_new  # the old alias: a function of its own
 _guard = threading.Lock()
@@ -68,6 +75,25 @@ def _welded_start_new_thread(function: Any, args: Any, kwargs: Any = None) -> in
     thread.start()  # welded by _welded_start
     assert thread.ident is not None
     return thread.ident
+
+
+def _component_threads() -> list[threading.Thread]:
+    """``threading.enumerate()``: for a welded thread, the live threads of its own component."""
+    me = members.get(_get_ident())
+    if me is None:
+        return _real_enumerate()
+    mine = {ident for ident, m in list(members.items()) if m.session is me.session and m.component == me.component}
+    return [thread for thread in _real_enumerate() if thread.ident in mine]
+
+
+def _component_thread_count() -> int:
+    return len(_component_threads()) if _get_ident() in members else _real_active_count()
+
+
+def _component_thread_count_old() -> int:
+    """``threading.activeCount()``, deprecated as it is in the real module."""
+    warnings.warn("activeCount() is deprecated, use active_count() instead", DeprecationWarning, stacklevel=2)
+    return _component_thread_count()
 
 
 class ThreadOutput:
@@ -161,6 +187,8 @@ def install() -> None:
         _patch_ssl(True)
         threading.Thread.start = _welded_start  # type: ignore[method-assign]
         _thread.start_new_thread = _thread.start_new = _welded_start_new_thread
+        threading.enumerate, threading.active_count = _component_threads, _component_thread_count
+        threading.activeCount = _component_thread_count_old  # the old name, still in tutorials
 
 
 def _wrap_streams() -> None:
@@ -182,6 +210,8 @@ def uninstall() -> None:
         _patch_ssl(False)
         threading.Thread.start = _real_start  # type: ignore[method-assign]
         _thread.start_new_thread, _thread.start_new = _real_start_new_thread, _real_start_new
+        threading.enumerate, threading.active_count = _real_enumerate, _real_active_count
+        threading.activeCount = _real_active_count_old
         for name in ("stdout", "stderr"):
             current = getattr(sys, name)
             if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays

@@ -220,7 +220,10 @@ class SocketBase:
             return ""
         if addr is None:
             return self._any_address()
-        return (addr[0], addr[1], 0, 0) if self._family == _socket.AF_INET6 else addr
+        if self._family != _socket.AF_INET6:
+            return addr
+        host = addr[0] if ":" in addr[0] else f"::ffff:{addr[0]}"  # an IPv4 peer of a dual-stack socket
+        return (host, addr[1], 0, 0)
 
     def _parse(self, address: Any, op: str, *, passive: bool) -> tuple[str, int]:
         return parse_address(address, self._family, op, self._net.components, passive=passive)
