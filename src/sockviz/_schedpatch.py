@@ -17,7 +17,7 @@ while a scheduled weld runs, these are replaced, for scheduled threads only
   ``queue.Queue``, which wait on such locks (their waiter locks are made
   by the waiting thread, so even an ``Event`` made before the weld works);
 * ``Thread.join`` of a welded thread parks until that thread has ended;
-* ``select.select`` and the ``selectors`` classes look at the descriptors
+* ``select.select``, ``select.poll`` objects and the ``selectors`` classes look at the descriptors
   without blocking and, if nothing is ready, park until some socket call
   has happened, then look again.
 
@@ -56,6 +56,7 @@ _real_monotonic_ns = time.monotonic_ns
 _real_time = time.time
 _real_time_ns = time.time_ns
 _real_sleep = time.sleep
+_real_poll = select.poll
 _real_allocate_lock = threading._allocate_lock  # type: ignore[attr-defined]
 _real_rlock = threading.RLock
 _real_simple_queue = queue.SimpleQueue
@@ -242,8 +243,8 @@ def _fds(objects: Any) -> str:
 
 def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None) -> Any:
     slot = current_slot()
-    if slot is None or (timeout is not None and not timeout > 0) or not isinstance(timeout, int | float | None):
-        return _real_select(rlist, wlist, xlist, timeout)  # not ours, a poll, or a bad timeout: real
+    if slot is None or not isinstance(timeout, int | float | None) or (timeout is not None and timeout < 0):
+        return _real_select(rlist, wlist, xlist, timeout)  # not ours, or a bad timeout (the real one says so)
 
     def look() -> Any:
         return _real_select(rlist, wlist, xlist, 0)
@@ -255,13 +256,47 @@ def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = No
 def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
     def select(self: selectors.BaseSelector, timeout: float | None = None) -> Any:
         slot = current_slot()
-        if slot is None or (timeout is not None and timeout <= 0):
+        if slot is None:
             return real(self, timeout)
+        if timeout is not None and timeout <= 0:
+            timeout = 0  # a look that waits for nothing: still a decision point (a loop of them must let others run)
         why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
         return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why)
 
     select.__doc__ = real.__doc__
     return select
+
+
+class ScheduledPoll:
+    """``select.poll()`` made by a scheduled thread: its ``poll(ms)`` looks without blocking and parks."""
+
+    def __init__(self) -> None:
+        self._real = _real_poll()
+        self._fds: dict[int, None] = {}
+
+    def register(self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT) -> None:
+        self._real.register(fd, eventmask)
+        self._fds[fd if isinstance(fd, int) else fd.fileno()] = None
+
+    def modify(self, fd: Any, eventmask: int) -> None:
+        self._real.modify(fd, eventmask)
+
+    def unregister(self, fd: Any) -> None:
+        self._real.unregister(fd)
+        self._fds.pop(fd if isinstance(fd, int) else fd.fileno(), None)
+
+    def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
+        slot = current_slot()
+        if slot is None or not isinstance(timeout, int | float | None):
+            return self._real.poll(timeout)
+        seconds = None if timeout is None or timeout < 0 else timeout / 1000  # milliseconds; negative: for ever
+        found: list[tuple[int, int]] = _scheduled_poll(slot, lambda: self._real.poll(0), bool, seconds, f"poll() on {_fds(self._fds)}")
+        return found
+
+
+def scheduled_poll() -> Any:
+    """``select.poll`` for scheduled threads (others get the real object)."""
+    return ScheduledPoll() if current_slot() is not None else _real_poll()
 
 
 # -- installing -----------------------------------------------------------------
@@ -280,6 +315,7 @@ def _replacements() -> list[tuple[Any, str, Any]]:
         (threading.Thread, "join", join),
         (queue, "SimpleQueue", simple_queue),
         (select, "select", select_select),
+        (select, "poll", scheduled_poll),
     ]
     for module_name, attribute in (("threading", "_time"), ("queue", "time"), ("socketserver", "time")):
         module = sys.modules.get(module_name)
