@@ -630,6 +630,21 @@ def dual_stack(env: Env) -> list[Outcome]:
     return out
 
 
+def one_descriptor_two_objects(env: Env) -> list[Outcome]:
+    """socket(fileno=fd) of a descriptor an object owns, and socket.close(fd): closed under the object, EBADF after."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    other = socket.socket(fileno=sock.fileno())
+    out = [attempt(lambda: other.getsockname() == sock.getsockname())]
+    other.close()
+    out += [attempt(sock.listen), attempt(sock.setblocking, False), attempt(sock.close), attempt(sock.fileno)]
+    third = socket.socket()
+    third.bind(("127.0.0.1", 0))
+    socket.close(third.fileno())
+    out += [attempt(third.listen, 1), attempt(lambda: third.detach() >= 0), attempt(socket.close, -1), attempt(socket.close, None)]
+    return out
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())

@@ -17,7 +17,7 @@ from typing import Any
 from ._modes import os_error
 from ._resolve import resolve_host
 
-__all__ = ["OPTIONS", "OPTION_NAMES", "c_int", "check_timeout", "option_key", "pack_option", "parse_address"]
+__all__ = ["OPTIONS", "OPTION_NAMES", "c_int", "check_flowinfo", "check_timeout", "option_key", "pack_option", "parse_address"]
 
 S = _socket
 
@@ -127,6 +127,17 @@ def check_timeout(value: Any) -> float | None:
     return float(value)
 
 
+def check_flowinfo(address: tuple[Any, ...], op: str) -> None:
+    """An IPv6 address's flowinfo, as CPython checks it (a C unsigned int, then 20 bits)."""
+    if len(address) < 3:
+        return
+    flowinfo = address[2]
+    if not isinstance(flowinfo, int):
+        raise TypeError(f"'{type(flowinfo).__name__}' object cannot be interpreted as an integer")
+    if (flowinfo & 0xFFFFFFFF) > 0xFFFFF:
+        raise OverflowError(f"{op}(): flowinfo must be 0-1048575.")
+
+
 def parse_address(address: Any, family: int, op: str, names: Collection[str], *, passive: bool) -> tuple[str, int]:
     """Check and resolve an ``(host, port)`` argument of bind/connect."""
     if family == S.AF_INET6:
@@ -134,6 +145,7 @@ def parse_address(address: Any, family: int, op: str, names: Collection[str], *,
             raise TypeError(f"{op}(): AF_INET6 address must be tuple, not {type(address).__name__}")
         if not 2 <= len(address) <= 4:
             raise TypeError("AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])")
+        check_flowinfo(address, op)
     else:
         if not isinstance(address, tuple):
             raise TypeError(f"{op}(): AF_INET address must be tuple, not {type(address).__name__}")

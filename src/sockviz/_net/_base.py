@@ -44,7 +44,7 @@ class SocketBase:
     shares.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_carrier", "_closed", "_fd", "_io_refs", "_timeout")
+    __slots__ = ("__dict__", "__weakref__", "_carrier", "_closed", "_fd", "_fd_lost", "_io_refs", "_timeout")
 
     def __init__(
         self,
@@ -104,6 +104,7 @@ class SocketBase:
         self._anchor = anchor = object.__new__(self.__class__)
         anchor.__dict__ = self.__dict__
         anchor._fd, anchor._timeout, anchor._closed, anchor._io_refs, anchor._carrier = -1, None, True, 0, None
+        anchor._fd_lost = self._fd_lost = False
         net.sockets[self._fd] = weakref.ref(self)
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
@@ -155,7 +156,7 @@ class SocketBase:
         The first call gives it a carrier (see :mod:`._readiness`), so that the
         kernel reports it readable and writable exactly when this socket is.
         """
-        if self._carrier is None and self._fd >= 0:
+        if self._carrier is None and self._fd >= 0 and not self._fd_lost:
             self._net.attach_carrier(self)
         return self._fd
 
@@ -229,7 +230,7 @@ class SocketBase:
         return parse_address(address, self._family, op, self._net.components, passive=passive)
 
     def _check_open(self) -> None:
-        if self._mode is M.CLOSED or self._fd < 0:  # closed, or this object's descriptor is (dup)
+        if self._mode is M.CLOSED or self._fd < 0 or self._fd_lost:  # closed, or this object's descriptor is
             raise os_error(errno.EBADF)
 
     def _autobind(self, ip: str) -> None:
@@ -265,8 +266,16 @@ class SocketBase:
                 self._carrier.close()
                 self._carrier = None
             os.close(self._fd)
+            for ref in self._net.cowrapped.pop(self._fd, ()):  # other objects on this descriptor: gone under them
+                other = ref()
+                if other is not None and other is not self:
+                    other._fd_lost = True
             self._fd = -1
 
     def _teardown(self) -> None:
         """End the connection or listener for good (FakeSocket does it; net lock held)."""
+        raise NotImplementedError
+
+    def _real_close(self) -> None:
+        """Close this object's descriptor, and the socket with its last one (FakeSocket does it)."""
         raise NotImplementedError

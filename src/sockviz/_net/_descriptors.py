@@ -34,7 +34,7 @@ from ._traced import traced
 if TYPE_CHECKING:
     from ._manager import FakeNetwork
 
-__all__ = ["Descriptors", "adopt_descriptor", "duplicate_descriptor"]
+__all__ = ["Descriptors", "adopt_descriptor", "close_descriptor", "duplicate_descriptor"]
 
 H = TypeVar("H", bound="Descriptors")
 
@@ -42,16 +42,18 @@ H = TypeVar("H", bound="Descriptors")
 class Descriptors(SocketBase):
     """dup() and detach(): the part of a fake socket that deals in descriptors."""
 
-    def _new_handle(self: H, fd: int) -> H:
-        """Another socket object for this socket, owning descriptor ``fd``."""
+    def _new_handle(self: H, fd: int, *, owns: bool = True) -> H:
+        """Another socket object for this socket, on descriptor ``fd`` (``owns``: the descriptor's first object)."""
         handle = object.__new__(type(self))
         handle.__dict__ = self.__dict__  # the socket's state, shared
         handle._fd = fd
+        handle._fd_lost = False
         handle._timeout = self._timeout
         handle._closed = False
         handle._io_refs = 0
         handle._carrier = None
-        self._net.sockets[fd] = weakref.ref(handle)
+        if owns:
+            self._net.sockets[fd] = weakref.ref(handle)
         return handle
 
     @traced("dup", result=lambda new: ("result", new._fd))
@@ -70,8 +72,9 @@ class Descriptors(SocketBase):
         """
         fd = self._fd
         self._closed = True
-        if fd < 0:
-            return -1
+        if fd < 0 or self._fd_lost:  # (a descriptor closed under this object: just its old number)
+            self._fd = -1
+            return fd
         net = self._net
         self._rec.emit("call", self._number, "op", "detach")
         net.sockets.pop(fd, None)
@@ -85,21 +88,22 @@ class Descriptors(SocketBase):
 def adopt_descriptor(net: FakeNetwork, fd: int, timeout: float | None) -> Descriptors | None:
     """``socket.socket(fileno=fd)``: a socket object for a fake descriptor, or None if ``fd`` is not one.
 
-    A detached descriptor (or one ``socket.dup(fd)`` made) is wrapped; a
-    descriptor that a socket object still owns cannot be shared by two
-    objects here (Linux allows it, and the second ``close()`` fails with
-    EBADF): that is refused at once.
+    A detached descriptor (or one ``socket.dup(fd)`` made) is wrapped.  A
+    descriptor that a socket object still owns gets a second object on the
+    same descriptor, as on Linux: whichever closes it first closes it for
+    both, and the other then meets EBADF.
     """
     entry = net.detached.pop(fd, None)
     if entry is None:
         ref = net.sockets.get(fd)
-        if ref is not None and ref() is not None:
-            raise os_error(
-                errno.EBADF,
-                f"sockviz: descriptor {fd} belongs to a socket object already; "
-                "use sock.dup() or socket.fromfd() for a second one, or sock.detach() to hand it over",
-            )
-        return None
+        owner = ref() if ref is not None else None
+        if owner is None or owner._fd_lost:
+            return None
+        assert isinstance(owner, Descriptors)
+        second = owner._new_handle(fd, owns=False)
+        second._timeout = timeout
+        net.cowrapped.setdefault(fd, [weakref.ref(owner)]).append(weakref.ref(second))
+        return second
     anchor, carrier = entry
     assert isinstance(anchor, Descriptors)
     handle = anchor._new_handle(fd)
@@ -108,6 +112,19 @@ def adopt_descriptor(net: FakeNetwork, fd: int, timeout: float | None) -> Descri
         handle._carrier = carrier
         net.carriers[fd] = weakref.ref(handle)
     return handle
+
+
+def close_descriptor(net: FakeNetwork, fd: int) -> bool:
+    """``socket.close(fd)`` of a fake descriptor: closed under its socket objects (their calls meet EBADF)."""
+    ref = net.sockets.get(fd)
+    owner = ref() if ref is not None else None
+    if owner is None:
+        owner = adopt_descriptor(net, fd, None)  # a detached one: wrapped, to be closed like any
+        if owner is None:
+            return False
+    owner._real_close()  # the socket ends if this was its last descriptor
+    owner._fd, owner._fd_lost = fd, True  # its object still says this number, and gets EBADF
+    return True
 
 
 def duplicate_descriptor(net: FakeNetwork, fd: int) -> int | None:

@@ -31,6 +31,7 @@ from ._args import c_int
 from ._base import SocketBase
 from ._descriptors import Descriptors
 from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
+from ._files import Files
 from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
@@ -49,18 +50,13 @@ _MSG_PEEK = int(_socket.MSG_PEEK)
 _MSG_WAITALL = int(_socket.MSG_WAITALL)
 
 
-class FakeSocket(Rendezvous, Options, Descriptors):
+class FakeSocket(Rendezvous, Options, Descriptors, Files):
     """A stream socket of the fake network, with the ``socket.socket`` API.
 
     Made by ``socket.socket()`` in a welded thread (or ``net.socket()``).
     Its ``fileno()`` is a real descriptor it owns, so numbers never collide
     with real sockets; ``fileno()`` is -1 once closed.
     """
-
-    # socket.py's own makefile() and the reference counting behind it serve
-    # fake sockets too: the file object keeps the socket open until closed.
-    makefile = _socket.socket.makefile
-    _decref_socketios = _socket.socket._decref_socketios  # type: ignore[attr-defined]
 
     def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection) -> FakeSocket:
         """The server's end of a connection, born INBOUND inside accept()."""
@@ -298,6 +294,9 @@ class FakeSocket(Rendezvous, Options, Descriptors):
             self._real_close()
 
     def _real_close(self) -> None:
+        if self._fd_lost:  # another object (or socket.close(fd)) closed this descriptor: as CPython, EBADF
+            self._fd = -1
+            raise os_error(errno.EBADF)
         if self._mode is M.CLOSED or self._fd < 0:
             return
         net = self._net
@@ -377,7 +376,7 @@ class FakeSocket(Rendezvous, Options, Descriptors):
         # one of the network's locks, so it takes none: it hands the socket to the
         # network, which closes it at the next safe point (see close_orphans).
         try:
-            if getattr(self, "_fd", -1) >= 0 and self._mode is not M.CLOSED:
+            if getattr(self, "_fd", -1) >= 0 and not self._fd_lost and self._mode is not M.CLOSED:
                 warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1, source=self)  # as a real socket does
                 self._net.orphans.append(self)
         except Exception:  # noqa: BLE001 - never raise from a finalizer

@@ -103,6 +103,8 @@ class FakeNetwork:
         self.orphans: list[FakeSocket] = []
         #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
         self.carriers: dict[int, weakref.ref[SocketBase]] = {}
+        #: descriptors wrapped by a second socket object (socket(fileno=fd) of an owned one): all their objects
+        self.cowrapped: dict[int, list[weakref.ref[SocketBase]]] = {}
         #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its carrier
         self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
 

@@ -34,7 +34,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _resolve
-from ._descriptors import adopt_descriptor, duplicate_descriptor
+from ._args import check_flowinfo
+from ._descriptors import adopt_descriptor, close_descriptor, duplicate_descriptor
 from ._fakesocket import FakeSocket
 from ._manager import FakeNetwork
 from ._members import members
@@ -100,6 +101,12 @@ def _fake_dup(net: FakeNetwork, fd: Any) -> int:
     return _originals["dup"](fd) if new is None else new
 
 
+def _fake_close(net: FakeNetwork, fd: Any) -> None:
+    """``socket.close(fd)``: a fake descriptor is closed under its socket objects."""
+    if not (isinstance(fd, int) and close_descriptor(net, fd)):
+        _originals["close"](fd)
+
+
 def _fake_getaddrinfo(net: FakeNetwork, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
     return _resolve.getaddrinfo(net.components, host, port, family, type, proto, flags)
 
@@ -117,6 +124,7 @@ def _fake_gethostbyaddr(net: FakeNetwork, host: str) -> tuple[str, list[str], li
 
 
 def _fake_getnameinfo(net: FakeNetwork, sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
+    check_flowinfo(sockaddr, "getnameinfo")
     host, port = sockaddr[0], sockaddr[1]
     ip = _resolve.resolve_host(host, _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET, net.components)
     name = ip if flags & _socket.NI_NUMERICHOST else _resolve.gethostbyaddr(net.components, ip)[0]
@@ -135,6 +143,7 @@ _FAKES: dict[str, Callable[..., Any]] = {
     "getnameinfo": _fake_getnameinfo,
     "socketpair": _fake_socketpair,
     "dup": _fake_dup,
+    "close": _fake_close,
 }
 _originals: dict[str, Any] = {}
 
