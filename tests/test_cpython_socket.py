@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("test.test_socket", reason="this Python has no test package (test.test_socket): nothing to compare with")
 
-from . import cpython_socket as oracle  # noqa: E402
+from . import cpython_socket as oracle
 
 DESIGN = pathlib.Path(__file__).parent.parent / "docs" / "design.md"
 
