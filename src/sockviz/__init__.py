@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ._errors import ComponentError, DeadlockError, ExternalBlockError, TraceFormatError, WeldTimeoutError
 from ._explore import Exploration, Outcome, explore
+from ._interactive import fake_network
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
@@ -35,7 +36,7 @@ from ._trace._events import KINDS, Event
 from ._trace._fileio import load
 from ._trace._trace import Trace
 from ._trace._world import World
-from ._weld import Weld, fake_network, weld
+from ._weld import Weld, weld
 
 __version__ = "0.1.0"
 

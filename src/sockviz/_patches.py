@@ -29,7 +29,7 @@ from ._net import _wrap
 from ._net._members import members
 from ._schedule import current_slot
 
-__all__ = ["install", "uninstall"]
+__all__ = ["install", "uninstall", "uninstall_after"]
 
 _get_ident = threading.get_ident
 _real_start = threading.Thread.start
@@ -216,3 +216,22 @@ def uninstall() -> None:
             current = getattr(sys, name)
             if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays
                 setattr(sys, name, current._real)
+
+
+def uninstall_after(leftovers: list[threading.Thread]) -> None:
+    """Remove the patches now, or -- if welded threads outlived the weld -- once they end.
+
+    Until then such a thread keeps getting fake sockets (of a stopped network,
+    which refuses them) rather than real ones: welded code never reaches the
+    real network, even late.
+    """
+    if not leftovers:
+        uninstall()
+        return
+
+    def janitor() -> None:
+        for thread in leftovers:
+            thread.join()
+        uninstall()
+
+    threading.Thread(target=janitor, name="sockviz-janitor", daemon=True).start()

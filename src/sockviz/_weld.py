@@ -17,8 +17,8 @@ every thread it starts is welded too, and all of them share one
 * when ``timeout`` seconds pass first, it raises
   :class:`~sockviz.WeldTimeoutError`, trace attached.
 
-:func:`fake_network` welds the *calling* thread instead, for interactive use
-in a notebook: ``with sockviz.fake_network() as weld: ...``.
+:func:`~sockviz.fake_network` (:mod:`._interactive`) welds the *calling*
+thread instead, for interactive use in a notebook.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from . import _outside, _patches, _schedpatch, _spec, _startorder
@@ -45,7 +45,7 @@ from ._spec import Component
 from ._trace._fileio import TraceWriter
 from ._trace._trace import Trace
 
-__all__ = ["Weld", "fake_network", "weld"]
+__all__ = ["Weld", "weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
@@ -260,6 +260,26 @@ class Weld:
         with self._mutex:
             self.errors.append((name, exc))
 
+    def run(
+        self, components: list[tuple[str, Component]], timeout: float, *, stagger: bool, until: frozenset[str] | None
+    ) -> tuple[tuple[str, str] | None, dict[str, str] | None]:
+        """Start the components, wait for the end: (a thread blocked outside, what each waited for at a timeout)."""
+        net, sched = self.net, self.sched
+        started = time.monotonic()
+        self.spawn(components, stagger=stagger, deadline=started + timeout, until=until)
+        outside = None
+        if sched is None:
+            finished = self.done.wait(max(0.0, started + timeout - time.monotonic()))
+        else:
+            finished, outside = _outside.watch(self, timeout)
+        if outside is not None or finished:
+            return outside, None
+        stuck = net.tracker.waiting() if sched is None else sched.waiting()
+        net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
+        net.stop(f"the weld timed out after {timeout:g} s")
+        self.done.wait(GRACE)
+        return None, stuck
+
     def finish(self, grace: float | None = None) -> list[threading.Thread]:
         """Stop the network for leftover threads, wait a little; return those still running.
 
@@ -278,25 +298,6 @@ class Weld:
             self.net.recorder.sink = None
         self.net.close()
         return [thread for thread in self.threads if thread.is_alive()]
-
-
-def _uninstall_after(leftovers: list[threading.Thread]) -> None:
-    """Remove the patches now, or -- if welded threads outlived the weld -- once they end.
-
-    Until then such a thread keeps getting fake sockets (of a stopped network,
-    which refuses them) rather than real ones: welded code never reaches the
-    real network, even late.
-    """
-    if not leftovers:
-        _patches.uninstall()
-        return
-
-    def janitor() -> None:
-        for thread in leftovers:
-            thread.join()
-        _patches.uninstall()
-
-    threading.Thread(target=janitor, name="sockviz-janitor", daemon=True).start()
 
 
 def _pin_to(cpu: int) -> None:
@@ -377,27 +378,15 @@ def weld(
     ending = _spec.until(until, names)
     _spec.check_script(schedule, names)
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
-    net, sched = session.net, session.sched
+    sched = session.sched
     session.echo = echo
-    stuck: dict[str, str] = {}
-    timed_out = False
     outside: tuple[str, str] | None = None
+    stuck: dict[str, str] | None = None
     _patches.install()
     if sched is not None:
         _schedpatch.install()
     try:
-        started = time.monotonic()
-        session.spawn(named, stagger=stagger and sched is None, deadline=started + timeout, until=ending)
-        if sched is None:
-            finished = session.done.wait(max(0.0, started + timeout - time.monotonic()))
-        else:
-            finished, outside = _outside.watch(session, timeout)
-        if outside is None and not finished:
-            timed_out = True
-            stuck = net.tracker.waiting() if sched is None else sched.waiting()
-            net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
-            net.stop(f"the weld timed out after {timeout:g} s")
-            session.done.wait(GRACE)
+        outside, stuck = session.run(named, timeout, stagger=stagger and sched is None, until=ending)
     finally:
         leftovers: list[threading.Thread] = []
         try:
@@ -405,57 +394,21 @@ def weld(
         finally:
             if sched is not None:
                 _schedpatch.uninstall()
-            _uninstall_after(leftovers)
-    trace = session.trace
+            _patches.uninstall_after(leftovers)
+    return _result(session, outside, stuck, timeout)
+
+
+def _result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
+    """The weld's trace, or the error that says how it ended, trace attached."""
+    net, sched, trace = session.net, session.sched, session.trace
     if outside is not None:
         raise ExternalBlockError(*outside, trace)
     if sched is not None and sched.stats.policy_errors:
         raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
     if net.deadlock is not None:
         raise DeadlockError(net.deadlock, trace, session.errors)
-    if timed_out:
+    if stuck is not None:
         raise WeldTimeoutError(timeout, stuck, trace)
     if session.errors:
         raise _spec.component_error(session.errors, trace)
     return trace
-
-
-@contextlib.contextmanager
-def fake_network(
-    semantics: Semantics = "strict",
-    *,
-    buffer_size: int = 65536,
-    trace_path: str | os.PathLike[str] | None = None,
-    name: str | None = None,
-) -> Iterator[Weld]:
-    """Weld the calling thread (and the threads it starts) for the block.
-
-    Inside the block ``socket.socket()`` makes fake sockets in this thread;
-    ``weld.trace`` is the trace so far.  A call that would block for ever
-    (every welded thread waiting) raises :class:`DeadlockError` instead of
-    hanging the notebook.
-    """
-    ident = _get_ident()
-    if ident in members:
-        raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
-    thread_name = name or threading.current_thread().name
-    session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path)
-    net = session.net
-    _patches.install()
-    leftovers: list[threading.Thread] = []
-    members[ident] = Membership(net, thread_name, thread_name, session, root=True)
-    net.recorder.name_thread(ident, thread_name)
-    net.tracker.enter()
-    net.recorder.emit("thread.start", thread_name, "component", thread_name, "parent", None)
-    try:
-        yield session
-    finally:
-        try:
-            _patches.flush_thread_output()
-            net.recorder.emit("thread.exit", thread_name, "reason", "left the fake_network block")
-            del members[ident]
-            net.recorder.forget_thread(ident)
-            net.tracker.leave()
-            leftovers = session.finish()
-        finally:
-            _uninstall_after(leftovers)
