@@ -695,3 +695,13 @@ def test_a_component_counts_only_its_own_threads() -> None:
     assert seen == {"count": 3, "names": ["server", "w0", "w1"], "client": 1}
     assert threading.active_count() == outside_before
     assert threading.enumerate is sockviz._patches._real_enumerate  # type: ignore[attr-defined]  # put back
+
+
+def test_the_patches_are_gone_the_moment_a_weld_returns() -> None:
+    """Every time, on every Python: the weld joins its ended threads before it returns (3.13 kept them alive a moment)."""
+    original, start, enumerate_ = socket.socket, threading.Thread.start, threading.enumerate
+    for _ in range(20):
+        box: list[bytes] = []
+        sockviz.weld({"server": _server(), "client": _client(box=box)}, echo=False)
+        assert box == [b"pong"]
+        assert socket.socket is original and threading.Thread.start is start and threading.enumerate is enumerate_
