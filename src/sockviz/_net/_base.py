@@ -100,11 +100,7 @@ class SocketBase:
         self.owner = self._rec.thread_name()
         #: how many descriptors refer to this socket (dup, fromfd); the last close() ends it
         self._descriptors = 1
-        #: the socket in the network's tables: an object of it that no descriptor or caller holds
-        self._anchor = anchor = object.__new__(self.__class__)
-        anchor.__dict__ = self.__dict__
-        anchor._fd, anchor._timeout, anchor._closed, anchor._io_refs, anchor._carrier = -1, None, True, 0, None
-        anchor._fd_lost = self._fd_lost = False
+        self._fd_lost = False
         net.sockets[self._fd] = weakref.ref(self)
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
@@ -119,6 +115,22 @@ class SocketBase:
         self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
         self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
         self._rec.emit("return", self._fd, "op", "socket", "result", self._fd)
+
+    @property
+    def _anchor(self) -> SocketBase:
+        """The socket in the network's tables: an object of it that no descriptor or caller holds.
+
+        Made when first needed (a bind, a detach); the objects of one socket share it.
+        """
+        state = self.__dict__
+        anchor: SocketBase | None = state.get("_anchor_object")
+        if anchor is None:
+            anchor = object.__new__(self.__class__)
+            anchor.__dict__ = state
+            anchor._fd, anchor._timeout, anchor._closed, anchor._io_refs, anchor._carrier = -1, None, True, 0, None
+            anchor._fd_lost = False
+            state["_anchor_object"] = anchor
+        return anchor
 
     @property
     def family(self) -> _socket.AddressFamily:

@@ -308,6 +308,7 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                 self._rec.emit("return", self._number, "op", "close", "result", None, "descriptors_left", self._descriptors)
                 return
             self._descriptors = 0
+            self.__dict__.pop("_anchor_object", None)  # no cycle left for the garbage collector (the table lets go below)
             in_use = self._in_calls
             if not in_use:
                 self._teardown()
@@ -366,7 +367,7 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         conn = self._conn
         for ref in self._net.sockets.values():
             sock = ref()
-            if sock is not None and sock._conn is conn and sock._anchor is not self._anchor:
+            if sock is not None and sock._conn is conn and sock.__dict__ is not self.__dict__:  # not one of ours
                 return sock
         return None
 

@@ -89,8 +89,9 @@ class FakeNetwork:
         self.tracker.sched = scheduler
         self.lock = self.new_lock("net")
         self.listening = Condition(self.lock, "net.listening", self.tracker)
-        #: the address table; weak, so that a dropped socket is collected (and closed) as a real one is
-        self.bound: weakref.WeakValueDictionary[tuple[str, int], SocketBase] = weakref.WeakValueDictionary()
+        #: the address table: each socket's anchor, which keeps no socket object alive -- a dropped
+        #: one is collected (and closed) as a real one is (see _descriptors.py)
+        self.bound: dict[tuple[str, int], SocketBase] = {}
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
         self.sockets: dict[int, weakref.ref[SocketBase]] = {}
         self._ports = itertools.cycle(EPHEMERAL_PORTS)
@@ -194,8 +195,8 @@ class FakeNetwork:
         return ip, port
 
     def _conflicts(self, sock: SocketBase, ip: str, port: int) -> bool:
-        for (other_ip, other_port), other in list(self.bound.items()):
-            if other_port != port or other is sock._anchor:
+        for (other_ip, other_port), other in self.bound.items():
+            if other_port != port or other.__dict__ is sock.__dict__:  # (an object of the same socket)
                 continue
             overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
             # SO_REUSEADDR on both lets two sockets share a port, unless one listens.
@@ -204,7 +205,7 @@ class FakeNetwork:
         return False
 
     def release_address(self, addr: tuple[Any, ...] | None, sock: SocketBase) -> None:
-        if addr is not None and self.bound.get((addr[0], addr[1])) is sock._anchor:
+        if addr is not None and (bound := self.bound.get((addr[0], addr[1]))) is not None and bound.__dict__ is sock.__dict__:
             del self.bound[addr[0], addr[1]]
 
     def find_listener(self, ip: str, port: int) -> SocketBase | None:
