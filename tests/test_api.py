@@ -250,3 +250,29 @@ def test_a_dropped_duplicate_closes_only_its_own_descriptor() -> None:
         a.close()
         assert b.recv(100) == b""
         b.close()
+
+
+def test_a_fake_descriptor_is_fake_whichever_thread_names_it() -> None:
+    """socket.fromfd() of a fake descriptor in a thread outside the weld: the fake socket's bytes, never the carrier's."""
+    import threading
+
+    go, got = threading.Event(), []
+    fd_box: list[int] = []
+
+    def bystander() -> None:  # started before the weld: not welded
+        go.wait(5)
+        copy = socket.fromfd(fd_box[0], socket.AF_UNIX, socket.SOCK_STREAM)
+        got.append((type(copy).__name__, copy.recv(100)))
+        copy.close()
+
+    thread = threading.Thread(target=bystander)
+    thread.start()
+    with sockviz.fake_network():
+        a, b = socket.socketpair()
+        b.sendall(b"hello")
+        fd_box.append(a.fileno())  # (a readiness carrier now sits on that descriptor)
+        go.set()
+        thread.join(5)
+        a.close()
+        b.close()
+    assert got == [("FakeSocket", b"hello")]

@@ -95,16 +95,21 @@ def _fake_for_descriptor(fileno: Any) -> Any:
     return None
 
 
-def _fake_dup(net: FakeNetwork, fd: Any) -> int:
-    """``socket.dup(fd)`` (``socket.fromfd()`` calls it): a fake descriptor gets a fake duplicate."""
-    new = duplicate_descriptor(net, fd) if isinstance(fd, int) else None
-    return _originals["dup"](fd) if new is None else new
+def _dup(fd: Any) -> int:
+    """``socket.dup(fd)`` (``socket.fromfd()`` calls it): a fake descriptor, whoever asks, gets a fake duplicate."""
+    if isinstance(fd, int) and members:
+        for net in _networks():
+            new = duplicate_descriptor(net, fd)
+            if new is not None:
+                return new
+    return _originals["dup"](fd)  # type: ignore[no-any-return]
 
 
-def _fake_close(net: FakeNetwork, fd: Any) -> None:
-    """``socket.close(fd)``: a fake descriptor is closed under its socket objects."""
-    if not (isinstance(fd, int) and close_descriptor(net, fd)):
-        _originals["close"](fd)
+def _close(fd: Any) -> None:
+    """``socket.close(fd)``: a fake descriptor, whoever closes it, is closed under its socket objects."""
+    if isinstance(fd, int) and members and any(close_descriptor(net, fd) for net in _networks()):
+        return
+    _originals["close"](fd)
 
 
 def _fake_getaddrinfo(net: FakeNetwork, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
@@ -142,9 +147,9 @@ _FAKES: dict[str, Callable[..., Any]] = {
     "gethostbyaddr": _fake_gethostbyaddr,
     "getnameinfo": _fake_getnameinfo,
     "socketpair": _fake_socketpair,
-    "dup": _fake_dup,
-    "close": _fake_close,
 }
+#: Calls about descriptors: a fake descriptor is fake whichever thread names it.
+_DESCRIPTOR_CALLS: dict[str, Callable[..., Any]] = {"dup": _dup, "close": _close}
 _originals: dict[str, Any] = {}
 
 
@@ -168,6 +173,9 @@ def install() -> None:
     for name, fake in _FAKES.items():
         _originals[name] = getattr(_socket, name)
         setattr(_socket, name, _dispatching(_originals[name], fake))
+    for name, call in _DESCRIPTOR_CALLS.items():
+        _originals[name] = getattr(_socket, name)
+        setattr(_socket, name, functools.wraps(_originals[name])(call))
 
 
 def uninstall() -> None:
