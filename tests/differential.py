@@ -645,6 +645,18 @@ def one_descriptor_two_objects(env: Env) -> list[Outcome]:
     return out
 
 
+def bind_after_a_reset(env: Env) -> list[Outcome]:
+    """An accepted socket reset by its peer may bind anew (found by the random programs on 3.13)."""
+    listener, client, server = env.pair()
+    client.close()
+    env.settle()
+    out = [attempt(server.send, b"x")]  # the peer is gone: it answers with a reset
+    env.settle()
+    out += [attempt(lambda: server.getsockname() == listener.getsockname()), attempt(server.getpeername)]
+    out += [attempt(server.bind, listener.getsockname()), attempt(lambda: server.bind(("127.0.0.1", 0)))]
+    return out
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())

@@ -105,6 +105,7 @@ class SocketBase:
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
             self._local, self._peer, self._conn = _accepted
+            self._autobound = True  # the kernel gave it its address: a reset frees it, as for a connect's port
             # fmt: off
             self._rec.emit(
                 "state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner,
