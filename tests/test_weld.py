@@ -468,7 +468,8 @@ def test_timeout_is_reported_even_if_busy_threads_finish_during_the_grace_period
 
     with pytest.raises(sockviz.WeldTimeoutError) as info:
         sockviz.weld(sleeper, timeout=0.2)
-    assert "busy outside the fake network" in str(info.value)
+    assert "still running outside the fake network (sleeping or computing)" in str(info.value)
+    assert "sleeper: at test_weld.py:" in str(info.value)
 
 
 def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -705,3 +706,37 @@ def test_the_patches_are_gone_the_moment_a_weld_returns() -> None:
         sockviz.weld({"server": _server(), "client": _client(box=box)}, echo=False)
         assert box == [b"pong"]
         assert socket.socket is original and threading.Thread.start is start and threading.enumerate is enumerate_
+
+
+# -- time limits --------------------------------------------------------------------------------
+
+
+def test_a_weld_ends_within_its_timeout_whatever_its_threads_do() -> None:
+    """A thread asleep and one computing: the weld raises within timeout + 0.5 s, naming each with its line."""
+
+    def sleeper() -> None:
+        time.sleep(5)  # the line the message shows
+
+    def computer() -> None:
+        end = time.monotonic() + 5
+        while time.monotonic() < end:  # the line the message shows
+            pass
+
+    began = time.monotonic()
+    with pytest.raises(sockviz.WeldTimeoutError) as info:
+        sockviz.weld(sleeper, computer, timeout=0.5, stagger=False)
+    assert time.monotonic() - began < 1.0
+    message = str(info.value)
+    assert "still running outside the fake network" in message
+    assert "sleeper: at test_weld.py:" in message and "time.sleep(5)" in message
+    assert "computer: at test_weld.py:" in message and "while time.monotonic() < end:" in message
+    assert set(info.value.running) == {"sleeper", "computer"}
+    assert info.value.trace is not None and info.value.trace.of_kind("timeout")
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e12])
+def test_an_infinite_or_huge_timeout_means_no_limit(timeout: float) -> None:
+    """timeout=inf (or more than threading can wait) is no limit, not an OverflowError."""
+    box: list[bytes] = []
+    trace = sockviz.weld({"server": _server(), "client": _client(box=box)}, timeout=timeout)
+    assert box == [b"pong"] and trace.meetings()

@@ -31,15 +31,19 @@ class DeadlockError(RuntimeError):
 class WeldTimeoutError(TimeoutError):
     """The weld ran longer than its ``timeout``; ``waits`` says who was stuck where."""
 
-    def __init__(self, timeout: float, waits: dict[str, str], trace: Trace | None = None) -> None:
+    def __init__(self, timeout: float, waits: dict[str, str], trace: Trace | None = None, running: dict[str, str] | None = None) -> None:
         self.timeout = timeout
         self.waits = dict(waits)
+        #: each thread that was busy outside the fake network (sleeping, computing), and its line
+        self.running = dict(running or {})
         self.trace = trace
-        detail = "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
         message = f"the weld did not finish within {timeout:g} s"
-        if detail:
-            message += f"; still waiting:\n{detail}"
-        else:
+        if self.waits:
+            message += "; still waiting:\n" + "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
+        if self.running:
+            message += "\nstill running outside the fake network (sleeping or computing):\n"
+            message += "\n".join(f"  {thread}: at {where}" for thread, where in sorted(self.running.items()))
+        elif not self.waits:
             message += " (its threads were busy outside the fake network, e.g. sleeping or computing)"
         super().__init__(message)
 

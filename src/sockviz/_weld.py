@@ -50,8 +50,9 @@ __all__ = ["Weld", "weld"]
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
 
-#: Seconds a weld waits, after stopping its network, for leftover threads to end.
-GRACE = 2.0
+#: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a
+#: fake call end at once; one sleeping or computing outside is left running, and reported).
+GRACE = 0.2
 
 
 class Weld:
@@ -86,6 +87,8 @@ class Weld:
         self.errors: list[tuple[str, Exception]] = []
         self._mutex = threading.Lock()
         self._must_finish = 0  # components + non-daemon children still running
+        #: at a timeout: each thread busy outside the network, and its line
+        self.running: dict[str, str] = {}
         self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -269,16 +272,27 @@ class Weld:
         self.spawn(components, stagger=stagger, deadline=started + timeout, until=until)
         outside = None
         if sched is None:
-            finished = self.done.wait(max(0.0, started + timeout - time.monotonic()))
+            limited = timeout <= threading.TIMEOUT_MAX  # inf, or more than threading can wait: no limit
+            finished = self.done.wait(max(0.0, started + timeout - time.monotonic()) if limited else None)
         else:
             finished, outside = _outside.watch(self, timeout)
         if outside is not None or finished:
             return outside, None
         stuck = net.tracker.waiting() if sched is None else sched.waiting()
+        self.running = self.running_outside(set(stuck))
         net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
         net.stop(f"the weld timed out after {timeout:g} s")
         self.done.wait(GRACE)
         return None, stuck
+
+    def running_outside(self, waiting: set[str]) -> dict[str, str]:
+        """Each live welded thread that is not waiting in the network, and where it is (file:line: code)."""
+        running = {}
+        for thread in list(self.threads):
+            member = members.get(thread.ident) if thread.ident is not None else None
+            if member is not None and thread.is_alive() and member.name not in waiting:
+                running[member.name] = _outside.where_blocked(thread.ident)  # type: ignore[arg-type]
+        return running
 
     def finish(self, grace: float | None = None) -> list[threading.Thread]:
         """Stop the network for leftover threads, wait a little; return those still running.
@@ -408,7 +422,7 @@ def _result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str
     if net.deadlock is not None:
         raise DeadlockError(net.deadlock, trace, session.errors)
     if stuck is not None:
-        raise WeldTimeoutError(timeout, stuck, trace)
+        raise WeldTimeoutError(timeout, stuck, trace, session.running)
     if session.errors:
         raise _spec.component_error(session.errors, trace)
     return trace
