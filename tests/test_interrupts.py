@@ -132,3 +132,91 @@ def test_an_interrupted_weldr_connect_gives_its_permit_back() -> None:
         assert conn.recv(10) == b""
         conn.close()
         listener.close()
+
+
+def _ctrl_c_after(*delays: float) -> None:
+    """Send the main thread SIGINT (Ctrl-C) after each delay, as Jupyter's interrupt does."""
+    main = threading.main_thread().ident
+    assert main is not None
+    for delay in delays:
+        time.sleep(delay)
+        signal.pthread_kill(main, signal.SIGINT)
+
+
+def test_ctrl_c_during_a_weld_keeps_the_trace_and_reaches_no_real_network() -> None:
+    """Two interrupts, the second during the clean-up: the trace so far comes with the KeyboardInterrupt and
+    sockviz.last_trace(); a welded thread that wakes up later still gets no real socket."""
+    real = socket.create_server(("127.0.0.1", 0))
+    real.settimeout(0)
+    port = real.getsockname()[1]
+    reached: list[str] = []
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()  # for ever
+
+    def student() -> None:
+        _ctrl_c_after(0.1, 0.05)
+        time.sleep(0.6)  # outside the network through the clean-up, then...
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()  # ... a real address
+            reached.append("connected")
+        except BaseException as error:
+            reached.append(type(error).__name__)
+            raise
+
+    def weld_and_linger() -> None:
+        try:
+            sockviz.weld(server, student, timeout=10, stagger=False)
+        except KeyboardInterrupt:
+            time.sleep(0.2)  # the second Ctrl-C lands in the weld's clean-up or here
+            raise
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        weld_and_linger()
+    trace = info.value.trace  # type: ignore[attr-defined]
+    assert isinstance(trace, sockviz.Trace) and "server" in trace.threads
+    assert sockviz.last_trace() is trace
+    time.sleep(0.8)
+    assert reached and reached != ["connected"]
+    with pytest.raises(BlockingIOError):
+        real.accept()  # nobody came
+    real.close()
+
+
+def test_an_interrupted_fake_network_block_records_no_deadlock() -> None:
+    """Ctrl-C in a fake_network() block while a thread it started waits: no bogus DEADLOCK event."""
+    blocks: list[sockviz.Weld] = []
+
+    def block_until_ctrl_c() -> None:
+        with sockviz.fake_network() as weld:
+            blocks.append(weld)
+            _, b = socket.socketpair()
+            threading.Thread(target=lambda: b.recv(10), name="reader").start()
+            threading.Thread(target=_ctrl_c_after, args=(0.1,), name="ctrl-c").start()
+            time.sleep(5)
+
+    with pytest.raises(KeyboardInterrupt):
+        block_until_ctrl_c()
+    (weld,) = blocks
+    assert weld.trace.of_kind("deadlock") == []
+    assert sockviz.last_trace() is not None and len(sockviz.last_trace()) == len(weld.trace)  # type: ignore[arg-type]
+
+
+def test_except_star_keeps_the_trace() -> None:
+    """except* on a weld's ComponentError: the matched group still carries .trace and its threads."""
+
+    def bad_value() -> None:
+        raise ValueError("no")
+
+    def bad_key() -> None:
+        raise KeyError("k")
+
+    caught: list[object] = []
+    try:
+        sockviz.weld(bad_value, bad_key)
+    except* ValueError as group:
+        caught.append((type(group).__name__, group.trace is not None, group.threads))  # type: ignore[attr-defined]
+    except* KeyError as group:
+        caught.append((type(group).__name__, group.trace is not None, group.threads))  # type: ignore[attr-defined]
+    assert caught == [("ComponentError", True, ("bad_value",)), ("ComponentError", True, ("bad_key",))]

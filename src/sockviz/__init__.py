@@ -36,7 +36,7 @@ from ._trace._events import KINDS, Event
 from ._trace._fileio import load
 from ._trace._trace import Trace
 from ._trace._world import World
-from ._weld import Weld, weld
+from ._weld import Weld, last_trace, weld
 
 __version__ = "0.1.0"
 
@@ -90,6 +90,7 @@ __all__ = [
     "__version__",
     "explore",
     "fake_network",
+    "last_trace",
     "load",
     "mode_table",
     "plot_buffers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -81,6 +82,13 @@ class ComponentError(ExceptionGroup[Exception]):
 
     trace: Trace | None = None
     threads: tuple[str, ...] = ()
+
+    def derive(self, excs: Sequence[Exception], /) -> ComponentError:  # type: ignore[override]  # (overloads for BaseException too)
+        """The group ``except*`` and ``split()`` make: the same trace, the threads of these exceptions."""
+        group = ComponentError(self.message, excs)
+        group.trace = self.trace
+        group.threads = tuple(thread for thread, exc in zip(self.threads, self.exceptions, strict=False) if exc in excs)
+        return group
 
 
 class TraceFormatError(ValueError):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from . import _patches
 from ._net._manager import Semantics
 from ._net._members import Membership, members
-from ._weld import Weld
+from ._weld import Weld, _remember
 
 __all__ = ["fake_network"]
 
@@ -46,7 +46,6 @@ def fake_network(
     session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path)
     net = session.net
     _patches.install()
-    leftovers: list[threading.Thread] = []
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
     net.recorder.name_thread(ident, thread_name)
     net.tracker.enter()
@@ -59,7 +58,10 @@ def fake_network(
             net.recorder.emit("thread.exit", thread_name, "reason", "left the fake_network block")
             del members[ident]
             net.recorder.forget_thread(ident)
+            if net.tracker.live > 1:  # threads it started are left: the block's end stops them, no deadlock
+                net.stop("the fake_network block is over")
             net.tracker.leave()
-            leftovers = session.finish()
+            session.finish()
         finally:
-            _patches.uninstall_after(leftovers)
+            _remember(session.trace)
+            _patches.uninstall_after(session)

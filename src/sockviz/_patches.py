@@ -22,6 +22,7 @@ from __future__ import annotations
 import _thread
 import sys
 import threading
+import time
 import warnings
 from typing import Any, TextIO
 
@@ -34,6 +35,7 @@ __all__ = ["install", "uninstall", "uninstall_after"]
 _get_ident = threading.get_ident
 _real_start = threading.Thread.start
 _real_enumerate = threading.enumerate
+_real_sleep = time.sleep  # (a schedule may replace time.sleep while a janitor waits)
 _real_active_count = threading.active_count
 _real_active_count_old = threading.activeCount
 _real_start_new_thread = _thread.start_new_thread
@@ -218,20 +220,27 @@ def uninstall() -> None:
                 setattr(sys, name, current._real)
 
 
-def uninstall_after(leftovers: list[threading.Thread]) -> None:
-    """Remove the patches now, or -- if welded threads outlived the weld -- once they end.
+def uninstall_after(session: object) -> None:
+    """Remove the patches now, or -- if threads of ``session`` (a weld) outlived it -- once they end.
 
     Until then such a thread keeps getting fake sockets (of a stopped network,
     which refuses them) rather than real ones: welded code never reaches the
-    real network, even late.
+    real network, even late.  Whether a thread still runs is read from its
+    membership, which it holds until its very last line: ``Thread.is_alive()``
+    cannot be trusted here (on 3.11 a ``join()`` cut short by Ctrl-C marks a
+    running thread as stopped).
     """
-    if not leftovers:
+
+    def outlived() -> bool:
+        return any(member.session is session for member in list(members.values()))
+
+    if not outlived():
         uninstall()
         return
 
     def janitor() -> None:
-        for thread in leftovers:
-            thread.join()
+        while outlived():
+            _real_sleep(0.05)
         uninstall()
 
     threading.Thread(target=janitor, name="sockviz-janitor", daemon=True).start()

@@ -45,7 +45,7 @@ from ._spec import Component
 from ._trace._fileio import TraceWriter
 from ._trace._trace import Trace
 
-__all__ = ["Weld", "weld"]
+__all__ = ["Weld", "last_trace", "weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
@@ -125,11 +125,17 @@ class Weld:
             self.net.on_deadlock(waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors))
 
     # -- threads ------------------------------------------------------------
-    def _count(self, delta: int) -> None:
+    def _count(self, delta: int, *, stop_first: bool = False) -> None:
+        """Count threads the weld waits for; at zero it is done (``stop_first``: stop the network, then say so)."""
         with self._mutex:
             self._must_finish += delta
-            if self._must_finish <= 0:
-                self.done.set()
+            over = self._must_finish <= 0
+        if over:
+            if stop_first:
+                # Under a schedule the last one stops the leftovers here, at a point the schedule fixes --
+                # before the calling thread hears it is done and stops them too, at a moment no schedule fixes.
+                self.net.stop("the weld is over")
+            self.done.set()
 
     def _slot(self, thread: threading.Thread, name: str) -> Slot | None:
         if self.sched is None:
@@ -246,10 +252,7 @@ class Weld:
             del members[ident]
             rec.forget_thread(ident)
             if counts:
-                self._count(-1)  # before leave(): see _on_deadlock
-                if slot is not None and self.done.is_set():
-                    # The last component ended: stop the leftovers here, at a point the schedule fixes.
-                    self.net.stop("the weld is over")
+                self._count(-1, stop_first=slot is not None)  # before leave(): see _on_deadlock
             self.net.tracker.leave()
             if slot is not None:
                 slot.sched.leave()  # the very last thing: the baton goes to another thread
@@ -400,21 +403,42 @@ def weld(
     if sched is not None:
         _schedpatch.install()
     try:
-        outside, stuck = session.run(named, timeout, stagger=stagger and sched is None, until=ending)
-    finally:
-        leftovers: list[threading.Thread] = []
         try:
-            leftovers = session.finish(grace=GRACE / 4 if outside is not None else None)
+            outside, stuck = session.run(named, timeout, stagger=stagger and sched is None, until=ending)
         finally:
-            if sched is not None:
-                _schedpatch.uninstall()
-            _patches.uninstall_after(leftovers)
+            try:
+                session.finish(grace=GRACE / 4 if outside is not None else None)
+            finally:
+                if sched is not None:
+                    _schedpatch.uninstall()
+                # Whatever happened above (a second Ctrl-C in the clean-up included), a welded thread still alive
+                # keeps the patches -- and so its fake sockets -- until it ends: it never reaches the real network.
+                _patches.uninstall_after(session)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
+        interrupt.trace = _remember(session.trace)  # type: ignore[attr-defined]
+        raise
     return _result(session, outside, stuck, timeout)
+
+
+#: The trace of the weld (or fake_network block) that ended last, however it ended.
+_last_trace: Trace | None = None
+
+
+def _remember(trace: Trace) -> Trace:
+    global _last_trace
+    _last_trace = trace
+    return trace
+
+
+def last_trace() -> Trace | None:
+    """The trace of the weld or ``fake_network()`` block that ended last -- finished, failed or
+    interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never lost."""
+    return _last_trace
 
 
 def _result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
     """The weld's trace, or the error that says how it ended, trace attached."""
-    net, sched, trace = session.net, session.sched, session.trace
+    net, sched, trace = session.net, session.sched, _remember(session.trace)
     if outside is not None:
         raise ExternalBlockError(*outside, trace)
     if sched is not None and sched.stats.policy_errors:

@@ -139,6 +139,8 @@ class FakeNetwork:
         """A real descriptor number, owned by the caller until it closes it."""
         if self._placeholder < 0:
             raise NetworkStopped("the weld is over: its fake network makes no new sockets")
+        if self.tracker.stopped is not None:  # stopped (its weld ended, or was interrupted): no new sockets either
+            raise self.tracker.stopped()
         if self.scheduler is None:
             return os.dup(self._placeholder)
         # A scheduled run numbers its sockets the same way every time: the lowest free
