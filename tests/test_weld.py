@@ -740,3 +740,55 @@ def test_an_infinite_or_huge_timeout_means_no_limit(timeout: float) -> None:
     box: list[bytes] = []
     trace = sockviz.weld({"server": _server(), "client": _client(box=box)}, timeout=timeout)
     assert box == [b"pong"] and trace.meetings()
+
+
+# -- a component that dies ----------------------------------------------------------------------
+
+
+def test_a_crashing_server_closes_its_sockets_like_a_dying_process() -> None:
+    """A server that raises holding a connection: its client reads end of file, and the error is the server's own."""
+    got: list[bytes] = []
+
+    def server() -> None:
+        listener = socket.create_server(("", 8080))
+        conn, _ = listener.accept()
+        conn.recv(100)
+        raise ValueError("the student's bug")  # conn and listener still open
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"hello")
+            got.append(sock.recv(100))  # on Linux the dead process's socket gives end of file
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld(server, client, timeout=10)
+    assert [type(e) for e in info.value.exceptions] == [ValueError] and info.value.threads == ("server",)
+    assert got == [b""]
+    trace = info.value.trace
+    assert trace is not None
+    server_exit = next(e.seq for e in trace.of_kind("thread.exit") if e.thread == "server")
+    closes = [e for e in trace.of_kind("call") if e.thread == "server" and e.fields["op"] == "close" and e.seq > server_exit]
+    assert len(closes) == 2  # the connection and the listener, closed at its end
+
+
+def test_a_dying_server_with_unread_bytes_resets_its_client() -> None:
+    """Bytes left unread when the process dies: the client gets ECONNRESET, as Linux gives it."""
+    errors: list[int] = []
+
+    def server() -> None:
+        listener = socket.create_server(("", 8080))
+        listener.accept()
+        time.sleep(0.1)  # the client's bytes arrive, unread
+        raise ValueError("dies")
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"never read")
+            try:
+                sock.recv(100)
+            except ConnectionResetError as error:
+                errors.append(error.errno)
+
+    with pytest.raises(sockviz.ComponentError):
+        sockviz.weld(server, client, timeout=10)
+    assert errors == [104]

@@ -38,6 +38,7 @@ from . import _outside, _patches, _schedpatch, _spec, _startorder
 from ._errors import DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
+from ._net._modes import SocketMode
 from ._net._sync import NetworkStopped
 from ._policies import Schedule
 from ._schedule import TICK_NS, Scheduler, Slot
@@ -250,12 +251,26 @@ class Weld:
             self.net.close_orphans()  # the thread's dropped sockets: the peers see EOF now
             rec.emit("thread.exit", name, "reason", reason)
             del members[ident]
+            self._end_of_process(component)
             rec.forget_thread(ident)
             if counts:
                 self._count(-1, stop_first=slot is not None)  # before leave(): see _on_deadlock
             self.net.tracker.leave()
             if slot is not None:
                 slot.sched.leave()  # the very last thing: the baton goes to another thread
+
+    def _end_of_process(self, component: str) -> None:
+        """If ``component`` has no thread left, close the sockets it left open, as the kernel does when a
+        process exits (or dies of an exception): listeners stop, peers read end of file, or a reset if
+        bytes were left unread.  (The weld's own end closes everything anyway.)"""
+        net = self.net
+        if net.tracker.stopped is not None or any(m.session is self and m.component == component for m in list(members.values())):
+            return
+        for ref in list(net.sockets.values()):
+            sock = ref()
+            if sock is not None and sock.mode is not SocketMode.CLOSED and sock.owner.partition("/")[0] == component:
+                with contextlib.suppress(OSError):
+                    sock._real_close()
 
     def _failed(self, name: str, exc: BaseException) -> None:
         # ExceptionGroup holds Exceptions only; a stray BaseException is described instead.
