@@ -792,3 +792,56 @@ def test_a_dying_server_with_unread_bytes_resets_its_client() -> None:
     with pytest.raises(sockviz.ComponentError):
         sockviz.weld(server, client, timeout=10)
     assert errors == [104]
+
+
+# -- memory is bounded --------------------------------------------------------------------------
+
+
+def _ping_pong_for_ever():
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            while True:  # the student forgot to stop
+                conn.sendall(conn.recv(10))
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            while True:
+                sock.sendall(b"ping")
+                sock.recv(10)
+
+    return {"server": server, "client": client}
+
+
+def test_a_loop_that_never_ends_stops_at_the_event_limit() -> None:
+    """max_events: the weld stops with a clear error naming the busiest threads; the trace so far loads back."""
+    began = time.monotonic()
+    with pytest.raises(sockviz.EventLimitError) as info:
+        sockviz.weld(_ping_pong_for_ever(), max_events=20_000, timeout=30)
+    assert time.monotonic() - began < 10
+    error = info.value
+    message = str(error)
+    assert "recorded 20,000 events, its limit" in message and "max_events=80,000" in message
+    assert {thread for thread, _, _ in error.busiest} == {"server", "client"}
+    assert {last.split("(")[0] for _, _, last in error.busiest} <= {"send", "sendall", "recv"}  # what each did before the stop
+    assert error.trace is not None and 20_000 <= len(error.trace) < 40_000
+    assert sockviz.last_trace() is error.trace
+
+
+def _a_cell_that_never_ends() -> None:
+    with sockviz.fake_network(max_events=5_000):
+        a, b = socket.socketpair()
+        while True:
+            a.send(b"x")
+            b.recv(1)
+
+
+def test_a_fake_network_cell_stops_at_the_event_limit() -> None:
+    """In a notebook's own thread: the cell gets EventLimitError instead of filling memory."""
+    with pytest.raises(sockviz.EventLimitError, match="recorded 5,000 events"):
+        _a_cell_that_never_ends()
+
+
+def test_a_bad_max_events_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_events must be a positive number of events"):
+        sockviz.weld(lambda: None, max_events=0)

@@ -22,7 +22,7 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 
 from __future__ import annotations
 
-from ._errors import ComponentError, DeadlockError, ExternalBlockError, TraceFormatError, WeldTimeoutError
+from ._errors import ComponentError, DeadlockError, EventLimitError, ExternalBlockError, TraceFormatError, WeldTimeoutError
 from ._explore import Exploration, Outcome, explore
 from ._interactive import fake_network
 from ._net._fakesocket import FakeSocket
@@ -68,6 +68,7 @@ __all__ = [
     "ComponentError",
     "DeadlockError",
     "Event",
+    "EventLimitError",
     "Exploration",
     "ExternalBlockError",
     "FakeNetwork",

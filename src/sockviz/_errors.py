@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._trace._trace import Trace
 
-__all__ = ["ComponentError", "DeadlockError", "ExternalBlockError", "TraceFormatError", "WeldTimeoutError"]
+__all__ = ["ComponentError", "DeadlockError", "EventLimitError", "ExternalBlockError", "TraceFormatError", "WeldTimeoutError"]
 
 
 class DeadlockError(RuntimeError):
@@ -47,6 +47,23 @@ class WeldTimeoutError(TimeoutError):
         elif not self.waits:
             message += " (its threads were busy outside the fake network, e.g. sleeping or computing)"
         super().__init__(message)
+
+
+class EventLimitError(RuntimeError):
+    """The weld recorded ``max_events`` events and was stopped, so that a loop that never ends cannot
+    fill the machine's memory.  ``busiest`` lists the threads that recorded most, with what each did
+    last; ``trace`` is everything recorded up to the stop (save it, load it, replay it)."""
+
+    def __init__(self, limit: int, busiest: list[tuple[str, int, str]], trace: Trace | None = None) -> None:
+        self.limit = limit
+        self.busiest = list(busiest)
+        self.trace = trace
+        lines = [f"  {thread}: {count:,} events, last: {last}" for thread, count, last in self.busiest]
+        super().__init__(
+            f"the weld recorded {limit:,} events, its limit, and was stopped (a loop that never ends?). "
+            "The busiest threads:\n" + "\n".join(lines) + "\nIf the run really needs more, raise the limit: "
+            f"weld(..., max_events={limit * 4:,}) (about 150 bytes an event), or max_events=None for none."
+        )
 
 
 class ExternalBlockError(RuntimeError):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from . import _patches
 from ._net._manager import Semantics
 from ._net._members import Membership, members
-from ._weld import Weld, _remember
+from ._weld import MAX_EVENTS, Weld, _remember
 
 __all__ = ["fake_network"]
 
@@ -31,19 +31,21 @@ def fake_network(
     buffer_size: int = 65536,
     trace_path: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    max_events: int | None = MAX_EVENTS,
 ) -> Iterator[Weld]:
     """Weld the calling thread (and the threads it starts) for the block.
 
     Inside the block ``socket.socket()`` makes fake sockets in this thread;
     ``weld.trace`` is the trace so far.  A call that would block for ever
     (every welded thread waiting) raises :class:`DeadlockError` instead of
-    hanging the notebook.
+    hanging the notebook; a cell that records more than ``max_events`` events (a loop
+    that never ends) raises :class:`~sockviz.EventLimitError` instead of filling memory.
     """
     ident = _get_ident()
     if ident in members:
         raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
     thread_name = name or threading.current_thread().name
-    session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path)
+    session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path, max_events=max_events)
     net = session.net
     _patches.install()
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)

@@ -23,6 +23,7 @@ thread instead, for interactive use in a notebook.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import math
@@ -35,7 +36,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import DeadlockError, ExternalBlockError, WeldTimeoutError
+from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
@@ -50,6 +51,11 @@ __all__ = ["Weld", "last_trace", "weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
+
+#: Seconds between the calling thread's looks at a running weld (is the event cap reached?).
+_WATCH = 0.1
+#: The default ``max_events``: about 300 MB of recording, under 1 GB with the trace built from it.
+MAX_EVENTS = 2_000_000
 
 #: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a
 #: fake call end at once; one sleeping or computing outside is left running, and reported).
@@ -69,12 +75,16 @@ class Weld:
         *,
         cpu: int | None = None,
         schedule: Schedule | None = None,
+        max_events: int | None = None,
     ) -> None:
         if schedule is not None and not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be sockviz.Seeded(seed) or sockviz.Scripted([...]), not {schedule!r}")
         #: the baton, when a schedule runs the weld (see sockviz._schedule)
         self.sched = sched = Scheduler(schedule) if schedule is not None else None
-        self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched)
+        if max_events is not None and (isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1):
+            raise ValueError(f"max_events must be a positive number of events, or None for no limit, not {max_events!r}")
+        self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched, max_events=max_events)
+        net.full_error = lambda: self.limit_error()
         self.meta = meta = _spec.meta(net, how, components)
         if sched is not None:
             meta["schedule"] = {**sched.schedule.describe(), "clock": "logical", "tick_ns": TICK_NS}
@@ -290,10 +300,13 @@ class Weld:
         self.spawn(components, stagger=stagger, deadline=started + timeout, until=until)
         outside = None
         if sched is None:
-            limited = timeout <= threading.TIMEOUT_MAX  # inf, or more than threading can wait: no limit
-            finished = self.done.wait(max(0.0, started + timeout - time.monotonic()) if limited else None)
+            finished = self._wait_for_the_end(started + timeout)
         else:
             finished, outside = _outside.watch(self, timeout)
+        if net.full:  # the event cap: the threads already waiting are stopped too
+            net.stop("the weld recorded its maximum of events")
+            self.done.wait(GRACE)
+            return None, None
         if outside is not None or finished:
             return outside, None
         stuck = net.tracker.waiting() if sched is None else sched.waiting()
@@ -302,6 +315,31 @@ class Weld:
         net.stop(f"the weld timed out after {timeout:g} s")
         self.done.wait(GRACE)
         return None, stuck
+
+    def limit_error(self, trace: Trace | None = None) -> EventLimitError:
+        """The error of a weld that reached its ``max_events``: the busiest threads, what each did last."""
+        limit = self.net.recorder.limit
+        events = self.net.recorder.events
+        before = events if limit is None else [e for e in events if e[0] < limit]  # not the unwinding after the stop
+        counts = collections.Counter(event[2] for event in before)
+        busiest = []
+        for thread, count in counts.most_common(3):
+            last = next((e for e in reversed(before) if e[2] == thread and e[3] == "call"), None)
+            op = None if last is None else dict(zip(last[5::2], last[6::2], strict=False)).get("op")
+            doing = "nothing on the network" if last is None else f"{op}() on fd {last[4]}"
+            busiest.append((thread, count, doing))
+        return EventLimitError(limit if limit is not None else len(events), busiest, trace if trace is not None else self.trace)
+
+    def _wait_for_the_end(self, deadline: float) -> bool:
+        """Wait until the weld is done (True), ``deadline`` passes, or the event cap is reached (False)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.done.wait(min(remaining, _WATCH)):
+                return True
+            if self.net.full:
+                return False
 
     def running_outside(self, waiting: set[str]) -> dict[str, str]:
         """Each live welded thread that is not waiting in the network, and where it is (file:line: code)."""
@@ -355,6 +393,7 @@ def weld(
     echo: bool = True,
     stagger: bool = True,
     until: str | Iterable[str] | None = None,
+    max_events: int | None = MAX_EVENTS,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -399,6 +438,10 @@ def weld(
     ``echo=False`` keeps what components print off the screen (it is still
     recorded as ``output`` events).
 
+    ``max_events`` (two million by default, about 300 MB) stops a weld that
+    records more -- a loop that never ends -- with :class:`EventLimitError`
+    naming the busiest threads, the trace so far attached; None: no limit.
+
     Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
@@ -409,7 +452,7 @@ def weld(
     names = [name for name, _ in named]
     ending = _spec.until(until, names)
     _spec.check_script(schedule, names)
-    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule)
+    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule, max_events=max_events)
     sched = session.sched
     session.echo = echo
     outside: tuple[str, str] | None = None
@@ -454,6 +497,8 @@ def last_trace() -> Trace | None:
 def _result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
     """The weld's trace, or the error that says how it ended, trace attached."""
     net, sched, trace = session.net, session.sched, _remember(session.trace)
+    if net.full:
+        raise session.limit_error(trace)
     if outside is not None:
         raise ExternalBlockError(*outside, trace)
     if sched is not None and sched.stats.policy_errors:

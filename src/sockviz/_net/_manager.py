@@ -72,6 +72,7 @@ class FakeNetwork:
         components: Iterable[str] = (),
         recorder: Recorder | None = None,
         scheduler: Scheduler | None = None,
+        max_events: int | None = None,
     ) -> None:
         if semantics not in ("weldr", "strict"):
             raise ValueError(f"semantics must be 'weldr' or 'strict', not {semantics!r}")
@@ -83,7 +84,7 @@ class FakeNetwork:
         #: the weld's schedule, when one runs it (see sockviz._schedule)
         self.scheduler = scheduler
         if recorder is None:
-            recorder = Recorder(clock=scheduler.tick if scheduler is not None else None)
+            recorder = Recorder(clock=scheduler.tick if scheduler is not None else None, limit=max_events, on_limit=self._full)
         self.recorder = recorder
         self.tracker = WaitTracker(self.recorder)
         self.tracker.sched = scheduler
@@ -98,6 +99,10 @@ class FakeNetwork:
         self._connection_ids = itertools.count(1)
         self._placeholder = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.deadlock: dict[str, str] | None = None
+        #: the recorder reached ``max_events``: the weld stops (see _full)
+        self.full = False
+        #: makes the error the thread that called fake_network() gets when the cap is reached
+        self.full_error: Callable[[], BaseException] = lambda: NetworkStopped("the weld recorded its maximum of events")
         #: non-blocking connect()s waiting for a listener or for backlog room
         self.parked: list[Rendezvous] = []
         #: sockets garbage-collected while open, to be closed at a safe point
@@ -244,6 +249,21 @@ class FakeNetwork:
         self.tracker.stop(error)
         if self.carriers:
             self.show_readiness()
+
+    def _full(self) -> None:
+        """The recorder reached its limit (called inside ``emit``, so it takes no lock).
+
+        From now on every call and every new wait raises: welded threads unwind with
+        NetworkStopped, the thread that called ``fake_network()`` gets ``full_error()``;
+        the weld's watcher then stops the network for the threads already waiting.
+        """
+        self.full = True
+        if self.tracker.stopped is None:
+            self.tracker.stopped = self._full_stop
+
+    def _full_stop(self) -> BaseException:
+        member = members.get(threading.get_ident())
+        return self.full_error() if member is not None and member.root else NetworkStopped("the weld recorded its maximum of events")
 
     def stop(self, reason: str) -> None:
         """Wake every waiting welded thread with :class:`NetworkStopped`, and every one in ``select()``.

@@ -48,9 +48,11 @@ class Recorder:
     :meth:`name_thread` so that recording avoids ``current_thread().name``.
     """
 
-    __slots__ = ("_clock", "_counter", "_flat", "_lock", "_names", "_parsed", "_position", "_sink", "emit", "t0_ns")
+    __slots__ = ("_clock", "_counter", "_flat", "_lock", "_names", "_parsed", "_position", "_sink", "emit", "limit", "on_limit", "t0_ns")
 
-    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], int] | None = None, *, limit: int | None = None, on_limit: Callable[[], None] | None = None
+    ) -> None:
         self._flat: list[Any] = []
         self._parsed: list[RawEvent] = []
         self._position = 0
@@ -61,6 +63,10 @@ class Recorder:
         #: the clock events are stamped with: ``time.monotonic_ns``, or a schedule's logical clock
         self._clock = clock if clock is not None else _monotonic_ns
         self.t0_ns = 0 if clock is not None else _monotonic_ns()
+        #: the number of events after which ``on_limit`` is called, once, from inside ``emit``
+        #: (it must take no lock: the emitting thread may hold any); the event is still recorded
+        self.limit = limit
+        self.on_limit = on_limit
         self.emit = self._make_emit()
 
     def _make_emit(self) -> Callable[..., int]:
@@ -70,12 +76,16 @@ class Recorder:
         t0 = self.t0_ns
         sink = self._sink
         clock, ident, current = self._clock, _get_ident, _current_thread
+        limit = self.limit if self.limit is not None and self.on_limit is not None else -1
+        on_limit = self.on_limit
 
         if sink is None:
 
             def emit(kind: str, obj: Any, *fields: Any) -> int:
                 """Record one event; ``fields`` alternate names and values."""
                 seq = next_seq()
+                if seq == limit:
+                    on_limit()  # type: ignore[misc]
                 name = name_of(ident())
                 # The raw clock: t0 is subtracted when the events are read.
                 extend((seq, clock(), name if name is not None else current().name, kind, obj, len(fields)) + fields)  # noqa: RUF005 - faster
@@ -86,6 +96,8 @@ class Recorder:
             def emit(kind: str, obj: Any, *fields: Any) -> int:
                 """Record one event, and hand it to the sink."""
                 seq = next_seq()
+                if seq == limit:
+                    on_limit()  # type: ignore[misc]
                 name = name_of(ident())
                 now = clock()
                 head = (seq, now, name if name is not None else current().name, kind, obj)
