@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import functools
 import math
 import os
@@ -32,6 +33,7 @@ import re
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,7 +42,7 @@ from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTim
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
-from ._net._sync import NetworkStopped
+from ._net._sync import LeftRunning, NetworkStopped
 from ._policies import Schedule
 from ._schedule import TICK_NS, Scheduler, Slot
 from ._spec import Component
@@ -100,6 +102,8 @@ class Weld:
         self._must_finish = 0  # components + non-daemon children still running
         #: at a timeout: each thread busy outside the network, and its line
         self.running: dict[str, str] = {}
+        #: after the weld: each welded thread that was still running outside the network, and its line
+        self.leftovers: dict[str, str] = {}
         self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -363,11 +367,21 @@ class Weld:
         deadline = time.monotonic() + (GRACE if grace is None else grace)
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.leftovers = self.running_outside(set())
+        for thread in self.threads:  # still running outside the network: stopped at their next line of Python
+            if thread.ident is not None and members.get(thread.ident) is not None and members[thread.ident].session is self:
+                _raise_in(thread.ident, LeftRunning)
         if self._writer is not None:
             self._writer.close()
             self.net.recorder.sink = None
         self.net.close()
         return [thread for thread in self.threads if thread.is_alive()]
+
+
+def _raise_in(ident: int, error: type[BaseException]) -> None:
+    """Raise ``error`` in thread ``ident`` at its next line of Python (CPython's async exception)."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # not CPython: the thread is left running
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(error))
 
 
 def _pin_to(cpu: int) -> None:
@@ -475,6 +489,14 @@ def weld(
     except KeyboardInterrupt as interrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
         interrupt.trace = _remember(session.trace)  # type: ignore[attr-defined]
         raise
+    if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
+        lines = "".join(f"\n  {name}: at {where}" for name, where in sorted(session.leftovers.items()))
+        warnings.warn(
+            f"the weld is over, but these welded threads were still running outside the fake network; "
+            f"each is stopped at its next line of Python (LeftRunning):{lines}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return _result(session, outside, stuck, timeout)
 
 

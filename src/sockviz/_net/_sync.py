@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .._schedule import Slot
     from ._tracker import WaitTracker
 
-__all__ = ["Condition", "Lock", "NetworkStopped", "Semaphore"]
+__all__ = ["Condition", "LeftRunning", "Lock", "NetworkStopped", "Semaphore"]
 
 _allocate_lock = threading.Lock
 _get_ident = threading.get_ident
@@ -56,6 +56,19 @@ class NetworkStopped(SystemExit):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.code = None
+
+
+class LeftRunning(NetworkStopped):
+    """Raised in a welded thread still running outside the network after its weld ended.
+
+    A thread that sleeps or computes never reaches the fake network's calls,
+    where :class:`NetworkStopped` would stop it; so the weld raises this one in
+    it asynchronously (``PyThreadState_SetAsyncExc``), at its next line of
+    Python: a forgotten ``while True`` costs no CPU once the weld is over.
+    """
+
+    def __init__(self, reason: str = "the weld is over, and this thread was still running") -> None:
+        super().__init__(reason)
 
 
 class _Waiter:
