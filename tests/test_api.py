@@ -276,3 +276,16 @@ def test_a_fake_descriptor_is_fake_whichever_thread_names_it() -> None:
         a.close()
         b.close()
     assert got == [("FakeSocket", b"hello")]
+
+
+@pytest.mark.parametrize("schedule", [None, sockviz.Seeded(1)])
+def test_a_weld_inside_a_weld_is_a_clear_error(schedule: sockviz.Schedule | None) -> None:
+    """weld() from a welded thread (free or scheduled): a RuntimeError saying so, not a confusing deadlock."""
+
+    def outer() -> None:
+        sockviz.weld(lambda: None)
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld(outer, schedule=schedule, timeout=5)
+    (error,) = info.value.exceptions
+    assert isinstance(error, RuntimeError) and "called inside a weld (by its thread 'outer'): welds do not nest" in str(error)

@@ -462,6 +462,12 @@ def weld(
     """
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    caller = members.get(_get_ident())
+    if caller is not None:
+        raise RuntimeError(
+            f"sockviz.weld() called inside a weld (by its thread {caller.name!r}): welds do not nest. "
+            "Give every component to one weld, or call weld() from outside it."
+        )
     named = _spec.components(components)
     names = [name for name, _ in named]
     ending = _spec.until(until, names)
