@@ -583,3 +583,33 @@ def test_the_watch_tells_a_sleeping_thread_from_a_running_one() -> None:
     finally:
         gate.release()
         thread.join()
+
+
+def test_a_thread_blocked_inside_an_installed_package_is_named_by_its_own_line() -> None:
+    """Blocked deep in a third-party package (as a Jupyter kernel's input() blocks in ipykernel and zmq):
+    the error names the student's line, not the package's internals."""
+    zmq = pytest.importorskip("zmq")
+    from sockviz._net import _wrap
+
+    context = zmq.Context()
+    pull = context.socket(zmq.PULL)
+    pull.bind("inproc://nobody-sends")
+
+    def reader() -> None:
+        pull.recv()  # the student's line
+
+    try:
+        with pytest.raises(sockviz.ExternalBlockError) as caught:
+            sockviz.weld(reader, schedule=sockviz.Seeded(0), timeout=20)
+        assert "test_schedule.py" in caught.value.where and "pull.recv()" in caught.value.where
+    finally:
+        push = context.socket(zmq.PUSH)  # let the reader go: it ends, and the patches go with it
+        push.connect("inproc://nobody-sends")
+        push.send(b"bye")
+        deadline = time.monotonic() + 5
+        while _wrap._originals and time.monotonic() < deadline:
+            time.sleep(0.02)
+        push.close()
+        pull.close(linger=0)
+        context.term()
+    assert not _wrap._originals

@@ -31,8 +31,11 @@ __all__ = ["OUTSIDE_AFTER", "watch"]
 #: Real seconds the baton's holder may sleep outside the network before the weld stops.
 OUTSIDE_AFTER = 1.0
 _POLL = 0.05
-_STDLIB = sysconfig.get_paths()["stdlib"]
+_PATHS = sysconfig.get_paths()
 _HERE = os.path.dirname(__file__)
+#: Code that is not the student's: the standard library, installed packages (a Jupyter kernel's
+#: input() blocks deep in ipykernel and zmq), sockviz itself.
+_NOT_THEIRS = tuple(dict.fromkeys((_PATHS["stdlib"], _PATHS["purelib"], _PATHS["platlib"], _HERE)))
 
 
 def _cpu_seconds(slot: Slot) -> float | None:
@@ -55,7 +58,7 @@ def where_blocked(ident: int) -> str:
     """ "client.py:12 in ask(): name = input()": the innermost line of the thread's own code."""
     frame: Any = sys._current_frames().get(ident)
     innermost = frame
-    while frame is not None and frame.f_code.co_filename.startswith((_STDLIB, _HERE)):
+    while frame is not None and frame.f_code.co_filename.startswith(_NOT_THEIRS):
         frame = frame.f_back
     frame = frame or innermost
     if frame is None:
