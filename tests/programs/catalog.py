@@ -100,6 +100,9 @@ PROGRAMS: list[dict[str, Any]] = [
         "expect_deadlock": False,
         "source": "PyMOTW-3 select: select_echo_server.py / select_echo_multiclient.py",
         "notes": "output on stderr; the client never closes its sockets (process exit does it)",
+        # The published server crashes with KeyError when the client's process exits (on real sockets
+        # too: it removes a socket's queue twice); whether the run ends before that is a race.
+        "may_fail": ("select_echo_server", "KeyError"),
     },
     {
         "name": "pymotw_poll",
