@@ -22,6 +22,7 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 
 from __future__ import annotations
 
+from ._endings import last_trace
 from ._errors import ComponentError, DeadlockError, EventLimitError, ExternalBlockError, TraceFormatError, WeldTimeoutError
 from ._explore import Exploration, Outcome, explore
 from ._interactive import fake_network
@@ -36,7 +37,7 @@ from ._trace._events import KINDS, Event
 from ._trace._fileio import load
 from ._trace._trace import Trace
 from ._trace._world import World
-from ._weld import Weld, last_trace, weld
+from ._weld import Weld, weld
 
 __version__ = "0.1.0"
 

@@ -15,9 +15,10 @@ import threading
 from collections.abc import Iterator
 
 from . import _patches
+from ._endings import remember
 from ._net._manager import Semantics
 from ._net._members import Membership, members
-from ._weld import MAX_EVENTS, Weld, _remember
+from ._weld import MAX_EVENTS, Weld
 
 __all__ = ["fake_network"]
 
@@ -65,5 +66,5 @@ def fake_network(
             net.tracker.leave()
             session.finish()
         finally:
-            _remember(session.trace)
+            remember(session.trace)
             _patches.uninstall_after(session)

@@ -23,9 +23,7 @@ thread instead, for interactive use in a notebook.
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import ctypes
 import functools
 import math
 import os
@@ -33,12 +31,11 @@ import re
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from . import _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError
+from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
+from ._errors import DeadlockError
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
@@ -49,7 +46,7 @@ from ._spec import Component
 from ._trace._fileio import TraceWriter
 from ._trace._trace import Trace
 
-__all__ = ["Weld", "last_trace", "weld"]
+__all__ = ["Weld", "weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
@@ -86,7 +83,7 @@ class Weld:
         if max_events is not None and (isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1):
             raise ValueError(f"max_events must be a positive number of events, or None for no limit, not {max_events!r}")
         self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched, max_events=max_events)
-        net.full_error = lambda: self.limit_error()
+        net.full_error = lambda: _endings.limit_error(self)
         self.meta = meta = _spec.meta(net, how, components)
         if sched is not None:
             meta["schedule"] = {**sched.schedule.describe(), "clock": "logical", "tick_ns": TICK_NS}
@@ -314,25 +311,11 @@ class Weld:
         if outside is not None or finished:
             return outside, None
         stuck = net.tracker.waiting() if sched is None else sched.waiting()
-        self.running = self.running_outside(set(stuck))
+        self.running = _endings.running_outside(self, set(stuck))
         net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
         net.stop(f"the weld timed out after {timeout:g} s")
         self.done.wait(GRACE)
         return None, stuck
-
-    def limit_error(self, trace: Trace | None = None) -> EventLimitError:
-        """The error of a weld that reached its ``max_events``: the busiest threads, what each did last."""
-        limit = self.net.recorder.limit
-        events = self.net.recorder.events
-        before = events if limit is None else [e for e in events if e[0] < limit]  # not the unwinding after the stop
-        counts = collections.Counter(event[2] for event in before)
-        busiest = []
-        for thread, count in counts.most_common(3):
-            last = next((e for e in reversed(before) if e[2] == thread and e[3] == "call"), None)
-            op = None if last is None else dict(zip(last[5::2], last[6::2], strict=False)).get("op")
-            doing = "nothing on the network" if last is None else f"{op}() on fd {last[4]}"
-            busiest.append((thread, count, doing))
-        return EventLimitError(limit if limit is not None else len(events), busiest, trace if trace is not None else self.trace)
 
     def _wait_for_the_end(self, deadline: float) -> bool:
         """Wait until the weld is done (True), ``deadline`` passes, or the event cap is reached (False)."""
@@ -344,15 +327,6 @@ class Weld:
                 return True
             if self.net.full:
                 return False
-
-    def running_outside(self, waiting: set[str]) -> dict[str, str]:
-        """Each live welded thread that is not waiting in the network, and where it is (file:line: code)."""
-        running = {}
-        for thread in list(self.threads):
-            member = members.get(thread.ident) if thread.ident is not None else None
-            if member is not None and thread.is_alive() and member.name not in waiting:
-                running[member.name] = _outside.where_blocked(thread.ident)  # type: ignore[arg-type]
-        return running
 
     def finish(self, grace: float | None = None) -> list[threading.Thread]:
         """Stop the network for leftover threads, wait a little; return those still running.
@@ -367,21 +341,15 @@ class Weld:
         deadline = time.monotonic() + (GRACE if grace is None else grace)
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        self.leftovers = self.running_outside(set())
+        self.leftovers = _endings.running_outside(self, set())
         for thread in self.threads:  # still running outside the network: stopped at their next line of Python
             if thread.ident is not None and members.get(thread.ident) is not None and members[thread.ident].session is self:
-                _raise_in(thread.ident, LeftRunning)
+                _endings.raise_in(thread.ident, LeftRunning)
         if self._writer is not None:
             self._writer.close()
             self.net.recorder.sink = None
         self.net.close()
         return [thread for thread in self.threads if thread.is_alive()]
-
-
-def _raise_in(ident: int, error: type[BaseException]) -> None:
-    """Raise ``error`` in thread ``ident`` at its next line of Python (CPython's async exception)."""
-    with contextlib.suppress(AttributeError, ValueError, OSError):  # not CPython: the thread is left running
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(error))
 
 
 def _pin_to(cpu: int) -> None:
@@ -493,48 +461,8 @@ def weld(
                 # keeps the patches -- and so its fake sockets -- until it ends: it never reaches the real network.
                 _patches.uninstall_after(session)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
-        interrupt.trace = _remember(session.trace)  # type: ignore[attr-defined]
+        interrupt.trace = _endings.remember(session.trace)  # type: ignore[attr-defined]
         raise
     if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
-        lines = "".join(f"\n  {name}: at {where}" for name, where in sorted(session.leftovers.items()))
-        warnings.warn(
-            f"the weld is over, but these welded threads were still running outside the fake network; "
-            f"each is stopped at its next line of Python (LeftRunning):{lines}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return _result(session, outside, stuck, timeout)
-
-
-#: The trace of the weld (or fake_network block) that ended last, however it ended.
-_last_trace: Trace | None = None
-
-
-def _remember(trace: Trace) -> Trace:
-    global _last_trace
-    _last_trace = trace
-    return trace
-
-
-def last_trace() -> Trace | None:
-    """The trace of the weld or ``fake_network()`` block that ended last -- finished, failed or
-    interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never lost."""
-    return _last_trace
-
-
-def _result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
-    """The weld's trace, or the error that says how it ended, trace attached."""
-    net, sched, trace = session.net, session.sched, _remember(session.trace)
-    if net.full:
-        raise session.limit_error(trace)
-    if outside is not None:
-        raise ExternalBlockError(*outside, trace)
-    if sched is not None and sched.stats.policy_errors:
-        raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
-    if net.deadlock is not None:
-        raise DeadlockError(net.deadlock, trace, session.errors)
-    if stuck is not None:
-        raise WeldTimeoutError(timeout, stuck, trace, session.running)
-    if session.errors:
-        raise _spec.component_error(session.errors, trace)
-    return trace
+        _endings.warn_leftovers(session.leftovers)
+    return _endings.result(session, outside, stuck, timeout)

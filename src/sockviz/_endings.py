@@ -1,0 +1,102 @@
+"""How a weld ends: its result or its error, the trace kept, the threads left running.
+
+A weld can end in many ways -- finished, a deadlock, a timeout, a thread
+blocked outside the network, the event limit, Ctrl-C -- and whatever the
+way, the trace recorded so far is kept (``sockviz.last_trace()``) and the
+error says, in the student's own lines, what each thread was doing.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import ctypes
+import warnings
+from typing import TYPE_CHECKING
+
+from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError
+from ._net._members import members
+from ._outside import where_blocked
+from ._spec import component_error
+
+if TYPE_CHECKING:
+    from ._trace._trace import Trace
+    from ._weld import Weld
+
+__all__ = ["last_trace", "limit_error", "raise_in", "remember", "result", "running_outside", "warn_leftovers"]
+
+
+#: The trace of the weld (or fake_network block) that ended last, however it ended.
+_last_trace: Trace | None = None
+
+
+def remember(trace: Trace) -> Trace:
+    global _last_trace
+    _last_trace = trace
+    return trace
+
+
+def last_trace() -> Trace | None:
+    """The trace of the weld or ``fake_network()`` block that ended last -- finished, failed or
+    interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never lost."""
+    return _last_trace
+
+
+def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
+    """The weld's trace, or the error that says how it ended, trace attached."""
+    net, sched, trace = session.net, session.sched, remember(session.trace)
+    if net.full:
+        raise limit_error(session, trace)
+    if outside is not None:
+        raise ExternalBlockError(*outside, trace)
+    if sched is not None and sched.stats.policy_errors:
+        raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
+    if net.deadlock is not None:
+        raise DeadlockError(net.deadlock, trace, session.errors)
+    if stuck is not None:
+        raise WeldTimeoutError(timeout, stuck, trace, session.running)
+    if session.errors:
+        raise component_error(session.errors, trace)
+    return trace
+
+
+def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
+    """The error of a weld that reached its ``max_events``: the busiest threads, what each did last."""
+    limit = session.net.recorder.limit
+    events = session.net.recorder.events
+    before = events if limit is None else [e for e in events if e[0] < limit]  # not the unwinding after the stop
+    counts = collections.Counter(event[2] for event in before)
+    busiest = []
+    for thread, count in counts.most_common(3):
+        last = next((e for e in reversed(before) if e[2] == thread and e[3] == "call"), None)
+        op = None if last is None else dict(zip(last[5::2], last[6::2], strict=False)).get("op")
+        doing = "nothing on the network" if last is None else f"{op}() on fd {last[4]}"
+        busiest.append((thread, count, doing))
+    return EventLimitError(limit if limit is not None else len(events), busiest, trace if trace is not None else session.trace)
+
+
+def running_outside(session: Weld, waiting: set[str]) -> dict[str, str]:
+    """Each live welded thread that is not waiting in the network, and where it is (file:line: code)."""
+    running = {}
+    for thread in list(session.threads):
+        member = members.get(thread.ident) if thread.ident is not None else None
+        if member is not None and thread.is_alive() and member.name not in waiting:
+            running[member.name] = where_blocked(thread.ident)  # type: ignore[arg-type]
+    return running
+
+
+def raise_in(ident: int, error: type[BaseException]) -> None:
+    """Raise ``error`` in thread ``ident`` at its next line of Python (CPython's async exception)."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # not CPython: the thread is left running
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(error))
+
+
+def warn_leftovers(leftovers: dict[str, str]) -> None:
+    """A weld that returned, with welded threads still running outside the network: say which, and where."""
+    lines = "".join(f"\n  {name}: at {where}" for name, where in sorted(leftovers.items()))
+    warnings.warn(
+        f"the weld is over, but these welded threads were still running outside the fake network; "
+        f"each is stopped at its next line of Python (LeftRunning):{lines}",
+        RuntimeWarning,
+        stacklevel=3,
+    )
