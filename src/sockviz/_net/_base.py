@@ -15,7 +15,7 @@ import errno
 import os
 import socket as _socket
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._args import parse_address
 from ._filebuf import ByteBuffer, timed_out, would_block
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["SocketBase"]
 
 M = SocketMode
+H = TypeVar("H", bound="SocketBase")
 _NAME = {mode: mode.name for mode in M}  # Enum.name is a Python-level property
 _FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX)}
 
@@ -126,12 +127,24 @@ class SocketBase:
         state = self.__dict__
         anchor: SocketBase | None = state.get("_anchor_object")
         if anchor is None:
-            anchor = object.__new__(self.__class__)
-            anchor.__dict__ = state
-            anchor._fd, anchor._timeout, anchor._closed, anchor._io_refs, anchor._carrier = -1, None, True, 0, None
-            anchor._fd_lost = False
-            state["_anchor_object"] = anchor
+            anchor = state["_anchor_object"] = self._new_handle(-1, owns=False)
+            anchor._closed = True
         return anchor
+
+    def _new_handle(self: H, fd: int, *, owns: bool = True) -> H:
+        """Another object of this socket, on descriptor ``fd`` (``owns``: the descriptor's first object;
+        -1: none, the anchor).  Its slots are its own, its state this socket's (see _descriptors.py)."""
+        handle = object.__new__(type(self))
+        handle.__dict__ = self.__dict__  # the socket's state, shared
+        handle._fd = fd
+        handle._fd_lost = False
+        handle._timeout = self._timeout
+        handle._closed = False
+        handle._io_refs = 0
+        handle._carrier = None
+        if owns:
+            self._net.sockets[fd] = weakref.ref(handle)
+        return handle
 
     @property
     def family(self) -> _socket.AddressFamily:

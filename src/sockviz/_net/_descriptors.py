@@ -42,20 +42,6 @@ H = TypeVar("H", bound="Descriptors")
 class Descriptors(SocketBase):
     """dup() and detach(): the part of a fake socket that deals in descriptors."""
 
-    def _new_handle(self: H, fd: int, *, owns: bool = True) -> H:
-        """Another socket object for this socket, on descriptor ``fd`` (``owns``: the descriptor's first object)."""
-        handle = object.__new__(type(self))
-        handle.__dict__ = self.__dict__  # the socket's state, shared
-        handle._fd = fd
-        handle._fd_lost = False
-        handle._timeout = self._timeout
-        handle._closed = False
-        handle._io_refs = 0
-        handle._carrier = None
-        if owns:
-            self._net.sockets[fd] = weakref.ref(handle)
-        return handle
-
     @traced("dup", result=lambda new: ("result", new._fd))
     def dup(self: H) -> H:
         """A new socket object for this socket, on a new descriptor, with this one's timeout."""
