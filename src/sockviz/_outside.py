@@ -22,6 +22,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._startorder import cpu_seconds
+
 if TYPE_CHECKING:
     from ._schedule import Slot
     from ._weld import Weld
@@ -36,13 +38,6 @@ _HERE = os.path.dirname(__file__)
 #: Code that is not the student's: the standard library, installed packages (a Jupyter kernel's
 #: input() blocks deep in ipykernel and zmq), sockviz itself.
 _NOT_THEIRS = tuple(dict.fromkeys((_PATHS["stdlib"], _PATHS["purelib"], _PATHS["platlib"], _HERE)))
-
-
-def _cpu_seconds(slot: Slot) -> float | None:
-    try:
-        return time.clock_gettime(time.pthread_getcpuclockid(slot.ident))
-    except (AttributeError, OSError, TypeError):  # not Linux, or the thread is gone
-        return None
 
 
 def _runnable_now(slot: Slot) -> bool:
@@ -84,11 +79,11 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
         holder = sched.current
         if (holder, sched.now) != mark or holder is None:
             mark, since = (holder, sched.now), now
-            cpu = _cpu_seconds(holder) if holder is not None else None
+            cpu = cpu_seconds(holder.ident) if holder is not None else None
             continue
         if now - since < OUTSIDE_AFTER:
             continue
-        used = _cpu_seconds(holder)
+        used = cpu_seconds(holder.ident)
         if (cpu is not None and used is not None and used - cpu > 0.2 * (now - since)) or _runnable_now(holder):
             since, cpu = now, used  # busy computing (or waiting for a CPU), not blocked: let it
             continue
