@@ -91,12 +91,21 @@ def raise_in(ident: int, error: type[BaseException]) -> None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(error))
 
 
-def warn_leftovers(leftovers: dict[str, str]) -> None:
-    """A weld that returned, with welded threads still running outside the network: say which, and where."""
-    lines = "".join(f"\n  {name}: at {where}" for name, where in sorted(leftovers.items()))
+def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
+    """A weld that returned, with welded threads still running outside the network: say which, where,
+    and what becomes of them."""
+    lines = []
+    for name, where in sorted(leftovers.items()):
+        if name in parked:
+            fate = (
+                "it caught the stop and kept calling the network (a bare except:?), "
+                "so it is parked for good: it never runs again and uses no CPU"
+            )
+        else:
+            fate = "stopped at its next line of Python (LeftRunning)"
+        lines.append(f"\n  {name}: at {where}\n    {fate}")
     warnings.warn(
-        f"the weld is over, but these welded threads were still running outside the fake network; "
-        f"each is stopped at its next line of Python (LeftRunning):{lines}",
+        "the weld is over, but these welded threads were still running:" + "".join(lines),
         RuntimeWarning,
         stacklevel=3,
     )

@@ -42,10 +42,10 @@ class WeldTimeoutError(TimeoutError):
         if self.waits:
             message += "; still waiting:\n" + "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
         if self.running:
-            message += "\nstill running outside the fake network (sleeping or computing):\n"
+            message += "\nstill running, not in a fake socket call (sleeping, computing, or watching sockets with select):\n"
             message += "\n".join(f"  {thread}: at {where}" for thread, where in sorted(self.running.items()))
         elif not self.waits:
-            message += " (its threads were busy outside the fake network, e.g. sleeping or computing)"
+            message += " (its threads were busy outside a fake socket call: sleeping, computing, or watching sockets with select)"
         super().__init__(message)
 
 

@@ -20,6 +20,7 @@ exit path.
 from __future__ import annotations
 
 import _thread
+import io
 import sys
 import threading
 import time
@@ -138,6 +139,12 @@ class ThreadOutput:
                 self._real.write(f"[{member.name}] {rest}\n")
 
     def flush(self) -> None:
+        member = members.get(_get_ident())
+        if member is not None and getattr(member.session, "sched", None) is not None and not isinstance(self._real, io.TextIOWrapper):
+            # A notebook's stream (ipykernel's OutStream) flushes in the kernel's own thread and waits for it on
+            # an Event; under a schedule that wait is scheduled, on the logical clock, and times out at once
+            # ("IOStream.flush timed out").  The kernel sends what was written within a moment anyway.
+            return
         self._real.flush()
 
     def __getattr__(self, name: str) -> Any:
@@ -220,7 +227,7 @@ def uninstall() -> None:
                 setattr(sys, name, current._real)
 
 
-def uninstall_after(session: object) -> None:
+def uninstall_after(session: Any) -> None:
     """Remove the patches now, or -- if threads of ``session`` (a weld) outlived it -- once they end.
 
     Until then such a thread keeps getting fake sockets (of a stopped network,
@@ -228,7 +235,9 @@ def uninstall_after(session: object) -> None:
     real network, even late.  Whether a thread still runs is read from its
     membership, which it holds until its very last line: ``Thread.is_alive()``
     cannot be trusted here (on 3.11 a ``join()`` cut short by Ctrl-C marks a
-    running thread as stopped).
+    running thread as stopped).  A moment after it starts, the janitor stops
+    the session's leftovers itself (``session.stop_leftovers()``), in case a
+    second Ctrl-C cut the weld's own clean-up short.
     """
 
     def outlived() -> bool:
@@ -239,6 +248,9 @@ def uninstall_after(session: object) -> None:
         return
 
     def janitor() -> None:
+        _real_sleep(0.2)  # the weld's grace: threads stopped in the network unwind first
+        if outlived():
+            session.stop_leftovers()
         while outlived():
             _real_sleep(0.05)
         uninstall()

@@ -31,6 +31,7 @@ import re
 import threading
 import time
 import traceback
+from _thread import allocate_lock as _allocate_lock
 from collections.abc import Iterable
 from typing import Any
 
@@ -101,6 +102,11 @@ class Weld:
         self.running: dict[str, str] = {}
         #: after the weld: each welded thread that was still running outside the network, and its line
         self.leftovers: dict[str, str] = {}
+        #: threads that caught the stop and kept calling the network, parked for good, and their line
+        self.parked: dict[str, str] = {}
+        self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each running thread: (counted?, its slot)
+        self._parked_idents: set[int] = set()
+        self._told: set[int] = set()  # threads already sent LeftRunning
         self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -112,6 +118,7 @@ class Weld:
         if self._writer is not None:
             net.recorder.sink = self._writer
         net.tracker.on_deadlock = self._on_deadlock
+        net.on_refused_again = self._park_for_good
 
     @property
     def trace(self) -> Trace:
@@ -243,6 +250,7 @@ class Weld:
         if self.cpu is not None:
             _pin_to(self.cpu)
         members[ident] = Membership(self.net, name, component, self)
+        self._exits[ident] = counts, slot
         rec.name_thread(ident, name)
         rec.emit("thread.start", name, "component", component, "parent", parent)
         reason = "returned"
@@ -260,15 +268,24 @@ class Weld:
         finally:
             _patches.flush_thread_output()
             self.net.close_orphans()  # the thread's dropped sockets: the peers see EOF now
-            rec.emit("thread.exit", name, "reason", reason)
-            del members[ident]
-            self._end_of_process(component)
-            rec.forget_thread(ident)
-            if counts:
-                self._count(-1, stop_first=slot is not None)  # before leave(): see _on_deadlock
-            self.net.tracker.leave()
-            if slot is not None:
-                slot.sched.leave()  # the very last thing: the baton goes to another thread
+            self._leave(ident, reason)
+
+    def _leave(self, ident: int, reason: str) -> None:
+        """The calling welded thread's last steps in the weld (once: a second call does nothing)."""
+        member, how = members.get(ident), self._exits.pop(ident, None)
+        if member is None or how is None:
+            return
+        counts, slot = how
+        rec = self.net.recorder
+        rec.emit("thread.exit", member.name, "reason", reason)
+        del members[ident]
+        self._end_of_process(member.component)
+        rec.forget_thread(ident)
+        if counts:
+            self._count(-1, stop_first=slot is not None)  # before leave(): see _on_deadlock
+        self.net.tracker.leave()
+        if slot is not None:
+            slot.sched.leave()  # the very last thing: the baton goes to another thread
 
     def _end_of_process(self, component: str) -> None:
         """If ``component`` has no thread left, close the sockets it left open, as the kernel does when a
@@ -282,6 +299,35 @@ class Weld:
             if sock is not None and sock.mode is not SocketMode.CLOSED and sock.owner.partition("/")[0] == component:
                 with contextlib.suppress(OSError):
                     sock._real_close()
+
+    def stop_leftovers(self) -> None:
+        """Stop every thread of this weld still running: one in the network at once (the network stops),
+        one outside it at its next line of Python (:class:`LeftRunning`).  Safe to call again (the
+        janitor does, in case a second Ctrl-C cut :meth:`finish` short)."""
+        if self.net.tracker.stopped is None:
+            self.net.stop("the weld is over")
+        for ident, member in list(members.items()):
+            if member.session is self and not member.root and ident not in self._told:
+                self._told.add(ident)
+                _endings.raise_in(ident, LeftRunning)
+
+    def _park_for_good(self) -> None:
+        """Called in a welded thread that caught the stop and keeps calling the stopped network -- a loop
+        with a bare ``except:`` around ``accept()`` -- which would burn a core for ever.  It never runs
+        again: it leaves the weld (so the weld can end and the patches go) and waits on a lock nobody
+        releases, using no CPU.  The thread that called ``fake_network()`` (the notebook's own) is never parked.
+        """
+        ident = _get_ident()
+        member = members.get(ident)
+        if member is None or member.session is not self or member.root or ident not in self._exits:
+            return
+        where = _outside.where_blocked(ident)
+        self.parked[member.name] = where
+        self._parked_idents.add(ident)
+        self._leave(ident, f"parked for good: it caught the stop and kept calling the network, at {where}")
+        never = _allocate_lock()
+        never.acquire()
+        never.acquire()
 
     def _failed(self, name: str, exc: BaseException) -> None:
         # ExceptionGroup holds Exceptions only; a stray BaseException is described instead.
@@ -306,7 +352,6 @@ class Weld:
             finished, outside = _outside.watch(self, timeout)
         if net.full:  # the event cap: the threads already waiting are stopped too
             net.stop("the weld recorded its maximum of events")
-            self.done.wait(GRACE)
             return None, None
         if outside is not None or finished:
             return outside, None
@@ -314,7 +359,6 @@ class Weld:
         self.running = _endings.running_outside(self, set(stuck))
         net.recorder.emit("timeout", "weld", "after", timeout, "waits", stuck)
         net.stop(f"the weld timed out after {timeout:g} s")
-        self.done.wait(GRACE)
         return None, stuck
 
     def _wait_for_the_end(self, deadline: float) -> bool:
@@ -340,14 +384,14 @@ class Weld:
         # thread still alive when the weld returns would keep the patches installed a moment.
         deadline = time.monotonic() + (GRACE if grace is None else grace)
         for thread in self.threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.ident not in self._parked_idents:
+                thread.join(max(0.0, deadline - time.monotonic()))
         self.leftovers = _endings.running_outside(self, set())
-        for thread in self.threads:  # still running outside the network: stopped at their next line of Python
-            if thread.ident is not None and members.get(thread.ident) is not None and members[thread.ident].session is self:
-                _endings.raise_in(thread.ident, LeftRunning)
+        self.leftovers.update(self.parked)
+        self.stop_leftovers()
+        self.net.recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
         if self._writer is not None:
             self._writer.close()
-            self.net.recorder.sink = None
         self.net.close()
         return [thread for thread in self.threads if thread.is_alive()]
 
@@ -464,5 +508,5 @@ def weld(
         interrupt.trace = _endings.remember(session.trace)  # type: ignore[attr-defined]
         raise
     if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
-        _endings.warn_leftovers(session.leftovers)
+        _endings.warn_leftovers(session.leftovers, session.parked)
     return _endings.result(session, outside, stuck, timeout)

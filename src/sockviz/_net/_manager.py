@@ -51,6 +51,10 @@ Semantics = Literal["weldr", "strict"]
 EPHEMERAL_PORTS = range(32768, 61000)
 #: The first descriptor number a scheduled weld gives its sockets.
 SCHEDULED_FDS = 100
+#: how many calls a thread may make after the network stopped (unwinding closes a few sockets)
+#: before it counts as a loop that swallows the stop
+REFUSALS = 100
+_get_ident = threading.get_ident
 _WILDCARDS = ("0.0.0.0", "::")
 
 
@@ -113,6 +117,9 @@ class FakeNetwork:
         self.cowrapped: dict[int, list[weakref.ref[SocketBase]]] = {}
         #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its carrier
         self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
+        #: once stopped: called in a thread that caught the stop and keeps calling (see :meth:`refusal`)
+        self.on_refused_again: Callable[[], None] | None = None
+        self._refusals: dict[int, int] = {}
 
     # -- readiness (see _readiness.py) ------------------------------------
     def attach_carrier(self, sock: SocketBase) -> None:
@@ -158,16 +165,35 @@ class FakeNetwork:
                 return os.dup2(self._placeholder, fd, inheritable=False)
             fd += 1
 
+    def refusal(self) -> BaseException:
+        """The error a stopped network gives a thread that calls it (called where it holds no lock).
+
+        A thread is told once; ordinary code lets the error end it.  A thread
+        that caught it -- a loop around ``accept()`` with a bare ``except:`` --
+        and keeps calling would burn a core for ever: after :data:`REFUSALS`
+        such calls it is handed to ``on_refused_again`` (the weld parks it for good).
+        """
+        ident = _get_ident()
+        count = self._refusals[ident] = self._refusals.get(ident, 0) + 1
+        if count > REFUSALS and self.on_refused_again is not None:
+            self.on_refused_again()
+        stopped = self.tracker.stopped
+        return stopped() if stopped is not None else NetworkStopped("the weld is over")
+
     def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> FakeSocket:
         """A new fake socket (what ``socket.socket()`` gives a welded thread)."""
         from ._fakesocket import FakeSocket
 
+        if self.tracker.stopped is not None:
+            raise self.refusal()
         return FakeSocket(self, family, type, proto)
 
     def socketpair(self, family: int = -1, type: int = -1, proto: int = 0) -> tuple[FakeSocket, FakeSocket]:
         """Two connected fake sockets, as ``socket.socketpair()`` returns."""
         from ._fakesocket import connected_pair
 
+        if self.tracker.stopped is not None:
+            raise self.refusal()
         return connected_pair(self, family, type, proto)
 
     def next_connection_id(self) -> int:

@@ -39,7 +39,7 @@ def traced(
             net = self._net
             stopped = net.tracker.stopped
             if stopped is not None:  # the weld is over: a leftover thread unwinds here, recording nothing
-                raise stopped()
+                raise net.refusal()
             if (self._fd < 0 or self._fd_lost) and self._descriptors:  # this object's descriptor is closed, the socket lives
                 self._check_open()
             if net.orphans:  # a safe point: close garbage-collected sockets

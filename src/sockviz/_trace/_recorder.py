@@ -135,6 +135,21 @@ class Recorder:
         self._sink = sink
         self.emit = self._make_emit()
 
+    def seal(self) -> None:
+        """Record nothing more (the weld is over): ``emit`` still numbers events, and drops them.
+
+        A thread left running after its weld -- stopped at its next line, or
+        parked -- unwinds without adding to a trace already handed out, or to
+        memory.  The sink, if any, is let go.
+        """
+        next_seq = self._counter.__next__
+
+        def emit(kind: str, obj: Any, *fields: Any) -> int:
+            return next_seq()
+
+        self._sink = None
+        self.emit = emit
+
     def name_thread(self, ident: int, name: str) -> None:
         """Record events of thread ``ident`` under ``name``."""
         self._names[ident] = name
