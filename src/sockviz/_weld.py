@@ -304,7 +304,7 @@ class Weld:
         """Stop every thread of this weld still running: one in the network at once (the network stops),
         one outside it at its next line of Python (:class:`LeftRunning`).  Safe to call again (the
         janitor does, in case a second Ctrl-C cut :meth:`finish` short)."""
-        if self.net.tracker.stopped is None:
+        if self.net.tracker.live and self.net.tracker.stopped is None:
             self.net.stop("the weld is over")
         for ident, member in list(members.items()):
             if member.session is self and not member.root and ident not in self._told:
