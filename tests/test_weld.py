@@ -870,6 +870,25 @@ def test_a_leftover_loop_is_stopped_and_reported_by_name_and_line() -> None:
     assert not spinning[0].is_alive()  # no CPU burnt after the weld
 
 
+def test_nothing_is_recorded_after_the_end() -> None:
+    """A leftover that catches its stop and goes on printing adds nothing to the block's trace (or to memory)."""
+    printed: list[str] = []
+
+    def stubborn() -> None:
+        with contextlib.suppress(BaseException):  # it will not stop...
+            time.sleep(0.4)  # ... when told to, here, outside the network when the block ends
+        for _ in range(100):
+            print("still here")  # each line would be an output event
+        printed.append("done")
+
+    with sockviz.fake_network() as weld:
+        threading.Thread(target=stubborn, daemon=True).start()
+    recorded = len(weld.trace)
+    time.sleep(0.6)
+    assert printed == ["done"]
+    assert len(weld.trace) == recorded and len(weld.net.recorder) == recorded
+
+
 def test_a_timed_out_busy_component_does_not_keep_burning_cpu() -> None:
     """After a timeout, a component stuck in a computing loop is stopped too (it would burn a core for ever)."""
 
