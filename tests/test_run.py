@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,21 @@ def test_a_failing_script_is_reported_with_its_traceback(tmp_path: pathlib.Path)
     assert result.returncode == 1
     assert "--- broken ---" in result.stderr and "gaierror" in result.stderr
     assert sockviz.load(tmp_path / "t.jsonl").threads == ["broken"]
+
+
+def test_ctrl_c_ends_the_run_with_its_summary_and_the_trace_written(tmp_path: pathlib.Path) -> None:
+    """Ctrl-C in the terminal during a run whose server serves for ever: no traceback, the summary of
+    what happened, the trace file loadable, exit status 130 as for any program ended by SIGINT."""
+    out = tmp_path / "t.jsonl"
+    command = [sys.executable, "-m", "sockviz", "run", "-m http.server 8125", "fetch.py http://server:8125/", "-o", str(out)]
+    with subprocess.Popen(command, cwd=EXAMPLES, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+        time.sleep(3)  # fetch is done; the server serves for ever
+        running.send_signal(signal.SIGINT)
+        stdout, stderr = running.communicate(timeout=10)
+    assert running.returncode == 130, stderr
+    assert "Traceback" not in stderr and "The run was interrupted (Ctrl-C)" in stderr
+    assert "[fetch] 200 " in stdout and "meetings (1):" in stdout
+    assert {m.connect_thread for m in sockviz.load(out).meetings()} == {"fetch"}
 
 
 def test_a_deadlock_ends_the_run_with_its_explanation(tmp_path: pathlib.Path) -> None:

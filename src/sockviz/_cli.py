@@ -221,6 +221,8 @@ def _run(args: argparse.Namespace) -> int:
             # fmt: on
     except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
         failure, trace = error, error.trace or Trace([])
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: the trace so far is summed up and kept, no traceback
+        failure, trace = interrupt, getattr(interrupt, "trace", None) or Trace([])
     finally:
         ThreadOutput.prefix = False
     print()
@@ -234,6 +236,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"--- {thread} ---", file=sys.stderr)
             traceback.print_exception(problem, file=sys.stderr)
         return 1
+    if isinstance(failure, KeyboardInterrupt):
+        print("\nThe run was interrupted (Ctrl-C); the trace holds what happened until then.", file=sys.stderr)
+        return 130  # as a shell reports a program ended by SIGINT
     if failure is not None:
         print(f"\nThe run ended: {failure}", file=sys.stderr)
         return 1
