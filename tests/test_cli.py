@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pathlib
+import signal
 import subprocess
 import sys
+import time
 
 import sockviz
 from sockviz._cli import main
@@ -93,3 +95,14 @@ def test_explore_prints_the_outcomes_and_writes_their_traces(tmp_path: pathlib.P
 def test_explore_refuses_a_bad_number_of_runs(capsys) -> None:
     assert main(["explore", "--runs", "0"]) == 2
     assert "runs must be a positive number of runs" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_a_long_exploration_is_a_clean_exit(tmp_path: pathlib.Path) -> None:
+    """Ctrl-C during `sockviz explore`: one line saying so and exit status 130, no traceback."""
+    command = [sys.executable, "-m", "sockviz", "explore", "--runs", "1000000", "-o", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+        time.sleep(3)
+        running.send_signal(signal.SIGINT)
+        _, stderr = running.communicate(timeout=10)
+    assert running.returncode == 130
+    assert stderr.strip() == "sockviz explore: interrupted (Ctrl-C)"

@@ -371,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # e.g. explore --runs 0
         print(f"sockviz: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C in any other command (run sums up its trace itself)
+        print(f"sockviz {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
