@@ -256,19 +256,25 @@ class Weld:
         reason = "returned"
         try:
             body()
-        except NetworkStopped as stop:
-            reason = f"stopped: {stop}"
-        except SystemExit as exit_:
-            if exit_.code not in (None, 0):
-                self._failed(name, RuntimeError(f"{name} called sys.exit({exit_.code!r})"))
-                reason = "failed"
         except BaseException as exc:  # noqa: BLE001 - every failure is reported by the weld
-            self._failed(name, exc)
-            reason = "failed"
+            self._told.add(ident)  # first of all: LeftRunning is not raised into a thread on its way out
+            reason = self._ended_by(name, exc)
         finally:
+            self._told.add(ident)
             _patches.flush_thread_output()
             self.net.close_orphans()  # the thread's dropped sockets: the peers see EOF now
             self._leave(ident, reason)
+
+    def _ended_by(self, name: str, exc: BaseException) -> str:
+        """Why thread ``name`` ended, raising ``exc`` (reported as its failure unless it was told to stop)."""
+        if isinstance(exc, NetworkStopped):
+            return f"stopped: {exc}"
+        if isinstance(exc, SystemExit):
+            if exc.code in (None, 0):
+                return "returned"
+            exc = RuntimeError(f"{name} called sys.exit({exc.code!r})")
+        self._failed(name, exc)
+        return "failed"
 
     def _leave(self, ident: int, reason: str) -> None:
         """The calling welded thread's last steps in the weld (once: a second call does nothing)."""
