@@ -245,3 +245,78 @@ def test_the_event_limit_leaves_nothing_running(limit: int) -> None:
     )
     assert report["error"].startswith(f"EventLimitError: the weld recorded {limit:,} events")
     _quiet_afterwards(report)
+
+
+def test_running_a_flooding_cell_again_and_again_does_not_pile_up_memory() -> None:
+    """The commonest bug (no `if not data: break`) run three times, as a student re-runs a cell: each run's
+    trace is freed when the next replaces it, not whenever the garbage collector gets round to it."""
+    script = textwrap.dedent(
+        """
+        import os, socket, sockviz
+
+        def rss():
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+        def server():
+            conn, _ = socket.create_server(("", 8080)).accept()
+            while True:
+                data = conn.recv(1024)
+                print("got", data)
+
+        def client():
+            sock = socket.create_connection(("server", 8080))
+            sock.sendall(b"hello")
+            sock.close()
+
+        sizes = []
+        for _ in range(4):
+            try:
+                sockviz.weld(server, client, max_events=300_000, echo=False)
+            except sockviz.EventLimitError as error:
+                last = error  # as IPython keeps the last error
+            sizes.append(rss())
+        print(sizes)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    sizes = json.loads(done.stdout.strip().splitlines()[-1])
+    growth = sizes[-1] - sizes[1]  # after the second run, two traces at most are alive: the last error's and the new one
+    assert growth < 20 << 20, [size >> 20 for size in sizes]
+
+
+def test_nothing_is_recorded_after_the_end() -> None:
+    """A leftover that catches its stop and prints 300,000 lines after its block ended: memory stays flat
+    (recorded, they would take about 30 MB), and the block's trace is what it was."""
+    script = textwrap.dedent(
+        """
+        import contextlib, os, sys, threading, time, sockviz
+
+        def rss():
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+        started, done = threading.Event(), threading.Event()
+
+        def stubborn():
+            with contextlib.suppress(BaseException):  # it will not stop when told to...
+                started.wait()
+                time.sleep(0.5)  # ... here, outside the network when the block ends
+            for i in range(300_000):
+                print("still here", i)
+            done.set()
+
+        with sockviz.fake_network() as weld:
+            threading.Thread(target=stubborn, daemon=True).start()
+        recorded, before = len(weld.trace), rss()
+        started.set()
+        done.wait(30)
+        print([recorded, len(weld.trace), rss() - before], file=sys.__stderr__)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    recorded, later, growth = json.loads(done.stderr.strip().splitlines()[-1])
+    assert later == recorded
+    assert growth < 5 << 20, growth >> 20

@@ -63,7 +63,7 @@ def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str]
 def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
     """The error of a weld that reached its ``max_events``: the busiest threads, what each did last."""
     limit = session.net.recorder.limit
-    events = session.net.recorder.events
+    events = session.raw_events()
     before = events if limit is None else [e for e in events if e[0] < limit]  # not the unwinding after the stop
     counts = collections.Counter(event[2] for event in before)
     busiest = []
@@ -71,6 +71,8 @@ def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
         last = next((e for e in reversed(before) if e[2] == thread and e[3] == "call"), None)
         op = None if last is None else dict(zip(last[5::2], last[6::2], strict=False)).get("op")
         doing = "nothing on the network" if last is None else f"{op}() on fd {last[4]}"
+        if thread in session.where_at_limit:
+            doing += f", at {session.where_at_limit[thread]}"
         busiest.append((thread, count, doing))
     return EventLimitError(limit if limit is not None else len(events), busiest, trace if trace is not None else session.trace)
 

@@ -62,7 +62,7 @@ class EventLimitError(RuntimeError):
         super().__init__(
             f"the weld recorded {limit:,} events, its limit, and was stopped (a loop that never ends?). "
             "The busiest threads:\n" + "\n".join(lines) + "\nIf the run really needs more, raise the limit: "
-            f"weld(..., max_events={limit * 4:,}) (about 150 bytes an event), or max_events=None for none."
+            f"weld(..., max_events={limit * 4:,}) (a recorded event takes about 250 bytes), or max_events=None for none."
         )
 
 

@@ -99,6 +99,10 @@ def _component_thread_count_old() -> int:
     return _component_thread_count()
 
 
+#: How many lines welded threads may print to the screen in one weld; the rest is only recorded.
+MAX_ECHOED_LINES = 1000
+
+
 class ThreadOutput:
     """A stream that records welded threads' lines, then passes everything on."""
 
@@ -122,11 +126,32 @@ class ThreadOutput:
                 self._partial[ident] = rest
             if not getattr(member.session, "echo", True):  # recorded, not shown
                 return len(text)
+            if not member.root and not self._may_echo(member.session, len(lines)):  # a flood: recorded, not shown
+                return len(text)
             if ThreadOutput.prefix:  # whole lines only, each with its thread's name
                 if lines:
                     self._real.write("".join(f"[{member.name}] {line}\n" for line in lines))
                 return len(text)
+            written = self._real.write(text)
+            if not member.root and getattr(member.session, "echo_left", 1) <= 0:
+                self._real.write(
+                    f"\n[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; the rest is not "
+                    "shown here (it is in the trace: trace.of_kind('output'))\n"
+                )
+            return written
         return self._real.write(text)
+
+    def _may_echo(self, session: Any, lines: int) -> bool:
+        """Whether to show more of what welded threads print: a loop that prints for ever would flood the
+        notebook (megabytes of output sent to the browser); after :data:`MAX_ECHOED_LINES` lines the rest
+        is recorded only, and one line says so (see :meth:`write`)."""
+        left = getattr(session, "echo_left", None)
+        if left is None or ThreadOutput.prefix:  # (a terminal, under `sockviz run`, shows everything)
+            return True
+        if left <= 0:
+            return False
+        session.echo_left = left - lines
+        return True
 
     def flush_thread(self) -> None:
         """Record what the calling thread printed without a final newline."""

@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 from _thread import allocate_lock as _allocate_lock
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
@@ -45,6 +45,7 @@ from ._policies import Schedule
 from ._schedule import TICK_NS, Scheduler, Slot
 from ._spec import Component
 from ._trace._fileio import TraceWriter
+from ._trace._recorder import RawEvent
 from ._trace._trace import Trace
 
 __all__ = ["Weld", "weld"]
@@ -54,7 +55,7 @@ _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
 
 #: Seconds between the calling thread's looks at a running weld (is the event cap reached?).
 _WATCH = 0.1
-#: The default ``max_events``: about 300 MB of recording, under 1 GB with the trace built from it.
+#: The default ``max_events``: about 500 MB of recording at the peak (measured: 2M events of a ping-pong, 650 MB RSS).
 MAX_EVENTS = 2_000_000
 
 #: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a
@@ -93,6 +94,8 @@ class Weld:
         self._thread_numbers = 0
         #: pass what welded threads print on to the real stdout/stderr (it is recorded either way)
         self.echo = True
+        #: lines welded threads may still print to the screen (see _patches.MAX_ECHOED_LINES)
+        self.echo_left = _patches.MAX_ECHOED_LINES
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
         self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
@@ -107,6 +110,7 @@ class Weld:
         self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each running thread: (counted?, its slot)
         self._parked_idents: set[int] = set()
         self._told: set[int] = set()  # threads already sent LeftRunning
+        self._final: Trace | None = None  # the trace, once the weld is over
         self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -119,11 +123,28 @@ class Weld:
             net.recorder.sink = self._writer
         net.tracker.on_deadlock = self._on_deadlock
         net.on_refused_again = self._park_for_good
+        net.on_full = self._note_where_at_limit
+        #: where each welded thread was when the event limit was reached (its own line of code)
+        self.where_at_limit: dict[str, str] = {}
 
     @property
     def trace(self) -> Trace:
-        """The trace of everything recorded so far."""
+        """The trace of everything recorded so far (once the weld is over, its whole trace, built once)."""
+        if self._final is not None:
+            return self._final
         return Trace(list(self.net.recorder.events), self.meta)
+
+    def raw_events(self) -> Sequence[RawEvent]:
+        """The events so far as the recorder's tuples (the whole weld's, once it is over)."""
+        return self._final._raw if self._final is not None else self.net.recorder.events
+
+    def _conclude(self) -> None:
+        """The weld is over: record nothing more, build its trace once, and let the recorder's copy go
+        (a trace of millions of events is held once, and freed when the student drops it -- not when
+        the garbage collector gets round to the weld's cycles of objects)."""
+        recorder = self.net.recorder
+        recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
+        self._final = Trace(recorder.release(), self.meta)
 
     @property
     def semantics(self) -> Semantics:
@@ -317,6 +338,11 @@ class Weld:
                 self._told.add(ident)
                 _endings.raise_in(ident, LeftRunning)
 
+    def _note_where_at_limit(self) -> None:
+        self.where_at_limit = {
+            member.name: _outside.where_blocked(ident) for ident, member in list(members.items()) if member.session is self
+        }
+
     def _park_for_good(self) -> None:
         """Called in a welded thread that caught the stop and keeps calling the stopped network -- a loop
         with a bare ``except:`` around ``accept()`` -- which would burn a core for ever.  It never runs
@@ -395,7 +421,7 @@ class Weld:
         self.leftovers = _endings.running_outside(self, set())
         self.leftovers.update(self.parked)
         self.stop_leftovers()
-        self.net.recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
+        self._conclude()
         if self._writer is not None:
             self._writer.close()
         self.net.close()
@@ -470,7 +496,7 @@ def weld(
     ``echo=False`` keeps what components print off the screen (it is still
     recorded as ``output`` events).
 
-    ``max_events`` (two million by default, about 300 MB) stops a weld that
+    ``max_events`` (two million by default, about 500 MB) stops a weld that
     records more -- a loop that never ends -- with :class:`EventLimitError`
     naming the busiest threads, the trace so far attached; None: no limit.
 
@@ -515,4 +541,9 @@ def weld(
         raise
     if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
         _endings.warn_leftovers(session.leftovers, session.parked)
-    return _endings.result(session, outside, stuck, timeout)
+    try:
+        return _endings.result(session, outside, stuck, timeout)
+    finally:
+        # The weld's objects hold each other in cycles, which only the garbage collector frees -- late, and
+        # a big trace with them.  The trace lives on in what is returned or raised, and in last_trace().
+        session._final = None

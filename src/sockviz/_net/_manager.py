@@ -117,6 +117,8 @@ class FakeNetwork:
         self.cowrapped: dict[int, list[weakref.ref[SocketBase]]] = {}
         #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its carrier
         self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
+        #: called once when the recorder reaches its limit, in the thread that reached it (it may hold any lock)
+        self.on_full: Callable[[], None] | None = None
         #: once stopped: called in a thread that caught the stop and keeps calling (see :meth:`refusal`)
         self.on_refused_again: Callable[[], None] | None = None
         self._refusals: dict[int, int] = {}
@@ -286,6 +288,8 @@ class FakeNetwork:
         self.full = True
         if self.tracker.stopped is None:
             self.tracker.stopped = self._full_stop
+        if self.on_full is not None:
+            self.on_full()
 
     def _full_stop(self) -> BaseException:
         member = members.get(threading.get_ident())

@@ -56,7 +56,7 @@ class Recorder:
         self._flat: list[Any] = []
         self._parsed: list[RawEvent] = []
         self._position = 0
-        self._lock = threading.Lock()  # for readers only; emit never takes it
+        self._lock = threading.RLock()  # for readers only; emit never takes it
         self._counter = itertools.count()
         self._names: dict[int, str] = {}
         self._sink: Callable[[RawEvent], None] | None = None
@@ -149,6 +149,14 @@ class Recorder:
 
         self._sink = None
         self.emit = emit
+
+    def release(self) -> list[RawEvent]:
+        """Every event, handed over: the recorder lets go of them (the weld's :class:`Trace` holds them
+        now, so a big trace is freed as soon as the student drops it)."""
+        with self._lock:
+            events = self.events  # (the lock is re-entered: it is an RLock)
+            self._flat, self._parsed, self._position = [], [], 0
+        return events
 
     def name_thread(self, ident: int, name: str) -> None:
         """Record events of thread ``ident`` under ``name``."""
