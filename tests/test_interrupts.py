@@ -223,3 +223,39 @@ def test_except_star_keeps_the_trace() -> None:
     except* KeyError as group:
         caught.append((type(group).__name__, group.trace is not None, group.threads))  # type: ignore[attr-defined]
     assert caught == [("ComponentError", True, ("bad_value",)), ("ComponentError", True, ("bad_key",))]
+
+
+def test_a_signal_handlers_exception_in_the_calling_thread_keeps_the_trace(alarm: None) -> None:
+    """A student's SIGALRM handler raises while the weld runs: the exception escapes the weld with the trace."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()  # for ever
+
+    def idler() -> None:
+        while True:
+            time.sleep(0.05)  # outside the network: no deadlock
+
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    with pytest.raises(AlarmError) as info:
+        sockviz.weld(server, idler, timeout=10)
+    trace = info.value.trace  # type: ignore[attr-defined]
+    assert isinstance(trace, sockviz.Trace) and trace.threads == ["server", "idler"]
+    assert sockviz.last_trace() is trace
+
+
+def test_ctrl_c_raises_weld_interrupted_a_keyboard_interrupt_with_the_trace() -> None:
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()  # for ever
+
+    def idler() -> None:
+        while True:
+            time.sleep(0.05)
+
+    ctrl_c = threading.Timer(0.3, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    ctrl_c.start()
+    with pytest.raises(sockviz.WeldInterrupted, match=r"the weld was interrupted \(Ctrl-C\)") as info:
+        sockviz.weld(server, idler, timeout=10)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.trace is sockviz.last_trace() and info.value.trace.threads == ["server", "idler"]

@@ -217,16 +217,38 @@ sockviz.weld(server, client, timeout=60)
 
 def test_ctrl_c_keeps_the_trace_and_leaves_nothing(kernel: Kernel) -> None:
     cell = kernel.run(_WAITS_FOR_EVER, interrupt_after=(1.0,))
-    assert cell.error is not None and cell.error.startswith("KeyboardInterrupt")
+    assert cell.error is not None and cell.error.startswith("WeldInterrupted: the weld was interrupted (Ctrl-C)")
     assert cell.seconds < 3
-    kept = kernel.run("print(len(sockviz.last_trace()), sorted(sockviz.last_trace().threads))")
-    assert "['client', 'server']" in kept.text
+    kept = kernel.run("import sys\nprint(sorted(sys.last_value.trace.threads), sys.last_value.trace is sockviz.last_trace())")
+    assert "['client', 'server'] True" in kept.text
     kernel.settled()
 
 
-def test_ctrl_c_twice_leaves_nothing(kernel: Kernel) -> None:
-    cell = kernel.run(_WAITS_FOR_EVER, interrupt_after=(1.0, 0.05))
-    assert cell.error is not None and cell.error.startswith("KeyboardInterrupt")
+_PING_PONG_FOR_EVER = """
+def ponger():
+    with socket.create_server(("", 8080)) as listener:
+        conn, _ = listener.accept()
+        while True:
+            conn.sendall(conn.recv(10))
+
+def pinger():
+    with socket.create_connection(("ponger", 8080)) as sock:
+        while True:
+            sock.sendall(b"ping")
+            sock.recv(10)
+
+sockviz.weld(ponger, pinger, timeout=60)
+"""
+
+
+@pytest.mark.parametrize("second", [0.05, 0.1, 0.4])
+def test_ctrl_c_twice_keeps_the_trace_and_leaves_nothing(kernel: Kernel, second: float) -> None:
+    """The second Ctrl-C lands while the weld cleans up (hundreds of thousands of events to hand over)."""
+    cell = kernel.run(_PING_PONG_FOR_EVER, interrupt_after=(1.5, second))
+    # (the second one may land after the weld raised, in IPython's own code, which then prints a bare KeyboardInterrupt)
+    assert (cell.error or "").startswith("WeldInterrupted") or "KeyboardInterrupt" in cell.text, cell
+    kept = kernel.run("print(sorted(sockviz.last_trace().threads), len(sockviz.last_trace()) > 1000)")
+    assert "['pinger', 'ponger'] True" in kept.text, kept.text + str(kept.error)
     kernel.settled()
 
 

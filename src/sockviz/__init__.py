@@ -23,7 +23,15 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 from __future__ import annotations
 
 from ._endings import last_trace
-from ._errors import ComponentError, DeadlockError, EventLimitError, ExternalBlockError, TraceFormatError, WeldTimeoutError
+from ._errors import (
+    ComponentError,
+    DeadlockError,
+    EventLimitError,
+    ExternalBlockError,
+    TraceFormatError,
+    WeldInterrupted,
+    WeldTimeoutError,
+)
 from ._explore import Exploration, Outcome, explore
 from ._interactive import fake_network
 from ._net._fakesocket import FakeSocket
@@ -87,6 +95,7 @@ __all__ = [
     "TraceFormatError",
     "Wait",
     "Weld",
+    "WeldInterrupted",
     "WeldTimeoutError",
     "World",
     "__version__",

@@ -11,7 +11,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import functools
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError
@@ -23,11 +25,21 @@ if TYPE_CHECKING:
     from ._trace._trace import Trace
     from ._weld import Weld
 
-__all__ = ["last_trace", "limit_error", "raise_in", "remember", "result", "running_outside", "warn_leftovers"]
+__all__ = [
+    "last_trace",
+    "limit_error",
+    "raise_in",
+    "remember",
+    "remember_later",
+    "result",
+    "running_outside",
+    "warn_leftovers",
+]
 
 
-#: The trace of the weld (or fake_network block) that ended last, however it ended.
-_last_trace: Trace | None = None
+#: The trace of the weld (or fake_network block) that ended last, however it ended -- or, after an
+#: interrupted weld, the function that builds it when it is first asked for.
+_last_trace: Trace | Callable[[], Trace] | None = None
 
 
 def remember(trace: Trace) -> Trace:
@@ -36,10 +48,27 @@ def remember(trace: Trace) -> Trace:
     return trace
 
 
+def remember_later(session: Weld) -> Callable[[], Trace]:
+    """Remember ``session``'s trace without building it yet (an interrupted weld: a second Ctrl-C may come
+    at any moment); the function returned builds it once, for ``last_trace()`` and the exception alike."""
+    global _last_trace
+
+    @functools.cache
+    def trace_of() -> Trace:
+        global _last_trace
+        trace = session.trace
+        if _last_trace is trace_of:
+            _last_trace = trace
+        return trace
+
+    _last_trace = trace_of
+    return trace_of
+
+
 def last_trace() -> Trace | None:
     """The trace of the weld or ``fake_network()`` block that ended last -- finished, failed or
     interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never lost."""
-    return _last_trace
+    return _last_trace() if callable(_last_trace) else _last_trace
 
 
 def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._trace._trace import Trace
 
-__all__ = ["ComponentError", "DeadlockError", "EventLimitError", "ExternalBlockError", "TraceFormatError", "WeldTimeoutError"]
+__all__ = [
+    "ComponentError",
+    "DeadlockError",
+    "EventLimitError",
+    "ExternalBlockError",
+    "TraceFormatError",
+    "WeldInterrupted",
+    "WeldTimeoutError",
+]
+
+
+class WeldInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a notebook's interrupt) stopped a weld: its threads were stopped, and what it recorded
+    until then is ``trace`` (and ``sockviz.last_trace()``).  A ``KeyboardInterrupt``, so code that
+    handles Ctrl-C handles this too.  The trace is built when first read: a second Ctrl-C while the
+    weld cleans up cannot lose it."""
+
+    def __init__(self, trace_of: Callable[[], Trace]) -> None:
+        super().__init__("the weld was interrupted (Ctrl-C); what it recorded until then is .trace, and sockviz.last_trace()")
+        self._trace_of = trace_of
+
+    @property
+    def trace(self) -> Trace:
+        return self._trace_of()
 
 
 class DeadlockError(RuntimeError):

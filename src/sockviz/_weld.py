@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import DeadlockError
+from ._errors import DeadlockError, WeldInterrupted
 from ._net._manager import FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
@@ -536,8 +536,12 @@ def weld(
                 # Whatever happened above (a second Ctrl-C in the clean-up included), a welded thread still alive
                 # keeps the patches -- and so its fake sockets -- until it ends: it never reaches the real network.
                 _patches.uninstall_after(session)
-    except KeyboardInterrupt as interrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
-        interrupt.trace = _endings.remember(session.trace)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
+        raise WeldInterrupted(_endings.remember_later(session)) from None
+    except BaseException as escaping:  # e.g. a signal handler's exception in the calling thread
+        trace_of = _endings.remember_later(session)
+        with contextlib.suppress(AttributeError):  # (an exception that takes no attributes)
+            escaping.trace = trace_of()  # type: ignore[attr-defined]
         raise
     if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
         _endings.warn_leftovers(session.leftovers, session.parked)
