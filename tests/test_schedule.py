@@ -296,18 +296,22 @@ def test_a_thread_blocked_outside_the_network_is_reported_not_a_hang() -> None:
     assert server_exit and "stopped" in server_exit[0].fields["reason"]
 
 
-def test_a_real_socket_made_before_the_weld_is_outside_too() -> None:
+@pytest.mark.parametrize("schedule", [None, sockviz.Seeded(0)])
+def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(schedule: sockviz.Seeded | None) -> None:
+    """A real socket (an earlier cell's) would reach the real network: welded code gets a clear error instead."""
     real, other = socket.socketpair()  # real sockets: made by a thread that is not welded
 
     def listener() -> None:
         real.recv(1)
 
     try:
-        with pytest.raises(sockviz.ExternalBlockError, match="listener blocked outside the fake network") as caught:
-            sockviz.weld(listener, schedule=sockviz.Seeded(0), timeout=20)
-        assert "real.recv(1)" in caught.value.where
-    finally:
+        with pytest.raises(sockviz.ComponentError) as caught:
+            sockviz.weld(listener, schedule=schedule, timeout=20)
+        [error] = caught.value.exceptions
+        assert str(error).startswith("listener called recv() on a real socket, made outside the weld")
         other.sendall(b"x")
+        assert real.recv(1) == b"x"  # outside the weld it is an ordinary socket again
+    finally:
         real.close()
         other.close()
 

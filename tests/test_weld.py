@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import socket
 import sys
@@ -898,3 +899,60 @@ def test_a_timed_out_busy_component_does_not_keep_burning_cpu() -> None:
         sockviz.weld(busy, timeout=0.3)
     time.sleep(0.3)
     assert not [t for t in threading.enumerate() if t.name == "busy"]
+
+
+# -- no way out to the real network or the real process ---------------------------------------------
+
+
+def test_a_thread_pool_made_before_the_weld_is_refused_to_welded_code() -> None:
+    """An earlier cell's pool runs work in real threads, with real sockets: refused, clearly; the real
+    listener gets nothing; a pool made inside the component works."""
+    real = socket.create_server(("127.0.0.1", 0))
+    real.settimeout(0)
+    port = real.getsockname()[1]
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    pool.submit(int).result()  # its threads start now, outside any weld
+    answers: list[int] = []
+
+    def sneaky() -> None:
+        pool.submit(socket.create_connection, ("127.0.0.1", port)).result()
+
+    def proper() -> None:
+        with concurrent.futures.ThreadPoolExecutor(2) as own:
+            answers.append(own.submit(sum, [1, 2]).result())
+
+    try:
+        with pytest.raises(sockviz.ComponentError) as caught:
+            sockviz.weld(sneaky, proper)
+        [error] = caught.value.exceptions
+        assert str(error).startswith("sneaky gave work to a thread pool made outside the weld")
+        assert answers == [3]
+        with pytest.raises(BlockingIOError):
+            real.accept()  # nobody came
+        assert pool.submit(int, "7").result() == 7  # outside the weld the pool is as it was
+    finally:
+        pool.shutdown()
+        real.close()
+
+
+def test_fork_is_refused_to_welded_code_with_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A forked child would be a copy of the whole process (a notebook's kernel) hanging for ever: refused.
+    socketserver's ForkingTCPServer reports the error and drops the connection, as it does for any error."""
+    import socketserver
+
+    class Upper(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.sendall(self.request.recv(100).upper())
+
+    def server() -> None:
+        with socketserver.ForkingTCPServer(("", 8080), Upper) as srv:
+            srv.handle_request()
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"hi")
+            sock.recv(100)
+
+    with pytest.raises(sockviz.ComponentError):
+        sockviz.weld(server, client, timeout=10)
+    assert "RuntimeError: server called os.fork(): welded components are threads of one process" in capsys.readouterr().err

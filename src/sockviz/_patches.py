@@ -20,7 +20,9 @@ exit path.
 from __future__ import annotations
 
 import _thread
+import concurrent.futures
 import io
+import os
 import sys
 import threading
 import time
@@ -210,6 +212,44 @@ def _patch_ssl(install: bool) -> None:
         _real_wrap_socket = None
 
 
+_real_submit = concurrent.futures.ThreadPoolExecutor.submit
+
+
+def _welded_submit(self: concurrent.futures.ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``ThreadPoolExecutor.submit``, refusing a welded thread work for a pool whose threads were started
+    outside its weld (an earlier cell's pool): they are real threads, with real sockets."""
+    member = members.get(_get_ident())
+    if member is not None:
+        for worker in list(getattr(self, "_threads", ())):
+            owner = members.get(worker.ident) if worker.ident is not None else None
+            if owner is None or owner.session is not member.session:
+                raise RuntimeError(
+                    f"{member.name} gave work to a thread pool made outside the weld (in an earlier cell?): its "
+                    "threads are real threads, with real sockets. Make the pool inside the component."
+                )
+    return _real_submit(self, fn, *args, **kwargs)
+
+
+_real_forks = {name: getattr(os, name) for name in ("fork", "forkpty") if hasattr(os, name)}
+
+
+def _refusing_fork(name: str) -> Any:
+    real = _real_forks[name]
+
+    def fork() -> Any:
+        """``os.fork()``, refused to welded threads: the child would be a copy of the whole process (a
+        notebook's kernel) holding one thread and fake sockets nobody serves, hanging for ever."""
+        member = members.get(_get_ident())
+        if member is not None:
+            raise RuntimeError(
+                f"{member.name} called os.{name}(): welded components are threads of one process and cannot "
+                "fork. Use threads instead (socketserver.ThreadingTCPServer, threading.Thread)."
+            )
+        return real()
+
+    return fork
+
+
 def install() -> None:
     global _count
     with _guard:
@@ -223,6 +263,9 @@ def install() -> None:
         _thread.start_new_thread = _thread.start_new = _welded_start_new_thread
         threading.enumerate, threading.active_count = _component_threads, _component_thread_count
         threading.activeCount = _component_thread_count_old  # the old name, still in tutorials
+        concurrent.futures.ThreadPoolExecutor.submit = _welded_submit  # type: ignore[method-assign,assignment]
+        for name in _real_forks:
+            setattr(os, name, _refusing_fork(name))
 
 
 def _wrap_streams() -> None:
@@ -246,6 +289,9 @@ def uninstall() -> None:
         _thread.start_new_thread, _thread.start_new = _real_start_new_thread, _real_start_new
         threading.enumerate, threading.active_count = _real_enumerate, _real_active_count
         threading.activeCount = _real_active_count_old
+        concurrent.futures.ThreadPoolExecutor.submit = _real_submit  # type: ignore[method-assign]
+        for name, real in _real_forks.items():
+            setattr(os, name, real)
         for name in ("stdout", "stderr"):
             current = getattr(sys, name)
             if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays

@@ -164,10 +164,38 @@ def _dispatching(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable
     return dispatch
 
 
+#: The calls by which a real socket reaches the real network: refused to welded threads.
+_REAL_NETWORK_CALLS = (
+    "accept", "bind", "connect", "connect_ex", "listen", "recv", "recv_into", "recvfrom", "recvfrom_into",
+    "recvmsg", "recvmsg_into", "send", "sendall", "sendfile", "sendmsg", "sendto",
+)  # fmt: skip
+_guarded: dict[str, Any] = {}  # method name -> what socket.socket's own __dict__ had (None: inherited)
+
+
+def _refused_to_welded_threads(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """A real socket's ``method``, refused to welded threads: a socket made before the weld (an earlier
+    cell's) is real, and welded code must never reach the real network through it."""
+
+    @functools.wraps(method)
+    def real_socket_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        member = members.get(_get_ident())
+        if member is not None:
+            raise RuntimeError(
+                f"{member.name} called {name}() on a real socket, made outside the weld (in an earlier cell?): "
+                "welded code reaches only the fake network. Make the socket inside the component."
+            )
+        return method(self, *args, **kwargs)
+
+    return real_socket_call
+
+
 def install() -> None:
     """Patch the socket module (callers count their users: see ``sockviz._patches``)."""
     if _originals:
         return
+    for name in _REAL_NETWORK_CALLS:
+        _guarded[name] = _RealSocket.__dict__.get(name)
+        setattr(_RealSocket, name, _refused_to_welded_threads(name, getattr(_RealSocket, name)))
     _originals["socket"] = _socket.socket
     _socket.socket = SocketStandIn  # type: ignore[misc]
     for name, fake in _FAKES.items():
@@ -183,3 +211,9 @@ def uninstall() -> None:
     for name, original in _originals.items():
         setattr(_socket, name, original)
     _originals.clear()
+    for name, own in _guarded.items():
+        if own is None:
+            delattr(_RealSocket, name)
+        else:
+            setattr(_RealSocket, name, own)
+    _guarded.clear()
