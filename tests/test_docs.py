@@ -60,5 +60,7 @@ def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) ->
     found = namespace["found"]
     assert isinstance(found, sockviz.Exploration) and len(found.runs) == 20
     assert namespace["trace"].meetings()  # type: ignore[attr-defined]
-    assert {o.status for o in found.outcomes} == {"finished", "deadlocked"}  # the client came first in some runs
+    assert {o.status for o in found.outcomes} == {"finished", "error"}  # the client came first in some runs...
+    [refused] = [o for o in found.outcomes if o.status == "error"]  # ... was refused, and left the server waiting
+    assert refused.detail.startswith("client: ConnectionRefusedError; then deadlocked: server in accept()")
     assert (tmp_path / "echo.jsonl").exists()

@@ -80,9 +80,14 @@ def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str]
         raise ExternalBlockError(*outside, trace)
     if sched is not None and sched.stats.policy_errors:
         raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
+    # A component's own error comes first: what blocked or ran on after it is most likely its consequence.
     if net.deadlock is not None:
+        if session.errors:
+            raise component_error(session.errors, trace, DeadlockError(net.deadlock))
         raise DeadlockError(net.deadlock, trace, session.errors)
     if stuck is not None:
+        if session.errors:
+            raise component_error(session.errors, trace, WeldTimeoutError(timeout, stuck, None, session.running))
         raise WeldTimeoutError(timeout, stuck, trace, session.running)
     if session.errors:
         raise component_error(session.errors, trace)

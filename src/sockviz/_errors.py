@@ -122,11 +122,13 @@ class ComponentError(ExceptionGroup[Exception]):
 
     trace: Trace | None = None
     threads: tuple[str, ...] = ()
+    #: how the weld ended after these errors, if it did not simply finish: the deadlock or timeout they left
+    after: DeadlockError | WeldTimeoutError | None = None
 
     def derive(self, excs: Sequence[Exception], /) -> ComponentError:  # type: ignore[override]  # (overloads for BaseException too)
         """The group ``except*`` and ``split()`` make: the same trace, the threads of these exceptions."""
         group = ComponentError(self.message, excs)
-        group.trace = self.trace
+        group.trace, group.after = self.trace, self.after
         group.threads = tuple(thread for thread, exc in zip(self.threads, self.exceptions, strict=False) if exc in excs)
         return group
 

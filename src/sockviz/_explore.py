@@ -189,7 +189,12 @@ def _ended(error: BaseException) -> tuple[str, str]:
     if isinstance(error, WeldTimeoutError):
         return "timed out", ""
     if isinstance(error, ComponentError):
-        return "error", "; ".join(f"{thread}: {type(exc).__name__}" for thread, exc in zip(error.threads, error.exceptions, strict=False))
+        failures = sorted(zip(error.threads, error.exceptions, strict=False), key=lambda failure: failure[0])
+        detail = "; ".join(f"{thread}: {type(exc).__name__}" for thread, exc in failures)
+        if error.after is not None:  # what the failures left behind: a deadlock, a timeout
+            status, left = _ended(error.after)
+            detail += f"; then {status}" + (f": {left}" if left else "")
+        return "error", detail
     return "error", f"{type(error).__name__}: {error}"
 
 
