@@ -322,3 +322,29 @@ def test_nothing_is_recorded_after_the_end() -> None:
     recorded, later, growth = json.loads(done.stderr.strip().splitlines()[-1])
     assert later == recorded
     assert growth < 5 << 20, growth >> 20
+
+
+def test_a_thread_bomb_is_capped_and_its_report_stays_short() -> None:
+    """A loop that starts threads for ever: the 1,001st start() raises as CPython does when the system
+    refuses a thread, the weld still ends on time, and its message lists 20 threads, not thousands."""
+    report = _survive(
+        """
+        def handle(listener):
+            listener.accept()
+
+        def server():
+            listener = socket.create_server(("", 8080))
+            while True:
+                threading.Thread(target=handle, args=(listener,), daemon=False).start()  # (the weld waits for them)
+
+        def run():
+            sockviz.weld(server, timeout=2)
+        """
+    )
+    error = report["error"]
+    assert error.startswith("ComponentError: 1 welded thread(s) failed (server: RuntimeError: can't start new thread")
+    assert "a weld runs at most 1,000 threads at once" in error
+    assert "after that, deadlock: every welded thread is blocked" in error  # the 999 handlers, all in accept()
+    assert "... and 979 more" in error and len(error.splitlines()) < 30
+    assert report["seconds"] < 3.5
+    _quiet_afterwards(report)

@@ -9,6 +9,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 
 import pytest
 
@@ -959,3 +960,15 @@ def test_fork_is_refused_to_welded_code_with_a_clear_error(capsys: pytest.Captur
     with pytest.raises(sockviz.ComponentError):
         sockviz.weld(server, client, timeout=10)
     assert "RuntimeError: server called os.fork(): welded components are threads of one process" in capsys.readouterr().err
+
+
+def test_sys_exit_with_a_message_is_a_failure_that_shows_its_line() -> None:
+    def server() -> None:
+        sys.exit("server: bye")  # the line the report shows
+
+    with pytest.raises(sockviz.ComponentError) as info:
+        sockviz.weld(server)
+    [error] = info.value.exceptions
+    assert str(error) == "server called sys.exit('server: bye')"
+    shown = "".join(traceback.format_exception(error))
+    assert 'sys.exit("server: bye")  # the line the report shows' in shown

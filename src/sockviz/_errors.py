@@ -34,6 +34,19 @@ class WeldInterrupted(KeyboardInterrupt):
         return self._trace_of()
 
 
+#: How many threads an error message lists one by one (a thread bomb would make it thousands of lines).
+LISTED = 20
+
+
+def listing(entries: dict[str, str], form: str = "  {thread}: {what}") -> str:
+    """``entries`` as indented lines, sorted by thread, the first :data:`LISTED` only."""
+    items = sorted(entries.items())
+    lines = [form.format(thread=thread, what=what) for thread, what in items[:LISTED]]
+    if len(items) > LISTED:
+        lines.append(f"  ... and {len(items) - LISTED:,} more (every one is in .waits, .running and the trace)")
+    return "\n".join(lines)
+
+
 class DeadlockError(RuntimeError):
     """Every welded thread is blocked on the fake network: nobody can wake anybody.
 
@@ -46,7 +59,7 @@ class DeadlockError(RuntimeError):
         self.trace = trace
         #: ``(thread, exception)`` for threads that failed before the deadlock
         self.errors = list(errors or [])
-        lines = [f"  {thread}: {what}" for thread, what in sorted(self.waits.items())]
+        lines = [listing(self.waits)]
         lines += [f"  ({thread} had already failed: {type(exc).__name__}: {exc})" for thread, exc in self.errors]
         message = "deadlock: every welded thread is blocked and none can wake another\n" + "\n".join(lines)
         super().__init__(message)
@@ -63,10 +76,10 @@ class WeldTimeoutError(TimeoutError):
         self.trace = trace
         message = f"the weld did not finish within {timeout:g} s"
         if self.waits:
-            message += "; still waiting:\n" + "\n".join(f"  {thread}: {what}" for thread, what in sorted(self.waits.items()))
+            message += "; still waiting:\n" + listing(self.waits)
         if self.running:
             message += "\nstill running, not in a fake socket call (sleeping, computing, or watching sockets with select):\n"
-            message += "\n".join(f"  {thread}: at {where}" for thread, where in sorted(self.running.items()))
+            message += listing(self.running, "  {thread}: at {what}")
         elif not self.waits:
             message += " (its threads were busy outside a fake socket call: sleeping, computing, or watching sockets with select)"
         super().__init__(message)

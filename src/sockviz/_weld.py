@@ -62,6 +62,9 @@ MAX_EVENTS = 2_000_000
 #: fake call end at once; one sleeping or computing outside is left running, and reported).
 GRACE = 0.2
 
+#: The most threads a weld runs at once (Linux allows a process some thousands; a lecture needs fewer).
+MAX_THREADS = 1000
+
 
 class Weld:
     """One weld in progress: its fake network, its threads, its trace so far."""
@@ -241,7 +244,14 @@ class Weld:
         )
 
     def adopt(self, thread: threading.Thread, parent: Membership) -> None:
-        """``parent`` is starting ``thread``: weld it (called before it starts)."""
+        """``parent`` is starting ``thread``: weld it (called before it starts).
+
+        A weld runs at most :data:`MAX_THREADS` threads at once: beyond, ``start()`` raises what CPython
+        raises when the system refuses a thread (a loop starting threads for ever would otherwise
+        start tens of thousands, each blocked in the network, and outlast any timeout).
+        """
+        if self.net.tracker.live >= MAX_THREADS:
+            raise RuntimeError(f"can't start new thread (a weld runs at most {MAX_THREADS:,} threads at once)")
         match = _DEFAULT_NAME.fullmatch(thread.name)
         if match:  # "Thread-37 (handle)" counts every thread of the process: number them per weld
             self._thread_numbers += 1
@@ -293,7 +303,8 @@ class Weld:
         if isinstance(exc, SystemExit):
             if exc.code in (None, 0):
                 return "returned"
-            exc = RuntimeError(f"{name} called sys.exit({exc.code!r})")
+            # (with the exit's traceback: the report shows the student's line)
+            exc = RuntimeError(f"{name} called sys.exit({exc.code!r})").with_traceback(exc.__traceback__)
         self._failed(name, exc)
         return "failed"
 
