@@ -138,7 +138,10 @@ def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
                 "so it is parked for good: it never runs again and uses no CPU"
             )
         else:
-            fate = "stopped at its next line of Python (LeftRunning)"
+            fate = (
+                "stopped (LeftRunning) at its next line of Python: at once if it computes, when its wait ends "
+                "if it waits on something outside the network (a lock, a queue, a sleep); meanwhile it uses no CPU"
+            )
         lines.append(f"\n  {name}: at {where}\n    {fate}")
     warnings.warn(
         "the weld is over, but these welded threads were still running:" + "".join(lines),

@@ -120,6 +120,7 @@ class ThreadOutput:
         ident = _get_ident()
         member = members.get(ident)
         if member is not None and isinstance(text, str):
+            member.session.check_stubborn()  # a leftover told to stop that still prints caught it: parked
             pending = self._partial.pop(ident, "") + text
             *lines, rest = pending.split("\n")
             for line in lines:
@@ -320,9 +321,8 @@ def uninstall_after(session: Any) -> None:
 
     def janitor() -> None:
         _real_sleep(0.2)  # the weld's grace: threads stopped in the network unwind first
-        if outlived():
-            session.stop_leftovers()
         while outlived():
+            session.stop_leftovers()  # again and again: a thread that caught LeftRunning is told again
             _real_sleep(0.05)
         uninstall()
 

@@ -62,6 +62,10 @@ MAX_EVENTS = 2_000_000
 #: fake call end at once; one sleeping or computing outside is left running, and reported).
 GRACE = 0.2
 
+#: Seconds after which a leftover told to stop (LeftRunning) and still running is told again, and
+#: parked for good if it prints (it caught the stop: a bare ``except:``).
+STUBBORN = 0.4
+
 #: The most threads a weld runs at once (Linux allows a process some thousands; a lecture needs fewer).
 MAX_THREADS = 1000
 
@@ -112,7 +116,8 @@ class Weld:
         self.parked: dict[str, str] = {}
         self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each running thread: (counted?, its slot)
         self._parked_idents: set[int] = set()
-        self._told: set[int] = set()  # threads already sent LeftRunning
+        self._told: dict[int, tuple[float, float]] = {}  # threads sent LeftRunning: when first, when last
+        self._leaving: set[int] = set()  # threads on their way out: nothing more is raised into them
         self._final: Trace | None = None  # the trace, once the weld is over
         self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
         self.done = threading.Event()
@@ -288,10 +293,10 @@ class Weld:
         try:
             body()
         except BaseException as exc:  # noqa: BLE001 - every failure is reported by the weld
-            self._told.add(ident)  # first of all: LeftRunning is not raised into a thread on its way out
+            self._leaving.add(ident)  # first of all: LeftRunning is not raised into a thread on its way out
             reason = self._ended_by(name, exc)
         finally:
-            self._told.add(ident)
+            self._leaving.add(ident)
             _patches.flush_thread_output()
             self.net.close_orphans()  # the thread's dropped sockets: the peers see EOF now
             self._leave(ident, reason)
@@ -344,10 +349,22 @@ class Weld:
         janitor does, in case a second Ctrl-C cut :meth:`finish` short)."""
         if self.net.tracker.live and self.net.tracker.stopped is None:
             self.net.stop("the weld is over")
+        now = time.monotonic()
         for ident, member in list(members.items()):
-            if member.session is self and not member.root and ident not in self._told:
-                self._told.add(ident)
+            if member.session is not self or member.root or ident in self._leaving:
+                continue
+            first, last = self._told.get(ident, (now, -math.inf))
+            if now - last > STUBBORN:  # (again: a reminder, if it caught the first with a bare except:)
+                self._told[ident] = first, now
                 _endings.raise_in(ident, LeftRunning)
+
+    def check_stubborn(self) -> None:
+        """Called when a welded thread prints: one told to stop more than :data:`STUBBORN` seconds ago that
+        still prints caught the stop (a bare ``except:`` around a loop, printing 'oops, retrying'):
+        parked for good, as one that keeps calling the network is."""
+        told = self._told.get(_get_ident())
+        if told is not None and time.monotonic() - told[0] > STUBBORN:
+            self._park_for_good()
 
     def _note_where_at_limit(self) -> None:
         self.where_at_limit = {
@@ -362,7 +379,7 @@ class Weld:
         """
         ident = _get_ident()
         member = members.get(ident)
-        if member is None or member.session is not self or member.root or ident not in self._exits:
+        if member is None or member.session is not self or member.root or ident not in self._exits or ident in self._leaving:
             return
         where = _outside.where_blocked(ident)
         self.parked[member.name] = where
