@@ -81,6 +81,26 @@ def test_ctrl_c_ends_the_run_with_its_summary_and_the_trace_written(tmp_path: pa
     assert {m.connect_thread for m in sockviz.load(out).meetings()} == {"fetch"}
 
 
+def test_a_script_that_installs_a_signal_handler_runs(tmp_path: pathlib.Path) -> None:
+    """signal.signal() at the top of a script works as in a process's main thread (the handler is kept,
+    and nothing sends it a signal), instead of 'signal only works in main thread'."""
+    (tmp_path / "server.py").write_text(
+        "import signal, socket, sys\n"
+        "def bye(signum, frame):\n    sys.exit(0)\n"
+        "print(signal.signal(signal.SIGINT, bye) is signal.default_int_handler)\n"
+        "print(signal.signal(signal.SIGINT, signal.SIG_DFL) is bye)\n"
+        "with socket.create_server(('', 8080)) as listener:\n"
+        "    conn, _ = listener.accept()\n    conn.sendall(conn.recv(10).upper())\n"
+    )
+    (tmp_path / "client.py").write_text(
+        "import socket\nwith socket.create_connection(('server', 8080)) as sock:\n    sock.sendall(b'hi')\n    print(sock.recv(10))\n"
+    )
+    result = run("server.py", "client.py", "-o", str(tmp_path / "t.jsonl"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[server] True\n[server] True\n" in result.stdout and "[client] b'HI'" in result.stdout
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # (this process's own: untouched)
+
+
 def test_a_deadlock_ends_the_run_with_its_explanation(tmp_path: pathlib.Path) -> None:
     """Two scripts that both recv() first: the run ends at once, saying who waits for what."""
     (tmp_path / "a.py").write_text("import socket\nwith socket.create_server(('', 9200)) as l:\n    c, _ = l.accept()\n    c.recv(10)\n")

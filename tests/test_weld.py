@@ -972,3 +972,26 @@ def test_sys_exit_with_a_message_is_a_failure_that_shows_its_line() -> None:
     assert str(error) == "server called sys.exit('server: bye')"
     shown = "".join(traceback.format_exception(error))
     assert 'sys.exit("server: bye")  # the line the report shows' in shown
+
+
+def test_a_cell_that_retries_a_call_that_can_never_succeed_is_stopped() -> None:
+    """In a fake_network() block, a loop that catches DeadlockError and tries again would spin for ever at
+    full speed (plain Python would sit in accept()): after 100 more calls the cell is stopped, by an
+    exception `except Exception` does not catch."""
+    tries = 0
+
+    def cell() -> None:
+        nonlocal tries
+        with sockviz.fake_network():
+            listener = socket.create_server(("", 8080))
+            while True:
+                try:
+                    listener.accept()
+                    break
+                except Exception:  # the student's
+                    tries += 1
+
+    with pytest.raises(sockviz.CellStopped, match="called its stopped network 100 times more"):
+        cell()
+    assert tries == 101  # the deadlock itself, then the 100 calls after it
+    assert not isinstance(sockviz.CellStopped(), Exception)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ._endings import last_trace
 from ._errors import (
+    CellStopped,
     ComponentError,
     DeadlockError,
     EventLimitError,
@@ -73,6 +74,7 @@ __all__ = [
     "KINDS",
     "REFUSALS",
     "TRANSITIONS",
+    "CellStopped",
     "Choice",
     "ComponentError",
     "DeadlockError",

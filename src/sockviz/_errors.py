@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from ._trace._trace import Trace
 
 __all__ = [
+    "CellStopped",
     "ComponentError",
     "DeadlockError",
     "EventLimitError",
@@ -17,6 +18,12 @@ __all__ = [
     "WeldInterrupted",
     "WeldTimeoutError",
 ]
+
+
+class CellStopped(BaseException):
+    """A ``fake_network()`` block kept calling its network after it stopped -- a loop that catches the
+    ``DeadlockError`` and tries again, which would spin at full speed for ever.  Not an ``Exception``,
+    so ``except Exception`` lets it end the cell."""
 
 
 class WeldInterrupted(KeyboardInterrupt):

@@ -23,6 +23,7 @@ import _thread
 import concurrent.futures
 import io
 import os
+import signal
 import sys
 import threading
 import time
@@ -251,6 +252,26 @@ def _refusing_fork(name: str) -> Any:
     return fork
 
 
+_real_signal = signal.signal
+
+
+def _welded_signal(signalnum: Any, handler: Any) -> Any:
+    """``signal.signal``: a welded thread is a process's main thread in the model, so a component (a
+    script's ``signal.signal(SIGINT, bye)``) may install handlers -- which are kept, and never called:
+    nothing sends a component a signal.  The main thread (welded by ``fake_network()``) and unwelded
+    threads get the real thing."""
+    member = members.get(_get_ident())
+    if member is None or threading.current_thread() is threading.main_thread():  # (a fake_network() cell's)
+        return _real_signal(signalnum, handler)
+    signalnum = signal.Signals(signalnum)  # the real call's checks: a number or a name of a signal
+    if not callable(handler) and handler not in (signal.SIG_DFL, signal.SIG_IGN):
+        raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+    handlers = member.session.signal_handlers.setdefault(member.component, {})
+    previous = handlers.get(signalnum, signal.getsignal(signalnum))
+    handlers[signalnum] = handler
+    return previous
+
+
 def install() -> None:
     global _count
     with _guard:
@@ -267,6 +288,7 @@ def install() -> None:
         concurrent.futures.ThreadPoolExecutor.submit = _welded_submit  # type: ignore[method-assign,assignment]
         for name in _real_forks:
             setattr(os, name, _refusing_fork(name))
+        signal.signal = _welded_signal
 
 
 def _wrap_streams() -> None:
@@ -293,6 +315,7 @@ def uninstall() -> None:
         concurrent.futures.ThreadPoolExecutor.submit = _real_submit  # type: ignore[method-assign]
         for name, real in _real_forks.items():
             setattr(os, name, real)
+        signal.signal = _real_signal
         for name in ("stdout", "stderr"):
             current = getattr(sys, name)
             if isinstance(current, ThreadOutput):  # only ours: a stream someone set since stays

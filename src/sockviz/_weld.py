@@ -36,8 +36,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import DeadlockError, WeldInterrupted
-from ._net._manager import FakeNetwork, Semantics
+from ._errors import CellStopped, DeadlockError, WeldInterrupted
+from ._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
 from ._net._sync import LeftRunning, NetworkStopped
@@ -101,6 +101,8 @@ class Weld:
         self._thread_numbers = 0
         #: pass what welded threads print on to the real stdout/stderr (it is recorded either way)
         self.echo = True
+        #: the signal handlers each component installed (kept, never called: see _patches._welded_signal)
+        self.signal_handlers: dict[str, dict[int, Any]] = {}
         #: lines welded threads may still print to the screen (see _patches.MAX_ECHOED_LINES)
         self.echo_left = _patches.MAX_ECHOED_LINES
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
@@ -379,7 +381,12 @@ class Weld:
         """
         ident = _get_ident()
         member = members.get(ident)
-        if member is None or member.session is not self or member.root or ident not in self._exits or ident in self._leaving:
+        if member is not None and member.root:  # the notebook's own thread: never parked, but no endless loop
+            raise CellStopped(
+                f"the fake_network() block called its stopped network {CALLS_AFTER_STOP} times more (a loop that catches "
+                "the error and tries again?): nothing can ever answer, so the cell is stopped."
+            )
+        if member is None or member.session is not self or ident not in self._exits or ident in self._leaving:
             return
         where = _outside.where_blocked(ident)
         self.parked[member.name] = where

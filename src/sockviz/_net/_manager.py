@@ -53,7 +53,7 @@ EPHEMERAL_PORTS = range(32768, 61000)
 SCHEDULED_FDS = 100
 #: how many calls a thread may make after the network stopped (unwinding closes a few sockets)
 #: before it counts as a loop that swallows the stop
-REFUSALS = 100
+CALLS_AFTER_STOP = 100
 _get_ident = threading.get_ident
 _WILDCARDS = ("0.0.0.0", "::")
 
@@ -172,12 +172,12 @@ class FakeNetwork:
 
         A thread is told once; ordinary code lets the error end it.  A thread
         that caught it -- a loop around ``accept()`` with a bare ``except:`` --
-        and keeps calling would burn a core for ever: after :data:`REFUSALS`
+        and keeps calling would burn a core for ever: after :data:`CALLS_AFTER_STOP`
         such calls it is handed to ``on_refused_again`` (the weld parks it for good).
         """
         ident = _get_ident()
         count = self._refusals[ident] = self._refusals.get(ident, 0) + 1
-        if count > REFUSALS and self.on_refused_again is not None:
+        if count > CALLS_AFTER_STOP and self.on_refused_again is not None:
             self.on_refused_again()
         stopped = self.tracker.stopped
         return stopped() if stopped is not None else NetworkStopped("the weld is over")
