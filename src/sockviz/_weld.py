@@ -154,7 +154,8 @@ class Weld:
         the garbage collector gets round to the weld's cycles of objects)."""
         recorder = self.net.recorder
         recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
-        self._final = Trace(recorder.release(), self.meta)
+        self._final = Trace(recorder.events, self.meta)  # (interrupted before this line, the recorder keeps all)
+        recorder.release()
 
     @property
     def semantics(self) -> Semantics:

@@ -48,7 +48,7 @@ class Recorder:
     :meth:`name_thread` so that recording avoids ``current_thread().name``.
     """
 
-    __slots__ = ("_clock", "_counter", "_flat", "_lock", "_names", "_parsed", "_position", "_sink", "emit", "limit", "on_limit", "t0_ns")
+    __slots__ = ("_clock", "_counter", "_flat", "_names", "_parsed", "_position", "_sink", "emit", "limit", "on_limit", "t0_ns")
 
     def __init__(
         self, clock: Callable[[], int] | None = None, *, limit: int | None = None, on_limit: Callable[[], None] | None = None
@@ -56,7 +56,6 @@ class Recorder:
         self._flat: list[Any] = []
         self._parsed: list[RawEvent] = []
         self._position = 0
-        self._lock = threading.RLock()  # for readers only; emit never takes it
         self._counter = itertools.count()
         self._names: dict[int, str] = {}
         self._sink: Callable[[RawEvent], None] | None = None
@@ -114,16 +113,21 @@ class Recorder:
         Parsed from the flat list on demand, picking up where the last read
         stopped; safe to call while threads are still recording.
         """
-        with self._lock:
-            flat, parsed, t0 = self._flat, self._parsed, self.t0_ns
-            position, end = self._position, len(flat)  # extend is atomic: whole events only
-            while position < end:
-                stop = position + 6 + flat[position + 5]
-                seq, clock, thread, kind, obj = flat[position : position + 5]
-                parsed.append((seq, clock - t0, thread, kind, obj, *flat[position + 6 : stop]))
-                position = stop
+        # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the wrong bytecode,
+        # bpo-29988) could leave it held, and the next read -- last_trace() -- would hang the notebook.
+        flat, parsed, t0 = self._flat, self._parsed, self.t0_ns
+        start = position = self._position
+        end = len(flat)  # extend is atomic: whole events only
+        new = []
+        while position < end:
+            stop = position + 6 + flat[position + 5]
+            seq, clock, thread, kind, obj = flat[position : position + 5]
+            new.append((seq, clock - t0, thread, kind, obj, *flat[position + 6 : stop]))
+            position = stop
+        if self._position == start and self._parsed is parsed:  # (another reader may have published meanwhile)
+            parsed.extend(new)  # an exception while parsing (Ctrl-C) loses nothing: both are published at the end
             self._position = position
-            return parsed
+        return parsed
 
     @property
     def sink(self) -> Callable[[RawEvent], None] | None:
@@ -150,13 +154,10 @@ class Recorder:
         self._sink = None
         self.emit = emit
 
-    def release(self) -> list[RawEvent]:
-        """Every event, handed over: the recorder lets go of them (the weld's :class:`Trace` holds them
-        now, so a big trace is freed as soon as the student drops it)."""
-        with self._lock:
-            events = self.events  # (the lock is re-entered: it is an RLock)
-            self._flat, self._parsed, self._position = [], [], 0
-        return events
+    def release(self) -> None:
+        """Let go of every event (the weld's :class:`Trace` holds the list :attr:`events` gave it, so a
+        big trace is freed as soon as the student drops it)."""
+        self._flat, self._parsed, self._position = [], [], 0
 
     def name_thread(self, ident: int, name: str) -> None:
         """Record events of thread ``ident`` under ``name``."""
