@@ -16,12 +16,6 @@ from sockviz._trace._world import WorldIndex, replay_to
 
 from .scenarios import scenario_trace
 
-
-@pytest.fixture(scope="module")
-def echo() -> sockviz.Trace:
-    return scenario_trace("echo", "weldr")
-
-
 # -- sockets -------------------------------------------------------------------------
 
 

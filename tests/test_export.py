@@ -16,12 +16,6 @@ from sockviz._cli import main
 
 from .scenarios import scenario_trace
 
-
-@pytest.fixture(scope="module")
-def echo() -> sockviz.Trace:
-    return scenario_trace("echo", "weldr")
-
-
 # -- pandas and CSV ------------------------------------------------------------------------
 
 

@@ -14,11 +14,6 @@ from sockviz._demo import race_scenario, who_got_the_slot
 from .scenarios import scenario_trace
 
 
-@pytest.fixture(scope="module")
-def echo() -> sockviz.Trace:
-    return scenario_trace("echo", "weldr")
-
-
 def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict]]:
     meeting = echo.meetings()[0]
     first = meeting.connect_thread if meeting.first == "connect" else meeting.accept_thread

@@ -22,9 +22,10 @@ from sockviz._cli import main
 from .scenarios import scenario_trace
 
 
-@pytest.fixture(scope="module")
-def echo() -> sockviz.Trace:
-    return scenario_trace("echo", "strict")
+@pytest.fixture
+def echo(echo_strict: sockviz.Trace) -> sockviz.Trace:
+    """The views are drawn from the default (Linux) run."""
+    return echo_strict
 
 
 @pytest.fixture(autouse=True)
