@@ -146,5 +146,5 @@ def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
     warnings.warn(
         "the weld is over, but these welded threads were still running:" + "".join(lines),
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=4,  # (the caller of weld(): warn_leftovers <- _weld_to_the_end <- weld <- caller)
     )

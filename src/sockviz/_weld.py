@@ -553,8 +553,16 @@ def weld(
     ending = _spec.until(until, names)
     _spec.check_script(schedule, names)
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule, max_events=max_events)
-    sched = session.sched
     session.echo = echo
+    return _weld_to_the_end(session, named, timeout, stagger=stagger and session.sched is None, until=ending)
+
+
+def _weld_to_the_end(
+    session: Weld, named: list[tuple[str, Component]], timeout: float, *, stagger: bool, until: frozenset[str] | None
+) -> Trace:
+    """Run ``session`` with the patches installed; however it ends, remove them (once its threads are
+    gone) and hand over its trace -- returned, or attached to the error that says how it ended."""
+    sched = session.sched
     outside: tuple[str, str] | None = None
     stuck: dict[str, str] | None = None
     _patches.install()
@@ -562,7 +570,7 @@ def weld(
         _schedpatch.install()
     try:
         try:
-            outside, stuck = session.run(named, timeout, stagger=stagger and sched is None, until=ending)
+            outside, stuck = session.run(named, timeout, stagger=stagger, until=until)
         finally:
             try:
                 session.finish(grace=GRACE / 4 if outside is not None else None)
