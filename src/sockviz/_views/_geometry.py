@@ -92,6 +92,65 @@ def _layers(kinds: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
     return frozenset(chosen)
 
 
+@dataclass
+class _Axis:
+    """Where each event of a trace sits on the timeline: its x, its lane, and seq -> position lookups."""
+
+    xs: np.ndarray  # the x of every event (ms, or its position)
+    seqs: np.ndarray
+    lane_of: dict[str, int]  # visible thread -> lane number
+    lanes: np.ndarray  # the lane of every event (-1: hidden)
+    columns: dict[str, Any]
+    span: tuple[float, float]
+
+    @property
+    def n(self) -> int:
+        return len(self.seqs)
+
+    @property
+    def end_x(self) -> float:
+        return self.span[1]
+
+    def _identity(self) -> bool:
+        n = self.n
+        return bool(n) and self.seqs[0] == 0 and self.seqs[-1] == n - 1  # seq == index, the usual case
+
+    def index_of(self, seq: int | None) -> int | None:
+        """The position of event ``seq`` (None if it is not in the trace)."""
+        n = self.n
+        if seq is None:
+            return None
+        if self._identity():
+            return seq if 0 <= seq < n else None
+        at = int(np.searchsorted(self.seqs, seq))
+        return at if at < n and self.seqs[at] == seq else None
+
+    def indexes(self, values: np.ndarray) -> np.ndarray:
+        """Positions of seqs (-1 stays -1, and so does a seq that is not in the trace)."""
+        n, seqs = self.n, self.seqs
+        if self._identity():
+            return np.where((values >= 0) & (values < n), values, -1)
+        at = np.clip(np.searchsorted(seqs, values), 0, max(n - 1, 0))
+        return np.where((values >= 0) & (seqs[at] == values), at, -1) if n else values
+
+    def marks(self, kind: str) -> np.ndarray:
+        """Positions of the visible events of ``kind``."""
+        codes = self.columns["kind"]
+        return np.flatnonzero((codes == self.columns["kind_code"].get(kind, -1)) & (self.lanes >= 0))
+
+
+def _axis(trace: Trace, by: str, lanes: list[str]) -> _Axis:
+    columns = _columns(trace)
+    n = len(trace.events)
+    xs = columns["t_ns"] / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
+    lane_of = {thread: number for number, thread in enumerate(lanes)}
+    # the lane of every event: thread code -> lane (or -1 when the lane is hidden)
+    lane_by_code = np.array([lane_of.get(t, -1) for t in columns["threads"]] or [-1], dtype=np.int64)
+    lane_arr = lane_by_code[columns["thread"]] if n else np.zeros(0, dtype=np.int64)
+    span = (float(xs[0]) if n else 0.0, float(xs[-1]) if n else 0.0)
+    return _Axis(xs, columns["seq"], lane_of, lane_arr, columns, span)
+
+
 def timeline_geometry(
     trace: Trace,
     *,
@@ -102,47 +161,41 @@ def timeline_geometry(
     """The geometry of ``trace``'s timeline (see the module docstring)."""
     if by not in ("time", "order"):
         raise ValueError(f"by must be 'time' or 'order', not {by!r}")
-    events = trace.events
-    all_threads = trace.threads
     if threads is None:
-        lanes = all_threads
+        lanes = trace.threads
     else:
         wanted = {threads} if isinstance(threads, str) else set(threads)
-        lanes = [t for t in all_threads if t in wanted or t.split("/", 1)[0] in wanted]
-    lane_of = {thread: number for number, thread in enumerate(lanes)}
-    n = len(events)
-    columns = _columns(trace)
-    seqs, times, thread_codes, kind_codes = columns["seq"], columns["t_ns"], columns["thread"], columns["kind"]
-    kind_code = columns["kind_code"]
-    xs = times / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
-    # the lane of every event: thread code -> lane (or -1 when the lane is hidden)
-    lane_by_code = np.array([lane_of.get(t, -1) for t in columns["threads"]] or [-1], dtype=np.int64)
-    lane_arr = lane_by_code[thread_codes] if n else np.zeros(0, dtype=np.int64)
-    identity = bool(n) and seqs[0] == 0 and seqs[-1] == n - 1  # seq == index, the usual case
+        lanes = [t for t in trace.threads if t in wanted or t.split("/", 1)[0] in wanted]
+    axis = _axis(trace, by, lanes)
+    waits, what, wakes = _wait_bars(trace, axis)
+    states, modes, outputs, texts, alarms = _marks(trace, axis)
+    return TimelineGeometry(
+        lanes=lanes,
+        by=by,
+        span=axis.span,
+        calls=_call_bars(axis),
+        waits=waits.reshape(-1, 3),
+        wait_what=what,
+        states=states.reshape(-1, 2),
+        state_mode=modes,
+        outputs=outputs.reshape(-1, 2),
+        output_text=texts,
+        wakes=wakes.reshape(-1, 4),
+        meetings=np.asarray(_meeting_arrows(trace, axis), dtype=np.float64).reshape(-1, 4),
+        alarms=alarms,
+        layers=_layers(kinds),
+        logical=(trace.meta.get("schedule") or {}).get("clock") == "logical",
+    )
 
-    def index_of(seq: int | None) -> int | None:
-        if seq is None:
-            return None
-        if identity:
-            return seq if 0 <= seq < n else None
-        at = int(np.searchsorted(seqs, seq))
-        return at if at < n and seqs[at] == seq else None
 
-    def indexes(values: np.ndarray) -> np.ndarray:
-        """Positions of seqs (-1 stays -1, and so does a seq that is not in the trace)."""
-        if identity:
-            return np.where((values >= 0) & (values < n), values, -1)
-        at = np.clip(np.searchsorted(seqs, values), 0, max(n - 1, 0))
-        return np.where((values >= 0) & (seqs[at] == values), at, -1) if n else values
-
-    end_x = float(xs[-1]) if n else 0.0
-    span = (float(xs[0]) if n else 0.0, end_x)
-
-    # calls: the outermost call ... return of each visible thread (depth via a running sum)
-    calls = []
+def _call_bars(axis: _Axis) -> np.ndarray:
+    """(lane, x0, x1) of the outermost call ... return of each visible thread (depth via a running sum)."""
+    columns, xs = axis.columns, axis.xs
+    kind_codes, thread_codes, kind_code = columns["kind"], columns["thread"], columns["kind_code"]
     is_call = kind_codes == kind_code.get("call", -1)
     is_return = kind_codes == kind_code.get("return", -1)
-    for thread, lane in lane_of.items():
+    calls = []
+    for thread, lane in axis.lane_of.items():
         code = columns["thread_code"].get(thread)
         if code is None:
             continue
@@ -155,75 +208,66 @@ def timeline_geometry(
         depth = np.cumsum(delta)
         starts = idx[(delta > 0) & (depth == 1)]
         ends = idx[(delta < 0) & (depth == 0)]
-        stops = np.full(len(starts), end_x)
+        stops = np.full(len(starts), axis.end_x)
         stops[: len(ends)] = xs[ends[: len(starts)]]
         calls.append(np.column_stack([np.full(len(starts), lane, dtype=np.float64), xs[starts], stops]))
+    return np.concatenate(calls) if calls else np.zeros((0, 3))
 
-    waits, what, wakes = np.zeros((0, 3)), [], np.zeros((0, 4))
+
+def _wait_bars(trace: Trace, axis: _Axis) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(lane, x0, x1) of every visible wait, what each waited for, and (x, lane, x, lane) of its wake-up."""
     all_waits = trace.waits()
-    if all_waits:
-        count = len(all_waits)
-        wait_lane = np.fromiter((lane_of.get(w.thread, -1) for w in all_waits), dtype=np.int64, count=count)
-        begun = indexes(np.fromiter((w.start for w in all_waits), dtype=np.int64, count=count))
-        ended = indexes(np.fromiter((-1 if w.end is None else w.end for w in all_waits), dtype=np.int64, count=count))
-        cause = indexes(np.fromiter((w.woken_by if isinstance(w.woken_by, int) else -1 for w in all_waits), dtype=np.int64, count=count))
-        waker_lane = np.fromiter((lane_of.get(w.waker, -1) if w.waker else -1 for w in all_waits), dtype=np.int64, count=count)
-        shown = np.flatnonzero(wait_lane >= 0)
-        x0 = np.where(begun[shown] >= 0, xs[begun[shown]], span[0])
-        x1 = np.where(ended[shown] >= 0, xs[ended[shown]], end_x)
-        waits = np.column_stack([wait_lane[shown].astype(np.float64), x0, x1])
-        what = [all_waits[i].what for i in shown]
-        woke = shown[(cause[shown] >= 0) & (ended[shown] >= 0) & (waker_lane[shown] >= 0)]
-        wakes = np.column_stack([xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]).astype(np.float64)
+    if not all_waits:
+        return np.zeros((0, 3)), [], np.zeros((0, 4))
+    xs, count = axis.xs, len(all_waits)
+    wait_lane = np.fromiter((axis.lane_of.get(w.thread, -1) for w in all_waits), dtype=np.int64, count=count)
+    begun = axis.indexes(np.fromiter((w.start for w in all_waits), dtype=np.int64, count=count))
+    ended = axis.indexes(np.fromiter((-1 if w.end is None else w.end for w in all_waits), dtype=np.int64, count=count))
+    cause = axis.indexes(np.fromiter((w.woken_by if isinstance(w.woken_by, int) else -1 for w in all_waits), dtype=np.int64, count=count))
+    waker_lane = np.fromiter((axis.lane_of.get(w.waker, -1) if w.waker else -1 for w in all_waits), dtype=np.int64, count=count)
+    shown = np.flatnonzero(wait_lane >= 0)
+    x0 = np.where(begun[shown] >= 0, xs[begun[shown]], axis.span[0])
+    x1 = np.where(ended[shown] >= 0, xs[ended[shown]], axis.end_x)
+    waits = np.column_stack([wait_lane[shown].astype(np.float64), x0, x1])
+    what = [all_waits[i].what for i in shown]
+    woke = shown[(cause[shown] >= 0) & (ended[shown] >= 0) & (waker_lane[shown] >= 0)]
+    wakes = np.column_stack([xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]).astype(np.float64)
+    return waits, what, wakes
 
-    def marks(kind: str) -> np.ndarray:
-        return np.flatnonzero((kind_codes == kind_code.get(kind, -1)) & (lane_arr >= 0))
 
-    state_at, output_at = marks("state"), marks("output")
+def _marks(trace: Trace, axis: _Axis) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[tuple[float, str]]]:
+    """State changes (and refusals) with their modes, printed lines with their text, and the alarms."""
+    events, xs, lanes = trace.events, axis.xs, axis.lanes
     # a refused connect() changes no mode but matters as much: it is marked like a state change
-    state_at = np.sort(np.concatenate([state_at, marks("refused")]))
-    states = np.column_stack([lane_arr[state_at], xs[state_at]]).astype(np.float64)
+    state_at = np.sort(np.concatenate([axis.marks("state"), axis.marks("refused")]))
+    output_at = axis.marks("output")
+    states = np.column_stack([lanes[state_at], xs[state_at]]).astype(np.float64)
     modes = ["refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at]
-    outputs = np.column_stack([lane_arr[output_at], xs[output_at]]).astype(np.float64)
+    outputs = np.column_stack([lanes[output_at], xs[output_at]]).astype(np.float64)
     texts = [str(events[i][5].get("line", "")) for i in output_at]
+    kind_codes, kind_code = axis.columns["kind"], axis.columns["kind_code"]
     alarms = [
         (float(xs[i]), events[i][3])
         for kind in ("deadlock", "timeout", "outside")
         for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
     ]
+    return states, modes, outputs, texts, alarms
 
-    meetings = []
+
+def _meeting_arrows(trace: Trace, axis: _Axis) -> list[Any]:
+    """An arrow for every connect/accept meeting whose connecting wait is shown."""
     woken_waits: dict[str, list[Any]] = {}
-    for wait in all_waits:
+    for wait in trace.waits():
         if wait.woken_by is not None:
             woken_waits.setdefault(wait.thread, []).append(wait)
     starts = {thread: [w.start for w in ws] for thread, ws in woken_waits.items()}
+    arrows = []
     for m in trace.meetings():
         thread = m.connect_thread
-        arrow = _meeting_arrow(woken_waits.get(thread, []), starts.get(thread, []), m, xs, lane_of, index_of)
+        arrow = _meeting_arrow(woken_waits.get(thread, []), starts.get(thread, []), m, axis.xs, axis.lane_of, axis.index_of)
         if arrow is not None:
-            meetings.append(arrow)
-
-    def arr(rows: list[Any], width: int) -> np.ndarray:
-        return np.asarray(rows, dtype=np.float64).reshape(-1, width)
-
-    return TimelineGeometry(
-        lanes=lanes,
-        by=by,
-        span=span,
-        calls=np.concatenate(calls) if calls else np.zeros((0, 3)),
-        waits=waits.reshape(-1, 3),
-        wait_what=what,
-        states=states.reshape(-1, 2),
-        state_mode=modes,
-        outputs=outputs.reshape(-1, 2),
-        output_text=texts,
-        wakes=wakes.reshape(-1, 4),
-        meetings=arr(meetings, 4),
-        alarms=alarms,
-        layers=_layers(kinds),
-        logical=(trace.meta.get("schedule") or {}).get("clock") == "logical",
-    )
+            arrows.append(arrow)
+    return arrows
 
 
 def _columns(trace: Trace) -> dict[str, Any]:
