@@ -102,7 +102,6 @@ def draw_timeline(
 ) -> None:
     """Paint ``geometry`` on ``ax`` (the part of plot_timeline that the replay widget reuses)."""
     from matplotlib.collections import LineCollection, PolyCollection
-    from matplotlib.colors import to_rgba_array
 
     lo, hi = geometry.span
     pad = (hi - lo) * 0.02 or 0.5
@@ -124,42 +123,8 @@ def draw_timeline(
             PolyCollection(list(_rects(geo.calls, 0.22)), facecolors=CALL_COLOUR, edgecolors="none", zorder=1, gid="sockviz-calls")
         )
     if "waits" in layers and len(geo.waits):
-        colours = [colour_of_wait(w) for w in geo.wait_what]
-        faces = to_rgba_array(colours)
-        faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage  # half-tone: blocked part of the time
-        bars = PolyCollection(list(_rects(geo.waits, 0.56)), facecolors=faces, edgecolors="none", zorder=2, gid="sockviz-waits")
-        ax.add_collection(bars)
-        if labels:
-            char_px = _char_pixels(ax, "x-small")
-            widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
-            fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
-            wide = np.flatnonzero(fits)
-            wide = wide[np.argsort(-widths[wide])][:MAX_LABELS]
-            for i in wide:
-                lane, a, b = geo.waits[i]
-                ax.text(
-                    (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center", fontsize="x-small",
-                    color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3, gid="sockviz-wait-label",
-                )  # fmt: skip
-    if "states" in layers and len(geo.states):
-        ax.scatter(geo.states[:, 1], geo.states[:, 0], marker="D", s=22, color="black", zorder=4, gid="sockviz-states", linewidths=0)
-        if labels:
-            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9):
-                ax.annotate(
-                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center", va="top",
-                    fontsize="xx-small", clip_on=True, zorder=4, gid="sockviz-state-label",
-                )  # fmt: skip
-    if "outputs" in layers and len(geo.outputs):
-        ax.scatter(
-            geo.outputs[:, 1], geo.outputs[:, 0], marker="o", s=30, facecolors="white", edgecolors="black", zorder=4, gid="sockviz-outputs"
-        )
-        if labels:
-            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30):
-                short = text if len(text) <= 28 else text[:27] + "…"
-                ax.annotate(
-                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points", fontsize="xx-small",
-                    style="italic", clip_on=True, zorder=4, gid="sockviz-output-label",
-                )  # fmt: skip
+        _paint_waits(ax, geo, (x0, x1), per_pixel, labels=labels)
+    _paint_marks(ax, geo, per_pixel, labels=labels)
     if "wakes" in layers and len(geo.wakes):
         _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, gid="sockviz-wakes", zorder=5)
     if "meetings" in layers and len(geo.meetings):
@@ -176,6 +141,55 @@ def draw_timeline(
     ax.set_xlabel(geo.x_label + (" — aggregated per pixel: paler bars, blocked part of the time" if geo.aggregated else ""))
     if legend:
         _legend(ax, geo)
+
+
+def _paint_waits(ax: Axes, geo: TimelineGeometry, window: tuple[float, float], per_pixel: float, *, labels: bool) -> None:
+    """The wait bars, coloured by what they wait for, labelled where the label fits (the widest first)."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgba_array
+
+    x0, x1 = window
+    colours = [colour_of_wait(w) for w in geo.wait_what]
+    faces = to_rgba_array(colours)
+    faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage  # half-tone: blocked part of the time
+    bars = PolyCollection(list(_rects(geo.waits, 0.56)), facecolors=faces, edgecolors="none", zorder=2, gid="sockviz-waits")
+    ax.add_collection(bars)
+    if not labels:
+        return
+    char_px = _char_pixels(ax, "x-small")
+    widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
+    fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
+    wide = np.flatnonzero(fits)
+    wide = wide[np.argsort(-widths[wide])][:MAX_LABELS]
+    for i in wide:
+        lane, a, b = geo.waits[i]
+        ax.text(
+            (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center", fontsize="x-small",
+            color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3, gid="sockviz-wait-label",
+        )  # fmt: skip
+
+
+def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: bool) -> None:
+    """Diamonds for mode changes (labelled with the new mode), circles for printed lines (with the line)."""
+    if "states" in geo.layers and len(geo.states):
+        ax.scatter(geo.states[:, 1], geo.states[:, 0], marker="D", s=22, color="black", zorder=4, gid="sockviz-states", linewidths=0)
+        if labels:
+            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9):
+                ax.annotate(
+                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center", va="top",
+                    fontsize="xx-small", clip_on=True, zorder=4, gid="sockviz-state-label",
+                )  # fmt: skip
+    if "outputs" in geo.layers and len(geo.outputs):
+        ax.scatter(
+            geo.outputs[:, 1], geo.outputs[:, 0], marker="o", s=30, facecolors="white", edgecolors="black", zorder=4, gid="sockviz-outputs"
+        )
+        if labels:
+            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30):
+                short = text if len(text) <= 28 else text[:27] + "…"
+                ax.annotate(
+                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points", fontsize="xx-small",
+                    style="italic", clip_on=True, zorder=4, gid="sockviz-output-label",
+                )  # fmt: skip
 
 
 def _char_pixels(ax: Axes, size: str) -> float:
