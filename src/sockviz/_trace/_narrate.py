@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -134,86 +135,132 @@ def _woken_by(trace: Trace, cause: Any) -> str:
 def narrate(trace: Trace, index: int) -> str:
     """The sentence for event ``index`` of ``trace``."""
     event: Event = trace.events[index]
-    thread, kind, obj, f = event.thread, event.kind, event.obj, event.fields
-    if kind == "call":
-        return _call(thread, obj, f)
-    if kind == "return":
-        return _return(thread, obj, f)
-    if kind == "state":
-        to = f.get("to")
-        meaning = MODE_MEANINGS.get(str(to), "")
-        if f.get("from") is None:
-            return f"fd {obj} of {f.get('owner') or thread} is born {to}: {meaning}."
-        return f"fd {obj} of {thread} goes from {f.get('from')} to {to}: {meaning}."
-    if kind in ("cond.wait", "sem.wait"):
-        return _waiting(thread, str(f.get("for") or ""), f.get("timeout"))
-    if kind == "cond.wake":
-        return f"{thread} wakes up on {obj}: {_woken_by(trace, f.get('cause'))}; it goes on with its call."
-    if kind == "cond.notify":
-        before = trace.state_at(index - 1).conditions.get(str(obj)) if index else None
-        woken = ", ".join(before.waiters[: int(f.get("n") or 0)]) if before else ""
-        whom = f": {woken} can go on" if woken else ""
-        return f"{thread} notifies {obj}, waking {_plural(f.get('n'), 'waiting thread')}{whom}."
-    if kind in ("cond.timeout", "sem.timeout"):
-        limit = f" of {f['timeout']:g} s" if isinstance(f.get("timeout"), int | float) else ""
-        return f"{thread} gives up waiting on {obj}: its timeout{limit} ran out."
-    if kind == "sem.post":
-        sem = trace.state_at(index - 1).semaphores.get(str(obj)) if index else None
-        if sem and sem.waiters:
-            return f"{thread} posts {obj}, handing its permit straight to {sem.waiters[0]}."
-        return f"{thread} posts {obj}: it now holds {_plural(f.get('value'), 'permit')} for whoever comes."
-    if kind == "sem.acquire":
-        if f.get("cause") is None:
-            return f"{thread} takes a permit of {obj} at once, without waiting."
-        return f"{thread} gets its permit of {obj}: {_woken_by(trace, f.get('cause'))}."
-    if kind == "lock.wait":
-        return f"{thread} must wait for lock {obj}: {f.get('holder') or 'another thread'} holds it."
-    if kind == "lock.acquire":
-        waited = f.get("waited_ns") or 0
-        return f"{thread} gets lock {obj}" + (f" after waiting {waited / 1e3:.1f} µs." if waited else ".")
-    if kind == "lock.release":
-        return f"{thread} releases lock {obj}, so a thread waiting for it can have it."
-    if kind == "buf.write":
-        if f.get("dropped"):
-            return f"{thread} sends {_plural(f.get('n'), 'byte')} into {obj}, but its reader has gone: they are dropped."
-        return f"{thread} puts {_plural(f.get('n'), 'byte')} into {obj}: {f.get('fill')} of {f.get('cap')} bytes now wait to be read."
-    if kind == "buf.read":
-        return f"{thread} takes {_plural(f.get('n'), 'byte')} out of {obj}: {f.get('fill')} bytes are left."
-    if kind == "buf.eof":
-        left = f.get("fill") or 0
-        after = f"once its last {_plural(left, 'byte')} are read, " if left else ""
-        return f"{obj} gets its end of file: {after}its reader's next recv() will return b''."
-    if kind == "meet":
-        if f.get("what") == "socketpair":
-            return f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends in {thread}."
-        where = f" at {f['addr']}" if f.get("addr") else ""
-        return (
-            f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and accept() on fd "
-            f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for connection {f.get('conn')}."
-        )
-    if kind == "refused":
-        return f"Nobody listens on {f.get('addr')}: {thread}'s connection on fd {obj} is refused."
-    if kind == "output":
-        return f"{thread} prints {f.get('line')!r}."
-    if kind == "thread.start":
-        parent = f", started by {f['parent']}" if f.get("parent") else ""
-        return f"{thread} starts{parent}."
-    if kind == "thread.exit":
-        reason = f.get("reason")
-        return f"{thread} ends." if reason in (None, "returned") else f"{thread} ends ({reason})."
-    if kind == "thread.error":
-        return f"{thread} fails: {f.get('error')}: {f.get('message')}."
-    if kind in ("deadlock", "timeout"):
-        waits = "; ".join(f"{t}: {w}" for t, w in (f.get("waits") or {}).items())
-        if kind == "deadlock":
-            return f"Deadlock: every thread is blocked and none can wake another. {waits}."
-        return f"The weld ran out of time after {f.get('after')} s. Still waiting: {waits or 'nobody'}."
-    if kind == "outside":
-        return (
-            f"{thread} is blocked outside the fake network, at {f.get('where')}: under a schedule "
-            "nobody else may run meanwhile, so the weld stops."
-        )
-    return f"{thread}: {kind} on {obj}."
+    sentence = _SENTENCES.get(event.kind)
+    if sentence is None:
+        return f"{event.thread}: {event.kind} on {event.obj}."
+    return sentence(trace, index, event)
+
+
+#: One sentence-maker per event kind: ``(trace, index, event) -> str``.
+Sentence = Callable[["Trace", int, "Event"], str]
+
+
+def _state(trace: Trace, index: int, e: Event) -> str:
+    f = e.fields
+    to = f.get("to")
+    meaning = MODE_MEANINGS.get(str(to), "")
+    if f.get("from") is None:
+        return f"fd {e.obj} of {f.get('owner') or e.thread} is born {to}: {meaning}."
+    return f"fd {e.obj} of {e.thread} goes from {f.get('from')} to {to}: {meaning}."
+
+
+def _notify(trace: Trace, index: int, e: Event) -> str:
+    before = trace.state_at(index - 1).conditions.get(str(e.obj)) if index else None
+    woken = ", ".join(before.waiters[: int(e.fields.get("n") or 0)]) if before else ""
+    whom = f": {woken} can go on" if woken else ""
+    return f"{e.thread} notifies {e.obj}, waking {_plural(e.fields.get('n'), 'waiting thread')}{whom}."
+
+
+def _gave_up(trace: Trace, index: int, e: Event) -> str:
+    timeout = e.fields.get("timeout")
+    limit = f" of {timeout:g} s" if isinstance(timeout, int | float) else ""
+    return f"{e.thread} gives up waiting on {e.obj}: its timeout{limit} ran out."
+
+
+def _post(trace: Trace, index: int, e: Event) -> str:
+    sem = trace.state_at(index - 1).semaphores.get(str(e.obj)) if index else None
+    if sem and sem.waiters:
+        return f"{e.thread} posts {e.obj}, handing its permit straight to {sem.waiters[0]}."
+    return f"{e.thread} posts {e.obj}: it now holds {_plural(e.fields.get('value'), 'permit')} for whoever comes."
+
+
+def _permit(trace: Trace, index: int, e: Event) -> str:
+    if e.fields.get("cause") is None:
+        return f"{e.thread} takes a permit of {e.obj} at once, without waiting."
+    return f"{e.thread} gets its permit of {e.obj}: {_woken_by(trace, e.fields.get('cause'))}."
+
+
+def _got_lock(trace: Trace, index: int, e: Event) -> str:
+    waited = e.fields.get("waited_ns") or 0
+    return f"{e.thread} gets lock {e.obj}" + (f" after waiting {waited / 1e3:.1f} µs." if waited else ".")
+
+
+def _write(trace: Trace, index: int, e: Event) -> str:
+    f = e.fields
+    if f.get("dropped"):
+        return f"{e.thread} sends {_plural(f.get('n'), 'byte')} into {e.obj}, but its reader has gone: they are dropped."
+    return f"{e.thread} puts {_plural(f.get('n'), 'byte')} into {e.obj}: {f.get('fill')} of {f.get('cap')} bytes now wait to be read."
+
+
+def _eof(trace: Trace, index: int, e: Event) -> str:
+    left = e.fields.get("fill") or 0
+    after = f"once its last {_plural(left, 'byte')} are read, " if left else ""
+    return f"{e.obj} gets its end of file: {after}its reader's next recv() will return b''."
+
+
+def _meet(trace: Trace, index: int, e: Event) -> str:
+    f = e.fields
+    if f.get("what") == "socketpair":
+        return f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends in {e.thread}."
+    where = f" at {f['addr']}" if f.get("addr") else ""
+    return (
+        f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and accept() on fd "
+        f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for connection {f.get('conn')}."
+    )
+
+
+def _start(trace: Trace, index: int, e: Event) -> str:
+    parent = f", started by {e.fields['parent']}" if e.fields.get("parent") else ""
+    return f"{e.thread} starts{parent}."
+
+
+def _exit(trace: Trace, index: int, e: Event) -> str:
+    reason = e.fields.get("reason")
+    return f"{e.thread} ends." if reason in (None, "returned") else f"{e.thread} ends ({reason})."
+
+
+def _stuck(trace: Trace, index: int, e: Event) -> str:
+    waits = "; ".join(f"{t}: {w}" for t, w in (e.fields.get("waits") or {}).items())
+    if e.kind == "deadlock":
+        return f"Deadlock: every thread is blocked and none can wake another. {waits}."
+    return f"The weld ran out of time after {e.fields.get('after')} s. Still waiting: {waits or 'nobody'}."
+
+
+_SENTENCES: dict[str, Sentence] = {
+    "call": lambda trace, index, e: _call(e.thread, e.obj, e.fields),
+    "return": lambda trace, index, e: _return(e.thread, e.obj, e.fields),
+    "state": _state,
+    "cond.wait": lambda trace, index, e: _waiting(e.thread, str(e.fields.get("for") or ""), e.fields.get("timeout")),
+    "sem.wait": lambda trace, index, e: _waiting(e.thread, str(e.fields.get("for") or ""), e.fields.get("timeout")),
+    "cond.wake": lambda trace, index, e: (
+        f"{e.thread} wakes up on {e.obj}: {_woken_by(trace, e.fields.get('cause'))}; it goes on with its call."
+    ),
+    "cond.notify": _notify,
+    "cond.timeout": _gave_up,
+    "sem.timeout": _gave_up,
+    "sem.post": _post,
+    "sem.acquire": _permit,
+    "lock.wait": lambda trace, index, e: f"{e.thread} must wait for lock {e.obj}: {e.fields.get('holder') or 'another thread'} holds it.",
+    "lock.acquire": _got_lock,
+    "lock.release": lambda trace, index, e: f"{e.thread} releases lock {e.obj}, so a thread waiting for it can have it.",
+    "buf.write": _write,
+    "buf.read": lambda trace, index, e: (
+        f"{e.thread} takes {_plural(e.fields.get('n'), 'byte')} out of {e.obj}: {e.fields.get('fill')} bytes are left."
+    ),
+    "buf.eof": _eof,
+    "meet": _meet,
+    "refused": lambda trace, index, e: f"Nobody listens on {e.fields.get('addr')}: {e.thread}'s connection on fd {e.obj} is refused.",
+    "output": lambda trace, index, e: f"{e.thread} prints {e.fields.get('line')!r}.",
+    "thread.start": _start,
+    "thread.exit": _exit,
+    "thread.error": lambda trace, index, e: f"{e.thread} fails: {e.fields.get('error')}: {e.fields.get('message')}.",
+    "deadlock": _stuck,
+    "timeout": _stuck,
+    "outside": lambda trace, index, e: (
+        f"{e.thread} is blocked outside the fake network, at {e.fields.get('where')}: under a schedule "
+        "nobody else may run meanwhile, so the weld stops."
+    ),
+}
 
 
 # -- the summary's short lines ------------------------------------------------------
