@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sockviz
-from sockviz._demo import SCENARIOS
+from sockviz.scenarios import SCENARIOS
 
 
 def timed_weld(components: Any, **kwargs: Any) -> tuple[float, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sockviz
-from sockviz._demo import SCENARIOS
+from sockviz.scenarios import SCENARIOS
 
 __all__ = ["SCENARIOS", "scenario_trace"]
 

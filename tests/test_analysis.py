@@ -210,7 +210,7 @@ def test_state_at_matches_a_brute_force_replay(messages, clients, buffer_size, r
                 handler.join()
 
     def client() -> None:
-        from sockviz._demo import connect_with_retry
+        from sockviz.scenarios import connect_with_retry
 
         with connect_with_retry(("server", 7000)) as sock:
             for message in messages:

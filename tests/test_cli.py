@@ -42,7 +42,7 @@ def test_no_command_prints_help(capsys) -> None:
 def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
     """`import sockviz` and a whole weld leave matplotlib and ipywidgets unimported."""
     code = (
-        "import sys, sockviz; from sockviz._demo import echo_scenario; sockviz.weld(echo_scenario()); "
+        "import sys, sockviz; from sockviz.scenarios import echo_scenario; sockviz.weld(echo_scenario()); "
         "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -54,7 +54,7 @@ def test_strict_demo_clients_retry_until_the_server_listens() -> None:
     """In strict semantics a client that comes first is refused; the demo's clients retry and succeed."""
     import time
 
-    from sockviz._demo import echo_scenario
+    from sockviz.scenarios import echo_scenario
 
     scenario = echo_scenario()
     server = scenario["server"]
@@ -89,7 +89,7 @@ def test_explore_prints_the_outcomes_and_writes_their_traces(tmp_path: pathlib.P
     assert "finished: ann got the slot" in out and "finished: bob got the slot" in out
     files = sorted((tmp_path / "out").iterdir())
     assert len(files) == 2
-    assert {sockviz._demo.who_got_the_slot(sockviz.load(f)) for f in files} == {"ann got the slot", "bob got the slot"}
+    assert {sockviz.scenarios.who_got_the_slot(sockviz.load(f)) for f in files} == {"ann got the slot", "bob got the slot"}
 
 
 def test_explore_refuses_a_bad_number_of_runs(capsys) -> None:

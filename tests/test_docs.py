@@ -28,7 +28,7 @@ def test_trace_format_doc_lists_every_event_kind() -> None:
 
 def test_every_recorded_kind_is_documented() -> None:
     """A demo run records only kinds that KINDS (and so the format doc) describes."""
-    from sockviz._demo import echo_scenario
+    from sockviz.scenarios import echo_scenario
 
     trace = sockviz.weld(echo_scenario())
     assert {event.kind for event in trace} <= set(sockviz.KINDS)

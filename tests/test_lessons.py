@@ -9,7 +9,7 @@ import pytest
 
 import sockviz
 from sockviz import lessons
-from sockviz._demo import race_scenario, who_got_the_slot
+from sockviz.scenarios import race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
 

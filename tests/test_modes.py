@@ -112,7 +112,7 @@ def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(mode: Socke
 
 def test_state_events_follow_the_transition_table() -> None:
     """Every recorded state change of a real run is a step the table allows (or a connection outcome)."""
-    from sockviz._demo import echo_scenario
+    from sockviz.scenarios import echo_scenario
 
     trace = sockviz.weld(echo_scenario(), semantics="strict")
     outcomes = {

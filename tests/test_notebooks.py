@@ -36,7 +36,7 @@ def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: path
     code = [
         f"%matplotlib {backend}",
         "import sockviz, socket\n"
-        "from sockviz._demo import echo_scenario\n"
+        "from sockviz.scenarios import echo_scenario\n"
         "trace = sockviz.weld(echo_scenario())\n"
         "ax = sockviz.plot_timeline(trace)\n"
         "ax.figure",

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import sockviz
-from sockviz._demo import SCENARIOS, race_scenario, who_got_the_slot
 from sockviz._schedpatch import EPOCH
 from sockviz._schedule import TICK_NS
+from sockviz.scenarios import SCENARIOS, race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
 
@@ -61,7 +61,7 @@ def test_the_stdlib_http_scenario_serves_its_files_under_a_schedule() -> None:
 _ELSEWHERE = """
 import json, sys
 import sockviz
-from sockviz._demo import SCENARIOS
+from sockviz.scenarios import SCENARIOS
 out = {}
 for name in ("echo", "http", "race"):
     for seed in (1, 2):
@@ -518,7 +518,7 @@ def echo_world(messages: list[list[int]], read_size: int) -> tuple[dict[str, Cal
     def client(name: str, sizes: list[int]) -> Callable[[], None]:
         def run() -> None:
             received = b""
-            with sockviz._demo.connect_with_retry(("server", 9500)) as sock:  # type: ignore[attr-defined]
+            with sockviz.scenarios.connect_with_retry(("server", 9500)) as sock:  # type: ignore[attr-defined]
                 for number, size in enumerate(sizes):
                     payload = bytes([number % 256]) * size
                     sock.sendall(payload)

@@ -8,7 +8,7 @@ import ssl
 import pytest
 
 import sockviz
-from sockviz._realprograms import FILES, asyncio_scenario, http_scenario, wsgi_scenario, xmlrpc_scenario
+from sockviz.scenarios import FILES, asyncio_scenario, http_scenario, wsgi_scenario, xmlrpc_scenario
 
 
 def accept_threads(trace: sockviz.Trace) -> set[str]:

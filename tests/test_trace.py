@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 import sockviz
-from sockviz._demo import echo_scenario
+from sockviz.scenarios import echo_scenario
 
 
 @pytest.fixture(scope="module")

@@ -377,7 +377,7 @@ def test_welds_leave_no_descriptor_open() -> None:
     import gc
     import os
 
-    from sockviz._demo import echo_scenario
+    from sockviz.scenarios import echo_scenario
 
     def deadlocked() -> None:
         a, _b = socket.socketpair()

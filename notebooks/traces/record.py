@@ -1,6 +1,6 @@
 """Record the traces lesson 7 loads: ``python notebooks/traces/record.py`` (from the repository root).
 
-Each is a demo scenario of ``sockviz._demo``, welded and saved as ``.jsonl.gz``.
+Each is a demo scenario of ``sockviz.scenarios``, welded and saved as ``.jsonl.gz``.
 Recording them again gives new timings and, sometimes, a different interleaving:
 that is the point of lesson 7's comparisons.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sockviz
-from sockviz._demo import SCENARIOS
+from sockviz.scenarios import SCENARIOS
 
 HERE = Path(__file__).parent
 RUNS = {

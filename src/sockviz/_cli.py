@@ -72,7 +72,7 @@ def _semantics(args: argparse.Namespace) -> Semantics:
 
 def _demo(args: argparse.Namespace) -> int:
     from . import DeadlockError, Seeded, Trace, weld
-    from ._demo import SCENARIOS
+    from .scenarios import SCENARIOS
 
     schedule = Seeded(args.seed) if args.seed is not None else None
     try:
@@ -94,7 +94,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _explore(args: argparse.Namespace) -> int:
     from . import explore
-    from ._demo import OUTCOMES, SCENARIOS
+    from .scenarios import OUTCOMES, SCENARIOS
 
     found = explore(
         SCENARIOS[args.scenario],
@@ -274,7 +274,7 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ._demo import SCENARIOS
+    from .scenarios import SCENARIOS
 
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(

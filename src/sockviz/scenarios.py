@@ -1,7 +1,10 @@
 """The demo scenarios: small, complete programs that use only the socket module.
 
 Each scenario is a dict ``{component name: callable}`` ready for
-:func:`sockviz.weld`; tests, benchmarks and lessons reuse them.
+:func:`sockviz.weld`; tests, benchmarks and lessons reuse them.  The
+standard library's own servers (``http_scenario``, ``xmlrpc_scenario``,
+``wsgi_scenario``, ``asyncio_scenario``, and the ``FILES`` they serve) are
+here too, imported when first used: they pull in ``http.server`` and friends.
 """
 
 from __future__ import annotations
@@ -10,18 +13,39 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (at run time from _realprograms, when first asked for: see __getattr__)
+    from ._realprograms import FILES, asyncio_scenario, http_scenario, wsgi_scenario, xmlrpc_scenario
 
 __all__ = [
+    "FILES",
     "OUTCOMES",
     "SCENARIOS",
+    "asyncio_scenario",
     "backlog_scenario",
     "backpressure_scenario",
     "connect_with_retry",
     "deadlock_scenario",
     "echo_scenario",
+    "http_scenario",
     "race_scenario",
     "who_got_the_slot",
+    "wsgi_scenario",
+    "xmlrpc_scenario",
 ]
+
+#: The standard library's servers, from ``_realprograms`` when first asked for.
+_REAL_PROGRAMS = ("FILES", "asyncio_scenario", "http_scenario", "wsgi_scenario", "xmlrpc_scenario")
+
+
+def __getattr__(name: str) -> object:
+    if name in _REAL_PROGRAMS:
+        from . import _realprograms
+
+        return getattr(_realprograms, name)
+    raise AttributeError(f"module 'sockviz.scenarios' has no attribute {name!r}")
+
 
 PORT = 8080
 
