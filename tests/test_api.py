@@ -289,3 +289,16 @@ def test_a_weld_inside_a_weld_is_a_clear_error(schedule: sockviz.Schedule | None
         sockviz.weld(outer, schedule=schedule, timeout=5)
     (error,) = info.value.exceptions
     assert isinstance(error, RuntimeError) and "called inside a weld (by its thread 'outer'): welds do not nest" in str(error)
+
+
+def test_lowlevel_holds_the_internals_for_the_curious() -> None:
+    """sockviz.lowlevel: the life-cycle tables, the event contract, the fake network and World; its example runs."""
+    import doctest
+
+    import sockviz.lowlevel as lowlevel
+
+    assert set(lowlevel.__all__) == {
+        "KINDS", "REFUSALS", "TRANSITIONS", "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode", "World", "mode_table",
+    }  # fmt: skip
+    assert all(getattr(lowlevel, name) is not None for name in lowlevel.__all__)
+    assert doctest.testmod(lowlevel).failed == 0
