@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from sockviz import Trace
-from sockviz._net._sync import Condition, Lock, NetworkStopped, Semaphore
+from sockviz import NetworkStopped, Trace
+from sockviz._net._sync import Condition, Lock, Semaphore
 from sockviz._net._tracker import WaitTracker
 from sockviz._trace._recorder import Recorder
 

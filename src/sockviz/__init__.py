@@ -29,6 +29,7 @@ from ._errors import (
     DeadlockError,
     EventLimitError,
     ExternalBlockError,
+    NetworkStopped,
     TraceFormatError,
     WeldInterrupted,
     WeldTimeoutError,
@@ -39,7 +40,6 @@ from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
 from ._net._modes import markdown_table as mode_table
-from ._net._sync import NetworkStopped
 from ._policies import Choice, Schedule, Scripted, Seeded
 from ._trace._analysis import Meeting, SocketLife, Wait
 from ._trace._events import KINDS, Event

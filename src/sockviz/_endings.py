@@ -16,10 +16,9 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError
+from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError, component_error
 from ._net._members import members
 from ._outside import where_blocked
-from ._spec import component_error
 
 if TYPE_CHECKING:
     from ._trace._trace import Trace

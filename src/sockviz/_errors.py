@@ -14,9 +14,12 @@ __all__ = [
     "DeadlockError",
     "EventLimitError",
     "ExternalBlockError",
+    "LeftRunning",
+    "NetworkStopped",
     "TraceFormatError",
     "WeldInterrupted",
     "WeldTimeoutError",
+    "component_error",
 ]
 
 
@@ -39,6 +42,35 @@ class WeldInterrupted(KeyboardInterrupt):
     @property
     def trace(self) -> Trace:
         return self._trace_of()
+
+
+class NetworkStopped(SystemExit):
+    """Raised inside welded threads when the weld stops the fake network.
+
+    The thread's program is over, as if its process exited, so it is a
+    ``SystemExit``: a component's ``except Exception`` (socketserver's,
+    yours) cannot swallow it and carry on for ever, asyncio's event loop
+    lets it through instead of logging it from every callback, and a thread
+    it ends ends quietly.  ``finally`` blocks still run, so sockets are
+    closed on the way out.  Its ``code`` is None: a clean exit.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.code = None
+
+
+class LeftRunning(NetworkStopped):
+    """Raised in a welded thread still running outside the network after its weld ended.
+
+    A thread that sleeps or computes never reaches the fake network's calls,
+    where :class:`NetworkStopped` would stop it; so the weld raises this one in
+    it asynchronously (``PyThreadState_SetAsyncExc``), at its next line of
+    Python: a forgotten ``while True`` costs no CPU once the weld is over.
+    """
+
+    def __init__(self, reason: str = "the weld is over, and this thread was still running") -> None:
+        super().__init__(reason)
 
 
 #: How many threads an error message lists one by one (a thread bomb would make it thousands of lines).
@@ -162,3 +194,18 @@ class TraceFormatError(ValueError):
         self.problem = problem
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
+
+
+def component_error(
+    errors: list[tuple[str, Exception]], trace: Trace, after: DeadlockError | WeldTimeoutError | None = None
+) -> ComponentError:
+    """The components' own errors; ``after``: how the weld ended after them (a deadlock, a timeout)."""
+    listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
+    message = f"{len(errors)} welded thread(s) failed ({listing})"
+    if after is not None:
+        message += f"; after that, {after}"
+    group = ComponentError(message, [exc for _, exc in errors])
+    group.after = after
+    group.trace = trace
+    group.threads = tuple(name for name, _ in errors)
+    return group

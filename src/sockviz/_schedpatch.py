@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._net._sync import NetworkStopped
+from ._errors import NetworkStopped
 from ._schedule import ENDED, Slot, current_slot, take_when_released, unpark_all
 
 __all__ = ["EPOCH", "install", "uninstall"]

@@ -8,12 +8,10 @@ import platform
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._errors import ComponentError, DeadlockError, WeldTimeoutError
 from ._net._manager import FakeNetwork
 from ._policies import Schedule, Scripted
-from ._trace._trace import Trace
 
-__all__ = ["Component", "check_script", "component_error", "components", "meta", "until"]
+__all__ = ["Component", "check_script", "components", "meta", "until"]
 
 Component = Callable[[], Any]
 
@@ -74,18 +72,3 @@ def check_script(schedule: Schedule | None, components: list[str]) -> None:
     for name in schedule.order:
         if name not in components and name.split("/")[0] not in components:
             raise ValueError(f"Scripted names {name!r}, which is not a component of this weld ({', '.join(components)})")
-
-
-def component_error(
-    errors: list[tuple[str, Exception]], trace: Trace, after: DeadlockError | WeldTimeoutError | None = None
-) -> ComponentError:
-    """The components' own errors; ``after``: how the weld ended after them (a deadlock, a timeout)."""
-    listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
-    message = f"{len(errors)} welded thread(s) failed ({listing})"
-    if after is not None:
-        message += f"; after that, {after}"
-    group = ComponentError(message, [exc for _, exc in errors])
-    group.after = after
-    group.trace = trace
-    group.threads = tuple(name for name, _ in errors)
-    return group

@@ -36,11 +36,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import CellStopped, DeadlockError, WeldInterrupted
+from ._errors import CellStopped, DeadlockError, LeftRunning, NetworkStopped, WeldInterrupted
 from ._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
 from ._net._members import Membership, members
 from ._net._modes import SocketMode
-from ._net._sync import LeftRunning, NetworkStopped
 from ._policies import Schedule
 from ._schedule import TICK_NS, Scheduler, Slot
 from ._spec import Component

@@ -32,10 +32,11 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._errors import NetworkStopped
 from .._trace._recorder import Recorder
 from ._members import members
 from ._modes import os_error
-from ._sync import Condition, Lock, NetworkStopped, Semaphore
+from ._sync import Condition, Lock, Semaphore
 from ._tracker import WaitTracker
 
 if TYPE_CHECKING:

@@ -35,40 +35,11 @@ if TYPE_CHECKING:
     from .._schedule import Slot
     from ._tracker import WaitTracker
 
-__all__ = ["Condition", "LeftRunning", "Lock", "NetworkStopped", "Semaphore"]
+__all__ = ["Condition", "Lock", "Semaphore"]
 
 _allocate_lock = threading.Lock
 _get_ident = threading.get_ident
 _monotonic_ns = time.monotonic_ns
-
-
-class NetworkStopped(SystemExit):
-    """Raised inside welded threads when the weld stops the fake network.
-
-    The thread's program is over, as if its process exited, so it is a
-    ``SystemExit``: a component's ``except Exception`` (socketserver's,
-    yours) cannot swallow it and carry on for ever, asyncio's event loop
-    lets it through instead of logging it from every callback, and a thread
-    it ends ends quietly.  ``finally`` blocks still run, so sockets are
-    closed on the way out.  Its ``code`` is None: a clean exit.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.code = None
-
-
-class LeftRunning(NetworkStopped):
-    """Raised in a welded thread still running outside the network after its weld ended.
-
-    A thread that sleeps or computes never reaches the fake network's calls,
-    where :class:`NetworkStopped` would stop it; so the weld raises this one in
-    it asynchronously (``PyThreadState_SetAsyncExc``), at its next line of
-    Python: a forgotten ``while True`` costs no CPU once the weld is over.
-    """
-
-    def __init__(self, reason: str = "the weld is over, and this thread was still running") -> None:
-        super().__init__(reason)
 
 
 class _Waiter:
