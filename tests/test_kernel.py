@@ -177,24 +177,27 @@ sockviz.weld(server, client)
     kernel.settled(staying=("server",))  # parked: no CPU, and it is no longer welded: the patches are gone
 
 
-def test_a_loop_that_never_ends_stops_at_the_event_limit(kernel: Kernel) -> None:
-    cell = kernel.run(
-        """
-def server():
+_PING_PONG_FOR_EVER = """
+def ponger():
     with socket.create_server(("", 8080)) as listener:
         conn, _ = listener.accept()
         while True:
             conn.sendall(conn.recv(10))
 
-def client():
-    with socket.create_connection(("server", 8080)) as sock:
+def pinger():
+    with socket.create_connection(("ponger", 8080)) as sock:
         while True:
             sock.sendall(b"ping")
             sock.recv(10)
 
-sockviz.weld(server, client, max_events=50_000)
+sockviz.weld(ponger, pinger, timeout=60)
 """
-    )
+
+
+def test_a_loop_that_never_ends_stops_at_the_event_limit(kernel: Kernel) -> None:
+    # (named server and client here: the Ctrl-C-twice test must tell its own pinger and ponger from these)
+    program = _PING_PONG_FOR_EVER.replace("ponger", "server").replace("pinger", "client")
+    cell = kernel.run(program.replace("timeout=60", "max_events=50_000"))
     assert cell.error is not None and cell.error.startswith("EventLimitError: the weld recorded 50,000 events")
     assert kernel.settled()["last_trace"] >= 50_000
 
@@ -222,23 +225,6 @@ def test_ctrl_c_keeps_the_trace_and_leaves_nothing(kernel: Kernel) -> None:
     kept = kernel.run("import sys\nprint(sorted(sys.last_value.trace.threads), sys.last_value.trace is sockviz.last_trace())")
     assert "['client', 'server'] True" in kept.text
     kernel.settled()
-
-
-_PING_PONG_FOR_EVER = """
-def ponger():
-    with socket.create_server(("", 8080)) as listener:
-        conn, _ = listener.accept()
-        while True:
-            conn.sendall(conn.recv(10))
-
-def pinger():
-    with socket.create_connection(("ponger", 8080)) as sock:
-        while True:
-            sock.sendall(b"ping")
-            sock.recv(10)
-
-sockviz.weld(ponger, pinger, timeout=60)
-"""
 
 
 @pytest.mark.parametrize("second", [0.05, 0.1, 0.4])

@@ -83,7 +83,7 @@ def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str]
     if net.deadlock is not None:
         if session.errors:
             raise component_error(session.errors, trace, DeadlockError(net.deadlock))
-        raise DeadlockError(net.deadlock, trace, session.errors)
+        raise DeadlockError(net.deadlock, trace)  # (no component failed: that was reported above)
     if stuck is not None:
         if session.errors:
             raise component_error(session.errors, trace, WeldTimeoutError(timeout, stuck, None, session.running))
