@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import sockviz
 from sockviz._cli import main
 
@@ -103,6 +105,10 @@ def test_ctrl_c_in_a_long_exploration_is_a_clean_exit(tmp_path: pathlib.Path) ->
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
         time.sleep(3)
         running.send_signal(signal.SIGINT)
-        _, stderr = running.communicate(timeout=10)
+        try:
+            _, stderr = running.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            running.kill()
+            pytest.fail(f"still exploring 10 s after Ctrl-C; it printed: {running.communicate()[1]}")
     assert running.returncode == 130
     assert stderr.strip() == "sockviz explore: interrupted (Ctrl-C)"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
 import sockviz
+from sockviz import _ctrl_c
 
 
 class AlarmError(Exception):
@@ -259,3 +262,64 @@ def test_ctrl_c_raises_weld_interrupted_a_keyboard_interrupt_with_the_trace() ->
         sockviz.weld(server, idler, timeout=10)
     assert isinstance(info.value, KeyboardInterrupt)
     assert info.value.trace is sockviz.last_trace() and info.value.trace.threads == ["server", "idler"]
+
+
+class _Collected:
+    """An object whose weakref callback runs when it is freed -- where Python drops a KeyboardInterrupt."""
+
+
+def _ctrl_c_while_the_collector_runs() -> None:
+    """Press Ctrl-C just as a weakref callback runs in the main thread: Python cannot raise it there, prints
+    "Exception ignored in ..." and goes on (the CI saw `sockviz explore` carry on after a Ctrl-C this way)."""
+    doomed = _Collected()
+    keep = weakref.ref(doomed, lambda ref: signal.raise_signal(signal.SIGINT))
+    del doomed
+    assert keep() is None
+
+
+def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_an_exploration(capsys: pytest.CaptureFixture[str]) -> None:
+    done: list[object] = []
+
+    def outcome(trace: sockviz.Trace) -> str:
+        done.append(trace)
+        if len(done) == 2:
+            _ctrl_c_while_the_collector_runs()
+        return "ok"
+
+    with pytest.raises(KeyboardInterrupt):
+        sockviz.explore(sockviz.scenarios.echo_scenario(), runs=50, outcome=outcome)
+    assert len(done) == 2  # the third run never started
+    assert "Exception ignored" not in capsys.readouterr().err  # it was not ignored
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+
+
+def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_a_weld() -> None:
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()  # for ever
+
+    def idler() -> None:  # (so that the server alone in accept() is not stuck)
+        while True:
+            time.sleep(0.05)
+
+    with _ctrl_c.ctrl_c_latch():  # (a weld inside an exploration, or `sockviz run`)
+        _ctrl_c_while_the_collector_runs()
+        started = time.monotonic()
+        with pytest.raises(sockviz.WeldInterrupted):
+            sockviz.weld(server, idler, timeout=10)
+    assert time.monotonic() - started < 2  # not the timeout: the noted Ctrl-C ends it at the first look
+
+
+def test_other_exceptions_dropped_by_a_callback_are_still_reported() -> None:
+    reported: list[BaseException | None] = []
+    before = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: reported.append(unraisable.exc_value)
+    try:
+        with _ctrl_c.ctrl_c_latch():
+            doomed = _Collected()
+            keep = weakref.ref(doomed, lambda ref: 1 / 0)
+            del doomed
+            _ctrl_c.check()  # nothing to raise: no Ctrl-C was dropped
+    finally:
+        sys.unraisablehook = before
+    assert keep() is None and [type(e) for e in reported] == [ZeroDivisionError]

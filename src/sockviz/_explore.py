@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _ctrl_c
 from ._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
 from ._net._manager import Semantics
 from ._policies import Seeded
@@ -223,7 +224,20 @@ def explore(
     """
     from ._weld import weld
 
-    chosen = _seed_list(runs, seeds)
+    with _ctrl_c.ctrl_c_latch():  # a Ctrl-C dropped by a garbage collector's callback still ends it
+        return _explored(scenario, _seed_list(runs, seeds), outcome, weld, semantics, timeout, buffer_size)
+
+
+def _explored(
+    scenario: Scenario,
+    chosen: list[int],
+    outcome: Callable[[Trace], Hashable] | None,
+    weld: Callable[..., Trace],
+    semantics: Semantics,
+    timeout: float,
+    buffer_size: int,
+) -> Exploration:
+    """``explore``'s runs, one seed after the other."""
 
     def run(seed: int) -> tuple[Trace, str, str]:
         try:
@@ -242,6 +256,7 @@ def explore(
     done: list[Run] = []
     groups: dict[tuple[str, Hashable, str], Outcome] = {}
     for seed in chosen:
+        _ctrl_c.check()
         trace, status, detail = run(seed)
         label = outcome(trace) if outcome is not None else None
         fingerprint = trace.fingerprint()

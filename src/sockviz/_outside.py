@@ -22,6 +22,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _ctrl_c
 from ._startorder import cpu_seconds
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
     mark: tuple[Any, int] = (None, -1)
     since, cpu = now, None
     while not session.done.wait(_POLL):
+        _ctrl_c.check()
         now = time.monotonic()
         if now >= deadline:
             return False, None

@@ -35,7 +35,7 @@ from _thread import allocate_lock as _allocate_lock
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import _endings, _outside, _patches, _schedpatch, _spec, _startorder
+from . import _ctrl_c, _endings, _outside, _patches, _schedpatch, _spec, _startorder
 from ._errors import CellStopped, DeadlockError, LeftRunning, NetworkStopped, WeldInterrupted
 from ._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
 from ._net._members import Membership, members
@@ -436,6 +436,7 @@ class Weld:
                 return False
             if self.done.wait(min(remaining, _WATCH)):
                 return True
+            _ctrl_c.check()
             if self.net.full:
                 return False
 
@@ -553,7 +554,8 @@ def weld(
     _spec.check_script(schedule, names)
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule, max_events=max_events)
     session.echo = echo
-    return _weld_to_the_end(session, named, timeout, stagger=stagger and session.sched is None, until=ending)
+    with _ctrl_c.ctrl_c_latch():
+        return _weld_to_the_end(session, named, timeout, stagger=stagger and session.sched is None, until=ending)
 
 
 def _weld_to_the_end(
@@ -580,6 +582,7 @@ def _weld_to_the_end(
                 # keeps the patches -- and so its fake sockets -- until it ends: it never reaches the real network.
                 _patches.uninstall_after(session)
     except KeyboardInterrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
+        _ctrl_c.consumed()
         raise WeldInterrupted(_endings.remember_later(session)) from None
     except BaseException as escaping:  # e.g. a signal handler's exception in the calling thread
         trace_of = _endings.remember_later(session)
