@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 
 import sockviz
-from sockviz._trace._recorder import Recorder
+from sockviz._core._recorder import Recorder
 
 
 def best_of(repeats: int, measure: Callable[[], float]) -> float:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sockviz
-from sockviz._trace._events import KINDS
+from sockviz._trace._kinds import KINDS
 from sockviz._trace._world import WorldIndex, replay_to
 
 from .scenarios import scenario_trace
@@ -248,14 +248,14 @@ EXAMPLES = {
     "lock.wait": {"holder": "server"},
     "lock.acquire": {"waited_ns": 2500, "cause": 0},
     "lock.release": {},
-    "cond.wait": {"for": "recv() on fd 5 waits for server to send", "timeout": None},
+    "cond.wait": {"call": "recv", "fd": 5, "until": "data", "peer_fd": 6, "peer_owner": "server", "addr": None, "timeout": None},
     "cond.notify": {"n": 1},
-    "cond.wake": {"cause": 0, "for": "recv() on fd 5 waits for server to send"},
-    "cond.timeout": {"for": "recv() on fd 5 waits for server to send", "timeout": 0.5},
-    "sem.wait": {"for": "connect() on fd 5 waits for server to accept", "timeout": None},
+    "cond.wake": {"cause": 0},
+    "cond.timeout": {"timeout": 0.5},
+    "sem.wait": {"call": "connect", "fd": 5, "until": "accept", "peer_fd": 4, "peer_owner": "server", "addr": None, "timeout": None},
     "sem.post": {"value": 1},
     "sem.acquire": {"cause": 0, "value": 0},
-    "sem.timeout": {"for": "connect() on fd 5 waits for server to accept", "timeout": 1.0},
+    "sem.timeout": {"timeout": 1.0},
     "buf.write": {"n": 5, "fill": 5, "cap": 65536},
     "buf.read": {"n": 5, "fill": 0, "cap": 65536},
     "buf.eof": {"fill": 0},

@@ -298,7 +298,8 @@ def test_lowlevel_holds_the_internals_for_the_curious() -> None:
     import sockviz.lowlevel as lowlevel
 
     assert set(lowlevel.__all__) == {
-        "KINDS", "REFUSALS", "TRANSITIONS", "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode", "World", "mode_table",
+        "KINDS", "REFUSALS", "TRANSITIONS", "COMPLETIONS", "Completion", "UNTIL",
+        "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode", "World", "mode_table",
     }  # fmt: skip
     assert all(getattr(lowlevel, name) is not None for name in lowlevel.__all__)
     assert doctest.testmod(lowlevel).failed == 0

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import sockviz
-from sockviz._cli import main
+from sockviz._cli._main import main
 
 
 def test_demo_prints_the_timeline_and_writes_a_loadable_trace(tmp_path: pathlib.Path, capsys) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import sockviz
-from sockviz._net._modes import markdown_table
+from sockviz._net._modes import completions_table, markdown_table
 
 DOCS = pathlib.Path(__file__).parent.parent / "docs"
 
@@ -19,11 +19,24 @@ def test_design_doc_shows_the_current_mode_table() -> None:
     assert _between((DOCS / "design.md").read_text(), "mode-table") == markdown_table()
 
 
+def test_design_doc_shows_the_current_completions_table() -> None:
+    """docs/design.md includes exactly the table generated from COMPLETIONS."""
+    assert _between((DOCS / "design.md").read_text(), "completions-table") == completions_table()
+
+
 def test_trace_format_doc_lists_every_event_kind() -> None:
     """docs/trace-format.md has a row for every kind in sockviz.KINDS, with its meaning."""
     rows = _between((DOCS / "trace-format.md").read_text(), "kinds").splitlines()[2:]
     documented = {row.split("|")[1].strip().strip("`"): row.split("|")[2].strip() for row in rows}
     assert documented == sockviz.KINDS
+
+
+def test_trace_format_doc_lists_what_ends_a_wait() -> None:
+    """docs/trace-format.md has a row for every word of the wait vocabulary (the `until` field)."""
+    from sockviz._core._events import UNTIL
+
+    rows = _between((DOCS / "trace-format.md").read_text(), "until").splitlines()[2:]
+    assert {row.split("|")[1].strip().strip("`"): row.split("|")[2].strip() for row in rows} == UNTIL
 
 
 def test_every_recorded_kind_is_documented() -> None:

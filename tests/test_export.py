@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 import pytest
 
 import sockviz
-from sockviz._cli import main
+from sockviz._cli._main import main
 
 from .scenarios import scenario_trace
 
@@ -24,7 +24,7 @@ def test_to_pandas_has_a_row_per_event_and_the_fields_as_columns(echo: sockviz.T
     frame = echo.to_pandas()
     assert len(frame) == len(echo)
     assert list(frame.columns[:5]) == ["seq", "t_ns", "thread", "kind", "obj"]
-    assert {"op", "for", "cause", "fill", "to"} <= set(frame.columns)
+    assert {"op", "until", "peer_owner", "cause", "fill", "to"} <= set(frame.columns)
     meets = frame[frame["kind"] == "meet"]
     assert sorted(meets["connect"]) == ["alice", "bob"]
     assert frame["seq"].is_monotonic_increasing

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 import sockviz
-from sockviz import _ctrl_c
+from sockviz._weld._session import _ctrl_c
 
 
 class AlarmError(Exception):

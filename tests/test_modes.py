@@ -164,3 +164,40 @@ def test_every_legal_call_moves_to_the_tables_mode(mode: SocketMode, op: Op) -> 
         _legal_call(sock, mode, op)
         assert sock.mode is TRANSITIONS[mode, op]  # type: ignore[attr-defined]
         _keep.clear()
+
+
+def test_every_completion_moves_some_mode_and_never_leaves_closed() -> None:
+    """The network's own steps are a table too: each has moves, none starts from or ends in CLOSED."""
+    from sockviz._net._modes import COMPLETIONS, Completion
+
+    assert {what for _, what in COMPLETIONS} == set(Completion)
+    assert all(mode is not SocketMode.CLOSED and to is not SocketMode.CLOSED for (mode, _), to in COMPLETIONS.items())
+
+
+def test_a_completion_missing_from_the_table_is_reported_as_a_bug() -> None:
+    from sockviz._net._modes import Completion, complete
+
+    assert complete(SocketMode.CONNECTING, Completion.QUEUED) is SocketMode.OUTBOUND
+    with pytest.raises(AssertionError, match="no completion QUEUED from LISTEN"):
+        complete(SocketMode.LISTEN, Completion.QUEUED)
+
+
+def test_only_the_tables_change_a_sockets_mode() -> None:
+    """h11's rule: everything that changes state goes through the tables.  The socket's mode is assigned
+    only where it is born (NOT_INIT, or INBOUND from accept()), in _set_mode (which records it), and
+    in _close_silently (the weld is over) -- each with a mode from step() or complete()."""
+    import ast
+    import pathlib
+
+    net = pathlib.Path(sockviz.__file__).parent / "_net"
+    writers = set()
+    for path in net.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                for inner in ast.walk(node):
+                    targets = inner.targets if isinstance(inner, ast.Assign) else []
+                    for target in targets:
+                        names = target.elts if isinstance(target, ast.Tuple) else [target]
+                        if any(isinstance(t, ast.Attribute) and t.attr == "_mode" for t in names):
+                            writers.add((path.name, node.name))
+    assert writers == {("_base.py", "__init__"), ("_base.py", "_set_mode"), ("_base.py", "_close_silently")}

@@ -193,7 +193,7 @@ def test_the_asyncio_main_thread_view_is_only_for_the_run() -> None:
     import asyncio
     import threading
 
-    from sockviz._run import Component, script_context
+    from sockviz._cli._run import Component, script_context
 
     errors: list[str] = []
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import sockviz
-from sockviz._schedpatch import EPOCH
-from sockviz._schedule import TICK_NS
+from sockviz._core._schedule import TICK_NS
+from sockviz._weld._schedpatch import EPOCH
 from sockviz.scenarios import SCENARIOS, race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
@@ -256,8 +256,8 @@ def test_the_patches_are_gone_after_a_scheduled_weld() -> None:
     lock_type = threading.Lock
     seeded("echo", 0)
     assert threading.Lock is lock_type
-    assert time.sleep is sockviz._schedpatch._real_sleep  # type: ignore[attr-defined]
-    assert time.monotonic is sockviz._schedpatch._real_monotonic  # type: ignore[attr-defined]
+    assert time.sleep is sockviz._weld._schedpatch._real_sleep  # type: ignore[attr-defined]
+    assert time.monotonic is sockviz._weld._schedpatch._real_monotonic  # type: ignore[attr-defined]
     assert "select" not in vars(__import__("selectors").PollSelector)
     lock = threading.Lock()
     assert type(lock).__module__ == "_thread"
@@ -317,7 +317,7 @@ def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(schedule: 
 
 
 def test_a_thread_busy_computing_is_not_mistaken_for_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sockviz._outside, "OUTSIDE_AFTER", 0.1)  # type: ignore[attr-defined]
+    monkeypatch.setattr(sockviz._weld._outside, "OUTSIDE_AFTER", 0.1)  # type: ignore[attr-defined]
 
     def busy() -> None:
         total = 0
@@ -562,8 +562,8 @@ def test_any_seed_moves_every_byte_and_repeats_exactly(
 
 def test_the_watch_tells_a_sleeping_thread_from_a_running_one() -> None:
     """The kernel's own view (/proc): the thread asking is running; one asleep on a lock is not."""
-    from sockviz._outside import _runnable_now
-    from sockviz._schedule import Scheduler
+    from sockviz._core._schedule import Scheduler
+    from sockviz._weld._outside import _runnable_now
 
     me = Scheduler(sockviz.Seeded(0)).register("me")
     me.native_id = threading.get_native_id()

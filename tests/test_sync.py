@@ -8,9 +8,10 @@ import time
 import pytest
 
 from sockviz import NetworkStopped, Trace
-from sockviz._net._sync import Condition, Lock, Semaphore
-from sockviz._net._tracker import WaitTracker
-from sockviz._trace._recorder import Recorder
+from sockviz._core._events import WaitReason
+from sockviz._core._recorder import Recorder
+from sockviz._core._sync import Condition, Lock, Semaphore
+from sockviz._core._tracker import WaitTracker
 
 
 def _kit() -> tuple[Recorder, WaitTracker]:
@@ -26,7 +27,7 @@ def test_condition_wake_names_the_notify_that_caused_it() -> None:
 
     def waiter() -> None:
         with cond:
-            cond.wait(5, waits_for="the test to notify")
+            cond.wait(5, WaitReason("recv", 7, "data", 8, "the test"))
         woke.set()
 
     thread = threading.Thread(target=waiter, name="waiter")
@@ -40,7 +41,15 @@ def test_condition_wake_names_the_notify_that_caused_it() -> None:
     [notify] = trace.of_kind("cond.notify")
     [wake] = trace.of_kind("cond.wake")
     assert wake.get("cause") == notify.seq and wake.thread == "waiter"
-    assert trace.of_kind("cond.wait")[0].get("for") == "the test to notify"
+    wait = trace.of_kind("cond.wait")[0]
+    assert (wait.get("call"), wait.get("fd"), wait.get("until"), wait.get("peer_fd"), wait.get("peer_owner")) == (
+        "recv",
+        7,
+        "data",
+        8,
+        "the test",
+    )
+    assert trace.waits()[0].waits_for == "recv() on fd 7 waits for the test to send"
 
 
 def test_condition_timeout_is_recorded_and_returns_false() -> None:
@@ -122,8 +131,8 @@ def test_tracker_reports_a_deadlock_when_the_last_live_thread_blocks() -> None:
     tracker.on_deadlock = lambda waits: (seen.append(waits), tracker.stop(lambda: NetworkStopped("deadlock")))
     tracker.enter()
     with pytest.raises(NetworkStopped), cond:
-        cond.wait(None, waits_for="a notify that never comes")
-    assert list(seen[0].values()) == ["a notify that never comes"]
+        cond.wait(None, WaitReason("accept", 3, "connection", addr="0.0.0.0:80"))
+    assert list(seen[0].values()) == ["accept() on fd 3 waits for a client to connect to 0.0.0.0:80"]
 
 
 def test_tracker_stop_wakes_every_waiter_and_refuses_new_waits() -> None:
@@ -137,7 +146,7 @@ def test_tracker_stop_wakes_every_waiter_and_refuses_new_waits() -> None:
     def parked() -> None:
         try:
             with cond:
-                cond.wait(None, "forever")
+                cond.wait(None)
         except NetworkStopped as exc:
             raised.append(exc)
 

@@ -10,6 +10,7 @@ import re
 import pytest
 
 import sockviz
+import sockviz.lowlevel
 from sockviz._trace import _json
 
 from .scenarios import SCENARIOS, scenario_trace
@@ -60,7 +61,7 @@ def test_header_says_how_the_trace_was_recorded(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "t.jsonl"
     scenario_trace("echo", "strict", buffer_size=4096).save(path)
     header = json.loads(path.read_text().splitlines()[0])
-    assert header["format"] == "sockviz-trace" and header["version"] == 1
+    assert header["format"] == "sockviz-trace" and header["version"] == 2
     assert header["semantics"] == "strict" and header["buffer_size"] == 4096
     assert header["components"] == ["server", "alice", "bob"]
     assert header["python"].count(".") == 2 and header["recorded_by"] == "weld" and "created" in header
@@ -190,3 +191,24 @@ def test_a_saved_trace_is_an_ordinary_file(tmp_path: pathlib.Path) -> None:
     mask = os.umask(0o022)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+SHIPPED = sorted((pathlib.Path(__file__).parent.parent / "notebooks" / "traces").glob("*.jsonl.gz"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_the_shipped_version_1_traces_load_with_structured_waits(path: pathlib.Path) -> None:
+    """The lessons' traces were saved in format version 1 (a sentence per wait): they load as version 2,
+    every socket wait with its call, descriptor and what ends it, and say the same things as before."""
+    with gzip.open(path, "rt") as lines:
+        header = json.loads(lines.readline())
+        v1_sentences = [
+            json.loads(line)["fields"].get("for") for line in lines if '"kind":"cond.wait"' in line or '"kind":"sem.wait"' in line
+        ]
+    assert header["version"] == 1 and v1_sentences
+    trace = sockviz.load(path)
+    waits = [w for w in trace.waits() if w.family != "lock"]
+    assert [w.waits_for for w in waits] == v1_sentences  # the fields give back the very sentence
+    assert all(w.call in ("accept", "connect", "recv", "send") and w.until in sockviz.lowlevel.UNTIL for w in waits)
+    assert all("for" not in e.fields for e in trace.events)
+    assert not any("a wake-up" in trace.narrate(i) for i in range(len(trace)))

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import sockviz
-from sockviz._cli import main
+from sockviz._cli._main import main
 
 from .scenarios import scenario_trace
 

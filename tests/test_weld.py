@@ -479,10 +479,10 @@ def test_timeout_is_reported_even_if_busy_threads_finish_during_the_grace_period
 
 def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     """A component still sleeping after a timeout and the grace period gets no real socket later."""
-    from sockviz import _weld
     from sockviz._net import _wrap
+    from sockviz._weld import _session
 
-    monkeypatch.setattr(_weld, "GRACE", 0.1)
+    monkeypatch.setattr(_session, "GRACE", 0.1)
     late: list[str] = []
 
     def sleeper() -> None:
@@ -701,7 +701,7 @@ def test_a_component_counts_only_its_own_threads() -> None:
     sockviz.weld(server, client)
     assert seen == {"count": 3, "names": ["server", "w0", "w1"], "client": 1}
     assert threading.active_count() == outside_before
-    assert threading.enumerate is sockviz._patches._real_enumerate  # type: ignore[attr-defined]  # put back
+    assert threading.enumerate is sockviz._weld._patches._real_enumerate  # type: ignore[attr-defined]  # put back
 
 
 def test_the_patches_are_gone_the_moment_a_weld_returns() -> None:

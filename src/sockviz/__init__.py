@@ -22,7 +22,7 @@ Importing sockviz and running a weld never imports matplotlib or ipywidgets.
 
 from __future__ import annotations
 
-from ._endings import last_trace
+from ._core._events import Event
 from ._errors import (
     CellStopped,
     ComponentError,
@@ -34,19 +34,20 @@ from ._errors import (
     WeldInterrupted,
     WeldTimeoutError,
 )
-from ._explore import Exploration, Outcome, explore
-from ._interactive import fake_network
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
 from ._net._modes import markdown_table as mode_table
-from ._policies import Choice, Schedule, Scripted, Seeded
 from ._trace._analysis import Meeting, SocketLife, Wait
-from ._trace._events import KINDS, Event
 from ._trace._fileio import load
+from ._trace._kinds import KINDS
 from ._trace._trace import Trace
 from ._trace._world import World
-from ._weld import Weld, weld
+from ._weld._endings import last_trace
+from ._weld._explore import Exploration, Outcome, explore
+from ._weld._interactive import fake_network
+from ._weld._policies import Choice, Schedule, Scripted, Seeded
+from ._weld._session import Weld, weld
 
 __version__ = "0.1.0"
 

@@ -7,8 +7,10 @@ Here is what those are made of:
 * the socket life cycle as data: :class:`SocketMode`, the calls (:class:`Op`),
   :data:`TRANSITIONS` (``(mode, call) -> mode``) and :data:`REFUSALS`
   (``(mode, call) -> errno``), and :func:`mode_table`, the same as a table;
-* the event contract: :data:`KINDS` (every kind of event and its fields) and
-  :class:`Event`;
+  :data:`COMPLETIONS` (``(mode, Completion) -> mode``): the network's own steps;
+* the event contract: :data:`KINDS` (every kind of event and its fields),
+  :class:`Event`, and :data:`UNTIL`, what can end a wait (a wait event's
+  ``until`` field, beside ``call``, ``fd``, ``peer_fd``, ``peer_owner``);
 * the fake network itself: :class:`FakeNetwork` and its :class:`FakeSocket`
   (what ``socket.socket()`` gives a welded thread);
 * :class:`World`, the state of every thread, socket, lock and buffer at one
@@ -21,11 +23,26 @@ Here is what those are made of:
 
 from __future__ import annotations
 
+from ._core._events import UNTIL, Event
 from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
-from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
+from ._net._modes import COMPLETIONS, REFUSALS, TRANSITIONS, Completion, Op, SocketMode
 from ._net._modes import markdown_table as mode_table
-from ._trace._events import KINDS, Event
+from ._trace._kinds import KINDS
 from ._trace._world import World
 
-__all__ = ["KINDS", "REFUSALS", "TRANSITIONS", "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode", "World", "mode_table"]
+__all__ = [
+    "COMPLETIONS",
+    "KINDS",
+    "REFUSALS",
+    "TRANSITIONS",
+    "UNTIL",
+    "Completion",
+    "Event",
+    "FakeNetwork",
+    "FakeSocket",
+    "Op",
+    "SocketMode",
+    "World",
+    "mode_table",
+]

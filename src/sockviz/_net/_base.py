@@ -17,10 +17,11 @@ import socket as _socket
 import weakref
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._core._events import WaitReason
+from .._core._sync import Condition
 from ._args import parse_address
 from ._filebuf import ByteBuffer, timed_out, would_block
-from ._modes import SocketMode, os_error
-from ._sync import Condition
+from ._modes import Completion, Op, SocketMode, complete, os_error, step
 from ._traced import fmt_address
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class SocketBase:
         self._autobound = False  # the kernel chose the port (connect, or bind to port 0)
         self._stale_name: tuple[str, int] | None = None  # getsockname() after a refusal
         self._peer: tuple[str, int] | None = None
-        self._peer_owner = "the peer"
+        self._peer_owner: str | None = None  # the thread that owns the other end, once known
+        self._peer_fd: int | None = None  # the other end's descriptor, once connected
         self._conn: Connection | None = None
         self._rx: ByteBuffer | None = None
         self._tx: ByteBuffer | None = None
@@ -265,9 +267,21 @@ class SocketBase:
             self._local = self._net.take_address(self, ip, 0)
             self._autobound = True
 
+    def _complete(self, what: Completion) -> None:
+        """The network's step ``what`` (see COMPLETIONS in _modes.py): the mode it leads to, recorded."""
+        self._set_mode(complete(self._mode, what))
+
+    def _unconnected(self) -> None:
+        """A connect failed: unconnected again, bound if it kept an address (net lock held)."""
+        self._complete(Completion.UNCONNECTED_BOUND if self._local is not None else Completion.UNCONNECTED)
+
+    def _close_silently(self) -> None:
+        """The network is gone (the weld is over): closed with no event, since the trace is finished."""
+        self._mode, self._descriptors = step(self._mode, Op.CLOSE), 0
+
     def _become_reset(self) -> None:
         """The connection was reset: Linux closes it, freeing a port the kernel chose."""
-        self._set_mode(M.RESET)
+        self._complete(Completion.RESET)
         self._give_back_port()
 
     def _give_back_port(self) -> None:
@@ -277,11 +291,11 @@ class SocketBase:
             self._net.release_address(self._local, self)
             self._stale_name, self._local, self._autobound = self._local, None, False
 
-    def _wait(self, cond: Condition, deadline: float | None, waits_for: str) -> None:
+    def _wait(self, cond: Condition, deadline: float | None, reason: WaitReason) -> None:
         """Wait on ``cond`` within the socket's timeout (its lock held)."""
         if self._timeout == 0:
             raise would_block()
-        if not cond.wait_until(deadline, waits_for):
+        if not cond.wait_until(deadline, reason):
             raise timed_out()
 
     def _release_fd(self) -> None:

@@ -27,12 +27,13 @@ import time
 import warnings
 from typing import Any
 
+from .._core._events import WaitReason
 from ._args import c_int
 from ._base import SocketBase
 from ._descriptors import Descriptors
 from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
 from ._files import Files
-from ._modes import REFUSALS, TRANSITIONS, Op, SocketMode, os_error, step
+from ._modes import REFUSALS, TRANSITIONS, Completion, Op, SocketMode, os_error, step
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
 from ._traced import fmt_address, traced
@@ -273,7 +274,10 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                     self._stop_listening()
                     self._read_shut_early = self._write_shut_early = False  # Linux's disconnect clears them
                     self._give_back_port()  # a port the kernel chose is freed, as after a refusal
-                    self._set_mode(new if self._local is not None else M.NOT_INIT)
+                    if self._local is not None:
+                        self._set_mode(new)
+                    else:
+                        self._complete(Completion.STOPPED)
                 return
         conn = self._conn
         assert conn is not None and self._rx is not None and self._tx is not None
@@ -312,7 +316,7 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             in_use = self._in_calls
             if not in_use:
                 self._teardown()
-            self._set_mode(M.CLOSED)
+            self._set_mode(step(self._mode, Op.CLOSE))
             self._release_fd()
         if in_use:
             # Linux frees the descriptor, but the socket lives on -- no FIN, still
@@ -323,11 +327,11 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         if net.carriers:  # the peer may have just become readable (end of file)
             net.show_readiness()
 
-    def _recv_waits_for(self) -> str:
-        return f"recv() on fd {self._number} waits for {self._peer_owner} to send"
+    def _recv_waits_for(self) -> WaitReason:
+        return WaitReason("recv", self._number, "data", self._peer_fd, self._peer_owner)
 
-    def _send_waits_for(self) -> str:
-        return f"send() on fd {self._number} waits for {self._peer_owner} to read"
+    def _send_waits_for(self) -> WaitReason:
+        return WaitReason("send", self._number, "room", self._peer_fd, self._peer_owner)
 
     def _raise_pending_error(self) -> None:
         """A background connect was refused: the next send or recv learns it (once)."""

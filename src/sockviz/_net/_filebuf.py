@@ -34,22 +34,22 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .._core._events import WaitReason
+from .._core._sync import Lock, Primitives
 from ._modes import os_error
-from ._sync import Condition, Lock
 
 if TYPE_CHECKING:
-    from .._trace._recorder import Recorder
-    from ._tracker import WaitTracker
+    from .._core._recorder import Recorder
 
 __all__ = ["ByteBuffer", "WaitsFor", "deadline_for", "timed_out", "would_block"]
 
 
-#: What a wait is for, in words: a string, or a function making it (only if a wait happens).
-WaitsFor = str | Callable[[], str]
+#: Why a wait waits: the reason, or a function making it (called only if a wait happens).
+WaitsFor = WaitReason | Callable[[], WaitReason]
 
 
-def _text(waits_for: WaitsFor) -> str:
-    return waits_for if isinstance(waits_for, str) else waits_for()
+def _reason(waits_for: WaitsFor) -> WaitReason:
+    return waits_for if isinstance(waits_for, WaitReason) else waits_for()
 
 
 def deadline_for(timeout: float | None) -> float | None:
@@ -84,12 +84,12 @@ class ByteBuffer:
         "space",
     )
 
-    def __init__(self, name: str, lock: Lock, capacity: int, recorder: Recorder, tracker: WaitTracker) -> None:
+    def __init__(self, name: str, lock: Lock, capacity: int, recorder: Recorder, primitives: Primitives) -> None:
         self.name = name
         self.capacity = capacity
         self.lock = lock
-        self.data = Condition(lock, f"{name}.data", tracker)
-        self.space = Condition(lock, f"{name}.space", tracker)
+        self.data = primitives.condition(lock, f"{name}.data")
+        self.space = primitives.condition(lock, f"{name}.space")
         self._chunks: deque[bytes] = deque()
         self._offset = 0  # bytes of the first chunk already read
         self._level = 0
@@ -133,7 +133,7 @@ class ByteBuffer:
                 return sent
             if timeout == 0:
                 raise would_block()
-            if not self.space.wait_until(deadline, _text(waits_for)):
+            if not self.space.wait_until(deadline, _reason(waits_for)):
                 if sent:
                     return sent
                 raise timed_out()
@@ -185,7 +185,7 @@ class ByteBuffer:
                 return b"" if out is None else 0
             if timeout == 0:
                 raise would_block()
-            if not self.data.wait_until(deadline, _text(waits_for)):
+            if not self.data.wait_until(deadline, _reason(waits_for)):
                 raise timed_out()
 
     def _take(self, n: int, *, consume: bool) -> list[bytes]:

@@ -32,15 +32,16 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._core._recorder import Recorder
+from .._core._scheduled import primitives
+from .._core._sync import Lock, Semaphore
+from .._core._tracker import WaitTracker
 from .._errors import NetworkStopped
-from .._trace._recorder import Recorder
 from ._members import members
 from ._modes import os_error
-from ._sync import Condition, Lock, Semaphore
-from ._tracker import WaitTracker
 
 if TYPE_CHECKING:
-    from .._schedule import Scheduler
+    from .._core._schedule import Scheduler
     from ._base import SocketBase
     from ._fakesocket import FakeSocket
     from ._readiness import Carrier
@@ -86,15 +87,17 @@ class FakeNetwork:
         self.semantics: Semantics = semantics
         self.buffer_size = buffer_size
         self.components: set[str] = set(components)
-        #: the weld's schedule, when one runs it (see sockviz._schedule)
+        #: the weld's schedule, when one runs it (see sockviz._core._schedule)
         self.scheduler = scheduler
         if recorder is None:
             recorder = Recorder(clock=scheduler.tick if scheduler is not None else None, limit=max_events, on_limit=self._full)
         self.recorder = recorder
         self.tracker = WaitTracker(self.recorder)
         self.tracker.sched = scheduler
+        #: the engine's locks, conditions and semaphores, scheduled or free (chosen here, once)
+        self.primitives = primitives(self.recorder, self.tracker, scheduler)
         self.lock = self.new_lock("net")
-        self.listening = Condition(self.lock, "net.listening", self.tracker)
+        self.listening = self.primitives.condition(self.lock, "net.listening")
         #: the address table: each socket's anchor, which keeps no socket object alive -- a dropped
         #: one is collected (and closed) as a real one is (see _descriptors.py)
         self.bound: dict[tuple[str, int], SocketBase] = {}
@@ -203,14 +206,10 @@ class FakeNetwork:
         return next(self._connection_ids)
 
     def new_lock(self, name: str) -> Lock:
-        if self.scheduler is not None:
-            from ._scheduled import ScheduledLock
-
-            return ScheduledLock(name, self.recorder, self.scheduler)
-        return Lock(name, self.recorder)
+        return self.primitives.lock(name)
 
     def new_semaphore(self, name: str, value: int = 0) -> Semaphore:
-        return Semaphore(name, self.recorder, self.tracker, value)
+        return self.primitives.semaphore(name, value)
 
     # -- the address table (caller holds self.lock) -----------------------
     def take_address(self, sock: SocketBase, ip: str, port: int) -> tuple[str, int]:
@@ -319,16 +318,14 @@ class FakeNetwork:
         A socket that outlives its network is closed without a trace event
         (the trace is finished): any later call on it raises EBADF.
         """
-        from ._modes import SocketMode
-
         self.close_orphans()
         for ref in list(self.sockets.values()):
             sock = ref()
             if sock is not None:
-                sock._mode, sock._descriptors = SocketMode.CLOSED, 0
+                sock._close_silently()
                 sock._release_fd()
         for fd, (sock, carrier) in list(self.detached.items()):
-            sock._mode, sock._descriptors = SocketMode.CLOSED, 0
+            sock._close_silently()
             if carrier is not None:
                 carrier.close()
             os.close(fd)

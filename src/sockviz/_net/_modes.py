@@ -19,6 +19,29 @@ Every (mode, op) pair is in exactly one of the two tables; :func:`step`
 consults them and raises ``OSError(errno, strerror)`` -- the real thing, with
 the message the ``socket`` module would show -- leaving the mode unchanged.
 The docs and views draw the state diagram from the same tables.
+
+A third table, :data:`COMPLETIONS`, holds the steps no call of the socket's
+own program takes: the network's answer to a call made earlier or by
+another thread -- a connection queued or accepted, refused, reset -- as
+``(mode, Completion) -> next mode``; :func:`complete` consults it.  Those
+and :data:`TRANSITIONS` are the only way a socket changes mode (a socket is
+born NOT_INIT, or INBOUND from ``accept()``).
+
+Side flags
+----------
+A few facts live beside the mode, on the socket (``_net/_base.py``), because
+Linux keeps them apart from its TCP state too:
+
+* ``_so_error``: the error of a connect that failed in the background,
+  reported once by the next call or by ``SO_ERROR`` (mode REFUSED meanwhile);
+* ``_unreported_connect``: a non-blocking connect that succeeded and has not
+  yet been told (the next ``connect()`` returns 0 once, then EISCONN);
+* ``_read_shut_early`` / ``_write_shut_early``: ``shutdown()`` of a socket not
+  yet connected (Linux records the directions though it raises ENOTCONN);
+* ``_disconnecting``: ``connect()`` to ``AF_UNSPEC`` under way;
+* ``_autobound``: the kernel chose the port, so a failed connect or a reset
+  gives it back;
+* ``_fd_lost``: this object's descriptor was closed under it (EBADF).
 """
 
 from __future__ import annotations
@@ -28,7 +51,19 @@ import errno
 import os
 from typing import Final
 
-__all__ = ["REFUSALS", "TRANSITIONS", "Op", "SocketMode", "markdown_table", "os_error", "step"]
+__all__ = [
+    "COMPLETIONS",
+    "REFUSALS",
+    "TRANSITIONS",
+    "Completion",
+    "Op",
+    "SocketMode",
+    "complete",
+    "completions_table",
+    "markdown_table",
+    "os_error",
+    "step",
+]
 
 
 class SocketMode(enum.Enum):
@@ -156,6 +191,55 @@ for _op in Op:
         _refuse((M.CLOSED,), _op, errno.EBADF)
 
 
+class Completion(enum.Enum):
+    """What the network does to a socket, as the answer to a call made earlier or by another thread."""
+
+    __hash__ = object.__hash__
+
+    QUEUED = "queued"  #: strict (Linux): the listener's kernel queued the connection, so connect() is done
+    ACCEPTED = "accepted"  #: weldr: the server accepted the connection connect() waited for
+    UNCONNECTED = "unconnected"  #: a connect failed (refused, timed out, interrupted): no address is left
+    UNCONNECTED_BOUND = "unconnected, bound"  #: the same, for a socket that keeps the address it was bound to
+    FAILED = "failed in the background"  #: a non-blocking connect failed: the next call learns it
+    RESET = "reset"  #: the peer reset the connection (it closed with bytes unread, or its listener went away)
+    STOPPED = "stopped listening, unbound"  #: shutdown() of a listener whose port the kernel chose: it goes back
+    PAIRED_OUT = "paired (first end)"  #: socketpair() connected it, as the connecting end
+    PAIRED_IN = "paired (second end)"  #: socketpair() connected it, as the accepted end
+
+
+COMPLETIONS: dict[tuple[SocketMode, Completion], SocketMode] = {}
+
+
+def _completes(modes: tuple[SocketMode, ...], what: Completion, to: SocketMode) -> None:
+    for mode in modes:
+        COMPLETIONS[mode, what] = to
+
+
+_UNCONNECTED: Final = (M.NOT_INIT, M.BOUND, M.CONNECTING, M.REFUSED, M.RESET)
+_completes((M.CONNECTING,), Completion.QUEUED, M.OUTBOUND)
+_completes((M.CONNECTING,), Completion.ACCEPTED, M.OUTBOUND)
+# A blocking connect that fails leaves the socket as if it had never connected; so does reporting a
+# background failure (REFUSED) to the next connect().  A weldr connect reset while it waited for accept().
+_completes(_UNCONNECTED, Completion.UNCONNECTED, M.NOT_INIT)
+_completes(_UNCONNECTED, Completion.UNCONNECTED_BOUND, M.BOUND)
+# A non-blocking connect fails while under way, or after it was queued and before it was told
+# (its listener went away): the socket keeps the error for its next call.
+_completes((M.CONNECTING, *_CONNECTED, *_HALF, M.REFUSED), Completion.FAILED, M.REFUSED)
+# A reset reaches a connected socket, half-closed or not, or a weldr connect waiting for accept().
+_completes((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET), Completion.RESET, M.RESET)
+_completes((M.LISTEN,), Completion.STOPPED, M.NOT_INIT)
+_completes((M.NOT_INIT,), Completion.PAIRED_OUT, M.OUTBOUND)
+_completes((M.NOT_INIT,), Completion.PAIRED_IN, M.INBOUND)
+
+
+def complete(mode: SocketMode, what: Completion) -> SocketMode:
+    """The mode after the network's step ``what`` in ``mode``; a pair not in the table is a sockviz bug."""
+    try:
+        return COMPLETIONS[mode, what]
+    except KeyError:
+        raise AssertionError(f"sockviz: no completion {what.name} from {mode.name} in _net/_modes.py") from None
+
+
 def os_error(code: int, message: str | None = None) -> OSError:
     """The ``OSError`` (subclass picked by errno) the socket module raises."""
     return OSError(code, message or os.strerror(code))
@@ -186,4 +270,17 @@ def markdown_table() -> str:
             else:
                 cells.append(errno.errorcode[REFUSALS[mode, op]])
         lines.append(f"| **{mode.name}** | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def completions_table() -> str:
+    """:data:`COMPLETIONS` as a Markdown table: a row per completion, the modes it moves from and to."""
+    lines = ["| completion | from | to |", "|---|---|---|"]
+    for what in Completion:
+        moves: dict[SocketMode, list[str]] = {}
+        for (mode, done), to in COMPLETIONS.items():
+            if done is what:
+                moves.setdefault(to, []).append(mode.name)
+        for to, froms in moves.items():
+            lines.append(f"| {what.value} | {', '.join(froms)} | {to.name} |")
     return "\n".join(lines)

@@ -34,11 +34,12 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .._core._events import WaitReason
+from .._core._sync import Semaphore
 from ._args import c_int
 from ._base import SocketBase
 from ._filebuf import ByteBuffer, deadline_for, timed_out
-from ._modes import Op, SocketMode, os_error, step
-from ._sync import Condition, Semaphore
+from ._modes import Completion, Op, SocketMode, os_error, step
 from ._traced import fmt_address, traced
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ class Connection:
         self.cid = cid
         self.lock = net.new_lock(f"conn{cid}")
         #: client -> server
-        self.up = ByteBuffer(f"conn{cid}.up", self.lock, net.buffer_size, net.recorder, net.tracker)
+        self.up = ByteBuffer(f"conn{cid}.up", self.lock, net.buffer_size, net.recorder, net.primitives)
         #: server -> client
-        self.down = ByteBuffer(f"conn{cid}.down", self.lock, net.buffer_size, net.recorder, net.tracker)
+        self.down = ByteBuffer(f"conn{cid}.down", self.lock, net.buffer_size, net.recorder, net.primitives)
 
 
 class Pending:
@@ -81,13 +82,14 @@ class Pending:
 class Listener:
     """What ``listen()`` adds to a socket: the backlog and its two conditions."""
 
-    __slots__ = ("acceptable", "backlog", "queue", "room")
+    __slots__ = ("acceptable", "backlog", "fd", "queue", "room")
 
     def __init__(self, net: FakeNetwork, fd: int, backlog: int) -> None:
+        self.fd = fd
         self.backlog = backlog
         self.queue: deque[Pending] = deque()
-        self.acceptable = Condition(net.lock, f"fd{fd}.acceptable", net.tracker)
-        self.room = Condition(net.lock, f"fd{fd}.room", net.tracker)
+        self.acceptable = net.primitives.condition(net.lock, f"fd{fd}.acceptable")
+        self.room = net.primitives.condition(net.lock, f"fd{fd}.room")
 
     @property
     def full(self) -> bool:
@@ -127,11 +129,11 @@ class Rendezvous(SocketBase):
             listener = self._listener
             assert listener is not None
             deadline = deadline_for(self._timeout)
-            waits_for = f"accept() on fd {self._number} waits for a client to connect to {fmt_address(self._local)}"
+            reason = WaitReason("accept", self._number, "connection", addr=fmt_address(self._local))
             self._in_calls += 1
             try:
                 while not listener.queue:
-                    self._wait(listener.acceptable, deadline, waits_for)
+                    self._wait(listener.acceptable, deadline, reason)
                     if self._listener is not listener:  # shut down while we waited
                         raise os_error(errno.EINVAL)
                 pending = listener.queue.popleft()
@@ -153,8 +155,9 @@ class Rendezvous(SocketBase):
         server_end._rx, server_end._tx = conn.up, conn.down
         server_end._peer_owner = pending.thread
         client._peer_owner = server_end.owner
+        server_end._peer_fd, client._peer_fd = client._number, server_end._number
         if client._mode is M.CONNECTING:
-            client._set_mode(M.OUTBOUND)
+            client._complete(Completion.ACCEPTED)
         pending.accepted = True
         # fmt: off
         net.recorder.emit(
@@ -203,8 +206,7 @@ class Rendezvous(SocketBase):
                 self._read_shut_early = self._write_shut_early = False  # as after a refused blocking connect
                 if self._stale_name is not None:  # Linux forgets the source address here
                     self._stale_name = (self._any_address()[0], self._stale_name[1])
-                new = step(self._mode, Op.CONNECT)
-                self._set_mode(M.BOUND if self._local is not None else new)  # bound since the refusal?
+                self._unconnected()  # (bound, if it was bound since the refusal)
                 return error
             if self._unreported_connect and self._mode is M.OUTBOUND:
                 self._unreported_connect = False  # a non-blocking connect finished: say so once
@@ -220,7 +222,7 @@ class Rendezvous(SocketBase):
             self._peer = (ip if ip not in ("0.0.0.0", "::") else self._source_for(ip), port)
             if listener_sock is None and strict and self._timeout != 0:
                 return self._refused()
-            self._set_mode(M.CONNECTING)
+            self._set_mode(step(self._mode, Op.CONNECT))
             if self._timeout == 0:
                 # Linux answers EINPROGRESS even when the handshake is instant; the
                 # outcome comes later through writability, SO_ERROR or connect() again.
@@ -252,7 +254,8 @@ class Rendezvous(SocketBase):
                     assert listener is not None
                     if not listener.full:
                         break
-                    self._wait(listener.room, deadline, f"connect() on fd {self._number} waits for room in the backlog of {where}")
+                    room = WaitReason("connect", self._number, "room", listener_sock._number, listener_sock.owner, where)
+                    self._wait(listener.room, deadline, room)
             except BaseException:
                 self._unconnect()
                 raise
@@ -276,7 +279,7 @@ class Rendezvous(SocketBase):
         listener.queue.append(pending)
         listener.acceptable.notify()
         if net.semantics == "strict" and self._mode is M.CONNECTING:  # (CLOSED if closed meanwhile)
-            self._set_mode(M.OUTBOUND)
+            self._complete(Completion.QUEUED)
         return pending
 
     def _retry_connect(self) -> bool:
@@ -309,7 +312,7 @@ class Rendezvous(SocketBase):
         self._peer = None
         self._conn = self._rx = self._tx = None
         self._give_back_port()
-        self._set_mode(M.REFUSED)
+        self._complete(Completion.FAILED)
 
     def _source_for(self, ip: str) -> str:
         if ":" in ip:
@@ -330,7 +333,7 @@ class Rendezvous(SocketBase):
         self._conn = self._rx = self._tx = None
         self._give_back_port()
         if self._mode is not M.CLOSED:  # closed by another thread meanwhile: stays closed
-            self._set_mode(M.BOUND if self._local is not None else M.NOT_INIT)
+            self._unconnected()
 
     def _wait_for_listener(self, ip: str, port: int, deadline: float | None, where: str | None) -> SocketBase | None:
         """weldr: wait until somebody listens at ``(ip, port)`` (net lock held)."""
@@ -339,13 +342,13 @@ class Rendezvous(SocketBase):
             found = net.find_listener(ip, port)
             if found is not None or net.semantics == "strict":
                 return found
-            self._wait(net.listening, deadline, f"connect() on fd {self._number} waits for someone to listen on {where}")
+            self._wait(net.listening, deadline, WaitReason("connect", self._number, "listener", addr=where))
 
     def _await_accept(self, pending: Pending, listener: Listener, deadline: float | None, server: str | None) -> None:
         """weldr: the original's rendezvous -- wait until accept() posts us."""
         assert pending.wakeup is not None
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        got = pending.wakeup.acquire(remaining, f"connect() on fd {self._number} waits for {server} to accept")
+        got = pending.wakeup.acquire(remaining, WaitReason("connect", self._number, "accept", listener.fd, server))
         if got and not pending.error:
             return
         with self._net.lock:
@@ -402,8 +405,9 @@ def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: in
             second._local = net.take_address(second, "127.0.0.1", 0)
         first._peer, second._peer = second._local, first._local
         first._peer_owner = second._peer_owner = first.owner
-        first._set_mode(M.OUTBOUND)
-        second._set_mode(M.INBOUND)
+        first._peer_fd, second._peer_fd = second._number, first._number
+        first._complete(Completion.PAIRED_OUT)
+        second._complete(Completion.PAIRED_IN)
         # fmt: off
         net.recorder.emit(
             "meet", first._number,

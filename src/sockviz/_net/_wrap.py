@@ -21,7 +21,7 @@ real class whose metaclass decides what a call makes:
 
 Name resolution is patched the same way, so welded code can connect to
 ``("server", 8080)`` and never asks a real resolver.  ``install()`` and
-``uninstall()`` are called by :mod:`sockviz._patches`, which counts the welds
+``uninstall()`` are called by :mod:`sockviz._weld._patches`, which counts the welds
 using them and undoes them on every exit path.
 """
 
@@ -190,7 +190,7 @@ def _refused_to_welded_threads(name: str, method: Callable[..., Any]) -> Callabl
 
 
 def install() -> None:
-    """Patch the socket module (callers count their users: see ``sockviz._patches``)."""
+    """Patch the socket module (callers count their users: see ``sockviz._weld._patches``)."""
     if _originals:
         return
     for name in _REAL_NETWORK_CALLS:

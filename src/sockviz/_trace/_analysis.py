@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ._events import Event
+from .._core._events import Event, wait_words
 
 __all__ = ["KEEPS_WAITING", "WAIT_BEGINS", "WAIT_ENDS", "Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
 
@@ -75,7 +75,7 @@ class Wait(NamedTuple):
     primitive: str  #: the lock, condition or semaphore it waited on
     family: str  #: "lock", "condition" or "semaphore"
     what: str  #: in domain words: the socket call it was in (accept, connect, recv, send...), "bind lock (net)" or "lock NAME"
-    waits_for: str  #: the sentence the model recorded ("recv() on fd 7 waits for alice to send")
+    waits_for: str  #: in words, made from the fields below: "recv() on fd 7 waits for alice to send"
     start: int  #: seq of the event that began it
     end: int | None  #: seq of the event that ended it (None: it never ended)
     start_ns: int
@@ -85,6 +85,12 @@ class Wait(NamedTuple):
     outcome: str
     woken_by: int | None  #: seq of the event that woke it (a notify, post or release)
     waker: str | None  #: the thread that woke it
+    call: str | None = None  #: the socket call that waits, as the model recorded it (accept, connect, recv, send)
+    until: str | None = None  #: what ends it (see sockviz.lowlevel.UNTIL): data, room, connection, listener, accept, lock
+    fd: int | None = None  #: the descriptor the call waits on
+    peer_owner: str | None = None  #: the thread owning the other end (a lock's holder), where known
+    peer_fd: int | None = None  #: the other end's descriptor, where known
+    addr: str | None = None  #: the address an accept() or connect() waits at
 
     @property
     def duration_ns(self) -> int | None:
@@ -210,8 +216,8 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             fields, obj = event[5], event[4]
             stack = calls.get(thread)
             what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
-            waits_for = fields.get("for") or (f"{obj} (held by {fields.get('holder') or 'another thread'})" if family == "lock" else "")
-            wait = [thread, str(obj), family, what, waits_for, seq, None, t_ns, None, "unfinished", None, None]
+            wait = [thread, str(obj), family, what, "", seq, None, t_ns, None, "unfinished", None, None, *_reason(obj, family, fields)]
+            wait[_WAITS_FOR] = _words(wait)
             open_waits.setdefault(thread, {})[family] = wait
             done.append(wait)
         elif role == _END:
@@ -227,7 +233,24 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
 
 
 # Positions in the lists waits() fills (Wait's fields, in order).
-_END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 6, 8, 9, 10, 11
+_WAITS_FOR, _END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 4, 6, 8, 9, 10, 11
+_AT_CALL, _UNTIL, _FD, _PEER_OWNER, _PEER_FD, _ADDR = 12, 13, 14, 15, 16, 17
+
+
+def _reason(obj: Any, family: str, fields: dict[str, Any]) -> tuple[Any, ...]:
+    """(call, until, fd, peer_owner, peer_fd, addr) of a wait, from its begin event's fields."""
+    if family == "lock":
+        return (None, "lock", None, fields.get("holder"), None, None)
+    f = fields.get
+    return (f("call"), f("until"), f("fd"), f("peer_owner"), f("peer_fd"), f("addr"))
+
+
+def _words(wait: list[Any]) -> str:
+    if wait[_UNTIL] == "lock":
+        return f"{wait[1]} (held by {wait[_PEER_OWNER] or 'another thread'})"
+    if wait[_UNTIL] is None:
+        return ""
+    return wait_words(wait[_AT_CALL], wait[_FD], wait[_UNTIL], wait[_PEER_OWNER], wait[_ADDR])
 
 
 def meetings(events: Sequence[Event]) -> list[Meeting]:

@@ -20,8 +20,10 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._kinds import TABLE
+
 if TYPE_CHECKING:
-    from ._events import Event
+    from .._core._events import Event
     from ._trace import Trace
 
 __all__ = ["chrome_events", "event_rows", "to_chrome_trace", "to_csv", "to_mermaid", "to_pandas"]
@@ -164,10 +166,11 @@ def chrome_events(trace: Trace) -> list[dict[str, Any]]:
                 {"name": mode, "cat": "state", "ph": "X", "ts": _us(t_ns), "dur": _dur(t_ns, until)}
                 | {"pid": _SOCKETS_PID, "tid": number, "args": {"fd": life.fd, "local": life.local, "peer": life.peer}}
             )
-    # Everything else worth seeing as an instant: output lines, refusals, deadlocks.
+    # Everything else worth seeing as an instant (output lines, refusals, deadlocks...): the table's marks.
     for event in events:
-        if event.kind in ("output", "refused", "deadlock", "timeout", "outside", "thread.error", "buf.eof"):
-            scope = "g" if event.kind in ("deadlock", "timeout", "outside") else "t"
+        row = TABLE.get(event.kind)
+        if row is not None and row.mark is not None:
+            scope = "g" if row.mark == "global" else "t"
             label = str(event.fields.get("line")) if event.kind == "output" else f"{event.kind} {event.obj}"
             out.append(
                 {"name": label, "cat": event.kind, "ph": "i", "s": scope, "ts": _us(event.t_ns), "pid": _THREADS_PID}

@@ -32,16 +32,18 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
+from .._core._events import Event, event_from_raw
+from .._core._recorder import RawEvent
 from .._errors import TraceFormatError
 from . import _json
-from ._events import Event, event_from_raw
-from ._recorder import RawEvent
 from ._trace import Trace
+from ._upgrade import upgrade
 
 __all__ = ["FORMAT", "VERSION", "TraceWriter", "load", "parse", "save"]
 
 FORMAT = "sockviz-trace"
-VERSION = 1
+#: 2: waits record call, fd, until, peer_fd, peer_owner, addr instead of a sentence (see _upgrade.py)
+VERSION = 2
 _KEYS = ("seq", "t_ns", "thread", "kind", "obj", "fields")
 #: A streaming writer flushes at least this often (seconds), so a killed run loses little.
 FLUSH_EVERY = 0.2
@@ -179,7 +181,7 @@ def parse(data: bytes | str, name: str = "<string>") -> Trace:
         raise TraceFormatError(name, 1, "empty file: expected a sockviz trace header")
     end = data.find(b"\n")
     complete = data.endswith(b"\n")
-    meta = _parse_header(data if end < 0 else data[:end], name, truncated=end < 0 and not complete)
+    meta, version = _parse_header(data if end < 0 else data[:end], name, truncated=end < 0 and not complete)
     # The body is the lines after the header, as a view: a big file is not copied.
     start, stop = (len(data), len(data)) if end < 0 else (end + 1, len(data))
     cut_line = None
@@ -198,6 +200,7 @@ def parse(data: bytes | str, name: str = "<string>") -> Trace:
         events = _json.decode_events(body) if stop > start else []
         if events is None:
             events = _checked_events(body.tobytes(), name)
+        events = upgrade(events, version)
     if cut_line is not None:
         warnings.warn(f"{name}: line {cut_line} is cut short (the run stopped while writing it); loaded {len(events)} events", stacklevel=3)
     return Trace(events, meta)
@@ -219,7 +222,7 @@ def _checked_events(body: bytes, name: str) -> list[Event]:
     return events
 
 
-def _parse_header(line: bytes, name: str, *, truncated: bool) -> dict[str, Any]:
+def _parse_header(line: bytes, name: str, *, truncated: bool) -> tuple[dict[str, Any], int]:
     try:
         header = json.loads(line)
     except ValueError:
@@ -232,7 +235,7 @@ def _parse_header(line: bytes, name: str, *, truncated: bool) -> dict[str, Any]:
         raise TraceFormatError(name, 1, 'the header has no integer "version"')
     if version > VERSION:
         raise TraceFormatError(name, 1, f"format version {version} is newer than this sockviz reads (up to {VERSION}); upgrade sockviz")
-    return {k: v for k, v in header.items() if k not in ("format", "version")}
+    return {k: v for k, v in header.items() if k not in ("format", "version")}, version
 
 
 def _check_event(record: Any, name: str, number: int) -> Event:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from ._events import Event
+from .._core._events import Event
 
 __all__ = ["BACKEND", "decode", "decode_events", "encode", "encode_lines"]
 

@@ -15,10 +15,10 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast, overload
 
+from .._core._events import Event, event_from_raw
+from .._core._recorder import RawEvent
 from ._analysis import Meeting, SocketLife, Wait, meetings, sockets, waits
-from ._events import Event, event_from_raw
 from ._narrate import describe, narrate
-from ._recorder import RawEvent
 
 if TYPE_CHECKING:
     from ._world import World, WorldIndex

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from .._core._events import Event, wait_words
 from ._analysis import KEEPS_WAITING, WAIT_BEGINS, WAIT_ENDS
-from ._events import Event
 
 __all__ = ["CHECKPOINT_EVERY", "LockState", "SemaphoreState", "SocketState", "ThreadState", "World", "WorldIndex"]
 
@@ -222,7 +222,13 @@ class _Replay:
 
     def _begin_wait(self, event: Event, family: str) -> None:
         name, thread = str(event.obj), event.thread
-        waits_for = event.fields.get("for") or (f"lock {name}" if family == "lock" else None)
+        f = event.fields
+        if family == "lock":
+            waits_for: str | None = f"lock {name}"
+        elif f.get("until"):
+            waits_for = wait_words(f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr"))
+        else:
+            waits_for = None
         self._thread(thread, status="blocked", waits_on=name, waits_for=waits_for)
         if family == "lock":
             lock = self.locks.get(name) or LockState(name, event.fields.get("holder"), ())

@@ -17,7 +17,7 @@ from ._timeline import figure_height, new_axes
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .._trace._events import Event
+    from .._core._events import Event
     from .._trace._trace import Trace
 
 __all__ = ["plot_buffers", "plot_sequence", "plot_states", "plot_waits", "sequence_messages"]

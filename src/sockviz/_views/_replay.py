@@ -33,12 +33,12 @@ from ._style import MEETING_COLOUR
 from ._timeline import draw_timeline
 
 if TYPE_CHECKING:
-    from .._explore import Exploration
-    from .._trace._events import Event
+    from .._core._events import Event
     from .._trace._trace import Trace
     from .._trace._world import World
+    from .._weld._explore import Exploration
 
-__all__ = ["Replay", "replay"]
+__all__ = ["Replay", "outcome_menu", "replay"]
 
 _CELL = "1 / 1 / 2 / 2"  # both layers of the picture sit in the one grid cell
 
@@ -53,11 +53,25 @@ def replay(trace: Trace | Exploration, *, by: str = "order", width: int = 880) -
     Given what ``sockviz.explore`` found, the widget gets a menu to pick the
     outcome whose run it replays.
     """
-    from .._explore import Exploration
+    from .._weld._explore import Exploration
 
     if isinstance(trace, Exploration):
-        return trace.replay(by=by, width=width)
+        return outcome_menu(trace, by=by, width=width)
     return Replay(trace, by=by, width=width)
+
+
+def outcome_menu(found: Exploration, *, by: str = "order", width: int = 880) -> w.VBox:
+    """What ``explore`` found, replayed: a menu of its outcomes over the replay of the chosen one's run."""
+    options = [(f"{o.name} -- {o.count} run(s), seed {o.seeds[0]}", i) for i, o in enumerate(found.outcomes)]
+    menu = w.Dropdown(options=options, value=0, description="outcome", layout=w.Layout(width="auto"))
+    menu.add_class("sockviz-outcomes")
+    box = w.VBox([menu, Replay(found.outcomes[0].trace, by=by, width=width)])
+
+    def show(change: dict[str, Any]) -> None:
+        box.children = (menu, Replay(found.outcomes[change["new"]].trace, by=by, width=width))
+
+    menu.observe(show, names="value")
+    return box
 
 
 class Replay(w.VBox):  # type: ignore[misc]

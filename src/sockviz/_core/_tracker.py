@@ -1,6 +1,6 @@
 """The wait tracker: who is welded, who is parked, and whether anybody can still move.
 
-Every wait of the fake network's primitives (:mod:`sockviz._net._sync`) is put
+Every wait of the fake network's primitives (:mod:`sockviz._core._sync`) is put
 on the tracker's books while it lasts.  It counts the live welded threads and
 those parked in *untimed* waits; when the two are equal, nobody can ever wake
 anybody -- a deadlock, detected exactly, at the moment the last thread blocks.
@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .._trace._recorder import Recorder
+from ._events import words_of
+from ._recorder import Recorder
 
 if TYPE_CHECKING:
-    from .._schedule import Scheduler
+    from ._schedule import Scheduler
     from ._sync import _Waiter
 
 __all__ = ["WaitTracker"]
@@ -90,7 +91,7 @@ class WaitTracker:
     def _stuck(self) -> dict[str, str] | None:
         # Called with the mutex held.  Under a schedule, the scheduler sees every wait: it decides.
         if self.sched is None and self.blocked and self.blocked >= self.live and self.stopped is None:
-            return {w.thread: w.waits_for for w in self.parked if w.counted}
+            return {w.thread: words_of(w.reason) for w in self.parked if w.counted}
         return None
 
     def _deadlocked(self, waits: dict[str, str]) -> None:
@@ -105,7 +106,7 @@ class WaitTracker:
     def waiting(self) -> dict[str, str]:
         """What each parked thread waits for, right now."""
         with self._mutex:
-            return {w.thread: w.waits_for for w in self.parked}
+            return {w.thread: words_of(w.reason) for w in self.parked}
 
     def stop(self, error: Callable[[], BaseException]) -> None:
         """Wake every parked thread; it and every later wait raises ``error()``."""

@@ -26,8 +26,8 @@ from . import _ctrl_c
 from ._startorder import cpu_seconds
 
 if TYPE_CHECKING:
-    from ._schedule import Slot
-    from ._weld import Weld
+    from .._core._schedule import Slot
+    from ._session import Weld
 
 __all__ = ["OUTSIDE_AFTER", "watch"]
 
@@ -35,7 +35,7 @@ __all__ = ["OUTSIDE_AFTER", "watch"]
 OUTSIDE_AFTER = 1.0
 _POLL = 0.05
 _PATHS = sysconfig.get_paths()
-_HERE = os.path.dirname(__file__)
+_HERE = os.path.dirname(os.path.dirname(__file__))  # the sockviz package
 #: Code that is not the student's: the standard library, installed packages (a Jupyter kernel's
 #: input() blocks deep in ipykernel and zmq), sockviz itself.
 _NOT_THEIRS = tuple(dict.fromkeys((_PATHS["stdlib"], _PATHS["purelib"], _PATHS["platlib"], _HERE)))

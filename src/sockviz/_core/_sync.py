@@ -11,13 +11,13 @@ the one place that can answer three questions a teacher asks:
   ``Lock.release``) records its own event and writes that event's ``seq``
   into the waiter it wakes; the woken thread records it as ``cause``;
 * **is anyone able to move at all** -- every wait is put on the books of the
-  network's :class:`~sockviz._net._tracker.WaitTracker`, which detects a
+  network's :class:`~sockviz._core._tracker.WaitTracker`, which detects a
   deadlock the moment the last thread blocks.
 
 Waiting itself uses one reusable lock per thread (held while the thread is
 not waiting; the notifier releases it), which is cheaper than allocating a
 lock per wait as ``threading.Condition`` does.  Under a schedule the thread
-parks with the scheduler instead (see :mod:`sockviz._net._scheduled`), and
+parks with the scheduler instead (see :mod:`sockviz._core._scheduled`), and
 the notifier unparks it.
 """
 
@@ -28,14 +28,14 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .._schedule import current_slot, take_when_released
-from .._trace._recorder import Recorder
+from ._events import WaitReason
+from ._recorder import Recorder
 
 if TYPE_CHECKING:
-    from .._schedule import Slot
+    from ._schedule import Slot
     from ._tracker import WaitTracker
 
-__all__ = ["Condition", "Lock", "Semaphore"]
+__all__ = ["Condition", "Lock", "Primitives", "Semaphore"]
 
 _allocate_lock = threading.Lock
 _get_ident = threading.get_ident
@@ -45,7 +45,7 @@ _monotonic_ns = time.monotonic_ns
 class _Waiter:
     """One thread's parking spot, reused for every wait the thread makes."""
 
-    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "slot", "thread", "waits_for")
+    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "reason", "slot", "thread")
 
     def __init__(self) -> None:
         self.lock = _allocate_lock()
@@ -57,7 +57,7 @@ class _Waiter:
         self.primitive: _Primitive | None = None
         self.slot: Slot | None = None  # the thread's place in the weld's schedule, if it has one
         self.thread = ""
-        self.waits_for = ""
+        self.reason: WaitReason | None = None
 
 
 _local = threading.local()
@@ -161,17 +161,20 @@ class _Primitive:
     _tracker: WaitTracker
     _waiters: deque[_Waiter]
 
-    def _enlist(self, kind: str, waits_for: str, timeout: float | None) -> tuple[_Waiter, dict[str, str] | None]:
+    def _enlist(self, kind: str, reason: WaitReason | None, timeout: float | None) -> tuple[_Waiter, dict[str, str] | None]:
         """Queue the calling thread's waiter and record ``kind`` (guard held)."""
         rec = self._recorder
         waiter = _my_waiter()
         waiter.cause = None
         waiter.primitive = self
         waiter.thread = rec.thread_name()
-        waiter.waits_for = waits_for
-        waiter.slot = current_slot()
+        waiter.reason = reason
+        waiter.slot = self._slot()
         self._waiters.append(waiter)
-        rec.emit(kind, self.name, "for", waits_for, "timeout", timeout)
+        if reason is None:
+            rec.emit(kind, self.name, "timeout", timeout)
+        else:
+            rec.emit(kind, self.name, *reason.fields(), "timeout", timeout)
         try:
             stuck = self._tracker._park(waiter, timeout is None)
         except BaseException:
@@ -232,11 +235,12 @@ class _Primitive:
     def _abort_guard(self) -> Any:
         return self._guard
 
+    def _slot(self) -> Slot | None:
+        """The calling thread's place in a schedule (only the scheduled primitives have one)."""
+        return None
+
     def _park(self, waiter: _Waiter, timeout: float | None) -> bool:
         """Wait (no lock held) until a notifier releases ``waiter.lock``; False on timeout."""
-        slot = waiter.slot
-        if slot is not None:  # the notifier unparks the waiter's slot
-            return take_when_released(waiter.lock, slot, timeout, waiter.waits_for)
         if timeout is not None and timeout <= 0:
             return False
         return waiter.lock.acquire(True, -1 if timeout is None else timeout)
@@ -270,10 +274,10 @@ class Condition(_Primitive):
     def __exit__(self, *exc: object) -> None:
         self.lock.release()
 
-    def wait(self, timeout: float | None = None, waits_for: str = "") -> bool:
+    def wait(self, timeout: float | None = None, reason: WaitReason | None = None) -> bool:
         """Wait (lock held) until notified; False if ``timeout`` ran out."""
         self._tracker.check()
-        waiter, stuck = self._enlist("cond.wait", waits_for, timeout)
+        waiter, stuck = self._enlist("cond.wait", reason, timeout)
         self.lock.release()
         if stuck:
             self._tracker._deadlocked(stuck)
@@ -286,24 +290,17 @@ class Condition(_Primitive):
             raise
         self.lock.acquire()
         if self._settle(waiter, got):
-            self._recorder.emit("cond.wake", self.name, "cause", waiter.cause, "for", waits_for)
+            self._recorder.emit("cond.wake", self.name, "cause", waiter.cause)
             return True
-        self._recorder.emit("cond.timeout", self.name, "for", waits_for, "timeout", timeout)
+        self._recorder.emit("cond.timeout", self.name, "timeout", timeout)
         return False
 
-    def wait_until(self, deadline: float | None, waits_for: str = "") -> bool:
+    def wait_until(self, deadline: float | None, reason: WaitReason | None = None) -> bool:
         """Wait until notified or ``deadline`` (a ``time.monotonic()`` value; None: for ever)."""
         if deadline is None:
-            return self.wait(None, waits_for)
+            return self.wait(None, reason)
         remaining = deadline - time.monotonic()  # looked up per call: a schedule's clock is logical
-        return remaining > 0 and self.wait(remaining, waits_for)
-
-    def _abort_guard(self) -> Any:
-        # Under a schedule, the condition's lock may be held by a thread waiting for its
-        # turn: a scheduled thread takes it the scheduled way, so that the holder can run.
-        if self._tracker.sched is not None and current_slot() is not None:
-            return self.lock
-        return self._guard
+        return remaining > 0 and self.wait(remaining, reason)
 
     def notify(self, n: int = 1) -> None:
         """Wake up to ``n`` waiters (lock held)."""
@@ -337,13 +334,9 @@ class Semaphore(_Primitive):
         self._tracker = tracker
         self._waiters = deque()
 
-    def acquire(self, timeout: float | None = None, waits_for: str = "") -> bool:
+    def acquire(self, timeout: float | None = None, reason: WaitReason | None = None) -> bool:
         """Take a permit, waiting up to ``timeout`` (None: for ever) for a post."""
         self._tracker.check()
-        if self._tracker.sched is not None:
-            slot = current_slot()
-            if slot is not None:
-                slot.sched.pause()  # a decision point
         with self._guard:
             if self.value > 0:
                 self.value -= 1
@@ -351,7 +344,7 @@ class Semaphore(_Primitive):
                 return True
             if timeout is not None and timeout <= 0:
                 return False
-            waiter, stuck = self._enlist("sem.wait", waits_for, timeout)
+            waiter, stuck = self._enlist("sem.wait", reason, timeout)
         if stuck:
             self._tracker._deadlocked(stuck)
         try:
@@ -367,7 +360,7 @@ class Semaphore(_Primitive):
         if got:
             self._recorder.emit("sem.acquire", self.name, "cause", waiter.cause, "value", self.value)
         else:
-            self._recorder.emit("sem.timeout", self.name, "for", waits_for, "timeout", timeout)
+            self._recorder.emit("sem.timeout", self.name, "timeout", timeout)
         return got
 
     def post(self) -> None:
@@ -378,3 +371,23 @@ class Semaphore(_Primitive):
             else:
                 self.value += 1
                 self._recorder.emit("sem.post", self.name, "value", self.value)
+
+
+class Primitives:
+    """The engine's hook for the model: the fake network makes every lock, condition and semaphore
+    through one of these, chosen once when the network is made -- these free ones, or the
+    scheduled ones of :func:`sockviz._core._scheduled.primitives` -- so that no wait asks whether
+    a schedule runs the weld."""
+
+    def __init__(self, recorder: Recorder, tracker: WaitTracker) -> None:
+        self.recorder = recorder
+        self.tracker = tracker
+
+    def lock(self, name: str) -> Lock:
+        return Lock(name, self.recorder)
+
+    def condition(self, lock: Lock, name: str) -> Condition:
+        return Condition(lock, name, self.tracker)
+
+    def semaphore(self, name: str, value: int = 0) -> Semaphore:
+        return Semaphore(name, self.recorder, self.tracker, value)

@@ -13,20 +13,19 @@ seeded run is deterministic, any other run can be had again with
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._core._events import wait_words
+from .._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
+from .._net._manager import Semantics
+from .._trace._trace import Trace
 from . import _ctrl_c
-from ._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
-from ._net._manager import Semantics
 from ._policies import Seeded
-from ._trace._trace import Trace
 
 __all__ = ["Exploration", "Outcome", "Run", "explore"]
 
-_NO_FD = re.compile(r" on fd \d+")
 Scenario = Mapping[str, Callable[[], Any]] | Callable[[], Mapping[str, Callable[[], Any]]]
 
 
@@ -71,7 +70,7 @@ class Outcome:
 
     def replay(self, *, by: str = "order", width: int = 880) -> Any:
         """The replay widget on this outcome's trace."""
-        from ._views._replay import Replay
+        from .._views._replay import Replay
 
         return Replay(self.trace, by=by, width=width)
 
@@ -112,18 +111,9 @@ class Exploration:
             return outcome.replay(by=by, width=width)
         if outcome is not None:
             return self.outcomes[outcome].replay(by=by, width=width)
-        import ipywidgets as w
+        from .._views._replay import outcome_menu
 
-        options = [(f"{o.name} -- {o.count} run(s), seed {o.seeds[0]}", i) for i, o in enumerate(self.outcomes)]
-        menu = w.Dropdown(options=options, value=0, description="outcome", layout=w.Layout(width="auto"))
-        menu.add_class("sockviz-outcomes")
-        box = w.VBox([menu, self.outcomes[0].replay(by=by, width=width)])
-
-        def show(change: dict[str, Any]) -> None:
-            box.children = (menu, self.outcomes[change["new"]].replay(by=by, width=width))
-
-        menu.observe(show, names="value")
-        return box
+        return outcome_menu(self, by=by, width=width)
 
     def _seeds(self, seeds: list[int]) -> str:
         shown = ", ".join(map(str, seeds[:8]))
@@ -181,10 +171,22 @@ def _components(scenario: Scenario) -> Mapping[str, Callable[[], Any]]:
     raise TypeError(f"explore() takes a mapping {{name: component}} or a function returning one, not {scenario!r}")
 
 
-def _ended(error: BaseException) -> tuple[str, str]:
+def _stuck_without_fds(waits: Mapping[str, str], trace: Trace) -> str:
+    """Who waits for what when a run deadlocked, without descriptor numbers: they depend on who made a
+    socket first, and one deadlock must be one outcome.  Read from the trace's waits, by their fields."""
+    last = {wait.thread: wait for wait in trace.waits() if wait.until not in (None, "lock")}
+    parts = []
+    for thread, words in sorted(waits.items()):
+        wait = last.get(thread)
+        if wait is not None and wait.waits_for == words:  # (not a park outside the socket calls: Event.wait...)
+            words = wait_words(wait.call, None, wait.until, wait.peer_owner, wait.addr)
+        parts.append(f"{thread} in {words}")
+    return "; ".join(parts)
+
+
+def _ended(error: BaseException, trace: Trace) -> tuple[str, str]:
     if isinstance(error, DeadlockError):
-        # Descriptor numbers depend on who made a socket first: left out, so that one deadlock is one outcome.
-        return "deadlocked", "; ".join(f"{thread} in {_NO_FD.sub('', what)}" for thread, what in sorted(error.waits.items()))
+        return "deadlocked", _stuck_without_fds(error.waits, trace)
     if isinstance(error, ExternalBlockError):
         return "blocked outside", f"{error.thread} at {error.where}"
     if isinstance(error, WeldTimeoutError):
@@ -193,7 +195,7 @@ def _ended(error: BaseException) -> tuple[str, str]:
         failures = sorted(zip(error.threads, error.exceptions, strict=False), key=lambda failure: failure[0])
         detail = "; ".join(f"{thread}: {type(exc).__name__}" for thread, exc in failures)
         if error.after is not None:  # what the failures left behind: a deadlock, a timeout
-            status, left = _ended(error.after)
+            status, left = _ended(error.after, trace)
             detail += f"; then {status}" + (f": {left}" if left else "")
         return "error", detail
     return "error", f"{type(error).__name__}: {error}"
@@ -222,7 +224,7 @@ def explore(
     >>> print(found)  # doctest: +SKIP
     >>> found.replay()  # doctest: +SKIP
     """
-    from ._weld import weld
+    from ._session import weld
 
     with _ctrl_c.ctrl_c_latch():  # a Ctrl-C dropped by a garbage collector's callback still ends it
         return _explored(scenario, _seed_list(runs, seeds), outcome, weld, semantics, timeout, buffer_size)
@@ -250,7 +252,8 @@ def _explored(
                 echo=False,
             )
         except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
-            return error.trace or Trace([]), *_ended(error)
+            trace = error.trace or Trace([])
+            return trace, *_ended(error, trace)
         return trace, "finished", ""
 
     done: list[Run] = []

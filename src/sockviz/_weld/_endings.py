@@ -16,13 +16,13 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError, component_error
-from ._net._members import members
+from .._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError, component_error
+from .._net._members import members
 from ._outside import where_blocked
 
 if TYPE_CHECKING:
-    from ._trace._trace import Trace
-    from ._weld import Weld
+    from .._trace._trace import Trace
+    from ._session import Weld
 
 __all__ = [
     "last_trace",

@@ -1,6 +1,6 @@
 """Schedule policies: who runs next when a scheduled weld reaches a decision.
 
-A :class:`~sockviz._schedule.Scheduler` keeps the books -- which threads can
+A :class:`~sockviz._core._schedule.Scheduler` keeps the books -- which threads can
 run, who holds the baton, the logical clock -- and asks its policy only one
 question, at each decision: *which of these runnable threads runs now?*
 :class:`Seeded` answers with a seeded random generator, :class:`Scripted`
@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._core._schedule import Chooser, Schedule
+
 if TYPE_CHECKING:
-    from ._schedule import Slot
+    from .._core._schedule import Slot
 
 __all__ = ["Choice", "Chooser", "Schedule", "Scripted", "Seeded"]
 
@@ -34,19 +36,6 @@ class Choice:
     step: int
     #: the logical clock, in ns
     now_ns: int
-
-
-Chooser = Callable[[list["Slot"], "Slot | None", int, int], "Slot"]
-
-
-class Schedule:
-    """A policy that picks which welded thread runs next (see Seeded, Scripted)."""
-
-    def chooser(self) -> Chooser:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

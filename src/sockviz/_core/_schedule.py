@@ -13,7 +13,7 @@ weld is given a schedule, only the thread holding the **baton** may run:
   points -- taking a lock, waiting on a condition or semaphore, posting a
   semaphore (every socket call does at least one), and the ``threading``,
   ``time.sleep`` and ``select`` calls a schedule takes over (see
-  :mod:`sockviz._schedpatch`).  Each such point is a **decision**: the
+  :mod:`sockviz._weld._schedpatch`).  Each such point is a **decision**: the
   schedule picks the next thread among the runnable ones;
 * a thread that must wait **parks**: it leaves the runnable set and hands
   the baton on.  Whoever makes its wait end (a notify, a post, a release, the
@@ -39,13 +39,23 @@ from __future__ import annotations
 import bisect
 import heapq
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._policies import Schedule
-
-__all__ = ["DETACHED", "ENDED", "TICK_NS", "Scheduler", "Slot", "current_slot", "take_when_released", "unpark_all"]
+__all__ = [
+    "DETACHED",
+    "ENDED",
+    "TICK_NS",
+    "Chooser",
+    "Schedule",
+    "Scheduler",
+    "Slot",
+    "current_slot",
+    "take_when_released",
+    "unpark_all",
+]
 
 #: Logical nanoseconds per recorded event in a scheduled weld (one microsecond).
 TICK_NS = 1_000
@@ -55,6 +65,26 @@ _local = threading.local()
 
 # Slot states
 RUNNABLE, PARKED, ENDED, DETACHED = "runnable", "parked", "ended", "detached"
+
+
+#: A policy's answer to the one question the scheduler asks: (the runnable slots in start order, the
+#: slot that reached the decision or None, decisions so far, logical now in ns) -> the slot to run.
+Chooser = Callable[[list["Slot"], "Slot | None", int, int], "Slot"]
+
+
+class Schedule(ABC):
+    """A policy that picks which welded thread runs next (sockviz.Seeded, sockviz.Scripted).
+
+    ``chooser()`` makes a fresh :data:`Chooser` for each run, so that one
+    policy object gives the same run every time; ``describe()`` is what the
+    trace's header records of it.
+    """
+
+    @abstractmethod
+    def chooser(self) -> Chooser: ...
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]: ...
 
 
 def current_slot() -> Slot | None:

@@ -8,7 +8,7 @@ import platform
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._net._manager import FakeNetwork
+from .._net._manager import FakeNetwork
 from ._policies import Schedule, Scripted
 
 __all__ = ["Component", "check_script", "components", "meta", "until"]
@@ -52,7 +52,7 @@ def until(names: str | Iterable[str] | None, components: list[str]) -> frozenset
 
 
 def meta(net: FakeNetwork, how: str, components: list[str]) -> dict[str, Any]:
-    from . import __version__
+    from .. import __version__
 
     return {
         "recorded_by": how,

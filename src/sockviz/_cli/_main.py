@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._net._manager import Semantics
-    from ._trace._trace import Trace
+    from .._net._manager import Semantics
+    from .._trace._trace import Trace
 
 __all__ = ["main"]
 
@@ -71,8 +71,8 @@ def _semantics(args: argparse.Namespace) -> Semantics:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from . import DeadlockError, Seeded, Trace, weld
-    from .scenarios import SCENARIOS
+    from .. import DeadlockError, Seeded, Trace, weld
+    from ..scenarios import SCENARIOS
 
     schedule = Seeded(args.seed) if args.seed is not None else None
     try:
@@ -93,8 +93,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from . import explore
-    from .scenarios import OUTCOMES, SCENARIOS
+    from .. import explore
+    from ..scenarios import OUTCOMES, SCENARIOS
 
     found = explore(
         SCENARIOS[args.scenario],
@@ -114,7 +114,7 @@ def _explore(args: argparse.Namespace) -> int:
 
 
 def _load(path: str) -> Trace:
-    from . import load
+    from .. import load
 
     return load(path)
 
@@ -160,40 +160,19 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what `sockviz plot --kind` draws (see sockviz._views._figures.save_plot)
 PLOTS = ("timeline", "sequence", "states", "waits", "buffers")
 
 
 def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) -> None:
-    """Draw ``kind`` of ``trace`` off-screen (Agg) and save it; the format follows the suffix."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from .._views._figures import save_plot  # (matplotlib is imported only when a figure is drawn)
 
-    from . import _views
-    from ._views import _plots, _timeline
-    from ._views._style import style
-
-    del _views
-    with style(style_name):
-        lanes = len(trace.sockets()) if kind == "states" else len(trace.threads)
-        import matplotlib as mpl
-
-        width, font = mpl.rcParams["figure.figsize"][0], mpl.rcParams["font.size"]
-        figure = Figure(figsize=(width, max(2.2, (0.25 + 0.028 * font) * lanes + 0.12 * font)), layout="constrained")
-        FigureCanvasAgg(figure)
-        ax = figure.add_subplot()
-        if kind == "timeline":
-            _timeline.plot_timeline(trace, ax, by=by)
-        elif kind == "sequence":
-            figure.set_size_inches(width, max(4.0, min(2 * width, 2.0 + 0.05 * len(trace.events))))
-            _plots.plot_sequence(trace, ax, by=by if by == "time" else "order")
-        else:
-            getattr(_plots, f"plot_{kind}")(trace, ax)
-        figure.savefig(path)
+    save_plot(trace, path, kind, by=by, style_name=style_name)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import ComponentError, DeadlockError, ExternalBlockError, Seeded, Trace, WeldTimeoutError, weld
-    from ._patches import ThreadOutput
+    from .. import ComponentError, DeadlockError, ExternalBlockError, Seeded, Trace, WeldTimeoutError, weld
+    from .._weld._patches import ThreadOutput
     from ._run import parse_spec, script_context
 
     try:
@@ -274,7 +253,7 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .scenarios import SCENARIOS
+    from ..scenarios import SCENARIOS
 
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -350,7 +329,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ._errors import TraceFormatError
+    from .._errors import TraceFormatError
 
     parser = _parser()
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """What a schedule takes over in welded threads: time, sleep, threading, join and select.
 
-A thread that runs under a schedule (see :mod:`sockviz._schedule`) must not
+A thread that runs under a schedule (see :mod:`sockviz._core._schedule`) must not
 block in the kernel while it holds the baton -- nobody else could run to end
 its wait -- and must not read the wall clock, or two runs would differ.  So,
 while a scheduled weld runs, these are replaced, for scheduled threads only
@@ -39,8 +39,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import NetworkStopped
-from ._schedule import ENDED, Slot, current_slot, take_when_released, unpark_all
+from .._core._schedule import ENDED, Slot, current_slot, take_when_released, unpark_all
+from .._errors import NetworkStopped
 
 __all__ = ["EPOCH", "install", "uninstall"]
 

@@ -14,11 +14,11 @@ import os
 import threading
 from collections.abc import Iterator
 
+from .._net._manager import Semantics
+from .._net._members import Membership, members
 from . import _patches
 from ._endings import remember
-from ._net._manager import Semantics
-from ._net._members import Membership, members
-from ._weld import MAX_EVENTS, Weld
+from ._session import MAX_EVENTS, Weld
 
 __all__ = ["fake_network"]
 

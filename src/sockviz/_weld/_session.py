@@ -35,17 +35,17 @@ from _thread import allocate_lock as _allocate_lock
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._core._recorder import RawEvent
+from .._core._schedule import TICK_NS, Scheduler, Slot
+from .._errors import CellStopped, DeadlockError, LeftRunning, NetworkStopped, WeldInterrupted
+from .._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
+from .._net._members import Membership, members
+from .._net._modes import SocketMode
+from .._trace._fileio import TraceWriter
+from .._trace._trace import Trace
 from . import _ctrl_c, _endings, _outside, _patches, _schedpatch, _spec, _startorder
-from ._errors import CellStopped, DeadlockError, LeftRunning, NetworkStopped, WeldInterrupted
-from ._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
-from ._net._members import Membership, members
-from ._net._modes import SocketMode
 from ._policies import Schedule
-from ._schedule import TICK_NS, Scheduler, Slot
 from ._spec import Component
-from ._trace._fileio import TraceWriter
-from ._trace._recorder import RawEvent
-from ._trace._trace import Trace
 
 __all__ = ["Weld", "weld"]
 
@@ -86,7 +86,7 @@ class Weld:
     ) -> None:
         if schedule is not None and not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be sockviz.Seeded(seed) or sockviz.Scripted([...]), not {schedule!r}")
-        #: the baton, when a schedule runs the weld (see sockviz._schedule)
+        #: the baton, when a schedule runs the weld (see sockviz._core._schedule)
         self.sched = sched = Scheduler(schedule) if schedule is not None else None
         if max_events is not None and (isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1):
             raise ValueError(f"max_events must be a positive number of events, or None for no limit, not {max_events!r}")
@@ -519,7 +519,7 @@ def weld(
     Components start as a person starts programs by hand: in the order
     given, each once the threads before it have blocked in the fake network,
     ended, or stayed quiet outside it for a moment (see
-    :mod:`sockviz._startorder`).  So a server given first is listening when
+    :mod:`sockviz._weld._startorder`).  So a server given first is listening when
     its client connects.  ``stagger=False`` starts them all at once (a client
     that comes first is then refused, as on Linux); under a ``schedule`` the
     schedule decides.

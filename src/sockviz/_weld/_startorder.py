@@ -16,7 +16,7 @@ module, say) holds the next component back for at most :data:`BUSY` seconds.
 So ``weld(server, client)`` with a client that connects at once, without
 retrying, is never refused -- and a client that comes first is refused as
 on Linux, if you ask for it with ``stagger=False``.  A schedule decides the
-order by itself (see :mod:`sockviz._schedule`); it is not staggered.
+order by itself (see :mod:`sockviz._core._schedule`); it is not staggered.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, SupportsIndex, overload
 
-from ._errors import NetworkStopped
+from .._errors import NetworkStopped
 
 __all__ = ["Component", "parse_spec", "script_context"]
 

@@ -30,9 +30,9 @@ import time
 import warnings
 from typing import Any, TextIO
 
-from ._net import _wrap
-from ._net._members import members
-from ._schedule import current_slot
+from .._core._schedule import current_slot
+from .._net import _wrap
+from .._net._members import members
 
 __all__ = ["install", "uninstall", "uninstall_after"]
 
@@ -191,7 +191,7 @@ _real_wrap_socket: Any = None
 
 def _refuse_tls(self: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
     """``SSLContext.wrap_socket``, refusing fake sockets with a clear error instead of a hang."""
-    from ._net._fakesocket import FakeSocket
+    from .._net._fakesocket import FakeSocket
 
     if isinstance(sock, FakeSocket):
         raise NotImplementedError(

@@ -1,0 +1,1 @@
+"""Running components: weld(), fake_network(), the patches, the schedules and explore (no widgets)."""
