@@ -64,7 +64,9 @@ def fake_cycles(n: int) -> tuple[float, int]:
 # -- ping-pong ---------------------------------------------------------------
 
 
-def ping_pong_parts(rounds: int, port: int, timing: list[float]) -> tuple[Callable[[], None], Callable[[], None]]:
+def ping_pong_parts(
+    rounds: int, port: int, timing: list[float]
+) -> tuple[Callable[[], None], Callable[[], None]]:
     ready = threading.Event()
 
     def server() -> None:
@@ -122,7 +124,9 @@ def real_round_trip(rounds: int, pin: bool = False) -> float:
 def fake_round_trip(rounds: int, single_cpu: bool = True) -> tuple[float, int]:
     timing: list[float] = []
     server, client = ping_pong_parts(rounds, 8080, timing)
-    trace = sockviz.weld({"server": server, "client": client}, semantics="strict", single_cpu=single_cpu)
+    trace = sockviz.weld(
+        {"server": server, "client": client}, semantics="strict", single_cpu=single_cpu
+    )
     return timing[0], len(trace)
 
 
@@ -131,7 +135,9 @@ def fake_round_trip(rounds: int, single_cpu: bool = True) -> tuple[float, int]:
 CHUNK = 64 * 1024
 
 
-def bulk_parts(total: int, port: int, timing: list[float]) -> tuple[Callable[[], None], Callable[[], None]]:
+def bulk_parts(
+    total: int, port: int, timing: list[float]
+) -> tuple[Callable[[], None], Callable[[], None]]:
     ready = threading.Event()
     payload = b"\x5a" * CHUNK
 
@@ -224,7 +230,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def alternate(repeats: int, real: Callable[[], float], fake: Callable[[], float], best: Callable[..., float] = min) -> tuple[float, float]:
+def alternate(
+    repeats: int,
+    real: Callable[[], float],
+    fake: Callable[[], float],
+    best: Callable[..., float] = min,
+) -> tuple[float, float]:
     """Run real and fake in turns (the host's power state drifts), keep the best of each."""
     reals, fakes = [], []
     for _ in range(repeats):
@@ -247,25 +258,40 @@ def main() -> None:
     bare_lock_round_trip(n_rounds)
     fake_round_trip(n_rounds)
 
-    real_cycle, fake_cycle = alternate(repeats, lambda: cycles(n_cycles), lambda: fake_cycles(n_cycles)[0])
+    real_cycle, fake_cycle = alternate(
+        repeats, lambda: cycles(n_cycles), lambda: fake_cycles(n_cycles)[0]
+    )
     events_per_cycle = fake_cycles(n_cycles)[1] / n_cycles
 
-    real_rtt, fake_rtt = alternate(repeats, lambda: real_round_trip(n_rounds), lambda: fake_round_trip(n_rounds)[0])
+    real_rtt, fake_rtt = alternate(
+        repeats, lambda: real_round_trip(n_rounds), lambda: fake_round_trip(n_rounds)[0]
+    )
     pinned_rtt, _ = alternate(repeats, lambda: real_round_trip(n_rounds, pin=True), lambda: 0.0)
-    _, free_rtt = alternate(repeats, lambda: 0.0, lambda: fake_round_trip(n_rounds, single_cpu=False)[0])
+    _, free_rtt = alternate(
+        repeats, lambda: 0.0, lambda: fake_round_trip(n_rounds, single_cpu=False)[0]
+    )
     floor_rtt = best_of(repeats, lambda: bare_lock_round_trip(n_rounds))
     pinned_floor_rtt = best_of(repeats, lambda: bare_lock_round_trip(n_rounds, pin=True))
     events_per_round = fake_round_trip(n_rounds)[1] / n_rounds
 
-    real_mbs, fake_mbs = alternate(repeats, lambda: real_bulk(n_bulk), lambda: fake_bulk(n_bulk), best=max)
-    pinned_mbs, wide_mbs = alternate(repeats, lambda: real_bulk(n_bulk, pin=True), lambda: fake_bulk(n_bulk, 4 << 20), best=max)
+    real_mbs, fake_mbs = alternate(
+        repeats, lambda: real_bulk(n_bulk), lambda: fake_bulk(n_bulk), best=max
+    )
+    pinned_mbs, wide_mbs = alternate(
+        repeats, lambda: real_bulk(n_bulk, pin=True), lambda: fake_bulk(n_bulk, 4 << 20), best=max
+    )
 
     emit_ns = statistics.median(recording_ns(200_000) for _ in range(repeats))
 
-    def row(label: str, real: float, fake: float, ratio: float, note: str, fmt: str = ",.0f") -> None:
+    def row(
+        label: str, real: float, fake: float, ratio: float, note: str, fmt: str = ",.0f"
+    ) -> None:
         print(f"{label:42} {real:14{fmt}} {fake:14{fmt}} {ratio:9.2f}x  {note}")
 
-    print(f"sockviz core benchmark: best of {repeats}, real and fake alternating; fake = recording on, strict semantics")
+    print(
+        f"sockviz core benchmark: best of {repeats}, real and fake alternating; fake = recording "
+        "on, strict semantics"
+    )
     print(f"{'measure':42} {'real loopback':>14} {'fake':>14} {'fake/real':>10}  target / note")
     row(
         "connect+accept+close cycles/s (1 thread)",
@@ -290,8 +316,22 @@ def main() -> None:
         "like for like with weld's single_cpu",
         ".1f",
     )
-    row("  fake with single_cpu=False", real_rtt * 1e6, free_rtt * 1e6, free_rtt / real_rtt, "threads free to roam", ".1f")
-    row("  floor: bare-lock round trip, no sockets", real_rtt * 1e6, floor_rtt * 1e6, floor_rtt / real_rtt, "(unpinned)", ".1f")
+    row(
+        "  fake with single_cpu=False",
+        real_rtt * 1e6,
+        free_rtt * 1e6,
+        free_rtt / real_rtt,
+        "threads free to roam",
+        ".1f",
+    )
+    row(
+        "  floor: bare-lock round trip, no sockets",
+        real_rtt * 1e6,
+        floor_rtt * 1e6,
+        floor_rtt / real_rtt,
+        "(unpinned)",
+        ".1f",
+    )
     row(
         "  floor, both pinned to one CPU",
         pinned_rtt * 1e6,
@@ -300,7 +340,13 @@ def main() -> None:
         "no Python-thread model can go below",
         ".1f",
     )
-    row("bulk 64 KiB sends, MB/s (2 threads)", real_mbs / 1e6, fake_mbs / 1e6, fake_mbs / real_mbs, ">= 1.5x  (fake buffer 64 KiB)")
+    row(
+        "bulk 64 KiB sends, MB/s (2 threads)",
+        real_mbs / 1e6,
+        fake_mbs / 1e6,
+        fake_mbs / real_mbs,
+        ">= 1.5x  (fake buffer 64 KiB)",
+    )
     row(
         "  real threads pinned to one CPU too",
         pinned_mbs / 1e6,
@@ -308,7 +354,13 @@ def main() -> None:
         fake_mbs / pinned_mbs,
         "like for like with weld's single_cpu",
     )
-    row("  fake buffer_size=4 MiB", real_mbs / 1e6, wide_mbs / 1e6, wide_mbs / real_mbs, "Linux's loopback window grows to MBs")
+    row(
+        "  fake buffer_size=4 MiB",
+        real_mbs / 1e6,
+        wide_mbs / 1e6,
+        wide_mbs / real_mbs,
+        "Linux's loopback window grows to MBs",
+    )
     print(f"{'recording, ns per event':42} {'':14} {emit_ns:14.0f} {'':10}  <= 300 ns")
 
 

@@ -36,11 +36,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def parts(host: str, port: int, requests: int, keep_alive: bool, timing: list[float]) -> tuple[Callable[[], None], Callable[[], None]]:
+def parts(
+    host: str, port: int, requests: int, keep_alive: bool, timing: list[float]
+) -> tuple[Callable[[], None], Callable[[], None]]:
     ready, done = threading.Event(), threading.Event()
 
     def server() -> None:
-        with http.server.ThreadingHTTPServer(("127.0.0.1" if host == "127.0.0.1" else "", port), Handler) as httpd:
+        with http.server.ThreadingHTTPServer(
+            ("127.0.0.1" if host == "127.0.0.1" else "", port), Handler
+        ) as httpd:
             serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
             serving.start()
             ready.set()
@@ -91,7 +95,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     requests = 200 if args.quick else 1000
-    print(f"sockviz HTTP benchmark: http.server + http.client, {requests} GETs, best of 3, real and welded alternating")
+    print(
+        f"sockviz HTTP benchmark: http.server + http.client, {requests} GETs, best of 3, real and "
+        "welded alternating"
+    )
     print(f"{'':28} {'real loopback':>14} {'welded':>10} {'welded/real':>12}")
     port = 18080
     for keep_alive in (True, False):

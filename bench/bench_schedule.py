@@ -39,30 +39,51 @@ def timed_weld(components: Any, **kwargs: Any) -> tuple[float, int]:
 
 def scenarios(repeat: int) -> list[float]:
     print(f"demo scenarios, median of {repeat} welds each (scheduled: seeds 0..{repeat - 1})")
-    print(f"{'scenario':<14}{'semantics':<10}{'free':>10}{'scheduled':>12}{'ratio':>8}{'events':>9}")
+    print(
+        f"{'scenario':<14}{'semantics':<10}{'free':>10}{'scheduled':>12}{'ratio':>8}{'events':>9}"
+    )
     ratios = []
     for semantics in ("weldr", "strict"):
         for name, make in SCENARIOS.items():
             if semantics == "strict" and name not in ("echo", "backpressure", "backlog"):
-                continue  # the others do not retry when refused: strict changes what they do, not the cost
-            # free: every component at once, the OS picks (a staggered start would wait for each to block)
-            free = statistics.median(timed_weld(make(), semantics=semantics, stagger=False)[0] for _ in range(repeat))
-            runs = [timed_weld(make(), semantics=semantics, schedule=sockviz.Seeded(seed)) for seed in range(repeat)]
+                # the others do not retry when refused: strict changes what they
+                # do, not the cost
+                continue
+            # free: every component at once, the OS picks (a staggered start would
+            # wait for each to block)
+            free = statistics.median(
+                timed_weld(make(), semantics=semantics, stagger=False)[0] for _ in range(repeat)
+            )
+            runs = [
+                timed_weld(make(), semantics=semantics, schedule=sockviz.Seeded(seed))
+                for seed in range(repeat)
+            ]
             scheduled = statistics.median(seconds for seconds, _ in runs)
             ratios.append(scheduled / free)
-            print(f"{name:<14}{semantics:<10}{free * 1e3:>8.2f}ms{scheduled * 1e3:>10.2f}ms{scheduled / free:>7.2f}x{runs[0][1]:>9}")
-    print(f"geometric mean of the ratios: {statistics.geometric_mean(ratios):.2f}x; worst {max(ratios):.2f}x")
+            print(
+                f"{name:<14}{semantics:<10}{free * 1e3:>8.2f}ms{scheduled * 1e3:>10.2f}ms"
+                f"{scheduled / free:>7.2f}x{runs[0][1]:>9}"
+            )
+    print(
+        f"geometric mean of the ratios: {statistics.geometric_mean(ratios):.2f}x; worst "
+        f"{max(ratios):.2f}x"
+    )
     return ratios
 
 
-def ping_pong(round_trips: int, host: str, port: int, timing: list[float]) -> tuple[Callable[[], None], Callable[[], None]]:
-    """A one-byte echo server and a client timing ``round_trips`` round trips (port 0: any free port)."""
+def ping_pong(
+    round_trips: int, host: str, port: int, timing: list[float]
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A one-byte echo server and a client timing ``round_trips`` round trips (port 0: any free
+    port)."""
     ready = threading.Event()
     address: list[tuple[str, int]] = []
 
     def server() -> None:
         with socket.create_server((host, port)) as listener:
-            address.append(("127.0.0.1" if host == "127.0.0.1" else "server", listener.getsockname()[1]))
+            address.append(
+                ("127.0.0.1" if host == "127.0.0.1" else "server", listener.getsockname()[1])
+            )
             ready.set()
             conn, _ = listener.accept()
             with conn:
@@ -83,7 +104,9 @@ def ping_pong(round_trips: int, host: str, port: int, timing: list[float]) -> tu
 
 def real_ping_pong(round_trips: int) -> float:
     timing: list[float] = []
-    threads = [threading.Thread(target=part) for part in ping_pong(round_trips, "127.0.0.1", 0, timing)]
+    threads = [
+        threading.Thread(target=part) for part in ping_pong(round_trips, "127.0.0.1", 0, timing)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -104,11 +127,18 @@ def round_trips(count: int, repeat: int) -> None:
     real = min(real_ping_pong(count) for _ in range(repeat))
     free = min(welded_ping_pong(count, None) for _ in range(repeat))
     rows = [("real loopback", real), ("welded, free", free)]
-    rows.append(("Seeded(n)", min(welded_ping_pong(count, sockviz.Seeded(n)) for n in range(repeat))))
-    rows.append(("Scripted([])", min(welded_ping_pong(count, sockviz.Scripted([])) for _ in range(repeat))))
+    rows.append(
+        ("Seeded(n)", min(welded_ping_pong(count, sockviz.Seeded(n)) for n in range(repeat)))
+    )
+    rows.append(
+        ("Scripted([])", min(welded_ping_pong(count, sockviz.Scripted([])) for _ in range(repeat)))
+    )
     print(f"{'run':<16}{'per round trip':>16}{'vs free':>10}{'vs real':>10}")
     for name, seconds in rows:
-        print(f"{name:<16}{seconds / count * 1e6:>13.1f} µs{seconds / free:>9.2f}x{seconds / real:>9.2f}x")
+        print(
+            f"{name:<16}{seconds / count * 1e6:>13.1f} "
+            f"µs{seconds / free:>9.2f}x{seconds / real:>9.2f}x"
+        )
 
 
 def main() -> None:

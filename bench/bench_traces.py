@@ -76,7 +76,9 @@ def with_stdlib(job: Callable[[], object]) -> Callable[[], object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="100,000 events instead of a million (a smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 events instead of a million (a smoke run)"
+    )
     args = parser.parse_args()
     n = TARGET_EVENTS // 10 if args.quick else TARGET_EVENTS
     repeats = 3
@@ -113,7 +115,10 @@ def main() -> None:
         ratio = f"{seconds / baseline:9.2f}x" if baseline else " " * 10
         print(f"{label:46} {seconds:10.3f} s {ratio}  {target}")
 
-    print(f"sockviz trace benchmark: {n:,} events ({size / 1e6:.0f} MB), recorded in {recorded:.1f} s; JSON backend: {_json.BACKEND}")
+    print(
+        f"sockviz trace benchmark: {n:,} events ({size / 1e6:.0f} MB), recorded in {recorded:.1f} "
+        f"s; JSON backend: {_json.BACKEND}"
+    )
     print(f"{'measure':46} {'time':>12} {'vs stdlib':>10}  target")
     row("save .jsonl", save, std_save, "<= 1 s at 1,000,000 events")
     row("load .jsonl", load, std_load, "<= 1.5 s at 1,000,000 events")
@@ -123,7 +128,8 @@ def main() -> None:
     row("load .jsonl.gz", gz_load, None, "")
     print(f"{'state_at: preparation at 100,000 events':46} {prepare:10.3f} s")
     print(
-        f"{'state_at(i), random i, 100,000 events':46} {statistics.median(costs) * 1e3:10.3f} ms median, "
+        f"{'state_at(i), random i, 100,000 events':46} {statistics.median(costs) * 1e3:10.3f} ms "
+        "median, "
         f"{max(costs) * 1e3:.3f} ms worst of {len(costs)}  (<= 1 ms)"
     )
 

@@ -68,7 +68,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [100_000] if args.quick else [100_000, 1_000_000]
     print("sockviz views benchmark (Agg, 1200x350 px timeline)")
-    print(f"{'events':>10} {'prepare':>10} {'draw':>10} {'baseline':>10} {'draw/baseline':>14}  budget")
+    print(
+        f"{'events':>10} {'prepare':>10} {'draw':>10} {'baseline':>10} {'draw/baseline':>14}  "
+        "budget"
+    )
     for size in sizes:
         trace = ping_pong_trace(size)
         trace.events  # noqa: B018
@@ -78,7 +81,10 @@ def main() -> None:
         draw = min(draw_seconds(trace, geometry) for _ in range(3))
         baseline = min(baseline_seconds(trace) for _ in range(3))
         budget = "<= 0.3 s" if size <= 100_000 else "<= 0.5 s"
-        print(f"{size:>10,} {prepare:>9.3f}s {draw:>9.3f}s {baseline:>9.3f}s {draw / baseline:>13.2f}x  draw {budget}")
+        print(
+            f"{size:>10,} {prepare:>9.3f}s {draw:>9.3f}s {baseline:>9.3f}s "
+            f"{draw / baseline:>13.2f}x  draw {budget}"
+        )
 
     trace = ping_pong_trace(100_000)
     replay = sockviz.replay(trace)
@@ -93,8 +99,10 @@ def main() -> None:
         replay.index = index
         jumps.append(time.perf_counter() - started)
     print(
-        f"replay at 100,000 events: step {statistics.mean(steps) * 1e3:.2f} ms mean, {max(steps) * 1e3:.2f} ms worst; "
-        f"jump anywhere {statistics.mean(jumps) * 1e3:.2f} ms mean, {max(jumps) * 1e3:.2f} ms worst  (budget <= 5 ms)"
+        f"replay at 100,000 events: step {statistics.mean(steps) * 1e3:.2f} ms mean, "
+        f"{max(steps) * 1e3:.2f} ms worst; "
+        f"jump anywhere {statistics.mean(jumps) * 1e3:.2f} ms mean, {max(jumps) * 1e3:.2f} ms "
+        "worst  (budget <= 5 ms)"
     )
 
 

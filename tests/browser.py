@@ -50,14 +50,19 @@ def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     notebook_settings = scratch / "settings" / "@jupyterlab" / "notebook-extension"
     notebook_settings.mkdir(parents=True)
-    # render every cell (JupyterLab otherwise skips cells far from the view, and they never become visible)
-    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # render every cell (JupyterLab otherwise skips cells far from the view, and they never
+    # become visible)
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"})
+    )
     port = free_port()
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.token=", "--ServerApp.password=", "--IdentityProvider.token=", f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={scratch / 'workspaces'}", f"--LabApp.user_settings_dir={scratch / 'settings'}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
+        "--IdentityProvider.token=",
+        f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={scratch / 'workspaces'}",
+        f"--LabApp.user_settings_dir={scratch / 'settings'}", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
 
@@ -93,7 +98,15 @@ def voila(notebook: Path, scratch: Path) -> Iterator[str]:
     root = scratch / "notebooks"
     shutil.copytree(notebook.parent, root)
     port = free_port()
-    command = [sys.executable, "-m", "voila", str(root / notebook.name), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(root / notebook.name),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+    ]
 
     def listens() -> None:  # a TCP connect, not a GET: a GET would start a kernel
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -103,9 +116,16 @@ def voila(notebook: Path, scratch: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _serving(name: str, command: list[str], scratch: Path, ready: Callable[[], None], cwd: Path) -> Iterator[None]:
-    """Run a server with private Jupyter folders until ``ready()`` stops raising OSError; stop it after."""
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+def _serving(
+    name: str, command: list[str], scratch: Path, ready: Callable[[], None], cwd: Path
+) -> Iterator[None]:
+    """Run a server with private Jupyter folders until ``ready()`` stops raising OSError; stop it
+    after."""
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(scratch / "config"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+    }
     log_path = scratch / f"{name.lower()}.log"
     log = log_path.open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)

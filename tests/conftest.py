@@ -11,7 +11,8 @@ from .scenarios import scenario_trace
 
 @pytest.fixture(scope="session")
 def echo() -> sockviz.Trace:
-    """The demo's echo run (two clients, one server) in the original's semantics: connect() waits for accept()."""
+    """The demo's echo run (two clients, one server) in the original's semantics: connect() waits
+    for accept()."""
     return scenario_trace("echo", "weldr")
 
 

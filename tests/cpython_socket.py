@@ -1,4 +1,5 @@
-"""CPython's own ``test/test_socket.py``, untouched, on real sockets and inside ``fake_network("strict")``.
+"""CPython's own ``test/test_socket.py``, untouched, on real sockets and inside
+``fake_network("strict")``.
 
 Strict semantics aim to behave exactly like Linux; the interpreter's own socket
 tests are the most demanding outside check of that there is.  This module runs
@@ -26,9 +27,10 @@ Run it (from the project root)::
     .venv/bin/python tests/cpython_socket.py --extra      # + other plain-TCP classes
     .venv/bin/python tests/cpython_socket.py -k BasicTCP -k testDup
     .venv/bin/python tests/cpython_socket.py --extra --repeat 3 --json /tmp/r.json
-    .venv/bin/python tests/cpython_socket.py --from-json /tmp/r.json      # score/report saved outcomes again
+    .venv/bin/python tests/cpython_socket.py --from-json /tmp/r.json  # score saved outcomes again
 
-or from Python: ``run_tests(select_tests())`` returns ``{test id: {"real": Outcome, "fake": Outcome}}``.
+or from Python: ``run_tests(select_tests())`` returns
+``{test id: {"real": Outcome, "fake": Outcome}}``.
 """
 
 from __future__ import annotations
@@ -49,11 +51,20 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["CLASSES", "EXTRA_CLASSES", "GENERAL_INCLUDED", "Outcome", "run_tests", "score", "select_tests"]
+__all__ = [
+    "CLASSES",
+    "EXTRA_CLASSES",
+    "GENERAL_INCLUDED",
+    "Outcome",
+    "run_tests",
+    "score",
+    "select_tests",
+]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODES = ("real", "fake")
-#: Seconds one test may take (the slowest legitimate one sleeps 3 s, and a weld joins leftovers for 2 s).
+#: Seconds one test may take (the slowest legitimate one sleeps 3 s, and a weld joins leftovers
+#: for 2 s).
 DEFAULT_TIMEOUT = 20.0
 
 #: The plain-TCP classes of the brief, in the order test_socket defines them.
@@ -86,7 +97,9 @@ CLASSES = [
 EXTRA_CLASSES = {
     "BufferIOTest": "recv_into/recvfrom_into over a TCP connection",
     "NonblockConstantTest": "SOCK_NONBLOCK and the descriptor's O_NONBLOCK flag",
-    "InterruptedSendTimeoutTest": "send/sendto/sendmsg with a timeout, interrupted by SIGALRM (TCP)",
+    "InterruptedSendTimeoutTest": (
+        "send/sendto/sendmsg with a timeout, interrupted by SIGALRM (TCP)"
+    ),
     "SendfileUsingSendTest": "socket.sendfile() through send(), over TCP",
     "SendfileUsingSendfileTest": "socket.sendfile() through os.sendfile(), over TCP",
     "SendmsgTCPTest": "sendmsg() over TCP",
@@ -96,7 +109,9 @@ EXTRA_CLASSES = {
 
 #: The GeneralModuleTests methods that are about socket objects, each with why.
 GENERAL_INCLUDED = {
-    "test_SocketType_is_socketobject": "socket.socket() must be an instance of _socket.socket (socket.SocketType)",
+    "test_SocketType_is_socketobject": (
+        "socket.socket() must be an instance of _socket.socket (socket.SocketType)"
+    ),
     "test_socket_methods": "socket.socket has the methods a configure check gates",
     "test_repr": "repr() of a socket: fd, family, type, proto, laddr, [closed]",
     "test_weakref": "a weakref.proxy to a socket dies with it",
@@ -108,7 +123,9 @@ GENERAL_INCLUDED = {
     "testCloseException": "close() after the descriptor was closed behind its back raises EBADF",
     "testNewAttributes": ".family, .type, .proto",
     "test_getsockaddrarg": "bind() port range checks (OverflowError)",
-    "test_sendall_interrupted": "sendall() interrupted by a signal handler that raises (socketpair)",
+    "test_sendall_interrupted": (
+        "sendall() interrupted by a signal handler that raises (socketpair)"
+    ),
     "test_sendall_interrupted_with_timeout": "same, with a timeout, then TimeoutError",
     "test_dealloc_warn": "ResourceWarning for a socket (and a makefile() file) collected unclosed",
     "test_name_closed_socketio": "repr() of a closed makefile() file",
@@ -119,12 +136,19 @@ GENERAL_INCLUDED = {
     "test_pickle": "sockets cannot be pickled",
     "test_listen_backlog": "listen(0), listen(-1), listen()",
     "test_listen_backlog_overflow": "listen(INT_MAX + 1) raises OverflowError",
-    "test_flowinfo": "AF_INET6 bind() with a negative flowinfo raises OverflowError (and getnameinfo with a big one)",
+    "test_flowinfo": (
+        "AF_INET6 bind() with a negative flowinfo raises OverflowError "
+        "(and getnameinfo with a big one)"
+    ),
     "test_str_for_enums": "s.family and s.type are the enums",
-    "test_socket_consistent_sock_type": "s.type stays SOCK_STREAM through SOCK_NONBLOCK/settimeout/setblocking",
+    "test_socket_consistent_sock_type": (
+        "s.type stays SOCK_STREAM through SOCK_NONBLOCK/settimeout/setblocking"
+    ),
     "test_unknown_socket_family_repr": "detach(), then socket(fileno=...) with an unknown family",
     "test__sendfile_use_sendfile": "the _sendfile_use_sendfile checks of a socket",
-    "test_socket_fileno": "socket(fileno=s.fileno()) gives a socket with the same family/type (TCP, UDP, TCP6, UNIX)",
+    "test_socket_fileno": (
+        "socket(fileno=s.fileno()) gives a socket with the same family/type (TCP, UDP, TCP6, UNIX)"
+    ),
     "test_socket_fileno_rejects_float": "socket(fileno=42.5) is a TypeError",
     "test_socket_fileno_rejects_other_types": "socket(fileno='foo') is a TypeError",
     "test_socket_fileno_rejects_invalid_socket": "socket(fileno=-1) is a ValueError",
@@ -147,12 +171,10 @@ GENERAL_EXCLUDED = [
             "test_msgflag_enum",
             "test_addressinfo_enum",
         ],
-        "exception classes and module constants: no socket object involved; sockviz replaces neither",
+        "exception classes and module constants: no socket object involved; sockviz replaces "
+        "neither",
     ),
-    (
-        ["testSendtoErrors"],
-        "UDP (SOCK_DGRAM): sockviz fakes SOCK_STREAM only, by design",
-    ),
+    (["testSendtoErrors"], "UDP (SOCK_DGRAM): sockviz fakes SOCK_STREAM only, by design"),
     (
         ["test_csocket_repr"],
         "uses _socket.socket directly: the C type, which sockviz does not (cannot) patch",
@@ -175,8 +197,10 @@ GENERAL_EXCLUDED = [
             "test_getnameinfo_ipv6_scopeid_numeric",
             "testGetServBy",
         ],
-        "name resolution (module functions, not socket objects); sockviz's resolver is a deliberate stand-in that "
-        "knows component names and loopback, not the host's DNS -- a different contract, out of scope",
+        "name resolution (module functions, not socket objects); sockviz's resolver is a "
+        "deliberate stand-in that "
+        "knows component names and loopback, not the host's DNS -- a different contract, out of "
+        "scope",
     ),
     (
         [
@@ -194,17 +218,15 @@ GENERAL_EXCLUDED = [
         ],
         "host, interface and address-conversion functions: no socket object involved",
     ),
-    (
-        ["test_sock_ioctl", "test_sio_loopback_fast_path"],
-        "Windows only (skipped on Linux)",
-    ),
+    (["test_sock_ioctl", "test_sio_loopback_fast_path"], "Windows only (skipped on Linux)"),
 ]
 
 # -- selection -----------------------------------------------------------------
 
 
 def select_tests(*, extra: bool = False, patterns: Sequence[str] = ()) -> list[str]:
-    """The ids (``Class.method``) to run, in test_socket's order; ``patterns`` filter them (substring, any)."""
+    """The ids (``Class.method``) to run, in test_socket's order; ``patterns`` filter them
+    (substring, any)."""
     import unittest
 
     import test.test_socket as ts  # type: ignore[import-not-found]
@@ -223,14 +245,17 @@ def select_tests(*, extra: bool = False, patterns: Sequence[str] = ()) -> list[s
         if method in general:
             ids.append(f"GeneralModuleTests.{method}")
         else:
-            print(f"note: GeneralModuleTests has no {method} in this Python; skipped", file=sys.stderr)
+            print(
+                f"note: GeneralModuleTests has no {method} in this Python; skipped", file=sys.stderr
+            )
     if patterns:
         ids = [i for i in ids if any(p in i for p in patterns)]
     return ids
 
 
 def group_of(test_id: str) -> str:
-    """The group a test belongs to: ``main`` (the brief's classes and GeneralModuleTests) or ``extra``."""
+    """The group a test belongs to: ``main`` (the brief's classes and GeneralModuleTests) or
+    ``extra``."""
     return "extra" if test_id.split(".")[0] in EXTRA_CLASSES else "main"
 
 
@@ -244,10 +269,12 @@ class Outcome:
     status: str  # pass, fail, error, skip, xfail, xpass, hang, crash
     seconds: float = 0.0
     first_line: str = ""  # the first problem's exception, one line ("AssertionError: ...")
-    details: list[dict[str, str]] = dataclasses.field(default_factory=list)  # every problem: kind, where, traceback
+    # every problem: kind, where, traceback
+    details: list[dict[str, str]] = dataclasses.field(default_factory=list)
     skip_reason: str = ""
     fake_sockets: int | None = None  # sockets the fake network made during the test (fake mode)
-    runs: list[str] = dataclasses.field(default_factory=list)  # the status of every run (see run_tests' repeat)
+    # the status of every run (see run_tests' repeat)
+    runs: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -284,9 +311,17 @@ def _make_result_class() -> type:
 
         def _note(self, kind: str, test: Any, err: Any) -> None:
             exc_type, exc, tb = err
-            where = test.id().split(".", 2)[-1] if test is not None else ""  # Class.method (or its subtest)
+            # Class.method (or its subtest)
+            where = test.id().split(".", 2)[-1] if test is not None else ""
             text = "".join(traceback.format_exception(exc_type, exc, tb))
-            self.problems.append({"kind": kind, "where": where, "line": _exception_line(exc_type, exc), "traceback": text})
+            self.problems.append(
+                {
+                    "kind": kind,
+                    "where": where,
+                    "line": _exception_line(exc_type, exc),
+                    "traceback": text,
+                }
+            )
 
         def addError(self, test: Any, err: Any) -> None:  # noqa: N802 - unittest's names
             super().addError(test, err)
@@ -299,11 +334,22 @@ def _make_result_class() -> type:
         def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:  # noqa: N802
             super().addSubTest(test, subtest, err)
             if err is not None:
-                self._note("failure" if issubclass(err[0], test.failureException) else "error", subtest, err)
+                self._note(
+                    "failure" if issubclass(err[0], test.failureException) else "error",
+                    subtest,
+                    err,
+                )
 
         def addUnexpectedSuccess(self, test: Any) -> None:  # noqa: N802
             super().addUnexpectedSuccess(test)
-            self.problems.append({"kind": "unexpected success", "where": test.id(), "line": "unexpected success", "traceback": ""})
+            self.problems.append(
+                {
+                    "kind": "unexpected success",
+                    "where": test.id(),
+                    "line": "unexpected success",
+                    "traceback": "",
+                }
+            )
 
     return Recording
 
@@ -347,7 +393,9 @@ def _run_one(test_id: str, mode: str) -> Outcome:
                     )
                     result.errors.append((case, repr(exc)))
                 if weld is not None:
-                    fake_sockets = sum(1 for e in weld.trace.of_kind("state") if e.fields.get("from") is None)
+                    fake_sockets = sum(
+                        1 for e in weld.trace.of_kind("state") if e.fields.get("from") is None
+                    )
         finally:
             with contextlib.suppress(Exception):
                 cls.tearDownClass()
@@ -428,12 +476,15 @@ def _worker(mode: str, fd: int, stack_file: str, timeout: float) -> None:
         outcome = _child_outcome(written, pid, stack_file, timeout)
         with contextlib.suppress(OSError):
             os.unlink(stack_file)
-        out.write(json.dumps({"event": "result", "id": test_id, "outcome": outcome.to_json()}) + "\n")
+        out.write(
+            json.dumps({"event": "result", "id": test_id, "outcome": outcome.to_json()}) + "\n"
+        )
     out.close()
 
 
 def _read_child(rfd: int, pid: int, limit: float) -> bytes | None:
-    """What the child wrote, or None if it did not finish within ``limit`` seconds (it is then killed)."""
+    """What the child wrote, or None if it did not finish within ``limit`` seconds (it is then
+    killed)."""
     chunks: list[bytes] = []
     deadline = time.monotonic() + limit
     while True:
@@ -460,9 +511,18 @@ def _child_outcome(data: bytes | None, pid: int, stack_file: str, timeout: float
     if data is None or stacks.strip():
         how = "faulthandler dumped the threads" if stacks.strip() else "killed"
         line = f"hang: no result within {timeout:g} s ({how})"
-        return Outcome("hang", seconds=timeout, first_line=line, details=[{"kind": "hang", "where": "", "line": line, "traceback": stacks}])
+        return Outcome(
+            "hang",
+            seconds=timeout,
+            first_line=line,
+            details=[{"kind": "hang", "where": "", "line": line, "traceback": stacks}],
+        )
     line = f"crash: the test process died ({_describe_status(status)})"
-    return Outcome("crash", first_line=line, details=[{"kind": "crash", "where": "", "line": line, "traceback": ""}])
+    return Outcome(
+        "crash",
+        first_line=line,
+        details=[{"kind": "crash", "where": "", "line": line, "traceback": ""}],
+    )
 
 
 def _describe_status(status: int) -> str:
@@ -475,10 +535,24 @@ def _describe_status(status: int) -> str:
 
 
 class _Shard:
-    """Runs some test ids in one mode, one worker process at a time, restarting after a hang or crash."""
+    """Runs some test ids in one mode, one worker process at a time, restarting after a hang or
+    crash."""
 
-    def __init__(self, mode: str, ids: list[str], timeout: float, workdir: str, on_result: Callable[[str, str, Outcome], None]) -> None:
-        self.mode, self.ids, self.timeout, self.workdir, self.on_result = mode, ids, timeout, workdir, on_result
+    def __init__(
+        self,
+        mode: str,
+        ids: list[str],
+        timeout: float,
+        workdir: str,
+        on_result: Callable[[str, str, Outcome], None],
+    ) -> None:
+        self.mode, self.ids, self.timeout, self.workdir, self.on_result = (
+            mode,
+            ids,
+            timeout,
+            workdir,
+            on_result,
+        )
         self.results: dict[str, Outcome] = {}
 
     def run(self) -> dict[str, Outcome]:
@@ -496,10 +570,23 @@ class _Shard:
         rfd, wfd = os.pipe()
         stack_file = tempfile.mktemp(prefix=f"stacks-{self.mode}-", dir=self.workdir)
         err_path = tempfile.mktemp(prefix=f"stderr-{self.mode}-", dir=self.workdir)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.join(ROOT, "src"), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                filter(None, [os.path.join(ROOT, "src"), os.environ.get("PYTHONPATH")])
+            ),
+        )
         with open(err_path, "w") as err:
             proc = subprocess.Popen(
-                [sys.executable, os.path.abspath(__file__), "--worker", self.mode, str(wfd), stack_file, str(self.timeout)],
+                [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--worker",
+                    self.mode,
+                    str(wfd),
+                    stack_file,
+                    str(self.timeout),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=err,
                 stderr=subprocess.STDOUT,
@@ -536,7 +623,8 @@ class _Shard:
                     message = json.loads(raw)
                     if message["event"] == "start":
                         current = message["id"]
-                        deadline = time.monotonic() + self.timeout + 30  # the worker kills a hung test first
+                        # the worker kills a hung test first
+                        deadline = time.monotonic() + self.timeout + 30
                     else:
                         self._record(message["id"], Outcome.from_json(message["outcome"]))
                         done.add(message["id"])
@@ -562,12 +650,20 @@ class _Shard:
                         Outcome(
                             "crash",
                             first_line=f"the worker ended before the test ({proc.returncode})",
-                            details=[{"kind": "crash", "where": "", "line": "", "traceback": output[-4000:]}],
+                            details=[
+                                {
+                                    "kind": "crash",
+                                    "where": "",
+                                    "line": "",
+                                    "traceback": output[-4000:],
+                                }
+                            ],
                         ),
                     )
                 return []
             return []
-        # The test in progress hung (faulthandler ended the worker, or we killed it) or crashed the worker.
+        # The test in progress hung (faulthandler ended the worker, or we killed it) or
+        # crashed the worker.
         if stacks.strip():
             line = f"hang: no result within {self.timeout:g} s (faulthandler dumped the threads)"
             outcome = Outcome(
@@ -582,7 +678,9 @@ class _Shard:
                 "hang",
                 seconds=self.timeout,
                 first_line=line,
-                details=[{"kind": "hang", "where": current, "line": line, "traceback": output[-4000:]}],
+                details=[
+                    {"kind": "hang", "where": current, "line": line, "traceback": output[-4000:]}
+                ],
             )
         else:
             line = f"crash: the worker died during the test (exit status {proc.returncode})"
@@ -683,25 +781,66 @@ def _combine(outcomes: list[Outcome]) -> Outcome:
 # -- scoring and the report --------------------------------------------------------
 
 
-def score(results: dict[str, dict[str, Outcome]], group: str | None = "main") -> tuple[int, int, list[str]]:
+def score(
+    results: dict[str, dict[str, Outcome]], group: str | None = "main"
+) -> tuple[int, int, list[str]]:
     """(passing on both, passing on real, the ids passing on real but not on fake)."""
-    on_real = [i for i, r in results.items() if (group is None or group_of(i) == group) and r.get("real") and r["real"].passed]
+    on_real = [
+        i
+        for i, r in results.items()
+        if (group is None or group_of(i) == group) and r.get("real") and r["real"].passed
+    ]
     failing = [i for i in on_real if not (r := results[i].get("fake")) or not r.passed]
     return len(on_real) - len(failing), len(on_real), failing
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-k", dest="patterns", action="append", default=[], help="run only ids containing this (repeatable)")
-    parser.add_argument("--extra", action="store_true", help="also run the other plain-TCP classes (scored separately)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-k",
+        dest="patterns",
+        action="append",
+        default=[],
+        help="run only ids containing this (repeatable)",
+    )
+    parser.add_argument(
+        "--extra",
+        action="store_true",
+        help="also run the other plain-TCP classes (scored separately)",
+    )
     parser.add_argument("--mode", choices=["both", *MODES], default="both")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per test before it counts as a hang")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes at once (default 2: real and fake side by side)")
-    parser.add_argument("--repeat", type=int, default=1, help="run the fake side N times; pass = pass every time (finds flaky tests)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds per test before it counts as a hang",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="worker processes at once (default 2: real and fake side by side)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the fake side N times; pass = pass every time (finds flaky tests)",
+    )
     parser.add_argument("--json", help="write the raw outcomes here")
-    parser.add_argument("--from-json", metavar="PATH", help="run nothing: score and report the outcomes saved in PATH by --json")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print each outcome as it comes")
-    parser.add_argument("--worker", nargs=4, metavar=("MODE", "FD", "STACKS", "TIMEOUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="run nothing: score and report the outcomes saved in PATH by --json",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print each outcome as it comes"
+    )
+    parser.add_argument(
+        "--worker", nargs=4, metavar=("MODE", "FD", "STACKS", "TIMEOUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.worker:
         mode, fd, stacks, timeout = args.worker
@@ -713,7 +852,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def progress(mode: str, test_id: str, outcome: Outcome) -> None:
         if args.verbose:
-            print(f"{mode:4} {outcome.status:5} {outcome.seconds:6.2f}s {test_id}  {outcome.first_line[:120]}", flush=True)
+            print(
+                f"{mode:4} {outcome.status:5} {outcome.seconds:6.2f}s {test_id}  "
+                f"{outcome.first_line[:120]}",
+                flush=True,
+            )
 
     started = time.monotonic()
     seconds: float | None
@@ -721,13 +864,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(args.from_json) as f:
             saved = json.load(f)
         results = {i: {m: Outcome.from_json(o) for m, o in r.items()} for i, r in saved.items()}
-        ids, modes, seconds = list(results), tuple(m for m in MODES if any(m in r for r in results.values())), None
+        ids, modes, seconds = (
+            list(results),
+            tuple(m for m in MODES if any(m in r for r in results.values())),
+            None,
+        )
     else:
-        results = run_tests(ids, modes=modes, timeout=args.timeout, jobs=args.jobs, repeat=args.repeat, progress=progress)
+        results = run_tests(
+            ids,
+            modes=modes,
+            timeout=args.timeout,
+            jobs=args.jobs,
+            repeat=args.repeat,
+            progress=progress,
+        )
         seconds = time.monotonic() - started
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({i: {m: o.to_json() for m, o in r.items()} for i, r in results.items()}, f, indent=1)
+            json.dump(
+                {i: {m: o.to_json() for m, o in r.items()} for i, r in results.items()}, f, indent=1
+            )
     if len(modes) == 1:
         counts: dict[str, int] = {}
         for r in results.values():
@@ -739,16 +895,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         passed, total, failing = score(results, group)
         pct = 100.0 * passed / total if total else 0.0
         label = "" if group == "main" else " (extra classes)"
-        print(f"{passed} of {total} tests that pass on real sockets pass on fake ones ({pct:.1f} %){label}")
+        print(
+            f"{passed} of {total} tests that pass on real sockets pass on fake ones ({pct:.1f} "
+            f"%){label}"
+        )
         for test_id in failing:
             fake = results[test_id]["fake"]
             print(f"  FAIL {test_id} [{fake.status}]: {textwrap.shorten(fake.first_line, 200)}")
     not_real = [i for i, r in results.items() if "real" in r and not r["real"].passed]
     if not_real:
-        print("not counted (no pass on real sockets): " + ", ".join(f"{i} [{results[i]['real'].status}]" for i in not_real))
+        print(
+            "not counted (no pass on real sockets): "
+            + ", ".join(f"{i} [{results[i]['real'].status}]" for i in not_real)
+        )
     if seconds is not None:
         repeats = f", fake side {args.repeat} times" if args.repeat > 1 else ""
-        print(f"run time: {seconds:.1f} s ({len(ids)} tests x {len(modes)} modes{repeats}, {args.jobs} jobs)")
+        print(
+            f"run time: {seconds:.1f} s ({len(ids)} tests x {len(modes)} modes{repeats}, "
+            f"{args.jobs} jobs)"
+        )
     return 0
 
 

@@ -172,7 +172,11 @@ def peer_close(env: Env) -> list[Outcome]:
     server.sendall(b"last words")
     server.close()
     env.settle()
-    out = [attempt(client.recv, 100), attempt(client.recv, 100), attempt(lambda: client.getpeername()[0])]
+    out = [
+        attempt(client.recv, 100),
+        attempt(client.recv, 100),
+        attempt(lambda: client.getpeername()[0]),
+    ]
     out.append(attempt(client.send, b"x"))  # the first send after a FIN succeeds
     env.settle()
     out += [attempt(client.send, b"x"), attempt(client.recv, 100), attempt(client.getpeername)]
@@ -185,7 +189,12 @@ def peer_close_with_unread_data(env: Env) -> list[Outcome]:
     env.settle()
     server.close()  # bytes left unread: Linux sends a reset, not a FIN
     env.settle()
-    return [attempt(client.recv, 10), attempt(client.recv, 10), attempt(client.send, b"x"), attempt(client.getpeername)]
+    return [
+        attempt(client.recv, 10),
+        attempt(client.recv, 10),
+        attempt(client.send, b"x"),
+        attempt(client.getpeername),
+    ]
 
 
 def half_close(env: Env) -> list[Outcome]:
@@ -196,7 +205,11 @@ def half_close(env: Env) -> list[Outcome]:
     out = [attempt(server.recv, 100), attempt(server.recv, 100)]
     out.append(attempt(server.sendall, b"response"))  # the half-closed side still receives
     env.settle()
-    out += [attempt(client.recv, 100), attempt(client.send, b"more"), attempt(lambda: client.getpeername()[0])]
+    out += [
+        attempt(client.recv, 100),
+        attempt(client.send, b"more"),
+        attempt(lambda: client.getpeername()[0]),
+    ]
     out.append(attempt(client.shutdown, socket.SHUT_WR))  # again is fine
     return out
 
@@ -254,7 +267,12 @@ def nonblocking(env: Env) -> list[Outcome]:
     listener, client, server = env.pair()
     client.setblocking(False)
     listener.setblocking(False)
-    out = [attempt(client.recv, 10), attempt(listener.accept), attempt(client.gettimeout), attempt(client.getblocking)]
+    out = [
+        attempt(client.recv, 10),
+        attempt(listener.accept),
+        attempt(client.gettimeout),
+        attempt(client.getblocking),
+    ]
     server.sendall(b"now")
     env.settle()
     out.append(attempt(client.recv, 10))
@@ -314,7 +332,8 @@ def refused_in_the_background_then_calls(env: Env) -> list[Outcome]:
     sock.connect_ex(("127.0.0.1", port))
     env.settle()
     sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    out += [attempt(sock.connect, ("127.0.0.1", port)), attempt(sock.connect, ("127.0.0.1", port))]  # ECONNABORTED, then a new try
+    # ECONNABORTED, then a new try
+    out += [attempt(sock.connect, ("127.0.0.1", port)), attempt(sock.connect, ("127.0.0.1", port))]
     out.append(attempt(sock.bind, ("127.0.0.1", 0)))
     return out
 
@@ -338,12 +357,18 @@ def listener_closed_before_a_nonblocking_connect_was_reported(env: Env) -> list[
             "send": lambda s=sock: s.send(b"x"),
         }
         out.append((first, attempt(calls[first])))
-        out += [attempt(calls["SO_ERROR"]), attempt(calls["recv"]), attempt(calls["send"]), attempt(calls["connect"])]
+        out += [
+            attempt(calls["SO_ERROR"]),
+            attempt(calls["recv"]),
+            attempt(calls["send"]),
+            attempt(calls["connect"]),
+        ]
     return out
 
 
 def connect_after_a_reset_is_eisconn(env: Env) -> list[Outcome]:
-    """A socket that had connected stays "connected" for connect() after a reset: EISCONN, every time.
+    """A socket that had connected stays "connected" for connect() after a reset: EISCONN, every
+    time.
 
     Reset two ways: the peer closed with bytes unread, and the listener was shut
     down (SHUT_RD stops it) with the reported connection still in its queue.
@@ -356,14 +381,19 @@ def connect_after_a_reset_is_eisconn(env: Env) -> list[Outcome]:
     env.settle()
     server.close()  # unread bytes: a reset, not a FIN
     env.settle()
-    out += [attempt(client.connect, listener.getsockname()), attempt(client.recv, 1), attempt(client.connect, listener.getsockname())]
+    out += [
+        attempt(client.connect, listener.getsockname()),
+        attempt(client.recv, 1),
+        attempt(client.connect, listener.getsockname()),
+    ]
     other = socket.create_connection(listener.getsockname())
     peer, _ = listener.accept()
     other.sendall(b"unread")
     env.settle()
     peer.close()
     env.settle()
-    out += [attempt(other.send, b"x"), attempt(other.send, b"x"), attempt(other.recv, 1)]  # the reset first, then EPIPE
+    # the reset first, then EPIPE
+    out += [attempt(other.send, b"x"), attempt(other.send, b"x"), attempt(other.recv, 1)]
     queued = env.listener(backlog=0)
     sock = socket.socket()
     sock.setblocking(False)
@@ -377,7 +407,8 @@ def connect_after_a_reset_is_eisconn(env: Env) -> list[Outcome]:
 
 
 def early_shutdown_write_then_connect(env: Env) -> list[Outcome]:
-    """shutdown(SHUT_WR) before connecting says ENOTCONN yet sticks: once connected, send() is EPIPE.
+    """shutdown(SHUT_WR) before connecting says ENOTCONN yet sticks: once connected, send() is
+    EPIPE.
 
     A refused connect forgets it, as it forgets an early SHUT_RD.
     """
@@ -389,13 +420,22 @@ def early_shutdown_write_then_connect(env: Env) -> list[Outcome]:
         sock.setblocking(blocking)
         out.append(attempt(sock.connect, listener.getsockname()))
         env.settle()
-        out += [attempt(sock.send, b""), attempt(sock.send, b"x"), attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR)]
+        out += [
+            attempt(sock.send, b""),
+            attempt(sock.send, b"x"),
+            attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR),
+        ]
         conn, _ = listener.accept()
         conn.setblocking(False)
         out.append(attempt(conn.recv, 1))  # no FIN was sent: nothing to read yet
-    stopped = socket.socket()  # shut early, then listening stopped by shutdown: Linux's disconnect forgets the marks
+    # shut early, then listening stopped by shutdown: Linux's disconnect forgets the marks
+    stopped = socket.socket()
     stopped.setblocking(False)
-    out += [attempt(stopped.shutdown, socket.SHUT_RDWR), attempt(stopped.listen, 0), attempt(stopped.shutdown, socket.SHUT_RD)]
+    out += [
+        attempt(stopped.shutdown, socket.SHUT_RDWR),
+        attempt(stopped.listen, 0),
+        attempt(stopped.shutdown, socket.SHUT_RD),
+    ]
     out += [attempt(stopped.recv, 1), attempt(stopped.send, b"x")]
     refused = socket.socket()
     out.append(attempt(refused.shutdown, socket.SHUT_WR))
@@ -418,7 +458,11 @@ def refused_blocking_then_bind_and_listen(env: Env) -> list[Outcome]:
     bound = socket.socket()
     bound.bind(("127.0.0.1", 0))
     name = bound.getsockname()
-    out += [attempt(bound.connect, ("127.0.0.1", port)), attempt(lambda: bound.getsockname() == name)]  # a bound port stays
+    # a bound port stays
+    out += [
+        attempt(bound.connect, ("127.0.0.1", port)),
+        attempt(lambda: bound.getsockname() == name),
+    ]
     return out
 
 
@@ -429,7 +473,10 @@ def nonblocking_connect_to_a_full_backlog(env: Env) -> list[Outcome]:
     env.settle()
     sock = socket.socket()
     sock.setblocking(False)
-    out = [attempt(sock.connect, listener.getsockname()), attempt(sock.connect, listener.getsockname())]
+    out = [
+        attempt(sock.connect, listener.getsockname()),
+        attempt(sock.connect, listener.getsockname()),
+    ]
     out.append(attempt(sock.getsockopt, socket.SOL_SOCKET, socket.SO_ERROR))
     out.append(attempt(sock.send, b"x"))
     return out
@@ -470,7 +517,12 @@ def makefile_lines(env: Env) -> list[Outcome]:
 
 def zero_sizes(env: Env) -> list[Outcome]:
     _listener, client, _server = env.pair()
-    return [attempt(client.recv, 0), attempt(client.send, b""), attempt(client.recv, -1), attempt(client.send, "text")]
+    return [
+        attempt(client.recv, 0),
+        attempt(client.send, b""),
+        attempt(client.recv, -1),
+        attempt(client.send, "text"),
+    ]
 
 
 def bad_arguments(env: Env) -> list[Outcome]:
@@ -492,7 +544,11 @@ def unknown_names(env: Env) -> list[Outcome]:
         attempt(socket.getaddrinfo, "localhost", "no-such-service"),
         attempt(socket.gethostbyname, "localhost"),
         attempt(lambda: socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)[0][4]),
-        attempt(lambda: socket.getaddrinfo(None, 80, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][4]),
+        attempt(
+            lambda: socket.getaddrinfo(None, 80, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+                0
+            ][4]
+        ),
         attempt(lambda: socket.socket().connect(("no-such-host.invalid", 80))),
     ]
 
@@ -537,13 +593,18 @@ def create_helpers(env: Env) -> list[Outcome]:
     client = socket.create_connection(server.getsockname(), timeout=2)
     conn, _ = server.accept()
     client.sendall(b"ping")
-    out = [attempt(conn.recv, 10), attempt(client.gettimeout), attempt(server.getsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR)]
+    out = [
+        attempt(conn.recv, 10),
+        attempt(client.gettimeout),
+        attempt(server.getsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR),
+    ]
     out.append(attempt(socket.create_connection, ("127.0.0.1", env.dead_port())))
     return out
 
 
 def integer_arguments(env: Env) -> list[Outcome]:
-    """CPython's own conversions: listen() parses a C int via a long, shutdown() with _PyLong_AsInt."""
+    """CPython's own conversions: listen() parses a C int via a long, shutdown() with
+    _PyLong_AsInt."""
     sock = socket.socket()
     return [
         attempt(sock.listen, 2**31),
@@ -560,16 +621,25 @@ def integer_arguments(env: Env) -> list[Outcome]:
 
 def inheritable(env: Env) -> list[Outcome]:
     sock = socket.socket()
-    out = [attempt(sock.get_inheritable), attempt(sock.set_inheritable, True), attempt(sock.get_inheritable)]
+    out = [
+        attempt(sock.get_inheritable),
+        attempt(sock.set_inheritable, True),
+        attempt(sock.get_inheritable),
+    ]
     sock.listen()
     sock.fileno()  # (a fake socket gets its readiness carrier here: the flag must survive it)
-    out += [attempt(sock.get_inheritable), attempt(sock.set_inheritable, False), attempt(sock.get_inheritable)]
+    out += [
+        attempt(sock.get_inheritable),
+        attempt(sock.set_inheritable, False),
+        attempt(sock.get_inheritable),
+    ]
     sock.close()
     return [*out, attempt(sock.get_inheritable), attempt(sock.set_inheritable, True)]
 
 
 def dropped_sockets_are_closed(env: Env) -> list[Outcome]:
-    """A listener nobody refers to any more is collected and closed: its port is free, a connect refused."""
+    """A listener nobody refers to any more is collected and closed: its port is free, a connect
+    refused."""
     import gc
     import warnings
 
@@ -581,7 +651,10 @@ def dropped_sockets_are_closed(env: Env) -> list[Outcome]:
         warnings.simplefilter("always")
         address = listen_and_drop()
         gc.collect()
-    out = [(warning.category.__name__, str(warning.message).startswith("unclosed <")) for warning in caught]
+    out = [
+        (warning.category.__name__, str(warning.message).startswith("unclosed <"))
+        for warning in caught
+    ]
     out.append(attempt(lambda: socket.create_connection(address)))
     again = socket.socket()
     out.append(attempt(again.bind, address))
@@ -590,7 +663,8 @@ def dropped_sockets_are_closed(env: Env) -> list[Outcome]:
 
 
 def descriptors(env: Env) -> list[Outcome]:
-    """dup(), fromfd(), detach() + socket(fileno=): several objects, one socket; the last close ends it."""
+    """dup(), fromfd(), detach() + socket(fileno=): several objects, one socket; the last close ends
+    it."""
     _listener, client, server = env.pair()
     client.settimeout(2.5)
     twin = client.dup()
@@ -600,7 +674,13 @@ def descriptors(env: Env) -> list[Outcome]:
     out += [attempt(twin.recv, 2), attempt(client.recv, 10)]  # one stream, read through either
     client.close()
     server.setblocking(False)
-    out += [attempt(server.recv, 10), attempt(client.recv, 1), attempt(client.dup), attempt(client.fileno)]  # no FIN yet
+    # no FIN yet
+    out += [
+        attempt(server.recv, 10),
+        attempt(client.recv, 1),
+        attempt(client.dup),
+        attempt(client.fileno),
+    ]
     copy = socket.fromfd(twin.fileno(), socket.AF_INET, socket.SOCK_STREAM)
     out += [attempt(copy.gettimeout), attempt(lambda: copy.getpeername() == twin.getpeername())]
     fd = copy.detach()
@@ -618,12 +698,17 @@ def descriptors(env: Env) -> list[Outcome]:
 
 
 def dual_stack(env: Env) -> list[Outcome]:
-    """An IPv4 client of a dual-stack IPv6 listener: both ends see IPv4-mapped addresses on the IPv6 side."""
+    """An IPv4 client of a dual-stack IPv6 listener: both ends see IPv4-mapped addresses on the IPv6
+    side."""
     listener = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
     port = listener.getsockname()[1]
     client = socket.create_connection(("127.0.0.1", port))
     conn, peer = listener.accept()
-    out = [("peer", peer[0], peer[2:]), ("local", conn.getsockname()[0]), ("peer of conn", conn.getpeername()[0])]
+    out = [
+        ("peer", peer[0], peer[2:]),
+        ("local", conn.getsockname()[0]),
+        ("peer of conn", conn.getpeername()[0]),
+    ]
     out += [("client", client.getsockname()[0], client.getpeername() == ("127.0.0.1", port))]
     for sock in (conn, client, listener):
         sock.close()
@@ -631,17 +716,28 @@ def dual_stack(env: Env) -> list[Outcome]:
 
 
 def one_descriptor_two_objects(env: Env) -> list[Outcome]:
-    """socket(fileno=fd) of a descriptor an object owns, and socket.close(fd): closed under the object, EBADF after."""
+    """socket(fileno=fd) of a descriptor an object owns, and socket.close(fd): closed under the
+    object, EBADF after."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     other = socket.socket(fileno=sock.fileno())
     out = [attempt(lambda: other.getsockname() == sock.getsockname())]
     other.close()
-    out += [attempt(sock.listen), attempt(sock.setblocking, False), attempt(sock.close), attempt(sock.fileno)]
+    out += [
+        attempt(sock.listen),
+        attempt(sock.setblocking, False),
+        attempt(sock.close),
+        attempt(sock.fileno),
+    ]
     third = socket.socket()
     third.bind(("127.0.0.1", 0))
     socket.close(third.fileno())
-    out += [attempt(third.listen, 1), attempt(lambda: third.detach() >= 0), attempt(socket.close, -1), attempt(socket.close, None)]
+    out += [
+        attempt(third.listen, 1),
+        attempt(lambda: third.detach() >= 0),
+        attempt(socket.close, -1),
+        attempt(socket.close, None),
+    ]
     return out
 
 
@@ -652,13 +748,21 @@ def bind_after_a_reset(env: Env) -> list[Outcome]:
     env.settle()
     out = [attempt(server.send, b"x")]  # the peer is gone: it answers with a reset
     env.settle()
-    out += [attempt(lambda: server.getsockname() == listener.getsockname()), attempt(server.getpeername)]
-    out += [attempt(server.bind, listener.getsockname()), attempt(lambda: server.bind(("127.0.0.1", 0)))]
+    out += [
+        attempt(lambda: server.getsockname() == listener.getsockname()),
+        attempt(server.getpeername),
+    ]
+    out += [
+        attempt(server.bind, listener.getsockname()),
+        attempt(lambda: server.bind(("127.0.0.1", 0))),
+    ]
     return out
 
 
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())
-    if callable(fn) and getattr(fn, "__module__", None) == __name__ and name not in ("attempt", "Env", "_plain")
+    if callable(fn)
+    and getattr(fn, "__module__", None) == __name__
+    and name not in ("attempt", "Env", "_plain")
 }

@@ -23,7 +23,8 @@ SUPPORTED = ("3.11", "3.12", "3.13")
 
 
 def _runs(python: str, version: str) -> bool:
-    """Does ``python`` start, and is it ``version``? (pyenv's shims exist even for versions not enabled)."""
+    """Does ``python`` start, and is it ``version``? (pyenv's shims exist even for versions not
+    enabled)."""
     ask = "import sys; print('{}.{}'.format(*sys.version_info[:2]))"
     try:
         done = subprocess.run([python, "-c", ask], capture_output=True, text=True, timeout=30)
@@ -36,20 +37,28 @@ def find(version: str) -> str | None:
     """An interpreter of ``version``: on the PATH, else one of pyenv's."""
     candidates = [shutil.which(f"python{version}")]
     pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv}/versions/{version}.*/bin/python{version}"), reverse=True)
+    candidates += sorted(
+        glob.glob(f"{pyenv}/versions/{version}.*/bin/python{version}"), reverse=True
+    )
     return next((c for c in candidates if c and _runs(c, version)), None)
 
 
 def venv_for(python: str, version: str) -> pathlib.Path:
-    """``.venv-VERSION`` with sockviz and its extras installed (again only when pyproject.toml changed)."""
+    """``.venv-VERSION`` with sockviz and its extras installed (again only when pyproject.toml
+    changed)."""
     venv = ROOT / f".venv-{version}"
     bin_python = venv / "bin" / "python"
     stamp = venv / ".installed"
     if not bin_python.exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     if not stamp.exists() or stamp.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
-        subprocess.run([str(bin_python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([str(bin_python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[lab,dev]"], check=True)
+        subprocess.run(
+            [str(bin_python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True
+        )
+        subprocess.run(
+            [str(bin_python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[lab,dev]"],
+            check=True,
+        )
         stamp.touch()
     return bin_python
 
@@ -65,7 +74,9 @@ def main(pytest_args: list[str]) -> int:
             print(f"other Pythons: no Python {version} on this machine: skipped")
             continue
         print(f"other Pythons: the suite under {python}", flush=True)
-        code = subprocess.run([str(venv_for(python, version)), "-m", "pytest", *pytest_args], cwd=ROOT, check=False).returncode
+        code = subprocess.run(
+            [str(venv_for(python, version)), "-m", "pytest", *pytest_args], cwd=ROOT, check=False
+        ).returncode
         if code != 0:
             failed.append(version)
     if failed:

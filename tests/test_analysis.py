@@ -20,7 +20,8 @@ from .scenarios import scenario_trace
 
 
 def test_sockets_have_owner_addresses_and_mode_history(echo: sockviz.Trace) -> None:
-    """Each socket comes with its owner, both addresses, its connection and every mode it went through."""
+    """Each socket comes with its owner, both addresses, its connection and every mode it went
+    through."""
     lives = echo.sockets()
     listener = next(s for s in lives if s.listened)
     assert listener.owner == "server" and listener.local == "0.0.0.0:8080" and listener.peer is None
@@ -35,7 +36,8 @@ def test_sockets_have_owner_addresses_and_mode_history(echo: sockviz.Trace) -> N
 
 
 def test_a_reused_descriptor_is_a_new_socket() -> None:
-    """When a closed fd number comes back, sockets() reports two lives, each with its own history."""
+    """When a closed fd number comes back, sockets() reports two lives, each with its own
+    history."""
     trace = scenario_trace("backlog", "weldr")
     client_fds = [s.fd for s in trace.sockets() if s.owner in ("ann", "ben", "cat")]
     assert len(client_fds) == 3
@@ -54,19 +56,26 @@ def test_waits_say_what_for_and_who_woke_them(echo: sockviz.Trace) -> None:
     assert first.outcome == "woken" and first.waker in ("alice", "bob")
     assert echo.by_seq(first.woken_by).kind == "cond.notify"  # type: ignore[arg-type, union-attr]
     assert first.start < first.woken_by < first.end  # type: ignore[operator]
-    assert first.waits_for.startswith("accept() on fd") and first.duration_ns and first.duration_ns > 0
+    assert (
+        first.waits_for.startswith("accept() on fd") and first.duration_ns and first.duration_ns > 0
+    )
     assert {w.what for w in echo.waits()} >= {"accept", "recv", "connect"}
 
 
 def test_deadlocked_waits_never_end_in_a_wake_up() -> None:
-    """In the deadlock both recv() waits are cut short by the weld stopping them, woken by nobody."""
+    """In the deadlock both recv() waits are cut short by the weld stopping them, woken by
+    nobody."""
     trace = scenario_trace("deadlock", "weldr")
     recv_waits = [w for w in trace.waits() if w.what == "recv"]
     assert sorted(w.thread for w in recv_waits) == ["client", "server"]
     for wait in recv_waits:
         assert wait.outcome == "stopped" and wait.waker is None
         ended_by = trace.by_seq(wait.end)  # type: ignore[arg-type]
-        assert ended_by is not None and ended_by.kind == "return" and ended_by.fields["error"] == "NetworkStopped"
+        assert (
+            ended_by is not None
+            and ended_by.kind == "return"
+            and ended_by.fields["error"] == "NetworkStopped"
+        )
     assert trace.state_at(-1).threads["client"].status == "ended"
 
 
@@ -99,7 +108,11 @@ def test_meetings_name_both_sides_and_when_each_arrived(echo: sockviz.Trace) -> 
     meetings = echo.meetings()
     assert sorted(m.connect_thread for m in meetings) == ["alice", "bob"]
     for m in meetings:
-        assert m.accept_thread == "server" and m.what == "connect/accept" and m.addr == "127.0.0.1:8080"
+        assert (
+            m.accept_thread == "server"
+            and m.what == "connect/accept"
+            and m.addr == "127.0.0.1:8080"
+        )
         connect, accept = echo.by_seq(m.connect_arrived), echo.by_seq(m.accept_arrived)  # type: ignore[arg-type]
         assert connect is not None and connect.fields["op"] == "connect" and connect.obj == m.client
         assert accept is not None and accept.fields["op"] == "accept" and accept.obj == m.listener
@@ -116,14 +129,17 @@ def test_socketpair_is_a_meeting_too() -> None:
         b.close()
 
     (meeting,) = sockviz.weld(pair).meetings()
-    assert meeting.what == "socketpair" and meeting.connect_thread == meeting.accept_thread == "pair"
+    assert (
+        meeting.what == "socketpair" and meeting.connect_thread == meeting.accept_thread == "pair"
+    )
 
 
 # -- the world at an event -------------------------------------------------------------------
 
 
 def test_state_at_shows_sockets_buffers_and_blocked_threads() -> None:
-    """Mid-transfer in the backpressure scenario: the buffer is full and the sender waits in sendall."""
+    """Mid-transfer in the backpressure scenario: the buffer is full and the sender waits in
+    sendall."""
     trace = scenario_trace("backpressure", "weldr", buffer_size=8192)
     full = next(i for i, e in enumerate(trace) if e.kind == "cond.wait" and e.thread == "sender")
     world = trace.state_at(full)
@@ -153,7 +169,9 @@ def test_state_at_refuses_an_index_out_of_range(echo: sockviz.Trace) -> None:
         echo.state_at(len(echo))
 
 
-def _oracle(events: list[sockviz.Event], index: int) -> tuple[dict[object, str], dict[str, int], dict[str, str]]:
+def _oracle(
+    events: list[sockviz.lowlevel.Event], index: int
+) -> tuple[dict[object, str], dict[str, int], dict[str, str]]:
     """An independent, brute-force account: modes of open sockets, buffer fills, thread status."""
     modes: dict[object, str] = {}
     fills: dict[str, int] = {}
@@ -169,7 +187,9 @@ def _oracle(events: list[sockviz.Event], index: int) -> tuple[dict[object, str],
         if kind in ("cond.wait", "sem.wait", "lock.wait"):
             status[event.thread] = "blocked"
         elif kind in ("lock.release", "deadlock", "timeout") and event.thread in status:
-            pass  # a condition wait releases its lock after it has begun; the last to block reports a deadlock
+            # a condition wait releases its lock after it has begun; the last to block
+            # reports a deadlock
+            pass
         elif kind in ("thread.exit", "thread.error"):
             status[event.thread] = "ended"
         else:
@@ -189,8 +209,11 @@ def _oracle(events: list[sockviz.Event], index: int) -> tuple[dict[object, str],
     every=st.sampled_from([1, 3, 17, 128]),
     picks=st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=8),
 )
-def test_state_at_matches_a_brute_force_replay(messages, clients, buffer_size, read_size, semantics, every, picks) -> None:
-    """On random echo traffic, checkpointed state_at equals a full replay and an independent oracle."""
+def test_state_at_matches_a_brute_force_replay(
+    messages, clients, buffer_size, read_size, semantics, every, picks
+) -> None:
+    """On random echo traffic, checkpointed state_at equals a full replay and an independent
+    oracle."""
 
     def server() -> None:
         with socket.create_server(("", 7000), backlog=clients) as listener:
@@ -248,18 +271,42 @@ EXAMPLES = {
     "lock.wait": {"holder": "server"},
     "lock.acquire": {"waited_ns": 2500, "cause": 0},
     "lock.release": {},
-    "cond.wait": {"call": "recv", "fd": 5, "until": "data", "peer_fd": 6, "peer_owner": "server", "addr": None, "timeout": None},
+    "cond.wait": {
+        "call": "recv",
+        "fd": 5,
+        "until": "data",
+        "peer_fd": 6,
+        "peer_owner": "server",
+        "addr": None,
+        "timeout": None,
+    },
     "cond.notify": {"n": 1},
     "cond.wake": {"cause": 0},
     "cond.timeout": {"timeout": 0.5},
-    "sem.wait": {"call": "connect", "fd": 5, "until": "accept", "peer_fd": 4, "peer_owner": "server", "addr": None, "timeout": None},
+    "sem.wait": {
+        "call": "connect",
+        "fd": 5,
+        "until": "accept",
+        "peer_fd": 4,
+        "peer_owner": "server",
+        "addr": None,
+        "timeout": None,
+    },
     "sem.post": {"value": 1},
     "sem.acquire": {"cause": 0, "value": 0},
     "sem.timeout": {"timeout": 1.0},
     "buf.write": {"n": 5, "fill": 5, "cap": 65536},
     "buf.read": {"n": 5, "fill": 0, "cap": 65536},
     "buf.eof": {"fill": 0},
-    "meet": {"what": "connect/accept", "connect": "client", "accept": "server", "listener": 4, "client": 5, "server": 6, "conn": 1},
+    "meet": {
+        "what": "connect/accept",
+        "connect": "client",
+        "accept": "server",
+        "listener": 4,
+        "client": 5,
+        "server": 6,
+        "conn": 1,
+    },
     "timeout": {"after": 30.0, "waits": {"client": "recv() on fd 5 waits for server to send"}},
     "deadlock": {"waits": {"client": "recv() on fd 5 waits for server to send"}},
     "outside": {"where": "client.py:12 in ask(): name = input()", "after": 1.0},
@@ -269,10 +316,14 @@ EXAMPLES = {
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_narrate_has_a_sentence_for_every_kind(kind: str) -> None:
     """Every event kind gets its own plain sentence (not the generic fallback)."""
-    first = sockviz.Event(0, 0, "server", "thread.start", None, {})
+    first = sockviz.lowlevel.Event(0, 0, "server", "thread.start", None, {})
     family = kind.split(".")[0]
-    obj = {"buf": "conn1.up", "cond": "conn1.up.data", "sem": "fd5.accepted", "lock": "net"}.get(family, 5)
-    trace = sockviz.Trace([first, sockviz.Event(1, 10, "client", kind, obj, EXAMPLES[kind])])
+    obj = {"buf": "conn1.up", "cond": "conn1.up.data", "sem": "fd5.accepted", "lock": "net"}.get(
+        family, 5
+    )
+    trace = sockviz.Trace(
+        [first, sockviz.lowlevel.Event(1, 10, "client", kind, obj, EXAMPLES[kind])]
+    )
     sentence = trace.narrate(1)
     assert sentence != f"client: {kind} on {obj}."
     assert sentence.endswith(".") and ("client" in sentence or str(obj) in sentence)
@@ -283,10 +334,14 @@ def test_narrate_explains_a_wait_in_domain_words(echo: sockviz.Trace) -> None:
     """A connect() waiting for accept() is told as a student would say it."""
     i = next(i for i, e in enumerate(echo) if e.kind == "sem.wait" and e.thread == "alice")
     assert re.fullmatch(
-        r"alice waits in connect\(\) on fd \d+: nobody has accepted yet, so it waits for server to accept\.", echo.narrate(i)
+        r"alice waits in connect\(\) on fd \d+: nobody has accepted yet, so it waits for server to "
+        r"accept\.",
+        echo.narrate(i),
     )
     sentences = [echo.narrate(i) for i in range(len(echo))]
-    assert not [s for s in sentences if re.search(r": \S+ on ", s) and s.split(":")[0] in echo.threads]
+    assert not [
+        s for s in sentences if re.search(r": \S+ on ", s) and s.split(":")[0] in echo.threads
+    ]
 
 
 # -- filter ------------------------------------------------------------------------------------
@@ -297,7 +352,13 @@ def test_filter_by_component_kind_family_and_window(echo: sockviz.Trace) -> None
     server = echo.filter(threads="server")
     assert set(server.threads) == {"server", "server/handler1", "server/handler2"}
     locks = echo.filter(kinds=["cond", "meet"])
-    assert {e.kind for e in locks} <= {"cond.wait", "cond.wake", "cond.notify", "cond.timeout", "meet"} and locks.of_kind("meet")
+    assert {e.kind for e in locks} <= {
+        "cond.wait",
+        "cond.wake",
+        "cond.notify",
+        "cond.timeout",
+        "meet",
+    } and locks.of_kind("meet")
     middle = echo[len(echo) // 2].t_ns / 1e6
     early = echo.filter(window=(None, middle))
     assert early.events == [e for e in echo if e.t_ns <= middle * 1e6]
@@ -310,13 +371,18 @@ def test_filter_by_component_kind_family_and_window(echo: sockviz.Trace) -> None
 def test_lock_waits_are_named_in_domain_words() -> None:
     """A wait for the network's lock is the original's bind lock; others name their lock."""
     events = [
-        sockviz.Event(0, 0, "a", "lock.wait", "net", {"holder": "b"}),
-        sockviz.Event(1, 5, "b", "lock.release", "net", {}),
-        sockviz.Event(2, 9, "a", "lock.acquire", "net", {"waited_ns": 9, "cause": 1}),
-        sockviz.Event(3, 10, "a", "lock.wait", "conn1", {"holder": "b"}),
+        sockviz.lowlevel.Event(0, 0, "a", "lock.wait", "net", {"holder": "b"}),
+        sockviz.lowlevel.Event(1, 5, "b", "lock.release", "net", {}),
+        sockviz.lowlevel.Event(2, 9, "a", "lock.acquire", "net", {"waited_ns": 9, "cause": 1}),
+        sockviz.lowlevel.Event(3, 10, "a", "lock.wait", "conn1", {"holder": "b"}),
     ]
     first, second = sockviz.Trace(events).waits()
-    assert (first.what, first.waker, first.outcome, first.duration_ns) == ("bind lock (net)", "b", "woken", 9)
+    assert (first.what, first.waker, first.outcome, first.duration_ns) == (
+        "bind lock (net)",
+        "b",
+        "woken",
+        9,
+    )
     assert (second.what, second.outcome, second.end) == ("lock conn1", "unfinished", None)
     world = sockviz.Trace(events).state_at(3)
     assert world.locks["conn1"].waiters == ("a",) and world.locks["net"].holder == "a"

@@ -10,7 +10,8 @@ import sockviz
 
 
 def test_component_names_localhost_and_numbers_resolve_inside_a_weld() -> None:
-    """getaddrinfo/gethostbyname know component names and localhost; other names fail like a resolver."""
+    """getaddrinfo/gethostbyname know component names and localhost; other names fail like a
+    resolver."""
     answers: dict[str, object] = {}
 
     def server() -> None:
@@ -46,7 +47,8 @@ def test_component_names_localhost_and_numbers_resolve_inside_a_weld() -> None:
 
 
 def test_the_machines_own_name_resolves_as_on_debian() -> None:
-    """gethostbyname(gethostname()) is 127.0.1.1 (Debian's /etc/hosts) and back; a server bound to it is reachable."""
+    """gethostbyname(gethostname()) is 127.0.1.1 (Debian's /etc/hosts) and back; a server bound to
+    it is reachable."""
     seen: dict[str, object] = {}
 
     def server() -> None:
@@ -64,7 +66,8 @@ def test_the_machines_own_name_resolves_as_on_debian() -> None:
         seen["info"] = socket.getaddrinfo(host, 9410, socket.AF_INET)[0][4]
         seen["reverse"] = socket.gethostbyaddr("127.0.1.1")[0]
         seen["fqdn"] = socket.getfqdn(host)
-        with pytest.raises(ConnectionRefusedError):  # the server listens on 127.0.1.1, not on localhost
+        # the server listens on 127.0.1.1, not on localhost
+        with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("localhost", 9410))
         with socket.create_connection((host, 9410)) as sock:
             seen["reply"] = sock.recv(10)
@@ -99,7 +102,8 @@ def test_connecting_outside_this_host_is_unreachable() -> None:
     ],
 )
 def test_options_can_be_set_and_read_back(level: int, option: int, value: int) -> None:
-    """setsockopt stores the value and getsockopt returns it (as an int, or packed bytes with buflen)."""
+    """setsockopt stores the value and getsockopt returns it (as an int, or packed bytes with
+    buflen)."""
     with sockviz.fake_network():
         sock = socket.socket()
         sock.setsockopt(level, option, value)
@@ -132,13 +136,14 @@ def test_unsupported_kinds_of_socket_are_refused_clearly() -> None:
 
 
 def test_sockets_made_from_real_descriptors_stay_real_inside_a_weld() -> None:
-    """socket.socket(fileno=...) wraps a real descriptor even in a welded thread (as socketpair() does)."""
+    """socket.socket(fileno=...) wraps a real descriptor even in a welded thread (as socketpair()
+    does)."""
     import os
 
     with sockviz.fake_network():
         real_a, real_b = __import__("_socket").socketpair()
         wrapped = socket.socket(fileno=os.dup(real_a.fileno()))
-        assert not isinstance(wrapped, sockviz.FakeSocket)
+        assert not isinstance(wrapped, sockviz.lowlevel.FakeSocket)
         assert isinstance(wrapped, socket.socket)
         wrapped.close()
         real_a.close()
@@ -171,12 +176,17 @@ def test_ipv6_loopback_works() -> None:
 
 def test_weld_is_not_reentrant_in_one_thread() -> None:
     """A second fake_network() in a thread that is already welded is refused."""
-    with sockviz.fake_network(), pytest.raises(RuntimeError, match="already welded"), sockviz.fake_network():
+    with (
+        sockviz.fake_network(),
+        pytest.raises(RuntimeError, match="already welded"),
+        sockviz.fake_network(),
+    ):
         pass
 
 
 def test_http_client_talks_to_a_welded_server_through_makefile() -> None:
-    """The standard library's http.client (create_connection + makefile('rb')) works over fake sockets."""
+    """The standard library's http.client (create_connection + makefile('rb')) works over fake
+    sockets."""
     import http.client
 
     body = b"<h1>hello from a fake socket</h1>" * 50
@@ -189,7 +199,10 @@ def test_http_client_talks_to_a_welded_server_through_makefile() -> None:
                 while request.readline() not in (b"\r\n", b""):
                     pass  # headers
                 assert request_line.startswith(b"GET /page HTTP/1.1")
-                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nContent-Type: text/html\r\n\r\n"
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nContent-Type: "
+                    "text/html\r\n\r\n"
+                )
                 conn.sendall(head.encode() + body)
 
     got: dict[str, object] = {}
@@ -209,7 +222,8 @@ def test_http_client_talks_to_a_welded_server_through_makefile() -> None:
 
 
 def test_a_trace_with_duplicated_descriptors_reads_and_replays() -> None:
-    """dup and detach are recorded as calls on the socket's number; summary, narration and the world follow them."""
+    """dup and detach are recorded as calls on the socket's number; summary, narration and the world
+    follow them."""
     with sockviz.fake_network() as weld:
         a, b = socket.socketpair()
         twin = a.dup()
@@ -224,7 +238,11 @@ def test_a_trace_with_duplicated_descriptors_reads_and_replays() -> None:
     trace = weld.trace
     ops = [e.fields["op"] for e in trace.of_kind("call")]
     assert ops.count("dup") == 1 and ops.count("detach") == 1 and ops.count("close") == 3
-    closes = [e for e in trace.of_kind("return") if e.fields["op"] == "close" and "descriptors_left" in e.fields]
+    closes = [
+        e
+        for e in trace.of_kind("return")
+        if e.fields["op"] == "close" and "descriptors_left" in e.fields
+    ]
     assert [e.fields["descriptors_left"] for e in closes] == [1]
     assert "dup" in trace.summary()
     for index in range(len(trace)):
@@ -233,7 +251,8 @@ def test_a_trace_with_duplicated_descriptors_reads_and_replays() -> None:
 
 
 def test_a_dropped_duplicate_closes_only_its_own_descriptor() -> None:
-    """A dup() left to the garbage collector warns and closes its descriptor; the socket lives on."""
+    """A dup() left to the garbage collector warns and closes its descriptor; the socket lives
+    on."""
     import gc
     import warnings
 
@@ -253,7 +272,8 @@ def test_a_dropped_duplicate_closes_only_its_own_descriptor() -> None:
 
 
 def test_a_fake_descriptor_is_fake_whichever_thread_names_it() -> None:
-    """socket.fromfd() of a fake descriptor in a thread outside the weld: the fake socket's bytes, never the carrier's."""
+    """socket.fromfd() of a fake descriptor in a thread outside the weld: the fake socket's bytes,
+    never the carrier's."""
     import threading
 
     go, got = threading.Event(), []
@@ -280,7 +300,8 @@ def test_a_fake_descriptor_is_fake_whichever_thread_names_it() -> None:
 
 @pytest.mark.parametrize("schedule", [None, sockviz.Seeded(1)])
 def test_a_weld_inside_a_weld_is_a_clear_error(schedule: sockviz.Schedule | None) -> None:
-    """weld() from a welded thread (free or scheduled): a RuntimeError saying so, not a confusing deadlock."""
+    """weld() from a welded thread (free or scheduled): a RuntimeError saying so, not a confusing
+    deadlock."""
 
     def outer() -> None:
         sockviz.weld(lambda: None)
@@ -288,11 +309,14 @@ def test_a_weld_inside_a_weld_is_a_clear_error(schedule: sockviz.Schedule | None
     with pytest.raises(sockviz.ComponentError) as info:
         sockviz.weld(outer, schedule=schedule, timeout=5)
     (error,) = info.value.exceptions
-    assert isinstance(error, RuntimeError) and "called inside a weld (by its thread 'outer'): welds do not nest" in str(error)
+    assert isinstance(
+        error, RuntimeError
+    ) and "called inside a weld (by its thread 'outer'): welds do not nest" in str(error)
 
 
 def test_lowlevel_holds_the_internals_for_the_curious() -> None:
-    """sockviz.lowlevel: the life-cycle tables, the event contract, the fake network and World; its example runs."""
+    """sockviz.lowlevel: the life-cycle tables, the event contract, the fake network and World; its
+    example runs."""
     import doctest
 
     import sockviz.lowlevel as lowlevel

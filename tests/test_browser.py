@@ -1,4 +1,5 @@
-"""The lessons in a real browser: JupyterLab on localhost, headless Chromium driven by Playwright."""
+"""The lessons in a real browser: JupyterLab on localhost, headless Chromium driven by
+Playwright."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)"
+    )
     with jupyterlab(NOTEBOOKS, tmp_path_factory.mktemp("lab")) as url:
         yield url
 
@@ -40,11 +43,15 @@ def readout(replay: object) -> int:
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("notebook", ["01_meet_the_sockets", "05_real_programs"])
-def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: object, notebook: str) -> None:
-    """Run a lesson in JupyterLab: the replay renders, play and step move the slider and the sentence."""
+def test_the_replay_widget_plays_and_steps_in_jupyterlab(
+    lab: str, browser: object, notebook: str
+) -> None:
+    """Run a lesson in JupyterLab: the replay renders, play and step move the slider and the
+    sentence."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     run_all(page, lab, f"{notebook}.ipynb")
-    # JupyterLab reopens earlier notebooks in hidden tabs: the replay is the one in the visible panel
+    # JupyterLab reopens earlier notebooks in hidden tabs: the replay is the one in the
+    # visible panel
     replay = page.locator(".jp-NotebookPanel:visible .sockviz-replay").first
     slider = replay.locator(".sockviz-slider")
     slider.wait_for(state="visible", timeout=60_000)
@@ -60,7 +67,9 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: obje
     deadline = time.monotonic() + 20
     while readout(replay) < 3 and time.monotonic() < deadline:
         time.sleep(0.25)
-    replay.locator(".widget-play button").first.click()  # the same button pauses (the second one would stop and rewind)
+    replay.locator(
+        ".widget-play button"
+    ).first.click()  # the same button pauses (the second one would stop and rewind)
     played = readout(replay)
     assert played >= 3, "play moved the slider"
     assert narration.inner_text().startswith(f"#{played} "), "the sentence follows the slider"
@@ -82,14 +91,17 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(lab: str, browser: obje
 
 @pytest.mark.timeout(180)
 def test_a_lesson_as_a_voila_page_plays(browser: object, tmp_path: Path) -> None:
-    """Voila serves lesson 1 as a clean page for a lecture: the replay renders and plays, no code shown."""
+    """Voila serves lesson 1 as a clean page for a lecture: the replay renders and plays, no code
+    shown."""
     assert Path(CHROMIUM).exists()
     with voila(NOTEBOOKS / "01_meet_the_sockets.ipynb", tmp_path) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
         page.goto(url, timeout=120_000)
         replay = page.locator(".sockviz-replay").first
         replay.locator(".sockviz-slider").wait_for(state="visible", timeout=90_000)
-        assert "def server():" not in page.inner_text("body"), "a Voila page shows the outputs, not the code"
+        assert "def server():" not in page.inner_text("body"), (
+            "a Voila page shows the outputs, not the code"
+        )
         assert "Meet the sockets" in page.inner_text("body")
         replay.scroll_into_view_if_needed()
         start = readout(replay)
@@ -121,9 +133,14 @@ def test_the_exploration_menu_opens_each_outcome_in_jupyterlab(lab: str, browser
     before = picture.get_attribute("src")
     menu.select_option(index=1)
     deadline = time.monotonic() + 20
-    while box.locator(".sockviz-replay img").first.get_attribute("src") == before and time.monotonic() < deadline:
+    while (
+        box.locator(".sockviz-replay img").first.get_attribute("src") == before
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
-    assert box.locator(".sockviz-replay img").first.get_attribute("src") != before, "the other outcome's timeline is shown"
+    assert box.locator(".sockviz-replay img").first.get_attribute("src") != before, (
+        "the other outcome's timeline is shown"
+    )
     replay = box.locator(".sockviz-replay").first
     assert readout(replay) == 0
     replay.get_by_role("button", name="step ▶").click()

@@ -14,7 +14,9 @@ import sockviz
 from sockviz._cli._main import main
 
 
-def test_demo_prints_the_timeline_and_writes_a_loadable_trace(tmp_path: pathlib.Path, capsys) -> None:
+def test_demo_prints_the_timeline_and_writes_a_loadable_trace(
+    tmp_path: pathlib.Path, capsys
+) -> None:
     """`sockviz demo` prints the echo run's timeline and writes its trace file."""
     out_file = tmp_path / "demo.jsonl"
     assert main(["demo", "-o", str(out_file)]) == 0
@@ -28,7 +30,11 @@ def test_demo_prints_the_timeline_and_writes_a_loadable_trace(tmp_path: pathlib.
 def test_python_dash_m_runs_the_cli(tmp_path: pathlib.Path) -> None:
     """`python -m sockviz demo --strict` works from a fresh process."""
     result = subprocess.run(
-        [sys.executable, "-m", "sockviz", "demo", "--strict", "-o", "t.jsonl"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sockviz", "demo", "--strict", "-o", "t.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "semantics=strict" in result.stdout
@@ -44,16 +50,20 @@ def test_no_command_prints_help(capsys) -> None:
 def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
     """`import sockviz` and a whole weld leave matplotlib and ipywidgets unimported."""
     code = (
-        "import sys, sockviz; from sockviz.scenarios import echo_scenario; sockviz.weld(echo_scenario()); "
+        "import sys, sockviz; from sockviz.scenarios import echo_scenario; "
+        "sockviz.weld(echo_scenario()); "
         "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_strict_demo_clients_retry_until_the_server_listens() -> None:
-    """In strict semantics a client that comes first is refused; the demo's clients retry and succeed."""
+    """In strict semantics a client that comes first is refused; the demo's clients retry and
+    succeed."""
     import time
 
     from sockviz.scenarios import echo_scenario
@@ -83,15 +93,34 @@ def test_demo_with_a_seed_writes_the_same_trace_every_time(tmp_path: pathlib.Pat
     assert "Seeded(4)" not in capsys.readouterr().err
 
 
-def test_explore_prints_the_outcomes_and_writes_their_traces(tmp_path: pathlib.Path, capsys) -> None:
+def test_explore_prints_the_outcomes_and_writes_their_traces(
+    tmp_path: pathlib.Path, capsys
+) -> None:
     """`sockviz explore --scenario race` counts who got the slot and saves one trace per outcome."""
-    assert main(["explore", "--scenario", "race", "--runs", "12", "--weldr", "-o", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "explore",
+                "--scenario",
+                "race",
+                "--runs",
+                "12",
+                "--weldr",
+                "-o",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("12 runs, 2 outcome(s)")
     assert "finished: ann got the slot" in out and "finished: bob got the slot" in out
     files = sorted((tmp_path / "out").iterdir())
     assert len(files) == 2
-    assert {sockviz.scenarios.who_got_the_slot(sockviz.load(f)) for f in files} == {"ann got the slot", "bob got the slot"}
+    assert {sockviz.scenarios.who_got_the_slot(sockviz.load(f)) for f in files} == {
+        "ann got the slot",
+        "bob got the slot",
+    }
 
 
 def test_explore_refuses_a_bad_number_of_runs(capsys) -> None:
@@ -102,13 +131,17 @@ def test_explore_refuses_a_bad_number_of_runs(capsys) -> None:
 def test_ctrl_c_in_a_long_exploration_is_a_clean_exit(tmp_path: pathlib.Path) -> None:
     """Ctrl-C during `sockviz explore`: one line saying so and exit status 130, no traceback."""
     command = [sys.executable, "-m", "sockviz", "explore", "--runs", "1000000", "-o", str(tmp_path)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as running:
         time.sleep(3)
         running.send_signal(signal.SIGINT)
         try:
             _, stderr = running.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             running.kill()
-            pytest.fail(f"still exploring 10 s after Ctrl-C; it printed: {running.communicate()[1]}")
+            pytest.fail(
+                f"still exploring 10 s after Ctrl-C; it printed: {running.communicate()[1]}"
+            )
     assert running.returncode == 130
     assert stderr.strip() == "sockviz explore: interrupted (Ctrl-C)"

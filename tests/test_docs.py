@@ -25,10 +25,10 @@ def test_design_doc_shows_the_current_completions_table() -> None:
 
 
 def test_trace_format_doc_lists_every_event_kind() -> None:
-    """docs/trace-format.md has a row for every kind in sockviz.KINDS, with its meaning."""
+    """docs/trace-format.md has a row for every kind in sockviz.lowlevel.KINDS, with its meaning."""
     rows = _between((DOCS / "trace-format.md").read_text(), "kinds").splitlines()[2:]
     documented = {row.split("|")[1].strip().strip("`"): row.split("|")[2].strip() for row in rows}
-    assert documented == sockviz.KINDS
+    assert documented == sockviz.lowlevel.KINDS
 
 
 def test_trace_format_doc_lists_what_ends_a_wait() -> None:
@@ -36,7 +36,9 @@ def test_trace_format_doc_lists_what_ends_a_wait() -> None:
     from sockviz._core._events import UNTIL
 
     rows = _between((DOCS / "trace-format.md").read_text(), "until").splitlines()[2:]
-    assert {row.split("|")[1].strip().strip("`"): row.split("|")[2].strip() for row in rows} == UNTIL
+    assert {
+        row.split("|")[1].strip().strip("`"): row.split("|")[2].strip() for row in rows
+    } == UNTIL
 
 
 def test_every_recorded_kind_is_documented() -> None:
@@ -44,7 +46,7 @@ def test_every_recorded_kind_is_documented() -> None:
     from sockviz.scenarios import echo_scenario
 
     trace = sockviz.weld(echo_scenario())
-    assert {event.kind for event in trace} <= set(sockviz.KINDS)
+    assert {event.kind for event in trace} <= set(sockviz.lowlevel.KINDS)
 
 
 def test_trace_format_example_is_a_loadable_trace() -> None:
@@ -56,7 +58,9 @@ def test_trace_format_example_is_a_loadable_trace() -> None:
     trace = parse(example, "trace-format.md")
     assert len(trace) == len(example.splitlines()) - 1
     assert trace.meta["semantics"] == "strict"
-    assert trace.narrate(len(trace) - 1).startswith("fd 5 of alice goes from CONNECTING to OUTBOUND")
+    assert trace.narrate(len(trace) - 1).startswith(
+        "fd 5 of alice goes from CONNECTING to OUTBOUND"
+    )
 
 
 def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) -> None:
@@ -73,7 +77,11 @@ def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) ->
     found = namespace["found"]
     assert isinstance(found, sockviz.Exploration) and len(found.runs) == 20
     assert namespace["trace"].meetings()  # type: ignore[attr-defined]
-    assert {o.status for o in found.outcomes} == {"finished", "error"}  # the client came first in some runs...
-    [refused] = [o for o in found.outcomes if o.status == "error"]  # ... was refused, and left the server waiting
-    assert refused.detail.startswith("client: ConnectionRefusedError; then deadlocked: server in accept()")
+    # the client came first in some runs...
+    assert {o.status for o in found.outcomes} == {"finished", "error"}
+    # ... was refused, and left the server waiting
+    [refused] = [o for o in found.outcomes if o.status == "error"]
+    assert refused.detail.startswith(
+        "client: ConnectionRefusedError; then deadlocked: server in accept()"
+    )
     assert (tmp_path / "echo.jsonl").exists()

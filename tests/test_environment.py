@@ -1,4 +1,5 @@
-"""environment.yml (conda) installs what pyproject.toml promises: the same packages, the same versions."""
+"""environment.yml (conda) installs what pyproject.toml promises: the same packages, the same
+versions."""
 
 from __future__ import annotations
 

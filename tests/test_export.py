@@ -33,7 +33,14 @@ def test_to_pandas_has_a_row_per_event_and_the_fields_as_columns(echo: sockviz.T
 def test_waits_and_meetings_as_dataframes(echo: sockviz.Trace) -> None:
     """waits() and meetings() come as DataFrames with a column per attribute."""
     waits = echo.to_pandas("waits")
-    assert len(waits) == len(echo.waits()) and {"thread", "what", "start_ns", "end_ns", "waker", "duration_ns"} <= set(waits.columns)
+    assert len(waits) == len(echo.waits()) and {
+        "thread",
+        "what",
+        "start_ns",
+        "end_ns",
+        "waker",
+        "duration_ns",
+    } <= set(waits.columns)
     assert list(waits["duration_ns"]) == [w.duration_ns for w in echo.waits()]
     meetings = echo.to_pandas("meetings")
     assert list(meetings["accept_thread"]) == ["server", "server"]
@@ -41,7 +48,9 @@ def test_waits_and_meetings_as_dataframes(echo: sockviz.Trace) -> None:
         echo.to_pandas("nope")
 
 
-def test_to_pandas_without_pandas_says_how_to_get_it(echo: sockviz.Trace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_to_pandas_without_pandas_says_how_to_get_it(
+    echo: sockviz.Trace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """pandas is optional: without it, to_pandas() raises ImportError naming the install command."""
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"pip install 'sockviz\[pandas\]'"):
@@ -103,13 +112,18 @@ def _check_chrome(document: dict) -> list[dict]:
         start, finish = sorted(pair, key=lambda e: e["ph"] == "f")
         assert start["cat"] == finish["cat"] and finish["ts"] >= start["ts"]
         for end in pair:  # each end binds to a slice on its own track at its time
-            assert any(s["pid"] == end["pid"] and s["tid"] == end["tid"] and s["ts"] <= end["ts"] <= s["ts"] + s["dur"] for s in slices), (
-                end
-            )
+            assert any(
+                s["pid"] == end["pid"]
+                and s["tid"] == end["tid"]
+                and s["ts"] <= end["ts"] <= s["ts"] + s["dur"]
+                for s in slices
+            ), end
     return events
 
 
-def test_chrome_trace_follows_the_trace_event_format(echo: sockviz.Trace, tmp_path: pathlib.Path) -> None:
+def test_chrome_trace_follows_the_trace_event_format(
+    echo: sockviz.Trace, tmp_path: pathlib.Path
+) -> None:
     """Required fields, named tracks, paired flow events bound to slices: what Perfetto needs."""
     path = tmp_path / "t.json"
     echo.to_chrome_trace(path)
@@ -137,21 +151,33 @@ def test_chrome_trace_of_every_scenario_is_valid(name: str, tmp_path: pathlib.Pa
 # -- Mermaid -------------------------------------------------------------------------------------
 
 _MERMAID_LINE = re.compile(
-    r"^(sequenceDiagram|    participant p\d+ as [\w/.-]+|    p\d+-{1,2}>>p\d+: [^\n;#]+|    Note over [p\d,]+: [^\n;#]+)$"
+    r"^(sequenceDiagram|    participant p\d+ as [\w/.-]+|    p\d+-{1,2}>>p\d+: [^\n;#]+|    Note "
+    r"over [p\d,]+: [^\n;#]+)$"
 )
 
 
 def test_mermaid_draws_connections_data_and_closes(echo: sockviz.Trace) -> None:
-    """One participant per component, an arrow per connection and per send, close arrows with EOF."""
+    """One participant per component, an arrow per connection and per send, close arrows with
+    EOF."""
     text = echo.to_mermaid()
     lines = text.splitlines()
-    assert all(_MERMAID_LINE.match(line) for line in lines), [line for line in lines if not _MERMAID_LINE.match(line)]
-    assert lines[1:4] == ["    participant p1 as server", "    participant p2 as alice", "    participant p3 as bob"]
-    assert "    p2->>p1: connect() to 127.0.0.1:8080 / accept() gives fd" in text.replace(text.split("gives fd")[1].split("\n")[0], "")
+    assert all(_MERMAID_LINE.match(line) for line in lines), [
+        line for line in lines if not _MERMAID_LINE.match(line)
+    ]
+    assert lines[1:4] == [
+        "    participant p1 as server",
+        "    participant p2 as alice",
+        "    participant p3 as bob",
+    ]
+    assert "    p2->>p1: connect() to 127.0.0.1:8080 / accept() gives fd" in text.replace(
+        text.split("gives fd")[1].split("\n")[0], ""
+    )
     assert sum("bytes" in line for line in lines) == 6  # hello, bye, hi there: there and back
     assert sum(": close() fd" in line for line in lines) == 4
     threads = echo.to_mermaid(components=False)
-    assert re.search(r"participant p\d as server/handler1", threads) and "server/handler1" not in text
+    assert (
+        re.search(r"participant p\d as server/handler1", threads) and "server/handler1" not in text
+    )
 
 
 def test_mermaid_is_cut_with_a_note_when_long(echo: sockviz.Trace) -> None:
@@ -163,33 +189,58 @@ def test_mermaid_is_cut_with_a_note_when_long(echo: sockviz.Trace) -> None:
 # -- the CLI ---------------------------------------------------------------------------------------
 
 
-def test_cli_summary_prints_the_tables_and_the_timeline(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_summary_prints_the_tables_and_the_timeline(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`sockviz summary` prints sockets, meetings, waits and the timeline of a trace file."""
     path = tmp_path / "t.jsonl"
     scenario_trace("echo", "weldr").save(path)
     assert main(["summary", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "sockets (5):" in out and "meetings (2):" in out and "waits (" in out and "timeline:" in out
+    assert (
+        "sockets (5):" in out and "meetings (2):" in out and "waits (" in out and "timeline:" in out
+    )
     assert "NOT_INIT > CONNECTING > OUTBOUND > CLOSED" in out and "MEET alice (connect" in out
     assert main(["summary", str(path), "--brief", "--threads", "alice"]) == 0
     out = capsys.readouterr().out
     assert "timeline:" not in out and "threads: alice\n" in out
 
 
-def test_cli_export_writes_every_format(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_writes_every_format(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`sockviz export` writes Chrome JSON, CSV (any table) and a Mermaid Markdown file."""
     path = tmp_path / "t.jsonl"
     scenario_trace("echo", "weldr").save(path)
     chrome, table, mermaid = tmp_path / "c.json", tmp_path / "w.csv", tmp_path / "m.md"
-    assert main(["export", str(path), "--chrome", str(chrome), "--csv", str(table), "--table", "waits", "--mermaid", str(mermaid)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(path),
+                "--chrome",
+                str(chrome),
+                "--csv",
+                str(table),
+                "--table",
+                "waits",
+                "--mermaid",
+                str(mermaid),
+            ]
+        )
+        == 0
+    )
     _check_chrome(json.loads(chrome.read_text()))
     assert "waker" in table.read_text().splitlines()[0]
     assert mermaid.read_text().startswith("```mermaid\nsequenceDiagram\n")
     assert "wrote" in capsys.readouterr().out
 
 
-def test_cli_reports_bad_files_without_a_traceback(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A missing or malformed trace is one line on stderr and exit status 1; no output asked for is a usage error."""
+def test_cli_reports_bad_files_without_a_traceback(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing or malformed trace is one line on stderr and exit status 1; no output asked for is
+    a usage error."""
     assert main(["summary", str(tmp_path / "missing.jsonl")]) == 1
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"

@@ -1,4 +1,5 @@
-"""Signals and Ctrl-C inside a fake wait leave the network consistent (the main thread gets them)."""
+"""Signals and Ctrl-C inside a fake wait leave the network consistent (the main thread gets
+them)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 import sockviz
-from sockviz._weld._session import _ctrl_c
+from sockviz._weld import _ctrl_c
 
 
 class AlarmError(Exception):
@@ -43,11 +44,13 @@ def _fill(sock: socket.socket) -> None:
 
 
 def test_two_interrupted_sends_leave_no_waiter_behind(alarm: None) -> None:
-    """A SIGALRM handler's exception ends a blocked send() twice; nobody is listed waiting; the peer reads and closes."""
+    """A SIGALRM handler's exception ends a blocked send() twice; nobody is listed waiting; the peer
+    reads and closes."""
     with sockviz.fake_network() as weld:
         a, b = socket.socketpair()
         idle = threading.Event()
-        helper = threading.Thread(target=idle.wait, name="idle")  # a second welded thread: no deadlock
+        # a second welded thread: no deadlock
+        helper = threading.Thread(target=idle.wait, name="idle")
         helper.start()
         _fill(a)
         for _ in range(2):
@@ -64,7 +67,8 @@ def test_two_interrupted_sends_leave_no_waiter_behind(alarm: None) -> None:
 
 
 def test_after_an_interrupted_wait_a_later_notify_wakes_the_thread(alarm: None) -> None:
-    """The interrupted thread waits again and is woken by the peer's read, as if nothing had happened."""
+    """The interrupted thread waits again and is woken by the peer's read, as if nothing had
+    happened."""
     with sockviz.fake_network() as weld:
         a, b = socket.socketpair()
         _fill(a)
@@ -85,11 +89,14 @@ def test_after_an_interrupted_wait_a_later_notify_wakes_the_thread(alarm: None) 
         assert not thread.is_alive()
         assert weld.waiting() == {}
     wakes = [e for e in weld.trace.of_kind("cond.wake") if e.thread == "MainThread"]
-    assert wakes and all(weld.trace.by_seq(e.fields["cause"]).thread == "MainThread/reader" for e in wakes)
+    assert wakes and all(
+        weld.trace.by_seq(e.fields["cause"]).thread == "MainThread/reader" for e in wakes
+    )
 
 
 def test_ctrl_c_in_accept_leaves_the_listener_usable() -> None:
-    """KeyboardInterrupt (Ctrl-C: the kernel's interrupt) in accept(): the next accept() gets the client."""
+    """KeyboardInterrupt (Ctrl-C: the kernel's interrupt) in accept(): the next accept() gets the
+    client."""
     with sockviz.fake_network() as weld:
         listener = socket.create_server(("127.0.0.1", 9400))
         go = threading.Event()
@@ -114,7 +121,8 @@ def test_ctrl_c_in_accept_leaves_the_listener_usable() -> None:
 
 
 def test_an_interrupted_weldr_connect_gives_its_permit_back() -> None:
-    """A semaphore wait (weldr's connect) interrupted: the network's books stay right, and the weld ends cleanly."""
+    """A semaphore wait (weldr's connect) interrupted: the network's books stay right, and the weld
+    ends cleanly."""
     with sockviz.fake_network(semantics="weldr") as weld:
         listener = socket.create_server(("127.0.0.1", 9401))
 
@@ -130,7 +138,8 @@ def test_an_interrupted_weldr_connect_gives_its_permit_back() -> None:
         thread.join(5)
         assert weld.waiting() == {}
         assert weld.net.tracker.blocked == 0
-        conn, _ = listener.accept()  # the interrupted connect is still queued, as Linux finishes it in the background
+        # the interrupted connect is still queued, as Linux finishes it in the background
+        conn, _ = listener.accept()
         client.close()
         assert conn.recv(10) == b""
         conn.close()
@@ -147,8 +156,9 @@ def _ctrl_c_after(*delays: float) -> None:
 
 
 def test_ctrl_c_during_a_weld_keeps_the_trace_and_reaches_no_real_network() -> None:
-    """Two interrupts, the second during the clean-up: the trace so far comes with the KeyboardInterrupt and
-    sockviz.last_trace(); a welded thread that wakes up later still gets no real socket."""
+    """Two interrupts, the second during the clean-up: the trace so far comes with the
+    KeyboardInterrupt and sockviz.last_trace(); a welded thread that wakes up later still gets no
+    real socket."""
     real = socket.create_server(("127.0.0.1", 0))
     real.settimeout(0)
     port = real.getsockname()[1]
@@ -162,10 +172,14 @@ def test_ctrl_c_during_a_weld_keeps_the_trace_and_reaches_no_real_network() -> N
         _ctrl_c_after(0.1, 0.05)
         try:
             time.sleep(0.6)  # outside the network through the clean-up...
-        except BaseException as stop:  # ... told to stop (LeftRunning), a stubborn program goes on anyway:
+        except (
+            BaseException
+        ) as stop:  # ... told to stop (LeftRunning), a stubborn program goes on anyway:
             reached.append(type(stop).__name__)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()  # ... to a real address
+            socket.create_connection(
+                ("127.0.0.1", port), timeout=1
+            ).close()  # ... to a real address
             reached.append("connected")
         except BaseException as error:
             reached.append(type(error).__name__)
@@ -184,7 +198,8 @@ def test_ctrl_c_during_a_weld_keeps_the_trace_and_reaches_no_real_network() -> N
     assert isinstance(trace, sockviz.Trace) and "server" in trace.threads
     assert sockviz.last_trace() is trace
     time.sleep(0.8)
-    assert reached == ["LeftRunning", "NetworkStopped"]  # stopped, and even then given no real socket
+    # stopped, and even then given no real socket
+    assert reached == ["LeftRunning", "NetworkStopped"]
     with pytest.raises(BlockingIOError):
         real.accept()  # nobody came
     real.close()
@@ -210,7 +225,8 @@ def test_an_interrupted_fake_network_block_records_no_deadlock() -> None:
 
 
 def test_except_star_keeps_the_trace() -> None:
-    """except* on a weld's ComponentError: the matched group still carries .trace and its threads."""
+    """except* on a weld's ComponentError: the matched group still carries .trace and its
+    threads."""
 
     def bad_value() -> None:
         raise ValueError("no")
@@ -225,11 +241,15 @@ def test_except_star_keeps_the_trace() -> None:
         caught.append((type(group).__name__, group.trace is not None, group.threads))  # type: ignore[attr-defined]
     except* KeyError as group:
         caught.append((type(group).__name__, group.trace is not None, group.threads))  # type: ignore[attr-defined]
-    assert caught == [("ComponentError", True, ("bad_value",)), ("ComponentError", True, ("bad_key",))]
+    assert caught == [
+        ("ComponentError", True, ("bad_value",)),
+        ("ComponentError", True, ("bad_key",)),
+    ]
 
 
 def test_a_signal_handlers_exception_in_the_calling_thread_keeps_the_trace(alarm: None) -> None:
-    """A student's SIGALRM handler raises while the weld runs: the exception escapes the weld with the trace."""
+    """A student's SIGALRM handler raises while the weld runs: the exception escapes the weld with
+    the trace."""
 
     def server() -> None:
         with socket.create_server(("", 8080)) as listener:
@@ -258,26 +278,35 @@ def test_ctrl_c_raises_weld_interrupted_a_keyboard_interrupt_with_the_trace() ->
 
     ctrl_c = threading.Timer(0.3, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
     ctrl_c.start()
-    with pytest.raises(sockviz.WeldInterrupted, match=r"the weld was interrupted \(Ctrl-C\)") as info:
+    with pytest.raises(
+        sockviz.WeldInterrupted, match=r"the weld was interrupted \(Ctrl-C\)"
+    ) as info:
         sockviz.weld(server, idler, timeout=10)
     assert isinstance(info.value, KeyboardInterrupt)
-    assert info.value.trace is sockviz.last_trace() and info.value.trace.threads == ["server", "idler"]
+    assert info.value.trace is sockviz.last_trace() and info.value.trace.threads == [
+        "server",
+        "idler",
+    ]
 
 
 class _Collected:
-    """An object whose weakref callback runs when it is freed -- where Python drops a KeyboardInterrupt."""
+    """An object whose weakref callback runs when it is freed -- where Python drops a
+    KeyboardInterrupt."""
 
 
 def _ctrl_c_while_the_collector_runs() -> None:
-    """Press Ctrl-C just as a weakref callback runs in the main thread: Python cannot raise it there, prints
-    "Exception ignored in ..." and goes on (the CI saw `sockviz explore` carry on after a Ctrl-C this way)."""
+    """Press Ctrl-C just as a weakref callback runs in the main thread: Python cannot raise it
+    there, prints "Exception ignored in ..." and goes on (the CI saw `sockviz explore` carry on
+    after a Ctrl-C this way)."""
     doomed = _Collected()
     keep = weakref.ref(doomed, lambda ref: signal.raise_signal(signal.SIGINT))
     del doomed
     assert keep() is None
 
 
-def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_an_exploration(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_an_exploration(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     done: list[object] = []
 
     def outcome(trace: sockviz.Trace) -> str:
@@ -290,7 +319,8 @@ def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_an_exploration(capsys
         sockviz.explore(sockviz.scenarios.echo_scenario(), runs=50, outcome=outcome)
     assert len(done) == 2  # the third run never started
     assert "Exception ignored" not in capsys.readouterr().err  # it was not ignored
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+    # Python's own handler is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_a_weld() -> None:
@@ -307,7 +337,8 @@ def test_a_ctrl_c_dropped_by_a_weakref_callback_still_ends_a_weld() -> None:
         started = time.monotonic()
         with pytest.raises(sockviz.WeldInterrupted):
             sockviz.weld(server, idler, timeout=10)
-    assert time.monotonic() - started < 2  # not the timeout: the noted Ctrl-C ends it at the first look
+    # not the timeout: the noted Ctrl-C ends it at the first look
+    assert time.monotonic() - started < 2
 
 
 def test_other_exceptions_dropped_by_a_callback_are_still_reported() -> None:

@@ -75,8 +75,11 @@ class Kernel:
     def __init__(self, manager: KernelManager, client: BlockingKernelClient) -> None:
         self.manager, self.client = manager, client
 
-    def run(self, code: str, *, interrupt_after: tuple[float, ...] = (), timeout: float = 60) -> Cell:
-        """Execute ``code`` as a notebook cell; send Ctrl-C (the kernel's interrupt) after each delay."""
+    def run(
+        self, code: str, *, interrupt_after: tuple[float, ...] = (), timeout: float = 60
+    ) -> Cell:
+        """Execute ``code`` as a notebook cell; send Ctrl-C (the kernel's interrupt) after each
+        delay."""
         began = time.monotonic()
         msg_id = self.client.execute(code, allow_stdin=True)
         for delay in interrupt_after:
@@ -87,7 +90,9 @@ class Kernel:
             try:
                 msg = self.client.get_iopub_msg(timeout=timeout)
             except queue.Empty:
-                pytest.fail(f"the kernel did not finish the cell within {timeout} s:\n{code}\n{cell.text}")
+                pytest.fail(
+                    f"the kernel did not finish the cell within {timeout} s:\n{code}\n{cell.text}"
+                )
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             cell.messages.append(msg)
@@ -101,7 +106,8 @@ class Kernel:
                 return cell
 
     def settled(self, *, staying: tuple[str, ...] = (), patched: bool = False) -> dict[str, Any]:
-        """The second after a case: no CPU, flat memory; no welded thread left but ``staying``, and so no patches."""
+        """The second after a case: no CPU, flat memory; no welded thread left but ``staying``, and
+        so no patches."""
         report = self.run(f"after_a_second({staying!r})").report()
         assert report["cpu"] < 0.05, report
         assert abs(report["memory"]) < 4 << 20, report
@@ -118,7 +124,10 @@ def kernel() -> Iterator[Kernel]:
         assert lab.run(_SETUP).error is None
         yield lab
         # The whole class later: the real listener opened first never saw a connection.
-        came = lab.run("try:\n    REAL.accept()\n    print('REACHED')\nexcept BlockingIOError:\n    print('nobody came')")
+        came = lab.run(
+            "try:\n    REAL.accept()\n    print('REACHED')\nexcept BlockingIOError:\n    "
+            "print('nobody came')"
+        )
         assert came.text.strip() == "nobody came"
     finally:
         client.stop_channels()
@@ -148,7 +157,9 @@ def client():
 sockviz.weld(server, client, timeout=1)
 """
     )
-    assert cell.error is not None and cell.error.startswith("WeldTimeoutError: the weld did not finish within 1 s")
+    assert cell.error is not None and cell.error.startswith(
+        "WeldTimeoutError: the weld did not finish within 1 s"
+    )
     assert "srv.serve_forever()" in cell.error and "time.sleep(1.5)" in cell.error
     assert "b'HI'" in cell.text
     assert cell.seconds < 2.5
@@ -173,8 +184,10 @@ sockviz.weld(server, client)
 """
     )
     assert cell.error is not None and cell.error.startswith("DeadlockError")
-    assert "parked for good" in cell.text and "listener.accept()[0].close()" in cell.text  # the warning, on stderr
-    kernel.settled(staying=("server",))  # parked: no CPU, and it is no longer welded: the patches are gone
+    # the warning, on stderr
+    assert "parked for good" in cell.text and "listener.accept()[0].close()" in cell.text
+    # parked: no CPU, and it is no longer welded: the patches are gone
+    kernel.settled(staying=("server",))
 
 
 _PING_PONG_FOR_EVER = """
@@ -195,10 +208,13 @@ sockviz.weld(ponger, pinger, timeout=60)
 
 
 def test_a_loop_that_never_ends_stops_at_the_event_limit(kernel: Kernel) -> None:
-    # (named server and client here: the Ctrl-C-twice test must tell its own pinger and ponger from these)
+    # (named server and client here: the Ctrl-C-twice test must tell its own pinger and ponger
+    # from these)
     program = _PING_PONG_FOR_EVER.replace("ponger", "server").replace("pinger", "client")
     cell = kernel.run(program.replace("timeout=60", "max_events=50_000"))
-    assert cell.error is not None and cell.error.startswith("EventLimitError: the weld recorded 50,000 events")
+    assert cell.error is not None and cell.error.startswith(
+        "EventLimitError: the weld recorded 50,000 events"
+    )
     assert kernel.settled()["last_trace"] >= 50_000
 
 
@@ -220,26 +236,39 @@ sockviz.weld(server, client, timeout=60)
 
 def test_ctrl_c_keeps_the_trace_and_leaves_nothing(kernel: Kernel) -> None:
     cell = kernel.run(_WAITS_FOR_EVER, interrupt_after=(1.0,))
-    assert cell.error is not None and cell.error.startswith("WeldInterrupted: the weld was interrupted (Ctrl-C)")
+    assert cell.error is not None and cell.error.startswith(
+        "WeldInterrupted: the weld was interrupted (Ctrl-C)"
+    )
     assert cell.seconds < 3
-    kept = kernel.run("import sys\nprint(sorted(sys.last_value.trace.threads), sys.last_value.trace is sockviz.last_trace())")
+    kept = kernel.run(
+        "import sys\nprint(sorted(sys.last_value.trace.threads), sys.last_value.trace is "
+        "sockviz.last_trace())"
+    )
     assert "['client', 'server'] True" in kept.text
     kernel.settled()
 
 
 @pytest.mark.parametrize("second", [0.05, 0.1, 0.4])
 def test_ctrl_c_twice_keeps_the_trace_and_leaves_nothing(kernel: Kernel, second: float) -> None:
-    """The second Ctrl-C lands while the weld cleans up (hundreds of thousands of events to hand over)."""
+    """The second Ctrl-C lands while the weld cleans up (hundreds of thousands of events to hand
+    over)."""
     cell = kernel.run(_PING_PONG_FOR_EVER, interrupt_after=(1.5, second))
-    # (the second one may land after the weld raised, in IPython's own code, which then prints a bare KeyboardInterrupt)
-    assert (cell.error or "").startswith("WeldInterrupted") or "KeyboardInterrupt" in cell.text, cell
-    kept = kernel.run("print(sorted(sockviz.last_trace().threads), len(sockviz.last_trace()) > 1000)")
+    # (the second one may land after the weld raised, in IPython's own code, which then reports
+    # a bare KeyboardInterrupt: printed, or as the cell's error)
+    error = cell.error or ""
+    assert error.startswith(("WeldInterrupted", "KeyboardInterrupt")) or (
+        "KeyboardInterrupt" in cell.text
+    ), cell
+    kept = kernel.run(
+        "print(sorted(sockviz.last_trace().threads), len(sockviz.last_trace()) > 1000)"
+    )
     assert "['pinger', 'ponger'] True" in kept.text, kept.text + str(kept.error)
     kernel.settled()
 
 
 def test_a_scheduled_weld_never_stalls_the_kernels_output(kernel: Kernel) -> None:
-    """Welded threads print and flush under a schedule: every line arrives, and the kernel's IO thread never times out."""
+    """Welded threads print and flush under a schedule: every line arrives, and the kernel's IO
+    thread never times out."""
     cell = kernel.run(
         """
 def server():
@@ -282,7 +311,8 @@ sockviz.weld(inner, schedule=sockviz.Seeded(1))
 
 
 def test_input_under_a_schedule_names_the_students_line(kernel: Kernel) -> None:
-    """The student's line, not ipykernel's or zmq's; and the kernel's output never waits on the schedule."""
+    """The student's line, not ipykernel's or zmq's; and the kernel's output never waits on the
+    schedule."""
     cell = kernel.run(
         """
 def asker():
@@ -294,7 +324,9 @@ def greeter():
 sockviz.weld(asker, greeter, schedule=sockviz.Seeded(1))
 """
     )
-    assert cell.error is not None and cell.error.startswith("ExternalBlockError: asker blocked outside the fake network")
+    assert cell.error is not None and cell.error.startswith(
+        "ExternalBlockError: asker blocked outside the fake network"
+    )
     assert 'in asker(): name = input("your name? ")' in cell.error
     assert "zmq" not in cell.error and "poll" not in cell.error
     assert "timed out" not in cell.text

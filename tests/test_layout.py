@@ -12,9 +12,12 @@ import pathlib
 
 SRC = pathlib.Path(__file__).parent.parent / "src" / "sockviz"
 
-#: What each layer may import of sockviz (a package and everything under it).  The engine (_core: the
-#: event contract, the recorder, the primitives, the tracker, the baton) sits under the model (_net) and
-#: the read side (_trace); the weld, the views and the command line sit above them and are not limited.
+#: What each layer may import of sockviz (a package and everything under it).  The engine (_core:
+#: the
+#: event contract, the recorder, the primitives, the tracker, the baton) sits under the model
+#: (_net) and
+#: the read side (_trace); the weld, the views and the command line sit above them and are not
+#: limited.
 LAYERS = {
     "sockviz._core": ("sockviz._core", "sockviz._errors"),
     "sockviz._net": ("sockviz._net", "sockviz._core", "sockviz._errors"),
@@ -81,9 +84,18 @@ def test_imports_run_one_way() -> None:
 
 
 def test_the_check_sees_an_import_against_the_rules(tmp_path: pathlib.Path) -> None:
-    """The reader itself: a model module importing the weld is seen; one under TYPE_CHECKING is not."""
-    source = "from typing import TYPE_CHECKING\nfrom .._weld._session import weld\nif TYPE_CHECKING:\n    from .._views import _plots\n"
+    """The reader itself: a model module importing the weld is seen; one under TYPE_CHECKING is
+    not."""
+    source = (
+        "from typing import TYPE_CHECKING\nfrom .._weld._weld import weld\nif TYPE_CHECKING:\n  "
+        "  from .._views import _plots\n"
+    )
     probe = tmp_path / "_layout_probe.py"
     probe.write_text(source)
-    assert _runtime_imports(probe, "sockviz._net._layout_probe") == {"typing", "sockviz._weld._session"}
-    assert ("sockviz._net._layout_probe", "sockviz._weld._session") in _violations({"sockviz._net._layout_probe": probe})
+    assert _runtime_imports(probe, "sockviz._net._layout_probe") == {
+        "typing",
+        "sockviz._weld._weld",
+    }
+    assert ("sockviz._net._layout_probe", "sockviz._weld._weld") in _violations(
+        {"sockviz._net._layout_probe": probe}
+    )

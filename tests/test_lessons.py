@@ -49,7 +49,9 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
 
     client_first = _client_first_trace()
     race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="weldr")
-    strict_race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="strict")
+    strict_race = sockviz.explore(
+        race_scenario, runs=12, outcome=who_got_the_slot, semantics="strict"
+    )
 
     return {
         "01.first": (first, other, {"trace": echo}),
@@ -65,7 +67,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "04.timeout": ("TimeoutError", "BlockingIOError", {}),
         "05.request": (request, request + 1, {"trace": web}),
         "05.responder": (responder, "server/serve_forever", {"trace": web}),
-        "06.listen": (sockviz.SocketMode.LISTEN, "BOUND", {}),
+        "06.listen": (sockviz.lowlevel.SocketMode.LISTEN, "BOUND", {}),
         "06.accept-errno": ("EINVAL", 107, {}),
         "07.longest": (longest, shorter, {"trace": echo}),
         "07.more-events": ("echo", "deadlock", {"traces": {"echo": echo, "deadlock": small}}),
@@ -87,7 +89,9 @@ def _client_first_trace() -> sockviz.Trace:
             socket.create_connection(("server", 8080)).close()
 
     schedule = sockviz.Scripted(["client", "server"])
-    return sockviz.weld({"server": server, "client": client}, schedule=schedule, semantics="strict", echo=False)
+    return sockviz.weld(
+        {"server": server, "client": client}, schedule=schedule, semantics="strict", echo=False
+    )
 
 
 def test_every_exercise_is_covered_here(echo: sockviz.Trace) -> None:

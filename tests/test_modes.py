@@ -9,11 +9,12 @@ import socket
 import pytest
 
 import sockviz
-from sockviz import REFUSALS, TRANSITIONS, Op, SocketMode
+from sockviz.lowlevel import REFUSALS, TRANSITIONS, Op, SocketMode
 
 
 def test_every_mode_and_operation_is_in_exactly_one_table() -> None:
-    """Each (mode, op) pair is either a transition or a refusal with an errno, never both or neither."""
+    """Each (mode, op) pair is either a transition or a refusal with an errno, never both or
+    neither."""
     for mode in SocketMode:
         for op in Op:
             assert ((mode, op) in TRANSITIONS) != ((mode, op) in REFUSALS), (mode, op)
@@ -21,20 +22,41 @@ def test_every_mode_and_operation_is_in_exactly_one_table() -> None:
 
 def test_refusals_are_the_errnos_linux_uses() -> None:
     """The refusal table names only errnos Linux gives for socket calls in the wrong state."""
-    assert set(REFUSALS.values()) <= {errno.EINVAL, errno.EISCONN, errno.EALREADY, errno.EPIPE, errno.ENOTCONN, errno.EBADF, errno.EAGAIN}
+    assert set(REFUSALS.values()) <= {
+        errno.EINVAL,
+        errno.EISCONN,
+        errno.EALREADY,
+        errno.EPIPE,
+        errno.ENOTCONN,
+        errno.EBADF,
+        errno.EAGAIN,
+    }
     assert REFUSALS[SocketMode.NOT_INIT, Op.SEND] == errno.EPIPE
     assert REFUSALS[SocketMode.BOUND, Op.ACCEPT] == errno.EINVAL
     assert REFUSALS[SocketMode.OUTBOUND, Op.CONNECT] == errno.EISCONN
-    assert all(code == errno.EBADF for (mode, op), code in REFUSALS.items() if mode is SocketMode.CLOSED)
+    assert all(
+        code == errno.EBADF for (mode, op), code in REFUSALS.items() if mode is SocketMode.CLOSED
+    )
 
 
 def test_the_original_modes_are_all_there() -> None:
     """weldr's NOT_INIT, LISTEN, INBOUND and OUTBOUND exist, plus the real life cycle's stages."""
     names = {m.name for m in SocketMode}
-    assert {"NOT_INIT", "LISTEN", "INBOUND", "OUTBOUND", "BOUND", "CONNECTING", "CLOSED", "SHUT_WR", "SHUT_RD", "REFUSED"} <= names
+    assert {
+        "NOT_INIT",
+        "LISTEN",
+        "INBOUND",
+        "OUTBOUND",
+        "BOUND",
+        "CONNECTING",
+        "CLOSED",
+        "SHUT_WR",
+        "SHUT_RD",
+        "REFUSED",
+    } <= names
 
 
-def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
+def _socket_in(mode: SocketMode) -> sockviz.lowlevel.FakeSocket:
     """A fake socket brought into ``mode`` (inside an open fake_network)."""
     if mode is SocketMode.INBOUND:
         listener = socket.create_server(("127.0.0.1", 0))
@@ -65,7 +87,8 @@ def _socket_in(mode: SocketMode) -> sockviz.FakeSocket:
         sock.setblocking(False)
         with pytest.raises(BlockingIOError):
             sock.connect(dead.getsockname())
-        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 111  # consume the pending error
+        # consume the pending error
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 111
     else:
         listener = socket.create_server(("127.0.0.1", 0))
         _keep.append(listener)
@@ -96,9 +119,15 @@ _CALLS = {
 }
 
 
-@pytest.mark.parametrize(("mode", "op"), sorted((k for k in REFUSALS if k[1] in _CALLS), key=lambda k: (k[0].value, k[1].value)))
-def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(mode: SocketMode, op: Op) -> None:
-    """Each refusal in the table happens on a real fake socket, with that errno, and the mode stays."""
+@pytest.mark.parametrize(
+    ("mode", "op"),
+    sorted((k for k in REFUSALS if k[1] in _CALLS), key=lambda k: (k[0].value, k[1].value)),
+)
+def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(
+    mode: SocketMode, op: Op
+) -> None:
+    """Each refusal in the table happens on a real fake socket, with that errno, and the mode
+    stays."""
     with sockviz.fake_network("strict"):
         sock = _socket_in(mode)
         if mode is not SocketMode.CLOSED:
@@ -111,7 +140,8 @@ def test_an_illegal_call_raises_the_tables_errno_and_leaves_the_mode(mode: Socke
 
 
 def test_state_events_follow_the_transition_table() -> None:
-    """Every recorded state change of a real run is a step the table allows (or a connection outcome)."""
+    """Every recorded state change of a real run is a step the table allows (or a connection
+    outcome)."""
     from sockviz.scenarios import echo_scenario
 
     trace = sockviz.weld(echo_scenario(), semantics="strict")
@@ -137,7 +167,8 @@ def _full_listener() -> tuple[str, int]:
 
 
 def _legal_call(sock: socket.socket, mode: SocketMode, op: Op) -> None:
-    """Make ``op`` in ``mode`` without waiting; only errors that are outcomes, not refusals, pass."""
+    """Make ``op`` in ``mode`` without waiting; only errors that are outcomes, not refusals,
+    pass."""
     if mode is not SocketMode.CLOSED:
         sock.setblocking(False)
     if op is Op.CONNECT:
@@ -156,9 +187,12 @@ def _legal_call(sock: socket.socket, mode: SocketMode, op: Op) -> None:
         _CALLS[op](sock)
 
 
-@pytest.mark.parametrize(("mode", "op"), sorted(TRANSITIONS, key=lambda k: (k[0].value, k[1].value)))
+@pytest.mark.parametrize(
+    ("mode", "op"), sorted(TRANSITIONS, key=lambda k: (k[0].value, k[1].value))
+)
 def test_every_legal_call_moves_to_the_tables_mode(mode: SocketMode, op: Op) -> None:
-    """Each transition in the table happens on a real fake socket: the call succeeds and the mode is the table's."""
+    """Each transition in the table happens on a real fake socket: the call succeeds and the mode is
+    the table's."""
     with sockviz.fake_network("strict"):
         sock = _socket_in(mode)
         _legal_call(sock, mode, op)
@@ -167,11 +201,15 @@ def test_every_legal_call_moves_to_the_tables_mode(mode: SocketMode, op: Op) -> 
 
 
 def test_every_completion_moves_some_mode_and_never_leaves_closed() -> None:
-    """The network's own steps are a table too: each has moves, none starts from or ends in CLOSED."""
+    """The network's own steps are a table too: each has moves, none starts from or ends in
+    CLOSED."""
     from sockviz._net._modes import COMPLETIONS, Completion
 
     assert {what for _, what in COMPLETIONS} == set(Completion)
-    assert all(mode is not SocketMode.CLOSED and to is not SocketMode.CLOSED for (mode, _), to in COMPLETIONS.items())
+    assert all(
+        mode is not SocketMode.CLOSED and to is not SocketMode.CLOSED
+        for (mode, _), to in COMPLETIONS.items()
+    )
 
 
 def test_a_completion_missing_from_the_table_is_reported_as_a_bug() -> None:
@@ -183,9 +221,9 @@ def test_a_completion_missing_from_the_table_is_reported_as_a_bug() -> None:
 
 
 def test_only_the_tables_change_a_sockets_mode() -> None:
-    """h11's rule: everything that changes state goes through the tables.  The socket's mode is assigned
-    only where it is born (NOT_INIT, or INBOUND from accept()), in _set_mode (which records it), and
-    in _close_silently (the weld is over) -- each with a mode from step() or complete()."""
+    """h11's rule: everything that changes state goes through the tables.  The socket's mode is
+    assigned only where it is born (NOT_INIT, or INBOUND from accept()), in _set_mode (which records
+    it), and in _close_silently (the weld is over) -- each with a mode from step() or complete()."""
     import ast
     import pathlib
 
@@ -200,4 +238,8 @@ def test_only_the_tables_change_a_sockets_mode() -> None:
                         names = target.elts if isinstance(target, ast.Tuple) else [target]
                         if any(isinstance(t, ast.Attribute) and t.attr == "_mode" for t in names):
                             writers.add((path.name, node.name))
-    assert writers == {("_base.py", "__init__"), ("_base.py", "_set_mode"), ("_base.py", "_close_silently")}
+    assert writers == {
+        ("_base.py", "__init__"),
+        ("_base.py", "_set_mode"),
+        ("_base.py", "_close_silently"),
+    }

@@ -16,23 +16,35 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.
 def test_notebook_runs_top_to_bottom(path: pathlib.Path) -> None:
     """The notebook executes headless in a fresh kernel, every cell, within 60 s."""
     notebook = nbformat.read(path, as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "store notebooks without outputs"
-    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
+        "store notebooks without outputs"
+    )
+    NotebookClient(
+        notebook,
+        timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
     assert not [out for out in outputs if out.output_type == "error"]
     assert "Traceback" not in "".join(out.get("text", "") for out in outputs)
     sources = "".join(cell.source for cell in notebook.cells)
     if "sockviz.replay(" in sources:  # the widgets' outputs are there, not just their code
-        assert any("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in outputs)
+        assert any(
+            "application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in outputs
+        )
     if "lessons.check(" in sources:
-        assert sources.count("lessons.check(") >= 2, "each lesson has at least two checked exercises"
+        assert sources.count("lessons.check(") >= 2, (
+            "each lesson has at least two checked exercises"
+        )
         assert "## What you learned" in sources
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["inline", "widget"])
 def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: pathlib.Path) -> None:
-    """In a real kernel, with %matplotlib inline or ipympl's widget backend, the plots draw and the replay displays and steps."""
+    """In a real kernel, with %matplotlib inline or ipympl's widget backend, the plots draw and the
+    replay displays and steps."""
     code = [
         f"%matplotlib {backend}",
         "import sockviz, socket\n"
@@ -43,12 +55,18 @@ def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: path
         "r = sockviz.replay(trace)\nr",
         "r.step(); r.next_meeting(); print('index', r.index, r.current_event.kind)",
     ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in code])
-    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in code]
+    )
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
     assert not [out for out in outputs if out.output_type == "error"]
     kinds = {mime for out in outputs for mime in out.get("data", {})}
     assert "application/vnd.jupyter.widget-view+json" in kinds  # the replay (and ipympl's canvas)
     if backend == "inline":
         assert "image/png" in kinds
-    assert "index " in "".join(out.get("text", "") for out in outputs) and "meet" in "".join(out.get("text", "") for out in outputs)
+    assert "index " in "".join(out.get("text", "") for out in outputs) and "meet" in "".join(
+        out.get("text", "") for out in outputs
+    )

@@ -26,37 +26,65 @@ _IDS = [p["name"] for p in catalog.PROGRAMS]
 
 
 def _check(program: dict[str, Any], tmp_path: pathlib.Path, *flags: str) -> None:
-    """Run ``program`` under ``sockviz run FLAGS``: the client prints what it prints on real sockets."""
-    argv = [sys.executable, "-m", "sockviz", "run", *flags, "--timeout", "20", "-o", str(tmp_path / "t.jsonl"), *program["components"]]
+    """Run ``program`` under ``sockviz run FLAGS``: the client prints what it prints on real
+    sockets."""
+    argv = [
+        sys.executable,
+        "-m",
+        "sockviz",
+        "run",
+        *flags,
+        "--timeout",
+        "20",
+        "-o",
+        str(tmp_path / "t.jsonl"),
+        *program["components"],
+    ]
     if program["until"]:
         argv += ["--until", *program["until"]]
-    done = subprocess.run(argv, cwd=catalog.folder(program), stdin=subprocess.DEVNULL, capture_output=True, timeout=90)
+    done = subprocess.run(
+        argv, cwd=catalog.folder(program), stdin=subprocess.DEVNULL, capture_output=True, timeout=90
+    )
     out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     prefix = f"[{program['client']}] "
     # split on newlines only: progress lines end in "\r" and stay within their "[name]" line
-    printed = "\n".join(line[len(prefix) :] for line in (out + "\n" + err).split("\n") if line.startswith(prefix))
+    printed = "\n".join(
+        line[len(prefix) :] for line in (out + "\n" + err).split("\n") if line.startswith(prefix)
+    )
     assert [e for e in program["expect"] if e not in printed] == [], (out + err)[-3000:]
     if program["expect_deadlock"]:
-        assert done.returncode == 1 and "deadlock: every welded thread is blocked" in err, err[-3000:]
+        assert done.returncode == 1 and "deadlock: every welded thread is blocked" in err, err[
+            -3000:
+        ]
     elif done.returncode and "may_fail" in program:  # a bug of the published program, as on Linux
         component, error = program["may_fail"]
-        assert "1 component(s) failed:" in err and f"--- {component} ---" in err and f"\n{error}:" in err, err[-3000:]
+        assert (
+            "1 component(s) failed:" in err
+            and f"--- {component} ---" in err
+            and f"\n{error}:" in err
+        ), err[-3000:]
     else:
         assert done.returncode == 0, err[-3000:]
     assert "Exception in callback" not in err  # a stopped server unwinds quietly, even asyncio's
 
 
 @pytest.mark.parametrize("program", catalog.PROGRAMS, ids=_IDS)
-def test_a_published_program_runs_welded_as_on_linux(program: dict[str, Any], tmp_path: pathlib.Path) -> None:
-    """Linux semantics, components started in order: the client prints what it prints on real sockets."""
+def test_a_published_program_runs_welded_as_on_linux(
+    program: dict[str, Any], tmp_path: pathlib.Path
+) -> None:
+    """Linux semantics, components started in order: the client prints what it prints on real
+    sockets."""
     _check(program, tmp_path)
 
 
 @pytest.mark.parametrize("program", catalog.PROGRAMS, ids=_IDS)
-def test_a_published_program_runs_under_a_schedule(program: dict[str, Any], tmp_path: pathlib.Path) -> None:
-    """One thread at a time (--seed): select(0) loops, poll objects, asyncio and socketserver all pass the baton.
+def test_a_published_program_runs_under_a_schedule(
+    program: dict[str, Any], tmp_path: pathlib.Path
+) -> None:
+    """One thread at a time (--seed): select(0) loops, poll objects, asyncio and socketserver all
+    pass the baton.
 
-    weldr semantics, because a seed may start a client before its server (under Linux semantics it is
-    then refused, as it would be on Linux, and most of these clients do not retry).
+    weldr semantics, because a seed may start a client before its server (under Linux semantics
+    it is then refused, as it would be on Linux, and most of these clients do not retry).
     """
     _check(program, tmp_path, "--seed", "1", "--weldr")

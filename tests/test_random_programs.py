@@ -29,7 +29,11 @@ steps = st.one_of(
     st.tuples(st.just("accept"), st.integers(0, 5)),
     st.tuples(st.just("send"), st.integers(0, 5), st.integers(0, 300)),
     st.tuples(st.just("recv"), st.integers(0, 5), st.integers(0, 300)),
-    st.tuples(st.just("shutdown"), st.integers(0, 5), st.sampled_from([socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR])),
+    st.tuples(
+        st.just("shutdown"),
+        st.integers(0, 5),
+        st.sampled_from([socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR]),
+    ),
     st.tuples(st.just("close"), st.integers(0, 5)),
     st.tuples(st.just("getpeername"), st.integers(0, 5)),
 )
@@ -60,7 +64,14 @@ def run(program: list[Step], *, real: bool) -> list[Any]:
     return outcomes
 
 
-def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socket.socket], spare: socket.socket, shut: set[int]) -> Any:
+def _step(
+    op: str,
+    sock: socket.socket | None,
+    args: list[int],
+    pool: list[socket.socket],
+    spare: socket.socket,
+    shut: set[int],
+) -> Any:
     if op == "new":
         new = socket.socket()
         new.setblocking(False)
@@ -71,15 +82,23 @@ def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socke
         sock.bind(("127.0.0.1", 0))
     elif op == "listen":
         if id(sock) in shut:
-            # Linux keeps the shut-down directions of an unconnected socket (shutdown() still raises ENOTCONN),
-            # and the connections it accepts inherit them; sockviz does not model this (docs/design.md)
+            # Linux keeps the shut-down directions of an unconnected socket
+            # (shutdown() still raises ENOTCONN),
+            # and the connections it accepts inherit them; sockviz does not model this
+            # (docs/design.md)
             return "skipped"
         sock.listen(args[1])
     elif op == "connect":
         target = pool[args[1] % len(pool)]
-        address = target.getsockname() if target.fileno() >= 0 and target.getsockname()[1] else spare.getsockname()
+        address = (
+            target.getsockname()
+            if target.fileno() >= 0 and target.getsockname()[1]
+            else spare.getsockname()
+        )
         if sock.fileno() >= 0 and address == sock.getsockname():
-            return "skipped"  # TCP self-connect: Linux connects the socket to itself; sockviz refuses (docs/design.md)
+            # TCP self-connect: Linux connects the socket to itself; sockviz refuses
+            # (docs/design.md)
+            return "skipped"
         sock.connect(address)
     elif op == "accept":
         conn, _ = sock.accept()
@@ -106,9 +125,20 @@ def _step(op: str, sock: socket.socket | None, args: list[int], pool: list[socke
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs)
 # found by hypothesis: a socket shut down before it listens (Linux keeps the directions; see _step)
-@example(program=[("new",), ("new",), ("shutdown", 1, 2), ("listen", 1, 0), ("connect", 0, 1), ("send", 0, 1), ("bind", 0)])
+@example(
+    program=[
+        ("new",),
+        ("new",),
+        ("shutdown", 1, 2),
+        ("listen", 1, 0),
+        ("connect", 0, 1),
+        ("send", 0, 1),
+        ("bind", 0),
+    ]
+)
 def test_random_programs_match_real_loopback(program: list[Step]) -> None:
-    """Any short program of socket calls gives the same outcomes, step by step, on real and fake sockets."""
+    """Any short program of socket calls gives the same outcomes, step by step, on real and fake
+    sockets."""
     real = run(program, real=True)
     gc.collect()
     with sockviz.fake_network("strict"):

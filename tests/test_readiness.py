@@ -1,4 +1,5 @@
-"""select, poll, epoll and selectors on fake sockets: the same answers as on real loopback sockets."""
+"""select, poll, epoll and selectors on fake sockets: the same answers as on real loopback
+sockets."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def life_of_a_connection(env: Env) -> list[object]:
     """Readiness at each step of a connection's life, by select and by poll."""
     out: list[object] = []
     fresh = socket.socket()
-    out += [("fresh", ready(fresh))]  # poll() says POLLOUT|POLLHUP here; sockviz's carrier says POLLIN|POLLOUT (docs/design.md)
+    # poll() says POLLOUT|POLLHUP here; sockviz's carrier says POLLIN|POLLOUT (docs/design.md)
+    out += [("fresh", ready(fresh))]
     listener = env.listener()
     out += [("idle listener", ready(listener), polled(listener))]
     client = socket.socket()
@@ -64,7 +66,8 @@ def life_of_a_connection(env: Env) -> list[object]:
 
 
 def nonblocking_connect(env: Env) -> list[object]:
-    """A non-blocking connect reports EINPROGRESS, becomes writable, and SO_ERROR says 0 (as asyncio expects)."""
+    """A non-blocking connect reports EINPROGRESS, becomes writable, and SO_ERROR says 0 (as asyncio
+    expects)."""
     listener = env.listener()
     client = socket.socket()
     client.setblocking(False)
@@ -115,7 +118,9 @@ def hang_ups(env: Env) -> list[object]:
     return out
 
 
-@pytest.mark.parametrize("scenario", [life_of_a_connection, nonblocking_connect, hang_ups], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "scenario", [life_of_a_connection, nonblocking_connect, hang_ups], ids=lambda f: f.__name__
+)
 def test_readiness_matches_real_loopback(scenario) -> None:
     """select(), poll() and epoll() say what Linux says at every step, for fake sockets too."""
     real = scenario(Env(real=True))
@@ -125,7 +130,8 @@ def test_readiness_matches_real_loopback(scenario) -> None:
 
 
 def test_a_full_buffer_is_not_writable_until_the_reader_reads() -> None:
-    """Backpressure shows: with the peer's buffer full, select() says not writable; a recv() frees it."""
+    """Backpressure shows: with the peer's buffer full, select() says not writable; a recv() frees
+    it."""
     with sockviz.fake_network("strict", buffer_size=1024):
         listener = socket.create_server(("127.0.0.1", 0))
         client = socket.create_connection(listener.getsockname())
@@ -198,9 +204,12 @@ def test_select_mixes_fake_sockets_and_real_descriptors() -> None:
         os.close(write_end)
 
 
-@pytest.mark.parametrize("kind", ["SelectSelector", "PollSelector", "EpollSelector", "DefaultSelector"])
+@pytest.mark.parametrize(
+    "kind", ["SelectSelector", "PollSelector", "EpollSelector", "DefaultSelector"]
+)
 def test_every_selector_sees_accepts_data_and_end_of_file(kind: str) -> None:
-    """Each selectors class reports a pending connection, then data, then end of file on fake sockets."""
+    """Each selectors class reports a pending connection, then data, then end of file on fake
+    sockets."""
     seen: list[str] = []
 
     def server() -> None:
@@ -240,7 +249,8 @@ def test_a_reset_shown_on_an_unwritable_carrier_does_not_raise() -> None:
     fd = os.open(os.devnull, os.O_RDONLY)  # a descriptor number for the carrier to take over
     carrier = Carrier(fd)
     try:
-        carrier.show(lambda: (False, False, False, False, False))  # unwritable: the buffer is filled
+        # unwritable: the buffer is filled
+        carrier.show(lambda: (False, False, False, False, False))
         carrier.show(lambda: (True, True, True, True, True))  # then reset
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLOUT)

@@ -29,7 +29,17 @@ def seeded(name: str, seed: int, **kwargs: Any) -> sockviz.Trace:
 
 def steps(trace: sockviz.Trace) -> list[tuple[Any, ...]]:
     """What happened, timestamps included (a seeded run's clock is logical: they must match too)."""
-    return [(e.seq, e.t_ns, e.thread, e.kind, e.obj, {k: v for k, v in e.fields.items() if k != "traceback"}) for e in trace.events]
+    return [
+        (
+            e.seq,
+            e.t_ns,
+            e.thread,
+            e.kind,
+            e.obj,
+            {k: v for k, v in e.fields.items() if k != "traceback"},
+        )
+        for e in trace.events
+    ]
 
 
 # -- the same seed, the same run ------------------------------------------------------------------
@@ -42,7 +52,12 @@ def test_the_same_seed_gives_the_same_events_for_every_demo_scenario(name: str, 
     assert len(first) > 20
     assert steps(first) == steps(second)
     assert first.fingerprint() == second.fingerprint()
-    assert first.meta["schedule"] == {"policy": "seeded", "seed": seed, "clock": "logical", "tick_ns": TICK_NS}
+    assert first.meta["schedule"] == {
+        "policy": "seeded",
+        "seed": seed,
+        "clock": "logical",
+        "tick_ns": TICK_NS,
+    }
     assert f"schedule=Seeded({seed}), logical time" in first.summary().splitlines()[0]
 
 
@@ -65,23 +80,37 @@ from sockviz.scenarios import SCENARIOS
 out = {}
 for name in ("echo", "http", "race"):
     for seed in (1, 2):
-        out[f"{name}/{seed}"] = sockviz.weld(SCENARIOS[name](), schedule=sockviz.Seeded(seed), echo=False).fingerprint()
+        trace = sockviz.weld(SCENARIOS[name](), schedule=sockviz.Seeded(seed), echo=False)
+        out[f"{name}/{seed}"] = trace.fingerprint()
 print(json.dumps(out))
 """
 
 
 def test_the_same_seed_gives_the_same_run_in_another_process_with_other_hash_seeds() -> None:
     """Nothing depends on the process: not string hashing, open descriptors or thread counters."""
-    here = {f"{n}/{s}": seeded(n, s).fingerprint() for n in ("echo", "http", "race") for s in (1, 2)}
+    here = {
+        f"{n}/{s}": seeded(n, s).fingerprint() for n in ("echo", "http", "race") for s in (1, 2)
+    }
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        done = subprocess.run([sys.executable, "-c", _ELSEWHERE], env=env, capture_output=True, text=True, timeout=120, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _ELSEWHERE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         assert json.loads(done.stdout.splitlines()[-1]) == here
 
 
 def test_different_seeds_reach_different_interleavings_of_the_handshake() -> None:
     def handshake(trace: sockviz.Trace) -> tuple[tuple[str, str], ...]:
-        return tuple((e.thread, e.fields["op"]) for e in trace.of_kind("call") if e.fields["op"] in ("listen", "connect", "accept"))
+        return tuple(
+            (e.thread, e.fields["op"])
+            for e in trace.of_kind("call")
+            if e.fields["op"] in ("listen", "connect", "accept")
+        )
 
     found = sockviz.explore(SCENARIOS["echo"], runs=20, outcome=handshake)
     orders = {outcome.label for outcome in found.outcomes}
@@ -170,7 +199,9 @@ def test_a_deadlock_on_threading_events_names_the_call_and_line() -> None:
     with pytest.raises(sockviz.DeadlockError) as caught:
         sockviz.weld(ann, bob, schedule=sockviz.Seeded(0), timeout=10)
     assert set(caught.value.waits) == {"ann", "bob"}
-    assert all(what.startswith("Event.wait() at test_schedule.py:") for what in caught.value.waits.values())
+    assert all(
+        what.startswith("Event.wait() at test_schedule.py:") for what in caught.value.waits.values()
+    )
 
 
 def test_timed_waits_are_not_a_deadlock_the_clock_jumps() -> None:
@@ -217,7 +248,9 @@ def test_threading_locks_queues_and_joins_work_and_repeat() -> None:
 
         return {"main": main}
 
-    runs = [sockviz.weld(scenario(), schedule=sockviz.Seeded(seed), echo=False) for seed in (1, 1, 2)]
+    runs = [
+        sockviz.weld(scenario(), schedule=sockviz.Seeded(seed), echo=False) for seed in (1, 1, 2)
+    ]
     lines = [[e.fields["line"] for e in run.of_kind("output")] for run in runs]
     assert lines[0] == ["[0, 1, 4, 9, 16, 25] 6"] == lines[2]
     assert steps(runs[0]) == steps(runs[1])
@@ -297,8 +330,11 @@ def test_a_thread_blocked_outside_the_network_is_reported_not_a_hang() -> None:
 
 
 @pytest.mark.parametrize("schedule", [None, sockviz.Seeded(0)])
-def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(schedule: sockviz.Seeded | None) -> None:
-    """A real socket (an earlier cell's) would reach the real network: welded code gets a clear error instead."""
+def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(
+    schedule: sockviz.Seeded | None,
+) -> None:
+    """A real socket (an earlier cell's) would reach the real network: welded code gets a clear
+    error instead."""
     real, other = socket.socketpair()  # real sockets: made by a thread that is not welded
 
     def listener() -> None:
@@ -308,7 +344,9 @@ def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(schedule: 
         with pytest.raises(sockviz.ComponentError) as caught:
             sockviz.weld(listener, schedule=schedule, timeout=20)
         [error] = caught.value.exceptions
-        assert str(error).startswith("listener called recv() on a real socket, made outside the weld")
+        assert str(error).startswith(
+            "listener called recv() on a real socket, made outside the weld"
+        )
         other.sendall(b"x")
         assert real.recv(1) == b"x"  # outside the weld it is an ordinary socket again
     finally:
@@ -316,7 +354,9 @@ def test_a_real_socket_made_before_the_weld_is_refused_to_welded_code(schedule: 
         other.close()
 
 
-def test_a_thread_busy_computing_is_not_mistaken_for_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_thread_busy_computing_is_not_mistaken_for_blocked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(sockviz._weld._outside, "OUTSIDE_AFTER", 0.1)  # type: ignore[attr-defined]
 
     def busy() -> None:
@@ -351,18 +391,31 @@ def client_server(port: int) -> dict[str, Callable[[], None]]:
 
 def test_scripted_client_first_is_refused_in_strict_semantics() -> None:
     with pytest.raises(sockviz.DeadlockError):  # ...and the server then waits for ever
-        sockviz.weld(client_server(9300), schedule=sockviz.Scripted(["client", "server"]), semantics="strict", echo=False)
-    trace = sockviz.weld(client_server(9301), schedule=sockviz.Scripted(["server", "client"]), semantics="strict", echo=False)
+        sockviz.weld(
+            client_server(9300),
+            schedule=sockviz.Scripted(["client", "server"]),
+            semantics="strict",
+            echo=False,
+        )
+    trace = sockviz.weld(
+        client_server(9301),
+        schedule=sockviz.Scripted(["server", "client"]),
+        semantics="strict",
+        echo=False,
+    )
     assert [e.fields["line"] for e in trace.of_kind("output")] == ["connected"]
     calls = [(e.thread, e.fields["op"]) for e in trace.of_kind("call")]
     assert calls.index(("server", "listen")) < calls.index(("client", "connect"))
 
 
 def test_scripted_client_first_connects_before_listen_in_weldr_semantics() -> None:
-    trace = sockviz.weld(client_server(9302), schedule=sockviz.Scripted(["client"]), semantics="weldr", echo=False)
+    trace = sockviz.weld(
+        client_server(9302), schedule=sockviz.Scripted(["client"]), semantics="weldr", echo=False
+    )
     calls = [(e.thread, e.fields["op"]) for e in trace.of_kind("call")]
     first_server_call = next(i for i, (thread, _) in enumerate(calls) if thread == "server")
-    assert ("client", "connect") in calls[:first_server_call]  # the client ran first, until connect() had to wait
+    # the client ran first, until connect() had to wait
+    assert ("client", "connect") in calls[:first_server_call]
     assert calls.index(("client", "connect")) < calls.index(("server", "listen"))
     (meeting,) = trace.meetings()
     assert meeting.first == "connect"  # the connect() side arrived first
@@ -375,15 +428,21 @@ def test_scripted_with_a_policy_function_sees_each_choice() -> None:
         choices.append(choice)
         return choice.runnable[-1]
 
-    trace = sockviz.weld(client_server(9303), schedule=sockviz.Scripted(last_started), semantics="weldr", echo=False)
+    trace = sockviz.weld(
+        client_server(9303), schedule=sockviz.Scripted(last_started), semantics="weldr", echo=False
+    )
     assert choices and all(isinstance(c.runnable, tuple) and len(c.runnable) >= 2 for c in choices)
     assert trace.events[1].thread == "client"  # started last, chosen first
     assert trace.meta["schedule"]["policy"] == "scripted"
 
 
 def test_a_policy_that_names_a_thread_that_cannot_run_fails_clearly() -> None:
-    with pytest.raises(ValueError, match="chose 'nobody', which cannot run now; runnable: server, client"):
-        sockviz.weld(client_server(9304), schedule=sockviz.Scripted(lambda choice: "nobody"), echo=False)
+    with pytest.raises(
+        ValueError, match="chose 'nobody', which cannot run now; runnable: server, client"
+    ):
+        sockviz.weld(
+            client_server(9304), schedule=sockviz.Scripted(lambda choice: "nobody"), echo=False
+        )
 
 
 @pytest.mark.parametrize(
@@ -393,7 +452,11 @@ def test_a_policy_that_names_a_thread_that_cannot_run_fails_clearly() -> None:
         (lambda: sockviz.Seeded(True), TypeError, "Seeded\\(\\) takes an int seed"),
         (lambda: sockviz.Scripted("client"), TypeError, "list of thread names or a function"),
         (lambda: sockviz.Scripted([1, 2]), TypeError, "list of thread names or a function"),
-        (lambda: sockviz.weld(lambda: None, schedule=7), TypeError, "schedule must be sockviz.Seeded"),
+        (
+            lambda: sockviz.weld(lambda: None, schedule=7),
+            TypeError,
+            "schedule must be sockviz.Seeded",
+        ),
         (
             lambda: sockviz.weld(client_server(9305), schedule=sockviz.Scripted(["clinet"])),
             ValueError,
@@ -401,7 +464,9 @@ def test_a_policy_that_names_a_thread_that_cannot_run_fails_clearly() -> None:
         ),
     ],
 )
-def test_bad_schedules_are_refused(make: Callable[[], object], error: type[Exception], message: str) -> None:
+def test_bad_schedules_are_refused(
+    make: Callable[[], object], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         make()
 
@@ -410,7 +475,8 @@ def test_bad_schedules_are_refused(make: Callable[[], object], error: type[Excep
 
 
 def test_explore_shows_both_winners_of_the_race() -> None:
-    found = sockviz.explore(race_scenario, runs=20, outcome=who_got_the_slot, semantics="weldr")  # no client comes too early
+    # no client comes too early
+    found = sockviz.explore(race_scenario, runs=20, outcome=who_got_the_slot, semantics="weldr")
     names = {o.label for o in found.outcomes}
     assert names == {"ann got the slot", "bob got the slot"}
     assert sum(o.count for o in found.outcomes) == 20 == len(found.runs)
@@ -420,7 +486,9 @@ def test_explore_shows_both_winners_of_the_race() -> None:
         assert who_got_the_slot(o.trace) == o.label
         assert o.trace.fingerprint() in {r.fingerprint for r in found.runs if r.seed in o.seeds}
     seed = found.outcomes[1].seeds[-1]
-    assert found.trace(seed).fingerprint() == next(r.fingerprint for r in found.runs if r.seed == seed)
+    assert found.trace(seed).fingerprint() == next(
+        r.fingerprint for r in found.runs if r.seed == seed
+    )
     text = str(found)
     assert "20 runs, 2 outcome(s)" in text and "finished: ann got the slot" in text
     assert "<table>" in found._repr_html_()
@@ -428,8 +496,8 @@ def test_explore_shows_both_winners_of_the_race() -> None:
 
 
 def test_explore_groups_errors_with_what_they_left() -> None:
-    """Strict semantics, clients that do not retry: refused ones fail; if both are, the server waits for ever,
-    and the outcome says both."""
+    """Strict semantics, clients that do not retry: refused ones fail; if both are, the server waits
+    for ever, and the outcome says both."""
 
     def scenario() -> dict[str, Callable[[], None]]:
         def server() -> None:
@@ -446,8 +514,13 @@ def test_explore_groups_errors_with_what_they_left() -> None:
     errors = {o.detail for o in found.outcomes if o.status == "error"}
     both = "ann: ConnectionRefusedError; bob: ConnectionRefusedError"
     left = "then deadlocked: server in accept() waits for a client to connect to 0.0.0.0:9400"
-    assert f"{both}; {left}" in errors, str(found)  # both refused: the server is left waiting for ever
-    assert errors <= {"ann: ConnectionRefusedError", "bob: ConnectionRefusedError", f"{both}; {left}"}
+    # both refused: the server is left waiting for ever
+    assert f"{both}; {left}" in errors, str(found)
+    assert errors <= {
+        "ann: ConnectionRefusedError",
+        "bob: ConnectionRefusedError",
+        f"{both}; {left}",
+    }
     assert all(isinstance(o.trace, sockviz.Trace) and len(o.trace) for o in found.outcomes)
 
 
@@ -460,13 +533,17 @@ def test_explore_groups_errors_with_what_they_left() -> None:
         ({"seeds": [1.5]}, ValueError, "non-empty list of ints"),
     ],
 )
-def test_explore_refuses_bad_runs_and_seeds(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:
+def test_explore_refuses_bad_runs_and_seeds(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         sockviz.explore(SCENARIOS["echo"], **kwargs)
 
 
 def test_explore_says_what_a_scenario_must_be() -> None:
-    with pytest.raises(TypeError, match="pass a mapping \\{name: component\\}, or a function returning one"):
+    with pytest.raises(
+        TypeError, match="pass a mapping \\{name: component\\}, or a function returning one"
+    ):
         sockviz.explore(lambda: None, runs=1)
     with pytest.raises(TypeError, match="takes a mapping"):
         sockviz.explore(42, runs=1)  # type: ignore[arg-type]
@@ -496,7 +573,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-def echo_world(messages: list[list[int]], read_size: int) -> tuple[dict[str, Callable[[], None]], dict[str, bytes]]:
+def echo_world(
+    messages: list[list[int]], read_size: int
+) -> tuple[dict[str, Callable[[], None]], dict[str, bytes]]:
     """A thread-per-client echo server and clients sending messages of the given sizes."""
     got: dict[str, bytes] = {}
 
@@ -537,9 +616,15 @@ def echo_world(messages: list[list[int]], read_size: int) -> tuple[dict[str, Cal
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     world=st.sampled_from([7, 100, 1024, 65536]).flatmap(
-        # a message no bigger than a buffer: echoing it back never needs the client to read while it sends
+        # a message no bigger than a buffer: echoing it back never needs the client to
+        # read while it sends
         lambda size: st.tuples(
-            st.just(size), st.lists(st.lists(st.integers(1, min(size, 3000)), min_size=1, max_size=3), min_size=1, max_size=3)
+            st.just(size),
+            st.lists(
+                st.lists(st.integers(1, min(size, 3000)), min_size=1, max_size=3),
+                min_size=1,
+                max_size=3,
+            ),
         )
     ),
     read_size=st.integers(1, 2048),
@@ -553,8 +638,17 @@ def test_any_seed_moves_every_byte_and_repeats_exactly(
     runs = []
     for _ in range(2):
         components, got = echo_world(messages, read_size)
-        trace = sockviz.weld(components, schedule=sockviz.Seeded(seed), semantics=semantics, buffer_size=buffer_size, echo=False)
-        expected = {f"c{i}": b"".join(bytes([n % 256]) * size for n, size in enumerate(sizes)) for i, sizes in enumerate(messages)}
+        trace = sockviz.weld(
+            components,
+            schedule=sockviz.Seeded(seed),
+            semantics=semantics,
+            buffer_size=buffer_size,
+            echo=False,
+        )
+        expected = {
+            f"c{i}": b"".join(bytes([n % 256]) * size for n, size in enumerate(sizes))
+            for i, sizes in enumerate(messages)
+        }
         assert got == expected
         runs.append(trace)
     assert steps(runs[0]) == steps(runs[1])
@@ -591,8 +685,8 @@ def test_the_watch_tells_a_sleeping_thread_from_a_running_one() -> None:
 
 
 def test_a_thread_blocked_inside_an_installed_package_is_named_by_its_own_line() -> None:
-    """Blocked deep in a third-party package (as a Jupyter kernel's input() blocks in ipykernel and zmq):
-    the error names the student's line, not the package's internals."""
+    """Blocked deep in a third-party package (as a Jupyter kernel's input() blocks in ipykernel and
+    zmq): the error names the student's line, not the package's internals."""
     zmq = pytest.importorskip("zmq")
     from sockviz._net import _wrap
 

@@ -1,4 +1,5 @@
-"""The standard library's servers and clients, unmodified and welded: the bytes arrive, the threads meet."""
+"""The standard library's servers and clients, unmodified and welded: the bytes arrive, the
+threads meet."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def connect_threads(trace: sockviz.Trace) -> set[str]:
 
 @pytest.mark.parametrize("semantics", ["weldr", "strict"])
 def test_http_server_with_urllib_and_http_client(semantics: str) -> None:
-    """ThreadingTCPServer + SimpleHTTPRequestHandler: both clients get the files byte-exact; serve_forever and shutdown work."""
+    """ThreadingTCPServer + SimpleHTTPRequestHandler: both clients get the files byte-exact;
+    serve_forever and shutdown work."""
     components, results = http_scenario()
     trace = sockviz.weld(components, semantics=semantics, timeout=30)
     assert results["urllib"] == FILES["hello.txt"]
@@ -59,7 +61,8 @@ def test_asyncio_streams_in_two_event_loops(semantics: str) -> None:
 
 
 def test_asyncio_loop_sock_calls() -> None:
-    """loop.sock_connect / sock_accept / sock_sendall / sock_recv on fake sockets (readiness through the carriers)."""
+    """loop.sock_connect / sock_accept / sock_sendall / sock_recv on fake sockets (readiness through
+    the carriers)."""
     import asyncio
 
     got: dict[str, bytes] = {}
@@ -95,7 +98,8 @@ def test_asyncio_loop_sock_calls() -> None:
 
 
 def test_tls_over_fake_sockets_is_refused_clearly() -> None:
-    """ssl's wrap_socket on a fake socket raises NotImplementedError at once; real sockets are untouched after."""
+    """ssl's wrap_socket on a fake socket raises NotImplementedError at once; real sockets are
+    untouched after."""
     caught: list[BaseException] = []
 
     def client() -> None:

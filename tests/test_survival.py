@@ -67,18 +67,22 @@ print(json.dumps({{
 
 
 def _survive(scenario: str) -> dict[str, Any]:
-    """Run ``scenario`` (defining ``run()``) under the harness; what the second after its end looked like."""
+    """Run ``scenario`` (defining ``run()``) under the harness; what the second after its end looked
+    like."""
     with tempfile.TemporaryDirectory() as folder:
         script = pathlib.Path(folder, "student.py")
         script.write_text(_HARNESS.format(scenario=textwrap.dedent(scenario)))
-        done = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, script], capture_output=True, text=True, timeout=60, check=False
+        )
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return report
 
 
 def _quiet_afterwards(report: dict[str, Any], *, parked: tuple[str, ...] = ()) -> None:
-    """The second after the error: no CPU, flat memory, no welded thread but the parked, no patches, no real socket."""
+    """The second after the error: no CPU, flat memory, no welded thread but the parked, no patches,
+    no real socket."""
     assert report["cpu_after"] < 0.05, report
     assert abs(report["memory_after"]) < 2 << 20, report
     assert report["threads"] == sorted(parked), report
@@ -88,7 +92,8 @@ def _quiet_afterwards(report: dict[str, Any], *, parked: tuple[str, ...] = ()) -
 
 
 def test_serve_forever_ends_at_the_timeout_and_leaves_nothing_running() -> None:
-    """The most common student server: serve_forever() never returns; the timeout names it and stops it."""
+    """The most common student server: serve_forever() never returns; the timeout names it and stops
+    it."""
     report = _survive(
         """
         import socketserver
@@ -120,7 +125,8 @@ def test_serve_forever_ends_at_the_timeout_and_leaves_nothing_running() -> None:
 
 
 def test_a_loop_that_catches_everything_is_parked_for_good() -> None:
-    """A bare except: around accept() swallows the stop; the thread is parked (no CPU), named, and the patches go."""
+    """A bare except: around accept() swallows the stop; the thread is parked (no CPU), named, and
+    the patches go."""
     report = _survive(
         """
         def server():
@@ -176,7 +182,8 @@ def test_a_ping_pong_that_never_ends_stops_with_memory_and_cpu_released() -> Non
 
 
 def test_a_component_busy_outside_the_network_is_stopped_after_the_timeout() -> None:
-    """One computes for ever, one sleeps for ever: both named with their lines, both gone a second later."""
+    """One computes for ever, one sleeps for ever: both named with their lines, both gone a second
+    later."""
     report = _survive(
         """
         def computer():
@@ -194,15 +201,18 @@ def test_a_component_busy_outside_the_network_is_stopped_after_the_timeout() -> 
     assert "computer: at student.py:" in report["error"] and "sum(range(1000))" in report["error"]
     assert "sleeper: at student.py:" in report["error"] and "time.sleep(3600)" in report["error"]
     assert report["seconds"] < 1.0
-    # The sleeper is stopped at its next line of Python: an hour from now.  It costs nothing meanwhile,
-    # and keeps its fake sockets (the patches) until then, so it cannot reach the real network either.
+    # The sleeper is stopped at its next line of Python: an hour from now.  It costs nothing
+    # meanwhile,
+    # and keeps its fake sockets (the patches) until then, so it cannot reach the real network
+    # either.
     assert report["cpu_after"] < 0.05 and abs(report["memory_after"]) < 2 << 20
     assert report["threads"] == ["sleeper", "sockviz-janitor"] and report["patched"]
     assert not report["reached_real_network"]
 
 
 def test_a_crashing_component_under_a_never_ending_server() -> None:
-    """The client raises; the server serves for ever: the error is the client's own, at the timeout."""
+    """The client raises; the server serves for ever: the error is the client's own, at the
+    timeout."""
     report = _survive(
         """
         import socketserver
@@ -220,7 +230,9 @@ def test_a_crashing_component_under_a_never_ending_server() -> None:
         """
     )
     # the client's own error first; the server never ended, so the weld timed out after it
-    assert report["error"].startswith("ComponentError: 1 welded thread(s) failed (client: ValueError: the student's bug)")
+    assert report["error"].startswith(
+        "ComponentError: 1 welded thread(s) failed (client: ValueError: the student's bug)"
+    )
     assert "after that, the weld did not finish within 1 s" in report["error"]
     _quiet_afterwards(report)
 
@@ -250,8 +262,9 @@ def test_the_event_limit_leaves_nothing_running(limit: int) -> None:
 
 
 def test_running_a_flooding_cell_again_and_again_does_not_pile_up_memory() -> None:
-    """The commonest bug (no `if not data: break`) run three times, as a student re-runs a cell: each run's
-    trace is freed when the next replaces it, not whenever the garbage collector gets round to it."""
+    """The commonest bug (no `if not data: break`) run three times, as a student re-runs a cell:
+    each run's trace is freed when the next replaces it, not whenever the garbage collector gets
+    round to it."""
     script = textwrap.dedent(
         """
         import os, socket, sockviz
@@ -281,16 +294,19 @@ def test_running_a_flooding_cell_again_and_again_does_not_pile_up_memory() -> No
         print(sizes)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     sizes = json.loads(done.stdout.strip().splitlines()[-1])
-    growth = sizes[-1] - sizes[1]  # after the second run, two traces at most are alive: the last error's and the new one
+    # after the second run, two traces at most are alive: the last error's and the new one
+    growth = sizes[-1] - sizes[1]
     assert growth < 20 << 20, [size >> 20 for size in sizes]
 
 
 def test_nothing_is_recorded_after_the_end() -> None:
-    """A leftover that catches its stop and prints 300,000 lines after its block ended: memory stays flat
-    (recorded, they would take about 30 MB), and the block's trace is what it was."""
+    """A leftover that catches its stop and prints 300,000 lines after its block ended: memory stays
+    flat (recorded, they would take about 30 MB), and the block's trace is what it was."""
     script = textwrap.dedent(
         """
         import contextlib, os, sys, threading, time, sockviz
@@ -317,7 +333,9 @@ def test_nothing_is_recorded_after_the_end() -> None:
         print([recorded, len(weld.trace), rss() - before], file=sys.__stderr__)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     recorded, later, growth = json.loads(done.stderr.strip().splitlines()[-1])
     assert later == recorded
@@ -325,8 +343,9 @@ def test_nothing_is_recorded_after_the_end() -> None:
 
 
 def test_a_thread_bomb_is_capped_and_its_report_stays_short() -> None:
-    """A loop that starts threads for ever: the 1,001st start() raises as CPython does when the system
-    refuses a thread, the weld still ends on time, and its message lists 20 threads, not thousands."""
+    """A loop that starts threads for ever: the 1,001st start() raises as CPython does when the
+    system refuses a thread, the weld still ends on time, and its message lists 20 threads, not
+    thousands."""
     report = _survive(
         """
         def handle(listener):
@@ -335,24 +354,28 @@ def test_a_thread_bomb_is_capped_and_its_report_stays_short() -> None:
         def server():
             listener = socket.create_server(("", 8080))
             while True:
-                threading.Thread(target=handle, args=(listener,), daemon=False).start()  # (the weld waits for them)
+                # (the weld waits for them)
+                threading.Thread(target=handle, args=(listener,), daemon=False).start()
 
         def run():
             sockviz.weld(server, timeout=2)
         """
     )
     error = report["error"]
-    assert error.startswith("ComponentError: 1 welded thread(s) failed (server: RuntimeError: can't start new thread")
+    assert error.startswith(
+        "ComponentError: 1 welded thread(s) failed (server: RuntimeError: can't start new thread"
+    )
     assert "a weld runs at most 1,000 threads at once" in error
-    assert "after that, deadlock: every welded thread is blocked" in error  # the 999 handlers, all in accept()
+    # the 999 handlers, all in accept()
+    assert "after that, deadlock: every welded thread is blocked" in error
     assert "... and 979 more" in error and len(error.splitlines()) < 30
     assert report["seconds"] < 3.5
     _quiet_afterwards(report)
 
 
 def test_a_computing_loop_that_catches_its_stop_and_prints_is_parked() -> None:
-    """A bare except: around a long computation catches LeftRunning and prints 'oops, retrying': told
-    again, and parked at its print, it stops burning a core within a second of the error."""
+    """A bare except: around a long computation catches LeftRunning and prints 'oops, retrying':
+    told again, and parked at its print, it stops burning a core within a second of the error."""
     report = _survive(
         """
         def server():

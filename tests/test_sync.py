@@ -42,13 +42,13 @@ def test_condition_wake_names_the_notify_that_caused_it() -> None:
     [wake] = trace.of_kind("cond.wake")
     assert wake.get("cause") == notify.seq and wake.thread == "waiter"
     wait = trace.of_kind("cond.wait")[0]
-    assert (wait.get("call"), wait.get("fd"), wait.get("until"), wait.get("peer_fd"), wait.get("peer_owner")) == (
-        "recv",
-        7,
-        "data",
-        8,
-        "the test",
-    )
+    assert (
+        wait.get("call"),
+        wait.get("fd"),
+        wait.get("until"),
+        wait.get("peer_fd"),
+        wait.get("peer_owner"),
+    ) == ("recv", 7, "data", 8, "the test")
     assert trace.waits()[0].waits_for == "recv() on fd 7 waits for the test to send"
 
 
@@ -62,7 +62,8 @@ def test_condition_timeout_is_recorded_and_returns_false() -> None:
 
 
 def test_semaphore_hands_permits_in_arrival_order_with_causes() -> None:
-    """Posts go to the longest waiter first, each acquire naming the post that gave it the permit."""
+    """Posts go to the longest waiter first, each acquire naming the post that gave it the
+    permit."""
     rec, tracker = _kit()
     sem = Semaphore("slots", rec, tracker)
     order: list[str] = []
@@ -96,7 +97,8 @@ def test_semaphore_rejects_a_negative_value() -> None:
 
 
 def test_lock_records_contention_only() -> None:
-    """Uncontended acquire/release records nothing; a contended one records wait, release and acquire with its cause."""
+    """Uncontended acquire/release records nothing; a contended one records wait, release and
+    acquire with its cause."""
     rec, _ = _kit()
     lock = Lock("L", rec)
     with lock:
@@ -124,15 +126,21 @@ def test_lock_records_contention_only() -> None:
 
 
 def test_tracker_reports_a_deadlock_when_the_last_live_thread_blocks() -> None:
-    """With one live thread, an untimed wait nobody can notify is a deadlock, reported with what it waits for."""
+    """With one live thread, an untimed wait nobody can notify is a deadlock, reported with what it
+    waits for."""
     rec, tracker = _kit()
     cond = Condition(Lock("L", rec), "c", tracker)
     seen: list[dict[str, str]] = []
-    tracker.on_deadlock = lambda waits: (seen.append(waits), tracker.stop(lambda: NetworkStopped("deadlock")))
+    tracker.on_deadlock = lambda waits: (
+        seen.append(waits),
+        tracker.stop(lambda: NetworkStopped("deadlock")),
+    )
     tracker.enter()
     with pytest.raises(NetworkStopped), cond:
         cond.wait(None, WaitReason("accept", 3, "connection", addr="0.0.0.0:80"))
-    assert list(seen[0].values()) == ["accept() on fd 3 waits for a client to connect to 0.0.0.0:80"]
+    assert list(seen[0].values()) == [
+        "accept() on fd 3 waits for a client to connect to 0.0.0.0:80"
+    ]
 
 
 def test_tracker_stop_wakes_every_waiter_and_refuses_new_waits() -> None:

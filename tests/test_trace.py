@@ -22,8 +22,24 @@ def test_events_are_in_seq_order_with_every_field(demo_trace: sockviz.Trace) -> 
     seqs = [e.seq for e in demo_trace]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) == len(demo_trace)
     assert all(isinstance(e.fields, dict) and isinstance(e.t_ns, int) for e in demo_trace)
-    assert {"call", "return", "state", "cond.wait", "cond.wake", "meet", "buf.write", "buf.read", "output"} <= {e.kind for e in demo_trace}
-    assert set(demo_trace.threads) == {"server", "alice", "bob", "server/handler1", "server/handler2"}
+    assert {
+        "call",
+        "return",
+        "state",
+        "cond.wait",
+        "cond.wake",
+        "meet",
+        "buf.write",
+        "buf.read",
+        "output",
+    } <= {e.kind for e in demo_trace}
+    assert set(demo_trace.threads) == {
+        "server",
+        "alice",
+        "bob",
+        "server/handler1",
+        "server/handler2",
+    }
 
 
 def test_summary_is_a_readable_timeline(demo_trace: sockviz.Trace) -> None:
@@ -36,13 +52,19 @@ def test_summary_is_a_readable_timeline(demo_trace: sockviz.Trace) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
-def test_save_and_load_round_trip(demo_trace: sockviz.Trace, tmp_path: pathlib.Path, suffix: str) -> None:
+def test_save_and_load_round_trip(
+    demo_trace: sockviz.Trace, tmp_path: pathlib.Path, suffix: str
+) -> None:
     """A saved trace loads back with equal events and its header metadata."""
     path = tmp_path / f"t{suffix}"
     demo_trace.save(path)
     loaded = sockviz.load(path)
     assert loaded == demo_trace
-    assert loaded.meta["semantics"] == "strict" and loaded.meta["components"] == ["server", "alice", "bob"]
+    assert loaded.meta["semantics"] == "strict" and loaded.meta["components"] == [
+        "server",
+        "alice",
+        "bob",
+    ]
 
 
 def test_streamed_trace_of_a_failing_component_loads(tmp_path: pathlib.Path) -> None:
@@ -60,7 +82,9 @@ def test_streamed_trace_of_a_failing_component_loads(tmp_path: pathlib.Path) -> 
     assert sockviz.load(path) == info.value.trace
 
 
-def test_truncated_file_loads_up_to_the_last_whole_line_with_a_warning(demo_trace: sockviz.Trace, tmp_path: pathlib.Path) -> None:
+def test_truncated_file_loads_up_to_the_last_whole_line_with_a_warning(
+    demo_trace: sockviz.Trace, tmp_path: pathlib.Path
+) -> None:
     """A file cut in the middle of its last line loads the whole lines and warns."""
     path = tmp_path / "cut.jsonl"
     demo_trace.save(path)
@@ -84,7 +108,9 @@ def test_truncated_file_loads_up_to_the_last_whole_line_with_a_warning(demo_trac
         ('{"format": "sockviz-trace", "version": 1}\n{"seq": 0}\n', 2, "event lacks 't_ns'"),
         (
             '{"format": "sockviz-trace", "version": 1}\n'
-            + json.dumps({"seq": "0", "t_ns": 0, "thread": "a", "kind": "k", "obj": 1, "fields": {}})
+            + json.dumps(
+                {"seq": "0", "t_ns": 0, "thread": "a", "kind": "k", "obj": 1, "fields": {}}
+            )
             + "\n",
             2,
             "'seq' must be int",
@@ -92,8 +118,11 @@ def test_truncated_file_loads_up_to_the_last_whole_line_with_a_warning(demo_trac
         ("not json at all\n", 1, "not a JSON header"),
     ],
 )
-def test_malformed_files_name_the_line_and_the_problem(tmp_path: pathlib.Path, content: str, line: int, problem: str) -> None:
-    """Every malformed file raises TraceFormatError with the file, the line number and the problem."""
+def test_malformed_files_name_the_line_and_the_problem(
+    tmp_path: pathlib.Path, content: str, line: int, problem: str
+) -> None:
+    """Every malformed file raises TraceFormatError with the file, the line number and the
+    problem."""
     path = tmp_path / "bad.jsonl"
     path.write_text(content)
     with pytest.raises(sockviz.TraceFormatError) as info:

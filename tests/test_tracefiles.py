@@ -38,10 +38,15 @@ def test_every_scenario_round_trips(name: str, semantics: str, tmp_path: pathlib
         loaded = sockviz.load(file)
         assert loaded.events == trace.events
         assert loaded.meta == json.loads(json.dumps(trace.meta))
-    assert gzip.decompress((tmp_path / "t.jsonl.gz").read_bytes()) == (tmp_path / "t.jsonl").read_bytes()
+    assert (
+        gzip.decompress((tmp_path / "t.jsonl.gz").read_bytes())
+        == (tmp_path / "t.jsonl").read_bytes()
+    )
 
 
-def test_both_backends_write_and_read_the_same(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_backends_write_and_read_the_same(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """msgspec and the standard library write files that each other read back equal."""
     trace = scenario_trace("echo", "weldr")
     fast, slow = tmp_path / "fast.jsonl", tmp_path / "slow.jsonl"
@@ -53,18 +58,23 @@ def test_both_backends_write_and_read_the_same(tmp_path: pathlib.Path, monkeypat
         trace.save(slow)
         assert sockviz.load(fast) == trace
     assert sockviz.load(slow) == trace
-    assert [json.loads(line) for line in fast.read_text().splitlines()] == [json.loads(line) for line in slow.read_text().splitlines()]
+    assert [json.loads(line) for line in fast.read_text().splitlines()] == [
+        json.loads(line) for line in slow.read_text().splitlines()
+    ]
 
 
 def test_header_says_how_the_trace_was_recorded(tmp_path: pathlib.Path) -> None:
-    """The header line names the format and version, semantics, buffer size, components and Python."""
+    """The header line names the format and version, semantics, buffer size, components and
+    Python."""
     path = tmp_path / "t.jsonl"
     scenario_trace("echo", "strict", buffer_size=4096).save(path)
     header = json.loads(path.read_text().splitlines()[0])
     assert header["format"] == "sockviz-trace" and header["version"] == 2
     assert header["semantics"] == "strict" and header["buffer_size"] == 4096
     assert header["components"] == ["server", "alice", "bob"]
-    assert header["python"].count(".") == 2 and header["recorded_by"] == "weld" and "created" in header
+    assert (
+        header["python"].count(".") == 2 and header["recorded_by"] == "weld" and "created" in header
+    )
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
@@ -94,7 +104,9 @@ def test_streamed_gzip_cut_short_loads_what_is_whole(tmp_path: pathlib.Path) -> 
     assert loaded.events == trace.events[: len(loaded)]
 
 
-def test_a_last_line_without_newline_but_whole_loads_silently(tmp_path: pathlib.Path, recwarn: pytest.WarningsRecorder) -> None:
+def test_a_last_line_without_newline_but_whole_loads_silently(
+    tmp_path: pathlib.Path, recwarn: pytest.WarningsRecorder
+) -> None:
     """Only an incomplete last line warns; a complete one without its newline is an event."""
     path = tmp_path / "t.jsonl"
     trace = scenario_trace("echo", "weldr")
@@ -111,12 +123,24 @@ def test_a_last_line_without_newline_but_whole_loads_silently(tmp_path: pathlib.
         (lambda line: line[: len(line) // 2] + "}", "not valid JSON"),
         (lambda line: line.replace('"seq":', '"sequence":'), "event lacks 'seq'"),
         (lambda line: line.replace('"t_ns":', '"t_ns":true,"x":'), "'t_ns' must be int, not bool"),
-        (lambda line: line.replace('"fields":{', '"fields":[{').replace("}}", "}]}") if '"fields":{}' not in line else line, "'fields'"),
+        (
+            lambda line: (
+                line.replace('"fields":{', '"fields":[{').replace("}}", "}]}")
+                if '"fields":{}' not in line
+                else line
+            ),
+            "'fields'",
+        ),
         (lambda line: "[1, 2, 3]", "must be a JSON object, not list"),
-        (lambda line: line.replace('"thread":"', '"thread":7,"t":"'), "'thread' must be str, not int"),
+        (
+            lambda line: line.replace('"thread":"', '"thread":7,"t":"'),
+            "'thread' must be str, not int",
+        ),
     ],
 )
-def test_damage_deep_in_a_big_file_names_its_line(tmp_path: pathlib.Path, damage, problem: str) -> None:
+def test_damage_deep_in_a_big_file_names_its_line(
+    tmp_path: pathlib.Path, damage, problem: str
+) -> None:
     """A bad line among hundreds is reported by number, whichever JSON backend reads it."""
     trace = scenario_trace("backlog", "weldr")
     path = tmp_path / "t.jsonl"
@@ -149,7 +173,7 @@ def test_save_replaces_a_file_only_when_the_new_one_is_whole(tmp_path: pathlib.P
 
     class Unwritable(sockviz.Trace):
         @property
-        def events(self) -> list[sockviz.Event]:
+        def events(self) -> list[sockviz.lowlevel.Event]:
             raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
@@ -182,7 +206,8 @@ def test_fake_network_streams_its_trace_even_when_the_block_raises(tmp_path: pat
 
 
 def test_a_saved_trace_is_an_ordinary_file(tmp_path: pathlib.Path) -> None:
-    """save() goes through a private temporary file, but the trace it leaves has the usual permissions."""
+    """save() goes through a private temporary file, but the trace it leaves has the usual
+    permissions."""
     import os
     import stat
 
@@ -198,17 +223,23 @@ SHIPPED = sorted((pathlib.Path(__file__).parent.parent / "notebooks" / "traces")
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
 def test_the_shipped_version_1_traces_load_with_structured_waits(path: pathlib.Path) -> None:
-    """The lessons' traces were saved in format version 1 (a sentence per wait): they load as version 2,
-    every socket wait with its call, descriptor and what ends it, and say the same things as before."""
+    """The lessons' traces were saved in format version 1 (a sentence per wait): they load as
+    version 2, every socket wait with its call, descriptor and what ends it, and say the same things
+    as before."""
     with gzip.open(path, "rt") as lines:
         header = json.loads(lines.readline())
         v1_sentences = [
-            json.loads(line)["fields"].get("for") for line in lines if '"kind":"cond.wait"' in line or '"kind":"sem.wait"' in line
+            json.loads(line)["fields"].get("for")
+            for line in lines
+            if '"kind":"cond.wait"' in line or '"kind":"sem.wait"' in line
         ]
     assert header["version"] == 1 and v1_sentences
     trace = sockviz.load(path)
     waits = [w for w in trace.waits() if w.family != "lock"]
     assert [w.waits_for for w in waits] == v1_sentences  # the fields give back the very sentence
-    assert all(w.call in ("accept", "connect", "recv", "send") and w.until in sockviz.lowlevel.UNTIL for w in waits)
+    assert all(
+        w.call in ("accept", "connect", "recv", "send") and w.until in sockviz.lowlevel.UNTIL
+        for w in waits
+    )
     assert all("for" not in e.fields for e in trace.events)
     assert not any("a wake-up" in trace.narrate(i) for i in range(len(trace)))

@@ -20,8 +20,11 @@ import sockviz
     buffer_size=st.integers(min_value=1, max_value=4096),
     semantics=st.sampled_from(["weldr", "strict"]),
 )
-def test_bytes_arrive_exactly_whatever_the_sizes(messages: list[bytes], read_size: int, buffer_size: int, semantics: str) -> None:
-    """Whatever the message, read and buffer sizes, the receiver gets every byte in order, then EOF."""
+def test_bytes_arrive_exactly_whatever_the_sizes(
+    messages: list[bytes], read_size: int, buffer_size: int, semantics: str
+) -> None:
+    """Whatever the message, read and buffer sizes, the receiver gets every byte in order, then
+    EOF."""
     received = bytearray()
     listening = threading.Event()  # strict semantics refuse a client that comes too early
 
@@ -45,7 +48,8 @@ def test_bytes_arrive_exactly_whatever_the_sizes(messages: list[bytes], read_siz
 
 
 def test_send_blocks_while_the_peer_buffer_is_full_and_the_trace_shows_it() -> None:
-    """A 10 KiB sendall through a 1 KiB buffer waits for the reader, recorded as waits on the buffer's space."""
+    """A 10 KiB sendall through a 1 KiB buffer waits for the reader, recorded as waits on the
+    buffer's space."""
     got = bytearray()
 
     def server() -> None:
@@ -65,13 +69,18 @@ def test_send_blocks_while_the_peer_buffer_is_full_and_the_trace_shows_it() -> N
     space_waits = [e for e in trace.of_kind("cond.wait") if e.obj.endswith(".space")]
     assert space_waits and all(e.thread == "client" for e in space_waits)
     first = space_waits[0]
-    assert (first.get("call"), first.get("until"), first.get("peer_owner")) == ("send", "room", "server")
+    assert (first.get("call"), first.get("until"), first.get("peer_owner")) == (
+        "send",
+        "room",
+        "server",
+    )
     fills = [e.get("fill") for e in trace.of_kind("buf.write")]
     assert max(fills) == 1024  # never more than the capacity
 
 
 def test_send_with_a_timeout_returns_a_partial_count() -> None:
-    """send() on a socket with a timeout returns what fitted, as the real call does; then TimeoutError."""
+    """send() on a socket with a timeout returns what fitted, as the real call does; then
+    TimeoutError."""
     with sockviz.fake_network("strict", buffer_size=100):
         listener = socket.create_server(("127.0.0.1", 9002))
         client = socket.create_connection(("127.0.0.1", 9002))
@@ -87,7 +96,8 @@ def test_send_with_a_timeout_returns_a_partial_count() -> None:
 def test_nonblocking_send_on_a_full_buffer_raises_blocking_io_error() -> None:
     """A non-blocking send with no room raises BlockingIOError (EAGAIN) and sends nothing."""
     with sockviz.fake_network("strict", buffer_size=10):
-        listener = socket.create_server(("127.0.0.1", 9003))  # kept: a dropped listener is collected and closed
+        # kept: a dropped listener is collected and closed
+        listener = socket.create_server(("127.0.0.1", 9003))
         client = socket.create_connection(("127.0.0.1", 9003))
         client.setblocking(False)
         assert client.send(b"0123456789abc") == 10
@@ -100,7 +110,8 @@ def test_nonblocking_send_on_a_full_buffer_raises_blocking_io_error() -> None:
 def test_sendall_with_a_timeout_gives_up_after_the_whole_timeout() -> None:
     """sendall() into a full buffer nobody reads raises TimeoutError after about the timeout."""
     with sockviz.fake_network("strict", buffer_size=10):
-        listener = socket.create_server(("127.0.0.1", 9004))  # kept: a dropped listener is collected and closed
+        # kept: a dropped listener is collected and closed
+        listener = socket.create_server(("127.0.0.1", 9004))
         client = socket.create_connection(("127.0.0.1", 9004))
         client.settimeout(0.2)
         started = time.monotonic()
@@ -130,13 +141,16 @@ def test_weldr_backlog_queues_clients_and_accept_takes_them_in_arrival_order() -
 
         return run
 
-    trace = sockviz.weld({"server": server, "a": client(b"a", 0.0), "b": client(b"b", 0.05), "c": client(b"c", 0.1)})
+    trace = sockviz.weld(
+        {"server": server, "a": client(b"a", 0.0), "b": client(b"b", 0.05), "c": client(b"c", 0.1)}
+    )
     assert order == [b"a", b"b", b"c"]
     assert [m.get("connect") for m in trace.of_kind("meet")] == ["a", "b", "c"]
 
 
 def test_weldr_connect_returns_only_after_accept() -> None:
-    """weldr semantics: connect() waits on a semaphore until accept() posts it (the original's rendezvous)."""
+    """weldr semantics: connect() waits on a semaphore until accept() posts it (the original's
+    rendezvous)."""
 
     def server() -> None:
         with socket.create_server(("", 9006)) as listener:
@@ -175,7 +189,8 @@ def test_strict_connect_returns_before_accept() -> None:
 
 
 def test_shutdown_rdwr_from_another_thread_wakes_a_blocked_recv_and_accept() -> None:
-    """Another thread's shutdown(SHUT_RDWR) wakes recv() with b'' and accept() with EINVAL, as on Linux."""
+    """Another thread's shutdown(SHUT_RDWR) wakes recv() with b'' and accept() with EINVAL, as on
+    Linux."""
     results: dict[str, object] = {}
 
     def server() -> None:
@@ -207,7 +222,7 @@ def test_socketpair_in_a_welded_thread_is_a_connected_fake_pair() -> None:
     """socket.socketpair() gives two connected fake sockets, and a meet event."""
     with sockviz.fake_network() as net:
         left, right = socket.socketpair()
-        assert isinstance(left, sockviz.FakeSocket)
+        assert isinstance(left, sockviz.lowlevel.FakeSocket)
         left.sendall(b"over")
         assert right.recv(10) == b"over"
         assert left.getsockname() == ""
@@ -250,12 +265,15 @@ def test_msg_waitall_waits_for_every_byte_across_sends() -> None:
 
 
 def test_another_threads_close_does_not_wake_a_blocked_recv() -> None:
-    """As on Linux, closing a socket from another thread leaves its blocked recv() waiting (here: a deadlock)."""
+    """As on Linux, closing a socket from another thread leaves its blocked recv() waiting (here: a
+    deadlock)."""
 
     def server() -> None:
         with socket.create_server(("", 9011)) as listener:
             conn, _ = listener.accept()
-            closer = threading.Thread(target=lambda: (time.sleep(0.05), conn.close()), name="closer")
+            closer = threading.Thread(
+                target=lambda: (time.sleep(0.05), conn.close()), name="closer"
+            )
             closer.start()
             conn.recv(10)  # never returns: close() wakes nobody
 
@@ -269,7 +287,8 @@ def test_another_threads_close_does_not_wake_a_blocked_recv() -> None:
 
 
 def test_a_listener_closed_by_another_thread_keeps_accepting_until_its_accept_returns() -> None:
-    """As on Linux: close() while accept() waits frees the fd, but the blocked accept still gets the next client."""
+    """As on Linux: close() while accept() waits frees the fd, but the blocked accept still gets the
+    next client."""
     results: dict[str, object] = {}
     closed = threading.Event()
 
@@ -298,7 +317,8 @@ def test_a_listener_closed_by_another_thread_keeps_accepting_until_its_accept_re
 
 
 def test_a_socket_closed_while_it_connects_stays_closed() -> None:
-    """close() while another thread waits in connect(): the connect still completes, the socket stays CLOSED, the server sees EOF."""
+    """close() while another thread waits in connect(): the connect still completes, the socket
+    stays CLOSED, the server sees EOF."""
     got: dict[str, object] = {}
     listening = threading.Event()
 
@@ -321,4 +341,4 @@ def test_a_socket_closed_while_it_connects_stays_closed() -> None:
             got["eof"] = conn.recv(10)
 
     sockviz.weld(client, server, semantics="weldr")  # the connect waits for a listener
-    assert got == {"mode": sockviz.SocketMode.CLOSED, "eof": b""}
+    assert got == {"mode": sockviz.lowlevel.SocketMode.CLOSED, "eof": b""}

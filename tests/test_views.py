@@ -1,4 +1,5 @@
-"""Views on Agg: the timeline and the other plots, styles, the picture the CLI writes, the replay widget."""
+"""Views on Agg: the timeline and the other plots, styles, the picture the CLI writes, the replay
+widget."""
 
 from __future__ import annotations
 
@@ -67,10 +68,19 @@ def test_timeline_has_a_lane_per_thread_and_an_arrow_per_meeting(echo: sockviz.T
     assert len([w for w in echo.waits() if w.waker]) == wakes.N
     labels = {t.get_text() for t in ax.texts if t.get_gid() == "sockviz-wait-label"}
     longest = max(echo.waits(), key=lambda w: w.duration_ns or 0)
-    assert longest.what in labels and labels <= {w.what for w in echo.waits()}  # labels go where they fit: the widest bars
-    assert {a.get_text() for a in ax.texts if a.get_gid() == "sockviz-state-label"} >= {"NOT_INIT", "CLOSED"}
+    # labels go where they fit: the widest bars
+    assert longest.what in labels and labels <= {w.what for w in echo.waits()}
+    assert {a.get_text() for a in ax.texts if a.get_gid() == "sockviz-state-label"} >= {
+        "NOT_INIT",
+        "CLOSED",
+    }
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
-    assert {"waits in accept()", "connect meets accept", "socket changes mode", "prints a line"} <= legend
+    assert {
+        "waits in accept()",
+        "connect meets accept",
+        "socket changes mode",
+        "prints a line",
+    } <= legend
     assert ax.get_xlabel().startswith("time since the trace began (ms)")
     assert not_blank(ax)
 
@@ -78,10 +88,15 @@ def test_timeline_has_a_lane_per_thread_and_an_arrow_per_meeting(echo: sockviz.T
 def test_timeline_by_order_threads_kinds_and_window(echo: sockviz.Trace) -> None:
     """by="order" spaces events evenly; threads keep lanes; kinds keep layers; window zooms."""
     ax = sockviz.plot_timeline(echo, by="order")
-    assert ax.get_xlim()[0] < 0 < len(echo) - 1 < ax.get_xlim()[1] and ax.get_xlabel() == "event (in order)"
+    assert (
+        ax.get_xlim()[0] < 0 < len(echo) - 1 < ax.get_xlim()[1]
+        and ax.get_xlabel() == "event (in order)"
+    )
     _fig, ax = plt.subplots()
     assert sockviz.plot_timeline(echo, ax, threads=["alice", "server"]) is ax
-    assert [t.get_text() for t in ax.get_yticklabels()] == [t for t in echo.threads if t.split("/")[0] in ("server", "alice")]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        t for t in echo.threads if t.split("/")[0] in ("server", "alice")
+    ]
     assert "bob" not in {t.get_text() for t in ax.get_yticklabels()}
     ax = sockviz.plot_timeline(echo, kinds=["meet", "state"])
     assert by_gid(ax, "sockviz-meetings") and by_gid(ax, "sockviz-states")
@@ -124,7 +139,8 @@ def test_big_traces_are_aggregated_per_pixel() -> None:
     sockviz.plot_timeline(trace, ax)
     width = ax.get_window_extent().width
     (waits,) = by_gid(ax, "sockviz-waits")
-    assert len(waits.get_paths()) <= 2 * 6 * width  # per lane and kind, at most a bar per pixel (and far fewer here)
+    # per lane and kind, at most a bar per pixel (and far fewer here)
+    assert len(waits.get_paths()) <= 2 * 6 * width
     assert len(waits.get_paths()) < len(trace.waits()) / 4
     assert "aggregated" in ax.get_xlabel()
     assert not_blank(ax)
@@ -134,7 +150,8 @@ def test_big_traces_are_aggregated_per_pixel() -> None:
 
 
 def test_sequence_draws_the_handshake_each_send_and_eof(echo: sockviz.Trace) -> None:
-    """A ladder between components: a connect arrow per meeting, a data arrow per write, EOF arrows."""
+    """A ladder between components: a connect arrow per meeting, a data arrow per write, EOF
+    arrows."""
     _fig, ax = plt.subplots()
     assert sockviz.plot_sequence(echo, ax) is ax
     assert [t.get_text() for t in ax.get_xticklabels()] == ["server", "alice", "bob"]
@@ -191,8 +208,12 @@ def test_style_applies_and_restores_and_refuses_unknown_names() -> None:
         sockviz.style("poster")
 
 
-@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
-def test_cli_plot_writes_png_svg_and_pdf(tmp_path: pathlib.Path, echo: sockviz.Trace, suffix: str, magic: bytes) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]
+)
+def test_cli_plot_writes_png_svg_and_pdf(
+    tmp_path: pathlib.Path, echo: sockviz.Trace, suffix: str, magic: bytes
+) -> None:
     """`sockviz plot` writes every kind of plot in every format."""
     trace_file = tmp_path / "t.jsonl"
     echo.save(trace_file)
@@ -202,8 +223,11 @@ def test_cli_plot_writes_png_svg_and_pdf(tmp_path: pathlib.Path, echo: sockviz.T
         assert out.read_bytes().startswith(magic)
 
 
-def test_cli_plot_refuses_other_formats_and_demo_writes_its_picture(tmp_path: pathlib.Path, capsys, monkeypatch) -> None:
-    """An unknown suffix is a clear error; `sockviz demo` writes sockviz-demo.png beside its trace."""
+def test_cli_plot_refuses_other_formats_and_demo_writes_its_picture(
+    tmp_path: pathlib.Path, capsys, monkeypatch
+) -> None:
+    """An unknown suffix is a clear error; `sockviz demo` writes sockviz-demo.png beside its
+    trace."""
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
     assert (tmp_path / "sockviz-demo.png").read_bytes().startswith(b"\x89PNG")
@@ -215,7 +239,11 @@ def test_cli_plot_refuses_other_formats_and_demo_writes_its_picture(tmp_path: pa
 
 
 def cursor_left(replay) -> float:
-    return float(re.search(r'sockviz-cursor" style="position:absolute;left:([\d.]+)px', replay.overlay.value).group(1))
+    return float(
+        re.search(
+            r'sockviz-cursor" style="position:absolute;left:([\d.]+)px', replay.overlay.value
+        ).group(1)
+    )
 
 
 def test_replay_steps_change_the_narration_the_panel_and_the_cursor(echo: sockviz.Trace) -> None:
@@ -227,7 +255,9 @@ def test_replay_steps_change_the_narration_the_panel_and_the_cursor(echo: sockvi
     assert bytes(r.picture.value).startswith(b"\x89PNG")
     sentence, panel, left = r.narration.value, r.panel.value, cursor_left(r)
     assert r.step() == 1
-    assert r.narration.value != sentence and echo.narrate(1) in r.narration.value.replace("&#x27;", "'")
+    assert r.narration.value != sentence and echo.narrate(1) in r.narration.value.replace(
+        "&#x27;", "'"
+    )
     assert cursor_left(r) > left
     r.index = 20
     assert r.panel.value != panel and "fd " not in sentence
@@ -250,7 +280,8 @@ def test_replay_jumps_between_meetings(echo: sockviz.Trace) -> None:
 
 
 def test_replay_play_advances_and_speed_sets_its_pace(echo: sockviz.Trace) -> None:
-    """The Play widget drives the slider (as the browser does, one tick at a time); speed sets its interval."""
+    """The Play widget drives the slider (as the browser does, one tick at a time); speed sets its
+    interval."""
     r = sockviz.replay(echo)
     for _ in range(3):
         r.play.value += 1  # what the browser's Play does on each tick
@@ -271,7 +302,9 @@ def test_replay_filters_hide_lanes_and_steps_skip_them(echo: sockviz.Trace) -> N
     landed = []
     while r.index != r.step():
         landed.append(r.current_event.thread)
-    assert set(landed) == {"alice"} and len(landed) == len([e for e in echo if e.thread == "alice"]) - (echo[0].thread == "alice")
+    assert set(landed) == {"alice"} and len(landed) == len(
+        [e for e in echo if e.thread == "alice"]
+    ) - (echo[0].thread == "alice")
     r.kind_filter.value = ("meetings",)
     assert bytes(r.picture.value) != before
 
@@ -288,10 +321,12 @@ def test_aggregation_merges_within_a_lane_only_and_half_tones_by_coverage() -> N
     """Bars closer than a pixel merge within their lane (never across), with their covered share."""
     from dataclasses import replace
 
-    from sockviz._views._geometry import aggregate, timeline_geometry
+    from sockviz._views._aggregate import aggregate
+    from sockviz._views._geometry import timeline_geometry
 
     geometry = timeline_geometry(sockviz.Trace([]))
-    many = [(0.0, float(x), float(x) + 0.5) for x in range(0, 1000)]  # lane 0: half covered, gaps far under a pixel
+    # lane 0: half covered, gaps far under a pixel
+    many = [(0.0, float(x), float(x) + 0.5) for x in range(0, 1000)]
     sparse = [(1.0, 10.0, 11.0), (1.0, 500.0, 501.0), (1.0, 900.0, 901.0)]  # lane 1: far apart
     long = [(2.0, 0.0, 1000.0)]  # lane 2: one bar across everything
     rows = np.array(long + many + sparse)
@@ -319,7 +354,8 @@ def test_refused_connects_are_marked_on_the_timeline() -> None:
             except ConnectionRefusedError:
                 time.sleep(0.002)
 
-    trace = sockviz.weld({"server": server, "client": client}, semantics="strict", stagger=False)  # the client comes first
+    # the client comes first
+    trace = sockviz.weld({"server": server, "client": client}, semantics="strict", stagger=False)
     refusals = len(trace.of_kind("refused"))
     assert refusals >= 1
     ax = sockviz.plot_timeline(trace, by="order", labels=False)

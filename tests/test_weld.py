@@ -61,7 +61,8 @@ def test_meeting_is_one_event_naming_both_threads_and_every_fd() -> None:
 
 
 def test_wakeups_name_the_waking_event() -> None:
-    """Every cond.wake / sem.acquire after a wait carries the seq of the notify or post that woke it (weldr's semaphores)."""
+    """Every cond.wake / sem.acquire after a wait carries the seq of the notify or post that woke it
+    (weldr's semaphores)."""
     trace = sockviz.weld({"server": _server(), "client": _client()}, semantics="weldr")
     wakes = trace.of_kind("cond.wake")
     assert wakes
@@ -99,7 +100,8 @@ def test_strict_connect_to_nothing_is_refused_inside_a_weld() -> None:
 
 
 def test_threads_started_by_a_component_are_welded() -> None:
-    """A server's per-connection threads get fake sockets and appear in the trace under the component."""
+    """A server's per-connection threads get fake sockets and appear in the trace under the
+    component."""
     seen: list[str] = []
 
     def server() -> None:
@@ -123,7 +125,8 @@ def test_threads_started_by_a_component_are_welded() -> None:
 
 
 def test_patch_is_scoped_to_welded_threads_and_undone_after() -> None:
-    """A thread outside the weld gets real sockets during the weld; afterwards socket.socket is the original."""
+    """A thread outside the weld gets real sockets during the weld; afterwards socket.socket is the
+    original."""
     original, original_getaddrinfo = socket.socket, socket.getaddrinfo
     outside: list[type] = []
     inside: list[bool] = []
@@ -166,7 +169,8 @@ def test_patch_is_undone_when_a_component_fails() -> None:
 
 
 def test_component_exceptions_are_reraised_together_with_the_trace() -> None:
-    """Two failing components: one ComponentError holding both, naming the threads, trace attached."""
+    """Two failing components: one ComponentError holding both, naming the threads, trace
+    attached."""
 
     def first() -> None:
         raise ValueError("first failed")
@@ -207,7 +211,10 @@ def test_deadlock_both_sides_recv_first_is_reported_quickly_naming_both() -> Non
     assert time.monotonic() - started < 2.0
     error = info.value
     assert set(error.waits) == {"server", "client"}
-    assert "recv() on fd" in error.waits["server"] and "waits for client to send" in error.waits["server"]
+    assert (
+        "recv() on fd" in error.waits["server"]
+        and "waits for client to send" in error.waits["server"]
+    )
     assert "waits for server to send" in error.waits["client"]
     assert "server: recv() on fd" in str(error)
     assert error.trace is not None and error.trace.of_kind("deadlock")
@@ -252,7 +259,8 @@ def test_timeout_raises_a_clear_error_with_the_trace() -> None:
 
 
 def test_daemon_threads_left_behind_are_stopped_when_components_end() -> None:
-    """A daemon thread still blocked in accept() when the components end is stopped, not waited for."""
+    """A daemon thread still blocked in accept() when the components end is stopped, not waited
+    for."""
 
     def server() -> None:
         listener = socket.create_server(("", 8080))
@@ -265,7 +273,9 @@ def test_daemon_threads_left_behind_are_stopped_when_components_end() -> None:
     assert exits["server/acceptor"].startswith("stopped")
 
 
-def test_printed_lines_become_output_events_and_are_still_shown(capsys: pytest.CaptureFixture[str]) -> None:
+def test_printed_lines_become_output_events_and_are_still_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """print() in a component is recorded line by line and still reaches stdout."""
 
     def talker() -> None:
@@ -330,7 +340,8 @@ def sockviz_real_socket() -> socket.socket:
 
 
 def test_fake_network_welds_the_calling_thread_for_interactive_use() -> None:
-    """Inside fake_network() the current thread makes fake sockets; the trace is there afterwards."""
+    """Inside fake_network() the current thread makes fake sockets; the trace is there
+    afterwards."""
     with sockviz.fake_network() as net:
         server = socket.create_server(("127.0.0.1", 5000))
         client = socket.socket()
@@ -340,9 +351,9 @@ def test_fake_network_welds_the_calling_thread_for_interactive_use() -> None:
         conn, _ = server.accept()
         client.sendall(b"hi")
         assert conn.recv(10) == b"hi"
-        assert isinstance(client, sockviz.FakeSocket)
+        assert isinstance(client, sockviz.lowlevel.FakeSocket)
         assert len(net.trace) > 0
-    assert not isinstance(socket.socket(), sockviz.FakeSocket)
+    assert not isinstance(socket.socket(), sockviz.lowlevel.FakeSocket)
     assert net.trace.of_kind("meet")
 
 
@@ -373,7 +384,8 @@ def test_fds_are_real_descriptors_released_on_close() -> None:
 
 
 def test_welds_leave_no_descriptor_open() -> None:
-    """After finished, failed and deadlocked welds the process has the same open descriptors as before."""
+    """After finished, failed and deadlocked welds the process has the same open descriptors as
+    before."""
     import gc
     import os
 
@@ -399,7 +411,8 @@ def test_welds_leave_no_descriptor_open() -> None:
 
 
 def test_a_component_that_failed_is_reported_before_the_deadlock_it_left() -> None:
-    """A component died and left the other blocked: its own error is the weld's, and says what followed."""
+    """A component died and left the other blocked: its own error is the weld's, and says what
+    followed."""
 
     def server() -> None:
         with socket.create_server(("", 8080)) as listener:
@@ -410,10 +423,17 @@ def test_a_component_that_failed_is_reported_before_the_deadlock_it_left() -> No
 
     with pytest.raises(sockviz.ComponentError) as info:
         sockviz.weld(server, client)
-    assert [type(e) for e in info.value.exceptions] == [socket.gaierror] and info.value.threads == ("client",)
-    assert str(info.value).startswith("1 welded thread(s) failed (client: gaierror: [Errno -2] Name or service not known); ")
+    assert [type(e) for e in info.value.exceptions] == [socket.gaierror] and info.value.threads == (
+        "client",
+    )
+    assert str(info.value).startswith(
+        "1 welded thread(s) failed (client: gaierror: [Errno -2] Name or service not known); "
+    )
     assert "after that, deadlock: every welded thread is blocked" in str(info.value)
-    assert re.search(r"server: accept\(\) on fd \d+ waits for a client to connect to 0\.0\.0\.0:8080", str(info.value))
+    assert re.search(
+        r"server: accept\(\) on fd \d+ waits for a client to connect to 0\.0\.0\.0:8080",
+        str(info.value),
+    )
 
 
 def test_welded_threads_share_one_cpu_unless_asked_not_to() -> None:
@@ -466,18 +486,24 @@ def test_an_unwritable_trace_path_fails_before_anything_runs(tmp_path) -> None:
 
 
 def test_timeout_is_reported_even_if_busy_threads_finish_during_the_grace_period() -> None:
-    """A component sleeping past the timeout (outside the network) still makes the weld raise WeldTimeoutError."""
+    """A component sleeping past the timeout (outside the network) still makes the weld raise
+    WeldTimeoutError."""
 
     def sleeper() -> None:
         time.sleep(0.4)
 
     with pytest.raises(sockviz.WeldTimeoutError) as info:
         sockviz.weld(sleeper, timeout=0.2)
-    assert "still running, not in a fake socket call (sleeping, computing, or watching sockets with select)" in str(info.value)
+    assert (
+        "still running, not in a fake socket call (sleeping, computing, or watching sockets with "
+        "select)" in str(info.value)
+    )
     assert "sleeper: at test_weld.py:" in str(info.value)
 
 
-def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_thread_outliving_its_weld_never_gets_a_real_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A component still sleeping after a timeout and the grace period gets no real socket later."""
     from sockviz._net import _wrap
     from sockviz._weld import _session
@@ -499,7 +525,8 @@ def test_a_thread_outliving_its_weld_never_gets_a_real_socket(monkeypatch: pytes
     deadline = time.monotonic() + 5
     while _wrap._originals and time.monotonic() < deadline:
         time.sleep(0.02)
-    # stopped at its next line (LeftRunning), or by the stopped network if it got to the call: never a real socket
+    # stopped at its next line (LeftRunning), or by the stopped network if it got to the call:
+    # never a real socket
     assert late in ([], ["refused"])
     assert not _wrap._originals  # and once the sleeper is gone, the patch is too
 
@@ -520,7 +547,8 @@ def test_a_client_that_connects_at_once_is_never_refused() -> None:
 
 
 def test_the_next_component_waits_for_a_server_that_computes_before_listening() -> None:
-    """A server busy outside the network (here: 0.2 s of computing) is waited for, as a person would."""
+    """A server busy outside the network (here: 0.2 s of computing) is waited for, as a person
+    would."""
 
     def slow_server() -> None:
         end = time.thread_time() + 0.2
@@ -534,7 +562,8 @@ def test_the_next_component_waits_for_a_server_that_computes_before_listening() 
 
 
 def test_a_server_asleep_before_listening_holds_the_client_back_only_a_moment() -> None:
-    """Quiet outside the network for about 50 ms: the next component starts, and is refused, as on Linux."""
+    """Quiet outside the network for about 50 ms: the next component starts, and is refused, as on
+    Linux."""
 
     def sleepy_server() -> None:
         time.sleep(1.0)
@@ -569,7 +598,9 @@ def test_stagger_false_starts_every_component_at_once() -> None:
 
 def test_components_start_in_the_order_given() -> None:
     """A client given before its server starts first, and is refused: the order is the caller's."""
-    with pytest.raises(sockviz.ComponentError, match=r"client: ConnectionRefusedError.*after that, deadlock") as info:
+    with pytest.raises(
+        sockviz.ComponentError, match=r"client: ConnectionRefusedError.*after that, deadlock"
+    ) as info:
         sockviz.weld({"client": _client(), "server": _server()}, timeout=5)
     assert "server: accept()" in str(info.value)  # ...and the server waits in accept() for ever
 
@@ -593,7 +624,8 @@ def test_a_weld_that_times_out_while_starting_never_starts_the_rest() -> None:
 
 
 def test_a_thread_started_with__thread_is_welded() -> None:
-    """_thread.start_new_thread (as CPython's socket tests use) gives a welded thread with fake sockets."""
+    """_thread.start_new_thread (as CPython's socket tests use) gives a welded thread with fake
+    sockets."""
     import _thread
 
     box: list[bytes] = []
@@ -632,7 +664,11 @@ def test__thread_argument_errors_are_those_of__thread() -> None:
                 errors.append(str(error))
 
     sockviz.weld(component)
-    assert errors == ["first arg must be callable", "2nd arg must be a tuple", "optional 3rd arg must be a dictionary"]
+    assert errors == [
+        "first arg must be callable",
+        "2nd arg must be a tuple",
+        "optional 3rd arg must be a dictionary",
+    ]
 
 
 def test_an_executor_made_inside_the_weld_runs_welded() -> None:
@@ -680,7 +716,8 @@ def test__thread_outside_a_weld_stays_real() -> None:
 
 
 def test_a_component_counts_only_its_own_threads() -> None:
-    """threading.active_count()/enumerate() in a welded thread: its component's threads, as in its own process."""
+    """threading.active_count()/enumerate() in a welded thread: its component's threads, as in its
+    own process."""
     seen: dict[str, object] = {}
     release = threading.Event()
 
@@ -705,20 +742,26 @@ def test_a_component_counts_only_its_own_threads() -> None:
 
 
 def test_the_patches_are_gone_the_moment_a_weld_returns() -> None:
-    """Every time, on every Python: the weld joins its ended threads before it returns (3.13 kept them alive a moment)."""
+    """Every time, on every Python: the weld joins its ended threads before it returns (3.13 kept
+    them alive a moment)."""
     original, start, enumerate_ = socket.socket, threading.Thread.start, threading.enumerate
     for _ in range(20):
         box: list[bytes] = []
         sockviz.weld({"server": _server(), "client": _client(box=box)}, echo=False)
         assert box == [b"pong"]
-        assert socket.socket is original and threading.Thread.start is start and threading.enumerate is enumerate_
+        assert (
+            socket.socket is original
+            and threading.Thread.start is start
+            and threading.enumerate is enumerate_
+        )
 
 
 # -- time limits --------------------------------------------------------------------------------
 
 
 def test_a_weld_ends_within_its_timeout_whatever_its_threads_do() -> None:
-    """A thread asleep and one computing: the weld raises within timeout + 0.5 s, naming each with its line."""
+    """A thread asleep and one computing: the weld raises within timeout + 0.5 s, naming each with
+    its line."""
 
     def sleeper() -> None:
         time.sleep(5)  # the line the message shows
@@ -752,7 +795,8 @@ def test_an_infinite_or_huge_timeout_means_no_limit(timeout: float) -> None:
 
 
 def test_a_crashing_server_closes_its_sockets_like_a_dying_process() -> None:
-    """A server that raises holding a connection: its client reads end of file, and the error is the server's own."""
+    """A server that raises holding a connection: its client reads end of file, and the error is the
+    server's own."""
     got: list[bytes] = []
 
     def server() -> None:
@@ -768,12 +812,18 @@ def test_a_crashing_server_closes_its_sockets_like_a_dying_process() -> None:
 
     with pytest.raises(sockviz.ComponentError) as info:
         sockviz.weld(server, client, timeout=10)
-    assert [type(e) for e in info.value.exceptions] == [ValueError] and info.value.threads == ("server",)
+    assert [type(e) for e in info.value.exceptions] == [ValueError] and info.value.threads == (
+        "server",
+    )
     assert got == [b""]
     trace = info.value.trace
     assert trace is not None
     server_exit = next(e.seq for e in trace.of_kind("thread.exit") if e.thread == "server")
-    closes = [e for e in trace.of_kind("call") if e.thread == "server" and e.fields["op"] == "close" and e.seq > server_exit]
+    closes = [
+        e
+        for e in trace.of_kind("call")
+        if e.thread == "server" and e.fields["op"] == "close" and e.seq > server_exit
+    ]
     assert len(closes) == 2  # the connection and the listener, closed at its end
 
 
@@ -820,7 +870,8 @@ def _ping_pong_for_ever():
 
 
 def test_a_loop_that_never_ends_stops_at_the_event_limit() -> None:
-    """max_events: the weld stops with a clear error naming the busiest threads; the trace so far loads back."""
+    """max_events: the weld stops with a clear error naming the busiest threads; the trace so far
+    loads back."""
     began = time.monotonic()
     with pytest.raises(sockviz.EventLimitError) as info:
         sockviz.weld(_ping_pong_for_ever(), max_events=20_000, timeout=30)
@@ -829,8 +880,10 @@ def test_a_loop_that_never_ends_stops_at_the_event_limit() -> None:
     message = str(error)
     assert "recorded 20,000 events, its limit" in message and "max_events=80,000" in message
     assert {thread for thread, _, _ in error.busiest} == {"server", "client"}
-    assert {last.split("(")[0] for _, _, last in error.busiest} <= {"send", "sendall", "recv"}  # what each did before the stop
-    assert "at test_weld.py:" in message and "conn.sendall(conn.recv(10))" in message  # and where, in the student's code
+    # what each did before the stop
+    assert {last.split("(")[0] for _, _, last in error.busiest} <= {"send", "sendall", "recv"}
+    # and where, in the student's code
+    assert "at test_weld.py:" in message and "conn.sendall(conn.recv(10))" in message
     assert error.trace is not None and 20_000 <= len(error.trace) < 40_000
     assert sockviz.last_trace() is error.trace
 
@@ -849,9 +902,11 @@ def test_a_fake_network_cell_stops_at_the_event_limit() -> None:
         _a_cell_that_never_ends()
 
 
-def test_a_print_flood_is_cut_on_screen_and_kept_in_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
-    """A loop printing without end would send megabytes to the notebook: 1,000 lines are shown, then one line
-    says the rest is only in the trace."""
+def test_a_print_flood_is_cut_on_screen_and_kept_in_the_trace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A loop printing without end would send megabytes to the notebook: 1,000 lines are shown, then
+    one line says the rest is only in the trace."""
 
     def chatty() -> None:
         for i in range(1500):
@@ -860,7 +915,9 @@ def test_a_print_flood_is_cut_on_screen_and_kept_in_the_trace(capsys: pytest.Cap
     trace = sockviz.weld(chatty)
     shown = capsys.readouterr().out.splitlines()
     assert shown[:1000] == [f"line {i}" for i in range(1000)]
-    assert shown[-1].startswith("[sockviz] the welded threads printed more than 1,000 lines; the rest is not shown")
+    assert shown[-1].startswith(
+        "[sockviz] the welded threads printed more than 1,000 lines; the rest is not shown"
+    )
     assert len(shown) == 1002  # the 1,000 lines, a blank line, the notice
     assert [e.fields["line"] for e in trace.of_kind("output")] == [f"line {i}" for i in range(1500)]
 
@@ -874,7 +931,8 @@ def test_a_bad_max_events_is_refused() -> None:
 
 
 def test_a_leftover_loop_is_stopped_and_reported_by_name_and_line() -> None:
-    """A daemon thread computing for ever outlives its component: the weld warns where it is, then stops it."""
+    """A daemon thread computing for ever outlives its component: the weld warns where it is, then
+    stops it."""
     spinning: list[threading.Thread] = []
 
     def spin() -> None:
@@ -886,14 +944,17 @@ def test_a_leftover_loop_is_stopped_and_reported_by_name_and_line() -> None:
         thread.start()
         spinning.append(thread)
 
-    with pytest.warns(RuntimeWarning, match=r"component/spinner: at test_weld.py:\d+ in spin\(\): while True:"):
+    with pytest.warns(
+        RuntimeWarning, match=r"component/spinner: at test_weld.py:\d+ in spin\(\): while True:"
+    ):
         sockviz.weld(component)
     spinning[0].join(1)
     assert not spinning[0].is_alive()  # no CPU burnt after the weld
 
 
 def test_a_timed_out_busy_component_does_not_keep_burning_cpu() -> None:
-    """After a timeout, a component stuck in a computing loop is stopped too (it would burn a core for ever)."""
+    """After a timeout, a component stuck in a computing loop is stopped too (it would burn a core
+    for ever)."""
 
     def busy() -> None:
         while True:
@@ -905,12 +966,13 @@ def test_a_timed_out_busy_component_does_not_keep_burning_cpu() -> None:
     assert not [t for t in threading.enumerate() if t.name == "busy"]
 
 
-# -- no way out to the real network or the real process ---------------------------------------------
+# -- no way out to the real network or the real process
+# ---------------------------------------------
 
 
 def test_a_thread_pool_made_before_the_weld_is_refused_to_welded_code() -> None:
-    """An earlier cell's pool runs work in real threads, with real sockets: refused, clearly; the real
-    listener gets nothing; a pool made inside the component works."""
+    """An earlier cell's pool runs work in real threads, with real sockets: refused, clearly; the
+    real listener gets nothing; a pool made inside the component works."""
     real = socket.create_server(("127.0.0.1", 0))
     real.settimeout(0)
     port = real.getsockname()[1]
@@ -939,9 +1001,12 @@ def test_a_thread_pool_made_before_the_weld_is_refused_to_welded_code() -> None:
         real.close()
 
 
-def test_fork_is_refused_to_welded_code_with_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """A forked child would be a copy of the whole process (a notebook's kernel) hanging for ever: refused.
-    socketserver's ForkingTCPServer reports the error and drops the connection, as it does for any error."""
+def test_fork_is_refused_to_welded_code_with_a_clear_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A forked child would be a copy of the whole process (a notebook's kernel) hanging for ever:
+    refused. socketserver's ForkingTCPServer reports the error and drops the connection, as it does
+    for any error."""
     import socketserver
 
     class Upper(socketserver.BaseRequestHandler):
@@ -959,7 +1024,10 @@ def test_fork_is_refused_to_welded_code_with_a_clear_error(capsys: pytest.Captur
 
     with pytest.raises(sockviz.ComponentError):
         sockviz.weld(server, client, timeout=10)
-    assert "RuntimeError: server called os.fork(): welded components are threads of one process" in capsys.readouterr().err
+    assert (
+        "RuntimeError: server called os.fork(): welded components are threads of one process"
+        in capsys.readouterr().err
+    )
 
 
 def test_sys_exit_with_a_message_is_a_failure_that_shows_its_line() -> None:
@@ -975,9 +1043,9 @@ def test_sys_exit_with_a_message_is_a_failure_that_shows_its_line() -> None:
 
 
 def test_a_cell_that_retries_a_call_that_can_never_succeed_is_stopped() -> None:
-    """In a fake_network() block, a loop that catches DeadlockError and tries again would spin for ever at
-    full speed (plain Python would sit in accept()): after 100 more calls the cell is stopped, by an
-    exception `except Exception` does not catch."""
+    """In a fake_network() block, a loop that catches DeadlockError and tries again would spin for
+    ever at full speed (plain Python would sit in accept()): after 100 more calls the cell is
+    stopped, by an exception `except Exception` does not catch."""
     tries = 0
 
     def cell() -> None:

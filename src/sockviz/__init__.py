@@ -18,11 +18,13 @@ wait, wake-up and socket state change, and lets you replay and plot it.
     >>> print(trace.summary())  # doctest: +SKIP
 
 Importing sockviz and running a weld never imports matplotlib or ipywidgets.
+Here is what a lesson needs; the model's internals (the mode tables, the
+event kinds, the fake socket and network) are in :mod:`sockviz.lowlevel`.
 """
 
 from __future__ import annotations
 
-from ._core._events import Event
+from . import lowlevel
 from ._errors import (
     CellStopped,
     ComponentError,
@@ -34,20 +36,15 @@ from ._errors import (
     WeldInterrupted,
     WeldTimeoutError,
 )
-from ._net._fakesocket import FakeSocket
-from ._net._manager import FakeNetwork
-from ._net._modes import REFUSALS, TRANSITIONS, Op, SocketMode
-from ._net._modes import markdown_table as mode_table
 from ._trace._analysis import Meeting, SocketLife, Wait
 from ._trace._fileio import load
-from ._trace._kinds import KINDS
 from ._trace._trace import Trace
-from ._trace._world import World
 from ._weld._endings import last_trace
 from ._weld._explore import Exploration, Outcome, explore
 from ._weld._interactive import fake_network
 from ._weld._policies import Choice, Schedule, Scripted, Seeded
-from ._weld._session import Weld, weld
+from ._weld._session import Weld
+from ._weld._weld import weld
 
 __version__ = "0.1.0"
 
@@ -63,50 +60,54 @@ _VIEWS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _VIEWS:
-        import importlib
+#: Internals that lived here before ``sockviz.lowlevel``: still found, with a warning.
+_MOVED = frozenset(
+    {"KINDS", "REFUSALS", "TRANSITIONS", "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode"}
+    | {"World", "mode_table"}
+)
 
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _VIEWS:
         return getattr(importlib.import_module(_VIEWS[name], __name__), name)
+    if name in _MOVED:
+        import warnings
+
+        message = f"sockviz.{name} is now sockviz.lowlevel.{name} (where the internals live)"
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(".lowlevel", __name__), name)
     raise AttributeError(f"module 'sockviz' has no attribute {name!r}")
 
 
 __all__ = [
-    "KINDS",
-    "REFUSALS",
-    "TRANSITIONS",
     "CellStopped",
     "Choice",
     "ComponentError",
     "DeadlockError",
-    "Event",
     "EventLimitError",
     "Exploration",
     "ExternalBlockError",
-    "FakeNetwork",
-    "FakeSocket",
     "Meeting",
     "NetworkStopped",
-    "Op",
     "Outcome",
     "Schedule",
     "Scripted",
     "Seeded",
     "SocketLife",
-    "SocketMode",
     "Trace",
     "TraceFormatError",
     "Wait",
     "Weld",
     "WeldInterrupted",
     "WeldTimeoutError",
-    "World",
     "__version__",
     "explore",
     "fake_network",
     "last_trace",
     "load",
-    "mode_table",
+    "lowlevel",
     "plot_buffers",
     "plot_sequence",
     "plot_states",

@@ -24,19 +24,22 @@ __all__ = [
 
 
 class CellStopped(BaseException):
-    """A ``fake_network()`` block kept calling its network after it stopped -- a loop that catches the
-    ``DeadlockError`` and tries again, which would spin at full speed for ever.  Not an ``Exception``,
-    so ``except Exception`` lets it end the cell."""
+    """A ``fake_network()`` block kept calling its network after it stopped -- a loop that catches
+    the ``DeadlockError`` and tries again, which would spin at full speed for ever.  Not an
+    ``Exception``, so ``except Exception`` lets it end the cell."""
 
 
 class WeldInterrupted(KeyboardInterrupt):
-    """Ctrl-C (a notebook's interrupt) stopped a weld: its threads were stopped, and what it recorded
-    until then is ``trace`` (and ``sockviz.last_trace()``).  A ``KeyboardInterrupt``, so code that
-    handles Ctrl-C handles this too.  The trace is built when first read: a second Ctrl-C while the
-    weld cleans up cannot lose it."""
+    """Ctrl-C (a notebook's interrupt) stopped a weld: its threads were stopped, and what it
+    recorded until then is ``trace`` (and ``sockviz.last_trace()``).  A ``KeyboardInterrupt``, so
+    code that handles Ctrl-C handles this too.  The trace is built when first read: a second Ctrl-C
+    while the weld cleans up cannot lose it."""
 
     def __init__(self, trace_of: Callable[[], Trace]) -> None:
-        super().__init__("the weld was interrupted (Ctrl-C); what it recorded until then is .trace, and sockviz.last_trace()")
+        super().__init__(
+            "the weld was interrupted (Ctrl-C); what it recorded until then is .trace, and "
+            "sockviz.last_trace()"
+        )
         self._trace_of = trace_of
 
     @property
@@ -73,7 +76,8 @@ class LeftRunning(NetworkStopped):
         super().__init__(reason)
 
 
-#: How many threads an error message lists one by one (a thread bomb would make it thousands of lines).
+#: How many threads an error message lists one by one (a thread bomb would make it thousands of
+#: lines).
 LISTED = 20
 
 
@@ -82,7 +86,10 @@ def listing(entries: dict[str, str], form: str = "  {thread}: {what}") -> str:
     items = sorted(entries.items())
     lines = [form.format(thread=thread, what=what) for thread, what in items[:LISTED]]
     if len(items) > LISTED:
-        lines.append(f"  ... and {len(items) - LISTED:,} more (every one is in .waits, .running and the trace)")
+        lines.append(
+            f"  ... and {len(items) - LISTED:,} more (every one is in .waits, .running and the "
+            "trace)"
+        )
     return "\n".join(lines)
 
 
@@ -93,21 +100,38 @@ class DeadlockError(RuntimeError):
     trace up to the deadlock (set by ``weld`` and ``fake_network``).
     """
 
-    def __init__(self, waits: dict[str, str], trace: Trace | None = None, errors: list[tuple[str, Exception]] | None = None) -> None:
+    def __init__(
+        self,
+        waits: dict[str, str],
+        trace: Trace | None = None,
+        errors: list[tuple[str, Exception]] | None = None,
+    ) -> None:
         self.waits = dict(waits)
         self.trace = trace
         #: ``(thread, exception)`` for threads that failed before the deadlock
         self.errors = list(errors or [])
         lines = [listing(self.waits)]
-        lines += [f"  ({thread} had already failed: {type(exc).__name__}: {exc})" for thread, exc in self.errors]
-        message = "deadlock: every welded thread is blocked and none can wake another\n" + "\n".join(lines)
+        lines += [
+            f"  ({thread} had already failed: {type(exc).__name__}: {exc})"
+            for thread, exc in self.errors
+        ]
+        message = (
+            "deadlock: every welded thread is blocked and none can wake another\n"
+            + "\n".join(lines)
+        )
         super().__init__(message)
 
 
 class WeldTimeoutError(TimeoutError):
     """The weld ran longer than its ``timeout``; ``waits`` says who was stuck where."""
 
-    def __init__(self, timeout: float, waits: dict[str, str], trace: Trace | None = None, running: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        waits: dict[str, str],
+        trace: Trace | None = None,
+        running: dict[str, str] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.waits = dict(waits)
         #: each thread that was busy outside the fake network (sleeping, computing), and its line
@@ -117,27 +141,41 @@ class WeldTimeoutError(TimeoutError):
         if self.waits:
             message += "; still waiting:\n" + listing(self.waits)
         if self.running:
-            message += "\nstill running, not in a fake socket call (sleeping, computing, or watching sockets with select):\n"
+            message += (
+                "\nstill running, not in a fake socket call (sleeping, computing, or watching "
+                "sockets with select):\n"
+            )
             message += listing(self.running, "  {thread}: at {what}")
         elif not self.waits:
-            message += " (its threads were busy outside a fake socket call: sleeping, computing, or watching sockets with select)"
+            message += (
+                " (its threads were busy outside a fake socket call: sleeping, computing, or "
+                "watching sockets with select)"
+            )
         super().__init__(message)
 
 
 class EventLimitError(RuntimeError):
-    """The weld recorded ``max_events`` events and was stopped, so that a loop that never ends cannot
-    fill the machine's memory.  ``busiest`` lists the threads that recorded most, with what each did
-    last; ``trace`` is everything recorded up to the stop (save it, load it, replay it)."""
+    """The weld recorded ``max_events`` events and was stopped, so that a loop that never ends
+    cannot fill the machine's memory.  ``busiest`` lists the threads that recorded most, with what
+    each did last; ``trace`` is everything recorded up to the stop (save it, load it, replay it)."""
 
-    def __init__(self, limit: int, busiest: list[tuple[str, int, str]], trace: Trace | None = None) -> None:
+    def __init__(
+        self, limit: int, busiest: list[tuple[str, int, str]], trace: Trace | None = None
+    ) -> None:
         self.limit = limit
         self.busiest = list(busiest)
         self.trace = trace
-        lines = [f"  {thread}: {count:,} events, last: {last}" for thread, count, last in self.busiest]
+        lines = [
+            f"  {thread}: {count:,} events, last: {last}" for thread, count, last in self.busiest
+        ]
         super().__init__(
-            f"the weld recorded {limit:,} events, its limit, and was stopped (a loop that never ends?). "
-            "The busiest threads:\n" + "\n".join(lines) + "\nIf the run really needs more, raise the limit: "
-            f"weld(..., max_events={limit * 4:,}) (a recorded event takes about 250 bytes), or max_events=None for none."
+            f"the weld recorded {limit:,} events, its limit, and was stopped (a loop that never "
+            "ends?). "
+            "The busiest threads:\n"
+            + "\n".join(lines)
+            + "\nIf the run really needs more, raise the limit: "
+            f"weld(..., max_events={limit * 4:,}) (a recorded event takes about 250 bytes), or "
+            "max_events=None for none."
         )
 
 
@@ -159,7 +197,8 @@ class ExternalBlockError(RuntimeError):
         self.where = where
         self.trace = trace
         super().__init__(
-            f"{thread} blocked outside the fake network, at {where}. A scheduled weld runs one thread at a time, "
+            f"{thread} blocked outside the fake network, at {where}. A scheduled weld runs one "
+            "thread at a time, "
             "so it can only schedule fake sockets, threading, time.sleep and select; "
             "run this component without schedule=, or make it wait on one of those."
         )
@@ -174,14 +213,20 @@ class ComponentError(ExceptionGroup[Exception]):
 
     trace: Trace | None = None
     threads: tuple[str, ...] = ()
-    #: how the weld ended after these errors, if it did not simply finish: the deadlock or timeout they left
+    #: how the weld ended after these errors, if it did not simply finish: the deadlock or
+    #: timeout they left
     after: DeadlockError | WeldTimeoutError | None = None
 
     def derive(self, excs: Sequence[Exception], /) -> ComponentError:  # type: ignore[override]  # (overloads for BaseException too)
-        """The group ``except*`` and ``split()`` make: the same trace, the threads of these exceptions."""
+        """The group ``except*`` and ``split()`` make: the same trace, the threads of these
+        exceptions."""
         group = ComponentError(self.message, excs)
         group.trace, group.after = self.trace, self.after
-        group.threads = tuple(thread for thread, exc in zip(self.threads, self.exceptions, strict=False) if exc in excs)
+        group.threads = tuple(
+            thread
+            for thread, exc in zip(self.threads, self.exceptions, strict=False)
+            if exc in excs
+        )
         return group
 
 
@@ -197,9 +242,12 @@ class TraceFormatError(ValueError):
 
 
 def component_error(
-    errors: list[tuple[str, Exception]], trace: Trace, after: DeadlockError | WeldTimeoutError | None = None
+    errors: list[tuple[str, Exception]],
+    trace: Trace,
+    after: DeadlockError | WeldTimeoutError | None = None,
 ) -> ComponentError:
-    """The components' own errors; ``after``: how the weld ended after them (a deadlock, a timeout)."""
+    """The components' own errors; ``after``: how the weld ended after them (a deadlock, a
+    timeout)."""
     listing = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors)
     message = f"{len(errors)} welded thread(s) failed ({listing})"
     if after is not None:

@@ -57,7 +57,9 @@ def http_scenario(port: int = 8000) -> tuple[Components, dict[str, Any]]:
                 (folder / name).write_bytes(data)
             handler = functools.partial(_QuietHTTP, directory=str(folder))
             with socketserver.ThreadingTCPServer(("", port), handler) as httpd:
-                serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="serve_forever")
+                serving = threading.Thread(
+                    target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="serve_forever"
+                )
                 serving.start()
                 ready.set()
                 done.wait(30)
@@ -117,7 +119,9 @@ def wsgi_scenario(port: int = 8002) -> tuple[Components, dict[str, Any]]:
     ready = threading.Event()
 
     def server() -> None:
-        with wsgiref.simple_server.make_server("", port, _hello_app, handler_class=_QuietWSGI) as httpd:
+        with wsgiref.simple_server.make_server(
+            "", port, _hello_app, handler_class=_QuietWSGI
+        ) as httpd:
             ready.set()
             httpd.handle_request()
 

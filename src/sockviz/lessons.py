@@ -84,10 +84,17 @@ def _first_to_arrive(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, st
     meeting = _need_trace(trace).meetings()[0]
     first_thread = meeting.connect_thread if meeting.first == "connect" else meeting.accept_thread
     if _same_text(answer, first_thread):
-        return True, f"{first_thread} reached the rendezvous first and waited there for the other side."
+        return (
+            True,
+            f"{first_thread} reached the rendezvous first and waited there for the other side.",
+        )
     if not isinstance(answer, str):
         return False, "answer with a thread's name, as a string: 'server' or 'client'."
-    return False, "look at the first meeting: compare when connect() was called and when accept() was called (trace.meetings()[0])."
+    return (
+        False,
+        "look at the first meeting: compare when connect() was called and when accept() was called "
+        "(trace.meetings()[0]).",
+    )
 
 
 def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
@@ -96,8 +103,16 @@ def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str
     if number is None:
         return False, "answer with a number of sockets."
     if number == count:
-        return True, f"the server has {count}: one that listens, and one per accepted connection, made by accept()."
-    return False, "count the server's sockets in trace.sockets(): accept() returns a new socket, it does not reuse the listener."
+        return (
+            True,
+            f"the server has {count}: one that listens, and one per accepted connection, made by "
+            "accept().",
+        )
+    return (
+        False,
+        "count the server's sockets in trace.sockets(): accept() returns a new socket, it does not "
+        "reuse the listener.",
+    )
 
 
 def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
@@ -106,7 +121,8 @@ def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     if number == meeting.server:
         return (
             True,
-            f"accept() returned fd {meeting.server}: the server's end of the new connection (the listener is fd {meeting.listener}).",
+            f"accept() returned fd {meeting.server}: the server's end of the new connection (the "
+            f"listener is fd {meeting.listener}).",
         )
     if number == meeting.listener:
         return False, "that is the listening socket. accept() gives back a *new* socket: which one?"
@@ -116,34 +132,72 @@ def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
 def _first_send(answer: Any, **_: Any) -> tuple[bool, str]:
     number = _as_int(answer)
     if number == 1024:
-        return True, "send() queues what fits in the peer's buffer and returns that count; sendall() would loop until all 3000 went."
+        return (
+            True,
+            "send() queues what fits in the peer's buffer and returns that count; sendall() would "
+            "loop until all 3000 went.",
+        )
     if number == 3000:
-        return False, "that is what sendall() guarantees. send() returns as soon as *some* bytes are queued: how much room is there?"
+        return (
+            False,
+            "that is what sendall() guarantees. send() returns as soon as *some* bytes are queued: "
+            "how much room is there?",
+        )
     return False, "the buffer holds buffer_size bytes, and nobody has read any yet."
 
 
 def _one_recv(answer: Any, **_: Any) -> tuple[bool, str]:
     if answer == b"helloworld":
-        return True, "TCP is a stream of bytes: two sends do not make two messages, and one recv() takes whatever is there."
+        return (
+            True,
+            "TCP is a stream of bytes: two sends do not make two messages, and one recv() takes "
+            "whatever is there.",
+        )
     if answer == b"hello":
-        return False, "that would be true if recv() returned one send() at a time. Does the stream remember where one send ended?"
-    return False, "both sendall() calls finished before the server's recv(1024): what is in the buffer then? (answer with bytes)"
+        return (
+            False,
+            "that would be true if recv() returned one send() at a time. Does the stream remember "
+            "where one send ended?",
+        )
+    return (
+        False,
+        "both sendall() calls finished before the server's recv(1024): what is in the buffer then? "
+        "(answer with bytes)",
+    )
 
 
 def _after_eof(answer: Any, **_: Any) -> tuple[bool, str]:
     if answer == b"":
-        return True, "an empty bytes object is how recv() says 'end of file: the peer will send no more'."
+        return (
+            True,
+            "an empty bytes object is how recv() says 'end of file: the peer will send no more'.",
+        )
     if answer is None or (isinstance(answer, type) and issubclass(answer, BaseException)):
-        return False, "recv() neither returns None nor raises here: the end of a stream is a normal event. What does it return?"
-    return False, "after shutdown(SHUT_WR) and once the data is read, what does recv() give? (answer with bytes)"
+        return (
+            False,
+            "recv() neither returns None nor raises here: the end of a stream is a normal event. "
+            "What does it return?",
+        )
+    return (
+        False,
+        "after shutdown(SHUT_WR) and once the data is read, what does recv() give? (answer with "
+        "bytes)",
+    )
 
 
 def _backlog(answer: Any, **_: Any) -> tuple[bool, str]:
     number = _as_int(answer)
     if number == 2:
-        return True, "listen(1) lets backlog + 1 = 2 connections complete without accept(); the third waits (Linux's rule)."
+        return (
+            True,
+            "listen(1) lets backlog + 1 = 2 connections complete without accept(); the third waits "
+            "(Linux's rule).",
+        )
     if number == 1:
-        return False, "close: Linux lets one more than the backlog complete. Try it in the cell above."
+        return (
+            False,
+            "close: Linux lets one more than the backlog complete. Try it in the cell above.",
+        )
     return False, "run the cell that counts the connections that completed, in strict semantics."
 
 
@@ -151,14 +205,24 @@ def _thread_count(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     count = len(_need_trace(trace).threads)
     number = _as_int(answer)
     if number == count:
-        return True, f"{count} threads: the server, one handler thread per client, and the clients themselves."
-    return False, "trace.threads lists every thread that recorded an event: the server starts one handler per client."
+        return (
+            True,
+            f"{count} threads: the server, one handler thread per client, and the clients "
+            "themselves.",
+        )
+    return (
+        False,
+        "trace.threads lists every thread that recorded an event: the server starts one handler "
+        "per client.",
+    )
 
 
 def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
     import sockviz
 
-    if not (isinstance(answer, tuple) and len(answer) == 2 and all(callable(part) for part in answer)):
+    if not (
+        isinstance(answer, tuple) and len(answer) == 2 and all(callable(part) for part in answer)
+    ):
         return False, "answer with the pair of functions: (server, client)."
     server, client = answer
     try:
@@ -166,31 +230,57 @@ def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
     except sockviz.DeadlockError as error:
         return False, f"still a deadlock. {error}"
     except sockviz.WeldTimeoutError:
-        return False, "the weld ran out of time: is one side waiting for something that never comes?"
+        return (
+            False,
+            "the weld ran out of time: is one side waiting for something that never comes?",
+        )
     except sockviz.ComponentError as error:
         return False, f"a component failed: {error.exceptions[0]!r}"
     sent = sum(e.fields.get("n", 0) for e in trace.of_kind("buf.write"))
     if sent == 0:
         return False, "no deadlock, but no bytes moved either: make the two sides talk."
-    return True, "one side speaks first and the other listens first: the waits now line up instead of crossing."
+    return (
+        True,
+        "one side speaks first and the other listens first: the waits now line up instead of "
+        "crossing.",
+    )
 
 
 def _refused(answer: Any, **_: Any) -> tuple[bool, str]:
-    if answer is ConnectionRefusedError or _same_text(answer, "ConnectionRefusedError") or _as_int(answer) == 111:
-        return True, "Linux answers a connect() to a port nobody listens on with ECONNREFUSED (111): ConnectionRefusedError."
+    if (
+        answer is ConnectionRefusedError
+        or _same_text(answer, "ConnectionRefusedError")
+        or _as_int(answer) == 111
+    ):
+        return (
+            True,
+            "Linux answers a connect() to a port nobody listens on with ECONNREFUSED (111): "
+            "ConnectionRefusedError.",
+        )
     return False, "look at the strict-semantics run above: which exception did connect() raise?"
 
 
 def _timeout(answer: Any, **_: Any) -> tuple[bool, str]:
-    if answer is TimeoutError or _same_text(answer, "TimeoutError") or _same_text(answer, "socket.timeout"):
-        return True, "with settimeout(), a wait that runs out raises TimeoutError (socket.timeout is the same class)."
+    if (
+        answer is TimeoutError
+        or _same_text(answer, "TimeoutError")
+        or _same_text(answer, "socket.timeout")
+    ):
+        return (
+            True,
+            "with settimeout(), a wait that runs out raises TimeoutError (socket.timeout is the "
+            "same class).",
+        )
     return False, "which exception did recv() raise when its timeout ran out?"
 
 
 def _mode_after_listen(answer: Any, **_: Any) -> tuple[bool, str]:
     if _same_text(answer, "LISTEN") or getattr(answer, "name", None) == "LISTEN":
-        return True, "listen() moves a bound socket to LISTEN (and binds it first if it was not bound)."
-    return False, "look up Op.LISTEN in sockviz.TRANSITIONS for a BOUND socket."
+        return (
+            True,
+            "listen() moves a bound socket to LISTEN (and binds it first if it was not bound).",
+        )
+    return False, "look up Op.LISTEN in sockviz.lowlevel.TRANSITIONS for a BOUND socket."
 
 
 def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
@@ -200,17 +290,26 @@ def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
 
         number = getattr(errno, answer.strip().upper(), None)
     if number == 22:
-        return True, "EINVAL (22): accept() on a socket that is not listening is an invalid argument, Linux says."
-    return False, "sockviz.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
+        return (
+            True,
+            "EINVAL (22): accept() on a socket that is not listening is an invalid argument, Linux "
+            "says.",
+        )
+    return False, "sockviz.lowlevel.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
 
 
 def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     sent = sum(
-        e.fields.get("n", 0) for e in _need_trace(trace).of_kind("buf.write") if e.thread == "client" and not e.fields.get("dropped")
+        e.fields.get("n", 0)
+        for e in _need_trace(trace).of_kind("buf.write")
+        if e.thread == "client" and not e.fields.get("dropped")
     )
     number = _as_int(answer)
     if number == sent:
-        return True, f"the client sent {sent} bytes: the request line and its headers, in one sendall()."
+        return (
+            True,
+            f"the client sent {sent} bytes: the request line and its headers, in one sendall().",
+        )
     if number is None:
         return False, "answer with a number of bytes."
     return False, "add up the client's buf.write events (their n field), or its sendall() calls."
@@ -219,9 +318,17 @@ def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]
 def _response_thread(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     writers = {e.thread for e in _need_trace(trace).of_kind("buf.write") if e.thread != "client"}
     if isinstance(answer, str) and answer in writers:
-        return True, f"{answer}: ThreadingHTTPServer gives every request a thread of its own, and that thread answers."
+        return (
+            True,
+            f"{answer}: ThreadingHTTPServer gives every request a thread of its own, and that "
+            "thread answers.",
+        )
     if isinstance(answer, str) and answer.startswith("server/serve_forever"):
-        return False, "serve_forever() only accepts the connection; who writes the response bytes? (trace.threads)"
+        return (
+            False,
+            "serve_forever() only accepts the connection; who writes the response bytes? "
+            "(trace.threads)",
+        )
     return False, "find the thread whose buf.write events carry the response (not the client's)."
 
 
@@ -229,8 +336,15 @@ def _longest_wait(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     waits = [w for w in _need_trace(trace).waits() if w.duration_ns is not None]
     longest = max(waits, key=lambda w: w.duration_ns or 0)
     if _same_text(answer, longest.thread):
-        return True, f"{longest.thread} waited {longest.duration_ns / 1e6:.3f} ms in {longest.what}(): {longest.waits_for}."
-    return False, "sort trace.waits() (or trace.to_pandas('waits')) by duration_ns: whose wait is longest?"
+        return (
+            True,
+            f"{longest.thread} waited {longest.duration_ns / 1e6:.3f} ms in {longest.what}(): "
+            f"{longest.waits_for}.",
+        )
+    return (
+        False,
+        "sort trace.waits() (or trace.to_pandas('waits')) by duration_ns: whose wait is longest?",
+    )
 
 
 def _more_events(answer: Any, traces: Any = None, **_: Any) -> tuple[bool, str]:
@@ -239,79 +353,177 @@ def _more_events(answer: Any, traces: Any = None, **_: Any) -> tuple[bool, str]:
     counts = {name: len(trace) for name, trace in traces.items()}
     most = max(counts, key=counts.__getitem__)
     if _same_text(answer, most):
-        return True, f"{most} recorded {counts[most]} events: " + ", ".join(f"{n}: {c}" for n, c in counts.items()) + "."
+        return True, f"{most} recorded {counts[most]} events: " + ", ".join(
+            f"{n}: {c}" for n, c in counts.items()
+        ) + "."
     return False, "len(trace) counts a trace's events: compare them."
 
 
 def _client_first(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     errors = [
-        e.fields.get("error") for e in _need_trace(trace).of_kind("return") if e.thread == "client" and e.fields.get("op") == "connect"
+        e.fields.get("error")
+        for e in _need_trace(trace).of_kind("return")
+        if e.thread == "client" and e.fields.get("op") == "connect"
     ]
     raised = next((error for error in errors if error), None)
     name = getattr(answer, "__name__", answer)
     if raised is not None and _same_text(name, raised):
-        return True, f"the client ran first and nobody listened yet: Linux refuses, so connect() raised {raised}."
+        return (
+            True,
+            "the client ran first and nobody listened yet: Linux refuses, so connect() raised "
+            f"{raised}.",
+        )
     if raised is None:
-        return False, "in your run the client's connect() raised nothing: was it Scripted(['client', 'server']), strict semantics?"
-    return False, "look at the client's connect() in the trace (trace.of_kind('return')): which error did it end with?"
+        return (
+            False,
+            "in your run the client's connect() raised nothing: was it Scripted(['client', "
+            "'server']), strict semantics?",
+        )
+    return (
+        False,
+        "look at the client's connect() in the trace (trace.of_kind('return')): which error did it "
+        "end with?",
+    )
 
 
 def _exploration(found: Any) -> Any:
     if found is None:
-        raise TypeError("this exercise checks your answer against your exploration: pass found=found")
+        raise TypeError(
+            "this exercise checks your answer against your exploration: pass found=found"
+        )
     return found
 
 
 def _winners(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
-    winners = {str(o.label).split()[0] for o in _exploration(found).outcomes if str(o.label).endswith("got the slot")}
+    winners = {
+        str(o.label).split()[0]
+        for o in _exploration(found).outcomes
+        if str(o.label).endswith("got the slot")
+    }
     if isinstance(answer, str) or not isinstance(answer, set | frozenset | list | tuple):
         return False, "answer with a set of names, like {'ann'}."
     if {str(name) for name in answer} == winners:
-        return True, f"{' and '.join(sorted(winners))}: whoever's connect() reaches the listener first gets the one slot."
+        return (
+            True,
+            f"{' and '.join(sorted(winners))}: whoever's connect() reaches the listener first gets "
+            "the one slot.",
+        )
     return False, "print(found): which names appear in the outcomes 'finished: ... got the slot'?"
 
 
 def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     deadlocks = [o for o in _exploration(found).outcomes if o.status == "deadlocked"]
     if not deadlocks:
-        return False, "your exploration found no deadlock: explore the race with semantics='strict' and more runs."
+        return (
+            False,
+            "your exploration found no deadlock: explore the race with semantics='strict' and more "
+            "runs.",
+        )
     waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
     if isinstance(answer, str) and answer.strip() in waits:
         what = waits[answer.strip()]
-        return True, f"{what}: both clients were refused before it listened, and neither retries, so nobody ever connects."
-    return False, "replay the deadlocked outcome (found.replay()): who is still waiting when the clients are gone?"
+        return (
+            True,
+            f"{what}: both clients were refused before it listened, and neither retries, so nobody "
+            "ever connects.",
+        )
+    return (
+        False,
+        "replay the deadlocked outcome (found.replay()): who is still waiting when the clients are "
+        "gone?",
+    )
 
 
 #: Every exercise of the lessons, by name.
 EXERCISES: dict[str, Exercise] = {
     "01.first": Exercise(
-        "Who reached the rendezvous first: 'server' or 'client'?", _first_to_arrive, "Compare the connect and accept calls."
+        "Who reached the rendezvous first: 'server' or 'client'?",
+        _first_to_arrive,
+        "Compare the connect and accept calls.",
     ),
-    "01.sockets": Exercise("How many sockets did the server use?", _server_sockets, "accept() makes a socket."),
-    "01.accepted": Exercise("Which fd did accept() return?", _accepted_fd, "The meet event names every fd."),
-    "02.first-send": Exercise("With a 1 KiB buffer and a timeout, what does send(b'x' * 3000) return?", _first_send, "How much room?"),
-    "02.one-recv": Exercise("What does the server's one recv(1024) return?", _one_recv, "Streams have no message boundaries."),
+    "01.sockets": Exercise(
+        "How many sockets did the server use?", _server_sockets, "accept() makes a socket."
+    ),
+    "01.accepted": Exercise(
+        "Which fd did accept() return?", _accepted_fd, "The meet event names every fd."
+    ),
+    "02.first-send": Exercise(
+        "With a 1 KiB buffer and a timeout, what does send(b'x' * 3000) return?",
+        _first_send,
+        "How much room?",
+    ),
+    "02.one-recv": Exercise(
+        "What does the server's one recv(1024) return?",
+        _one_recv,
+        "Streams have no message boundaries.",
+    ),
     "02.after-eof": Exercise(
-        "What does recv() return after the peer's shutdown(SHUT_WR)?", _after_eof, "The end of a stream is not an error."
+        "What does recv() return after the peer's shutdown(SHUT_WR)?",
+        _after_eof,
+        "The end of a stream is not an error.",
     ),
-    "03.backlog": Exercise("With listen(1) and no accept(), how many connects complete?", _backlog, "Linux allows backlog + 1."),
-    "03.threads": Exercise("How many threads does the threaded server's trace show?", _thread_count, "One handler per client."),
-    "04.fix": Exercise("Fix the deadlock: give (server, client) that exchange bytes.", _fixed_deadlock, "One side must speak first."),
-    "04.refused": Exercise("What does connect() raise when nobody listens (strict)?", _refused, "It has 'Refused' in its name."),
-    "04.timeout": Exercise("What does recv() raise when its timeout runs out?", _timeout, "A builtin exception."),
-    "05.request": Exercise("How many bytes did urlopen's request take?", _request_bytes, "Sum the client's writes."),
-    "05.responder": Exercise("Which thread wrote the response?", _response_thread, "Not serve_forever."),
-    "06.listen": Exercise("What mode is a bound socket in after listen()?", _mode_after_listen, "See sockviz.TRANSITIONS."),
+    "03.backlog": Exercise(
+        "With listen(1) and no accept(), how many connects complete?",
+        _backlog,
+        "Linux allows backlog + 1.",
+    ),
+    "03.threads": Exercise(
+        "How many threads does the threaded server's trace show?",
+        _thread_count,
+        "One handler per client.",
+    ),
+    "04.fix": Exercise(
+        "Fix the deadlock: give (server, client) that exchange bytes.",
+        _fixed_deadlock,
+        "One side must speak first.",
+    ),
+    "04.refused": Exercise(
+        "What does connect() raise when nobody listens (strict)?",
+        _refused,
+        "It has 'Refused' in its name.",
+    ),
+    "04.timeout": Exercise(
+        "What does recv() raise when its timeout runs out?", _timeout, "A builtin exception."
+    ),
+    "05.request": Exercise(
+        "How many bytes did urlopen's request take?", _request_bytes, "Sum the client's writes."
+    ),
+    "05.responder": Exercise(
+        "Which thread wrote the response?", _response_thread, "Not serve_forever."
+    ),
+    "06.listen": Exercise(
+        "What mode is a bound socket in after listen()?",
+        _mode_after_listen,
+        "See sockviz.lowlevel.TRANSITIONS.",
+    ),
     "06.accept-errno": Exercise(
-        "Which errno does accept() on a bound, non-listening socket raise?", _accept_errno, "See sockviz.REFUSALS."
+        "Which errno does accept() on a bound, non-listening socket raise?",
+        _accept_errno,
+        "See sockviz.lowlevel.REFUSALS.",
     ),
-    "07.longest": Exercise("Which thread waited longest in the recorded trace?", _longest_wait, "Sort the waits by duration."),
-    "07.more-events": Exercise("Which of the compared traces has more events?", _more_events, "len(trace)."),
+    "07.longest": Exercise(
+        "Which thread waited longest in the recorded trace?",
+        _longest_wait,
+        "Sort the waits by duration.",
+    ),
+    "07.more-events": Exercise(
+        "Which of the compared traces has more events?", _more_events, "len(trace)."
+    ),
     "08.client-first": Exercise(
-        "Client first, strict semantics: what does the client's connect() raise?", _client_first, "Nobody listens yet."
+        "Client first, strict semantics: what does the client's connect() raise?",
+        _client_first,
+        "Nobody listens yet.",
     ),
-    "08.winners": Exercise("Which clients can win the race for the one slot?", _winners, "Look at the outcomes' labels."),
-    "08.stuck": Exercise("In strict semantics, which thread is stuck when the race deadlocks?", _stuck, "The clients are gone."),
+    "08.winners": Exercise(
+        "Which clients can win the race for the one slot?",
+        _winners,
+        "Look at the outcomes' labels.",
+    ),
+    "08.stuck": Exercise(
+        "In strict semantics, which thread is stuck when the race deadlocks?",
+        _stuck,
+        "The clients are gone.",
+    ),
 }
 
 
@@ -320,7 +532,9 @@ def check(exercise: str, answer: Any, **context: Any) -> Feedback:
     try:
         found = EXERCISES[exercise]
     except KeyError:
-        raise KeyError(f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}") from None
+        raise KeyError(
+            f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}"
+        ) from None
     ok, message = found.checker(answer, **context)
     return Feedback(ok, message)
 

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # (at run time from _realprograms, when first asked for: see __getattr__)
-    from ._realprograms import FILES, asyncio_scenario, http_scenario, wsgi_scenario, xmlrpc_scenario
+    from ._realprograms import (
+        FILES,
+        asyncio_scenario,
+        http_scenario,
+        wsgi_scenario,
+        xmlrpc_scenario,
+    )
 
 __all__ = [
     "FILES",
@@ -64,7 +70,9 @@ def _echo_server(clients: int, port: int) -> Callable[[], None]:
             for _ in range(clients):
                 conn, address = listener.accept()
                 print(f"accepted a client from {address[0]}:{address[1]}")
-                handler = threading.Thread(target=handle, args=(conn,), name=f"handler{len(handlers) + 1}")
+                handler = threading.Thread(
+                    target=handle, args=(conn,), name=f"handler{len(handlers) + 1}"
+                )
                 handler.start()
                 handlers.append(handler)
             for handler in handlers:
@@ -73,7 +81,9 @@ def _echo_server(clients: int, port: int) -> Callable[[], None]:
     return server
 
 
-def connect_with_retry(address: tuple[str, int], attempts: int = 200, pause: float = 0.005) -> socket.socket:
+def connect_with_retry(
+    address: tuple[str, int], attempts: int = 200, pause: float = 0.005
+) -> socket.socket:
     """Connect, retrying while nobody listens yet.
 
     With ``semantics="strict"`` (Linux), a client that starts before its
@@ -109,7 +119,9 @@ def echo_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
     }
 
 
-def backpressure_scenario(port: int = PORT, total: int = 256 * 1024) -> dict[str, Callable[[], None]]:
+def backpressure_scenario(
+    port: int = PORT, total: int = 256 * 1024
+) -> dict[str, Callable[[], None]]:
     """A sender pushes ``total`` bytes at a slow reader: send() waits while the buffer is full."""
 
     def sender() -> None:
@@ -147,7 +159,8 @@ def deadlock_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
 
 
 def backlog_scenario(port: int = PORT, clients: int = 3) -> dict[str, Callable[[], None]]:
-    """One server with ``listen(1)`` serving clients one at a time: connects queue in the backlog."""
+    """One server with ``listen(1)`` serving clients one at a time: connects queue in the
+    backlog."""
 
     def server() -> None:
         with socket.create_server(("", port), backlog=1) as listener:
@@ -197,7 +210,8 @@ def race_scenario(port: int = PORT) -> dict[str, Callable[[], None]]:
 
 
 def who_got_the_slot(trace: object) -> str:
-    """The race's outcome, read from its trace: "ann got the slot", "bob got the slot" or "nobody"."""
+    """The race's outcome, read from its trace: "ann got the slot", "bob got the slot" or
+    "nobody"."""
     for event in getattr(trace, "events", ()):
         line = str(event.fields.get("line", "")) if event.kind == "output" else ""
         if line.startswith("you got the slot, "):
@@ -211,7 +225,9 @@ def _real(name: str) -> Callable[[], dict[str, Callable[[], None]]]:
     def make() -> dict[str, Callable[[], None]]:
         from . import _realprograms
 
-        scenario: Callable[[], tuple[dict[str, Callable[[], None]], dict[str, object]]] = getattr(_realprograms, f"{name}_scenario")
+        scenario: Callable[[], tuple[dict[str, Callable[[], None]], dict[str, object]]] = getattr(
+            _realprograms, f"{name}_scenario"
+        )
         components, _results = scenario()
         return components
 
@@ -231,5 +247,6 @@ SCENARIOS: dict[str, Callable[[], dict[str, Callable[[], None]]]] = {
     "asyncio": _real("asyncio"),
 }
 
-#: How ``sockviz explore`` labels the runs of a scenario, when the scenario has a question to answer.
+#: How ``sockviz explore`` labels the runs of a scenario, when the scenario has a question to
+#: answer.
 OUTCOMES: dict[str, Callable[[object], str]] = {"race": who_got_the_slot}

@@ -49,10 +49,11 @@ def run_program(
         env["PYTHONPATH"] = src
     started = time.monotonic()
     try:
+        # bytes, not text=True: that would turn the "\r" progress lines into "\n"
         done = subprocess.run(
             argv, cwd=catalog.folder(program), env=env, stdin=subprocess.DEVNULL,
             capture_output=True, timeout=timeout + 60,
-        )  # bytes, not text=True: that would turn the "\r" progress lines into "\n"
+        )
         rc, out, err = done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     except subprocess.TimeoutExpired as exc:
         rc = "hung"

@@ -1,4 +1,5 @@
-"""The ``sockviz`` command line: ``demo``, ``explore``, ``summary``, ``export``, ``run``, ``plot``."""
+"""The ``sockviz`` command line: ``demo``, ``explore``, ``summary``, ``export``, ``run``,
+``plot``."""
 
 from __future__ import annotations
 
@@ -8,62 +9,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ._parser import build_parser
+
 if TYPE_CHECKING:
     from .._net._manager import Semantics
     from .._trace._trace import Trace
 
 __all__ = ["main"]
-
-_EPILOG = """examples:
-  sockviz demo                          weld an echo server and two clients, print the timeline
-  sockviz demo --scenario deadlock      both sides recv() first: watch the deadlock be caught
-  sockviz demo --weldr -o t.jsonl       the original weldr model, trace written to t.jsonl
-  sockviz demo --seed 7                 one thread at a time, chosen by seed 7: the same run every time
-  sockviz explore --scenario race       run 20 seeds and count the outcomes
-  sockviz summary t.jsonl               sockets, meetings, waits and the timeline of a trace
-  sockviz export t.jsonl --chrome t.json --csv t.csv --mermaid t.md
-  sockviz plot t.jsonl -o t.png                       the timeline as a picture (.png, .svg, .pdf)
-"""
-
-_RUN_EPILOG = """examples:
-  sockviz run server.py client.py -o trace.jsonl
-  sockviz run "server.py --port 8080" "client.py --port 8080"      each its own sys.argv
-  sockviz run "-m http.server 8000" "fetch.py http://server:8000/" --until fetch
-  sockviz run "web=-m http.server 8000" ...                          NAME= names a component
-
-Each component is a thread of one process with fake sockets; a script runs as __main__ with its
-own globals; its lines are printed as "[name] line". A component named "server" is reachable as
-("server", PORT). --until ends the run once those components are done (servers serve for ever).
-"""
-
-_PLOT_EPILOG = """examples:
-  sockviz plot sockviz-demo.jsonl -o demo.png
-  sockviz plot t.jsonl -o ladder.svg --kind sequence
-  sockviz plot t.jsonl -o t.pdf --kind timeline --by order --style paper
-"""
-
-_EXPLORE_EPILOG = """examples:
-  sockviz explore                             the echo demo under seeds 0..19: its outcomes
-  sockviz explore --scenario race --runs 50   who gets the one slot, and how often
-  sockviz explore --scenario race -o outcomes/   each outcome's trace as a file
-  sockviz explore --seeds 3 8 13              these seeds only
-
-Each run lets one thread move at a time, the next one picked by a seeded random generator:
-the same seed gives the same run. Replay any run with: sockviz demo --scenario NAME --seed N
-"""
-
-_SUMMARY_EPILOG = """examples:
-  sockviz summary sockviz-demo.jsonl
-  sockviz summary t.jsonl.gz --brief          the tables only, no timeline
-  sockviz summary t.jsonl --threads alice --detail
-"""
-
-_EXPORT_EPILOG = """examples:
-  sockviz export t.jsonl --chrome t.json      open t.json in ui.perfetto.dev or chrome://tracing
-  sockviz export t.jsonl --csv events.csv     one row per event, fields as columns
-  sockviz export t.jsonl --csv waits.csv --table waits
-  sockviz export t.jsonl --mermaid t.md       a sequence diagram for a Markdown cell
-"""
 
 
 def _semantics(args: argparse.Namespace) -> Semantics:
@@ -76,7 +28,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     schedule = Seeded(args.seed) if args.seed is not None else None
     try:
-        trace = weld(SCENARIOS[args.scenario](), semantics=_semantics(args), trace_path=args.output, schedule=schedule)
+        trace = weld(
+            SCENARIOS[args.scenario](),
+            semantics=_semantics(args),
+            trace_path=args.output,
+            schedule=schedule,
+        )
         failed = None
     except DeadlockError as exc:
         trace, failed = exc.trace or Trace([]), exc
@@ -85,7 +42,10 @@ def _demo(args: argparse.Namespace) -> int:
     meets = trace.of_kind("meet")
     picture = os.path.splitext(args.output)[0].removesuffix(".jsonl") + ".png"
     _save_plot(trace, picture, "timeline", by="time", style_name="notebook")
-    print(f"\n{len(meets)} connect/accept meetings; trace written to {args.output}, its timeline to {picture}")
+    print(
+        f"\n{len(meets)} connect/accept meetings; trace written to {args.output}, its timeline to "
+        f"{picture}"
+    )
     if failed is not None:
         print(f"\nThe weld ended in a {failed}", file=sys.stderr)
         return 1
@@ -123,7 +83,11 @@ def summary_text(trace: Trace) -> str:
     """The tables ``sockviz summary`` prints: how, sockets, meetings, waits."""
     meta = trace.meta
     lines = [f"{len(trace)} events, threads: {', '.join(trace.threads) or '-'}"]
-    how = ", ".join(f"{k}={meta[k]}" for k in ("recorded_by", "semantics", "buffer_size", "created", "python") if meta.get(k) is not None)
+    how = ", ".join(
+        f"{k}={meta[k]}"
+        for k in ("recorded_by", "semantics", "buffer_size", "created", "python")
+        if meta.get(k) is not None
+    )
     if how:
         lines.append(f"recorded: {how}")
     socks = trace.sockets()
@@ -135,14 +99,20 @@ def summary_text(trace: Trace) -> str:
     lines.append(f"\nmeetings ({len(meets)}):")
     for m in meets:
         first = f", {m.first} came first" if m.first else ""
-        lines.append(f"  #{m.seq:<6} {m.connect_thread} (fd {m.client}) + {m.accept_thread} (fd {m.server}) at {m.addr}{first}")
+        lines.append(
+            f"  #{m.seq:<6} {m.connect_thread} (fd {m.client}) + {m.accept_thread} (fd {m.server}) "
+            f"at {m.addr}{first}"
+        )
     waits = trace.waits()
     lines.append(f"\nwaits ({len(waits)}):")
     per_thread: dict[str, list[int]] = {}
     for wait in waits:
         per_thread.setdefault(wait.thread, []).append(wait.duration_ns or 0)
     for thread, spans in per_thread.items():
-        lines.append(f"  {thread:<22} {len(spans):>6} waits, {sum(spans) / 1e6:9.3f} ms in all, longest {max(spans) / 1e6:.3f} ms")
+        lines.append(
+            f"  {thread:<22} {len(spans):>6} waits, {sum(spans) / 1e6:9.3f} ms in all, longest "
+            f"{max(spans) / 1e6:.3f} ms"
+        )
     unfinished = [w for w in waits if w.outcome in ("unfinished", "stopped")]
     for wait in unfinished:
         lines.append(f"  never woken: {wait.thread}: {wait.waits_for}")
@@ -160,10 +130,6 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-#: what `sockviz plot --kind` draws (see sockviz._views._figures.save_plot)
-PLOTS = ("timeline", "sequence", "states", "waits", "buffers")
-
-
 def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) -> None:
     from .._views._figures import save_plot  # (matplotlib is imported only when a figure is drawn)
 
@@ -171,7 +137,15 @@ def _save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .. import ComponentError, DeadlockError, ExternalBlockError, Seeded, Trace, WeldTimeoutError, weld
+    from .. import (
+        ComponentError,
+        DeadlockError,
+        ExternalBlockError,
+        Seeded,
+        Trace,
+        WeldTimeoutError,
+        weld,
+    )
     from .._weld._patches import ThreadOutput
     from ._run import parse_spec, script_context
 
@@ -179,7 +153,9 @@ def _run(args: argparse.Namespace) -> int:
         components = [parse_spec(spec) for spec in args.components]
         names = [c.name for c in components]
         if len(set(names)) != len(names):
-            raise ValueError(f"two components have the same name ({', '.join(names)}): name them with NAME=")
+            raise ValueError(
+                f"two components have the same name ({', '.join(names)}): name them with NAME="
+            )
         unknown = sorted(set(args.until) - set(names))
         if unknown:
             raise ValueError(f"--until names no component: {', '.join(unknown)}")
@@ -192,15 +168,19 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with script_context(components):
             schedule = Seeded(args.seed) if args.seed is not None else None
-            # fmt: off
             trace = weld(
-                bodies, semantics=_semantics(args), timeout=args.timeout, trace_path=args.output, schedule=schedule,
+                bodies,
+                semantics=_semantics(args),
+                timeout=args.timeout,
+                trace_path=args.output,
+                schedule=schedule,
                 until=args.until or None,
             )
-            # fmt: on
     except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
         failure, trace = error, error.trace or Trace([])
-    except KeyboardInterrupt as interrupt:  # Ctrl-C: the trace so far is summed up and kept, no traceback
+    except (
+        KeyboardInterrupt
+    ) as interrupt:  # Ctrl-C: the trace so far is summed up and kept, no traceback
         failure, trace = interrupt, getattr(interrupt, "trace", None) or Trace([])
     finally:
         ThreadOutput.prefix = False
@@ -216,7 +196,10 @@ def _run(args: argparse.Namespace) -> int:
             traceback.print_exception(problem, file=sys.stderr)
         return 1
     if isinstance(failure, KeyboardInterrupt):
-        print("\nThe run was interrupted (Ctrl-C); the trace holds what happened until then.", file=sys.stderr)
+        print(
+            "\nThe run was interrupted (Ctrl-C); the trace holds what happened until then.",
+            file=sys.stderr,
+        )
         return 130  # as a shell reports a program ended by SIGINT
     if failure is not None:
         print(f"\nThe run ended: {failure}", file=sys.stderr)
@@ -235,13 +218,15 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _export(args: argparse.Namespace) -> int:
     if not (args.chrome or args.csv or args.mermaid):
-        parser.error("say what to write: --chrome, --csv and/or --mermaid")
+        args.subparser.error("say what to write: --chrome, --csv and/or --mermaid")
     trace = _load(args.trace)
     if args.chrome:
         trace.to_chrome_trace(args.chrome)
-        print(f"wrote {args.chrome} (Chrome trace events: open it in ui.perfetto.dev or chrome://tracing)")
+        print(
+            f"wrote {args.chrome} (Chrome trace events: open it in ui.perfetto.dev or chrome://tracing)"
+        )
     if args.csv:
         trace.to_csv(args.csv, args.table)
         print(f"wrote {args.csv} (the {args.table} as CSV)")
@@ -252,86 +237,19 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    from ..scenarios import SCENARIOS
-
-    raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="sockviz",
-        description="Watch sockets and threads meet: fake sockets, welded threads, recorded traces.",
-        epilog=_EPILOG,
-        formatter_class=raw,
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def command(name: str, what: str, epilog: str, *, reads_trace: bool = False) -> argparse.ArgumentParser:
-        """A subcommand with its examples; ``reads_trace``: its first argument is a trace file."""
-        sub = commands.add_parser(name, help=what, epilog=epilog, formatter_class=raw)
-        if reads_trace:
-            sub.add_argument("trace", help="a trace file (.jsonl or .jsonl.gz)")
-        return sub
-
-    def semantics_flags(sub: argparse.ArgumentParser) -> None:
-        flags = sub.add_mutually_exclusive_group()
-        flags.add_argument("--weldr", action="store_true", help="the original weldr model: connect() waits until the server accepts")
-        flags.add_argument("--strict", action="store_true", help="Linux semantics (the default)")
-
-    demo = command("demo", "weld a demo scenario and print its timeline", _EPILOG)
-    demo.add_argument("-o", "--output", default="sockviz-demo.jsonl", help="trace file to write (default: %(default)s)")
-    demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
-    semantics_flags(demo)
-    demo.add_argument("--detail", action="store_true", help="show lock contention and every buffer move too")
-    seed = "run one thread at a time, picked by this seed: the same run every time (logical time)"
-    demo.add_argument("--seed", type=int, metavar="N", help=seed)
-    demo.set_defaults(run=_demo)
-
-    exploring = command("explore", "run a demo scenario under many seeds and count its outcomes", _EXPLORE_EPILOG)
-    exploring.add_argument("--scenario", choices=sorted(SCENARIOS), default="echo", help="what to run (default: %(default)s)")
-    exploring.add_argument("--runs", type=int, default=20, help="seeds 0..RUNS-1 (default: %(default)s)")
-    exploring.add_argument("--seeds", type=int, nargs="+", metavar="N", help="these seeds instead of --runs")
-    semantics_flags(exploring)
-    exploring.add_argument("-o", "--output-dir", metavar="DIR", help="write each outcome's trace into DIR")
-    exploring.set_defaults(run=_explore)
-
-    summary = command("summary", "sockets, meetings, waits and timeline of a trace file", _SUMMARY_EPILOG, reads_trace=True)
-    summary.add_argument("--brief", action="store_true", help="the tables only, without the timeline")
-    summary.add_argument("--detail", action="store_true", help="the timeline with lock contention and every buffer move")
-    summary.add_argument("--threads", nargs="+", metavar="NAME", help="only these threads (a component takes its children)")
-    summary.add_argument("--kinds", nargs="+", metavar="KIND", help="only these event kinds (a family like 'lock' takes all of it)")
-    summary.set_defaults(run=_summary)
-
-    export = command("export", "write a trace as Chrome trace events, CSV or Mermaid", _EXPORT_EPILOG, reads_trace=True)
-    export.add_argument("--chrome", metavar="OUT.json", help="Chrome Trace Event JSON (Perfetto, chrome://tracing)")
-    export.add_argument("--csv", metavar="OUT.csv", help="a table as CSV (see --table)")
-    tables = ["events", "waits", "meetings", "sockets"]
-    export.add_argument("--table", choices=tables, default="events", help="which table --csv writes (default: %(default)s)")
-    export.add_argument("--mermaid", metavar="OUT.md", help="a Mermaid sequence diagram in a Markdown file")
-    export.set_defaults(run=lambda args: _export(args, export))
-
-    run = command("run", "run unmodified scripts or modules as welded components", _RUN_EPILOG)
-    what = 'a script with its arguments ("client.py --port 8080") or "-m MODULE ARGS"'
-    run.add_argument("components", nargs="+", metavar="COMPONENT", help=what)
-    run.add_argument("-o", "--output", default="sockviz-run.jsonl", help="trace file to write (default: %(default)s)")
-    semantics_flags(run)
-    run.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default: %(default)s)")
-    run.add_argument("--until", nargs="+", metavar="NAME", default=[], help="end the run when these components are done")
-    run.add_argument("--seed", type=int, metavar="N", help=seed)
-    run.set_defaults(run=_run)
-
-    plot = command("plot", "draw a trace file as a picture (.png, .svg, .pdf)", _PLOT_EPILOG, reads_trace=True)
-    plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the picture to write: .png, .svg or .pdf")
-    plot.add_argument("--kind", choices=PLOTS, default="timeline", help="which plot (default: %(default)s)")
-    plot.add_argument("--by", choices=["time", "order"], default="time", help="x axis of the timeline: real time or event order")
-    styles = ["notebook", "lecture", "paper"]
-    plot.add_argument("--style", choices=styles, default="notebook", help="fonts and line widths (default: %(default)s)")
-    plot.set_defaults(run=_plot)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     from .._errors import TraceFormatError
 
-    parser = _parser()
+    parser = build_parser(
+        {
+            "demo": _demo,
+            "explore": _explore,
+            "summary": _summary,
+            "export": _export,
+            "run": _run,
+            "plot": _plot,
+        }
+    )
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

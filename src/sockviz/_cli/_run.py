@@ -46,7 +46,8 @@ class Component:
     module: str | None = None  # run as ``-m module`` (else argv[0] is a script path)
 
     def body(self, started: Callable[[], None] | None = None) -> Callable[[], None]:
-        """The callable ``weld`` runs: the script as ``__main__``, with this argv for this thread."""
+        """The callable ``weld`` runs: the script as ``__main__``, with this argv for this
+        thread."""
 
         def run() -> None:
             ident = threading.get_ident()
@@ -72,8 +73,13 @@ class Component:
 
     @property
     def folder(self) -> str:
-        """What ``python`` puts first on ``sys.path``: the script's folder, or the current one for ``-m``."""
-        return os.getcwd() if self.module is not None else os.path.dirname(os.path.abspath(self.argv[0]))
+        """What ``python`` puts first on ``sys.path``: the script's folder, or the current one for
+        ``-m``."""
+        return (
+            os.getcwd()
+            if self.module is not None
+            else os.path.dirname(os.path.abspath(self.argv[0]))
+        )
 
 
 def parse_spec(spec: str) -> Component:
@@ -84,7 +90,9 @@ def parse_spec(spec: str) -> Component:
         name, spec = head, rest
     words = shlex.split(spec)
     if not words:
-        raise ValueError("an empty component: give a script (server.py) or a module (-m http.server)")
+        raise ValueError(
+            "an empty component: give a script (server.py) or a module (-m http.server)"
+        )
     if words[0] == "-m":
         if len(words) < 2:
             raise ValueError(f"{spec!r}: -m needs a module name")
@@ -98,7 +106,8 @@ def parse_spec(spec: str) -> Component:
 
 
 class _ThreadArgv(list[str]):
-    """``sys.argv`` that each component thread sees as its own (and every other thread as before)."""
+    """``sys.argv`` that each component thread sees as its own (and every other thread as
+    before)."""
 
     def __init__(self, real: list[str]) -> None:
         super().__init__(real)
@@ -128,8 +137,8 @@ _ARGV = _ThreadArgv([])
 
 
 def _close_event_loop() -> None:
-    """Close the event loop the script's thread left set (``get_event_loop()`` at module level),
-    as the end of its process would, while its sockets are still open (the weld closes them next)."""
+    """Close the event loop the script's thread left set (``get_event_loop()`` at module level), as
+    the end of its process would, while its sockets are still open (the weld closes them next)."""
     import asyncio
 
     local = getattr(asyncio.get_event_loop_policy(), "_local", None)
@@ -139,7 +148,8 @@ def _close_event_loop() -> None:
 
 
 class _MainThreads:
-    """``threading`` as asyncio's policy sees it during a run: every script's thread is a main thread."""
+    """``threading`` as asyncio's policy sees it during a run: every script's thread is a main
+    thread."""
 
     idents: ClassVar[set[int]] = set()
     current_thread = staticmethod(threading.current_thread)
@@ -151,9 +161,12 @@ class _MainThreads:
 
 
 def _as_in_main_thread(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` itself (this Python's code, warnings and all), seeing :class:`_MainThreads` as ``threading``."""
+    """``method`` itself (this Python's code, warnings and all), seeing :class:`_MainThreads` as
+    ``threading``."""
     scope = {**method.__globals__, "threading": _MainThreads}
-    copy = types.FunctionType(method.__code__, scope, method.__name__, method.__defaults__, method.__closure__)
+    copy = types.FunctionType(
+        method.__code__, scope, method.__name__, method.__defaults__, method.__closure__
+    )
     copy.__doc__, copy.__qualname__ = method.__doc__, method.__qualname__
     return copy
 

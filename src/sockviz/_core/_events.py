@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["UNTIL", "Event", "WaitReason", "event_from_raw", "wait_target", "wait_words", "words_of"]
+__all__ = [
+    "UNTIL",
+    "Event",
+    "WaitReason",
+    "event_from_raw",
+    "wait_target",
+    "wait_words",
+    "words_of",
+]
 
 #: What ends a wait: the ``until`` field of ``cond.wait`` and ``sem.wait`` events.
 UNTIL: dict[str, str] = {
     "connection": "a client connects (accept() waits)",
     "listener": "somebody listens at the address (weldr's connect() waits)",
     "accept": "the server accepts the connection (weldr's connect() waits)",
-    "room": "there is room: the peer reads (send), or the listener's backlog has a free place (connect)",
+    "room": "there is room: the peer reads (send), or the listener's backlog has a place (connect)",
     "data": "bytes arrive, or the end of the stream (recv)",
     "lock": "the holder releases the lock (lock.wait)",
 }
@@ -38,11 +46,25 @@ class WaitReason(NamedTuple):
     def fields(self) -> tuple[Any, ...]:
         """The event fields, as the recorder takes them: names and values alternating."""
         call, fd, until, peer_fd, peer_owner, addr = self
-        return ("call", call, "fd", fd, "until", until, "peer_fd", peer_fd, "peer_owner", peer_owner, "addr", addr)
+        return (
+            "call",
+            call,
+            "fd",
+            fd,
+            "until",
+            until,
+            "peer_fd",
+            peer_fd,
+            "peer_owner",
+            peer_owner,
+            "addr",
+            addr,
+        )
 
 
 def wait_target(until: str | None, peer_owner: str | None = None, addr: str | None = None) -> str:
-    """Who or what a wait waits for, in words: "alice to send", "a client to connect to 0.0.0.0:8080"."""
+    """Who or what a wait waits for, in words: "alice to send", "a client to connect to
+    0.0.0.0:8080"."""
     peer = peer_owner or "the peer"
     if until == "data":
         return f"{peer} to send"
@@ -57,8 +79,15 @@ def wait_target(until: str | None, peer_owner: str | None = None, addr: str | No
     return "a wake-up"
 
 
-def wait_words(call: str | None, fd: int | None, until: str | None, peer_owner: str | None = None, addr: str | None = None) -> str:
-    """A wait in words, from its fields: "recv() on fd 7 waits for alice to send" (no fd: "recv() waits ...")."""
+def wait_words(
+    call: str | None,
+    fd: int | None,
+    until: str | None,
+    peer_owner: str | None = None,
+    addr: str | None = None,
+) -> str:
+    """A wait in words, from its fields: "recv() on fd 7 waits for alice to send" (no fd: "recv()
+    waits ...")."""
     on = "" if fd is None else f" on fd {fd}"
     return f"{call}(){on} waits for {wait_target(until, peer_owner, addr)}"
 
@@ -71,8 +100,11 @@ def words_of(reason: WaitReason | None) -> str:
 
 
 def event_from_raw(raw: tuple[Any, ...]) -> Event:
-    """An :class:`Event` from the recorder's flat tuple ``(seq, t_ns, thread, kind, obj, name, value, ...)``."""
-    return Event(raw[0], raw[1], raw[2], raw[3], raw[4], dict(zip(raw[5::2], raw[6::2], strict=True)))
+    """An :class:`Event` from the recorder's flat tuple ``(seq, t_ns, thread, kind, obj, name,
+    value, ...)``."""
+    return Event(
+        raw[0], raw[1], raw[2], raw[3], raw[4], dict(zip(raw[5::2], raw[6::2], strict=True))
+    )
 
 
 class Event(NamedTuple):

@@ -48,10 +48,26 @@ class Recorder:
     :meth:`name_thread` so that recording avoids ``current_thread().name``.
     """
 
-    __slots__ = ("_clock", "_counter", "_flat", "_names", "_parsed", "_position", "_sink", "emit", "limit", "on_limit", "t0_ns")
+    __slots__ = (
+        "_clock",
+        "_counter",
+        "_flat",
+        "_names",
+        "_parsed",
+        "_position",
+        "_sink",
+        "emit",
+        "limit",
+        "on_limit",
+        "t0_ns",
+    )
 
     def __init__(
-        self, clock: Callable[[], int] | None = None, *, limit: int | None = None, on_limit: Callable[[], None] | None = None
+        self,
+        clock: Callable[[], int] | None = None,
+        *,
+        limit: int | None = None,
+        on_limit: Callable[[], None] | None = None,
     ) -> None:
         self._flat: list[Any] = []
         self._parsed: list[RawEvent] = []
@@ -87,7 +103,15 @@ class Recorder:
                     on_limit()  # type: ignore[misc]
                 name = name_of(ident())
                 # The raw clock: t0 is subtracted when the events are read.
-                extend((seq, clock(), name if name is not None else current().name, kind, obj, len(fields)) + fields)  # noqa: RUF005 - faster
+                head = (
+                    seq,
+                    clock(),
+                    name if name is not None else current().name,
+                    kind,
+                    obj,
+                    len(fields),
+                )
+                extend(head + fields)
                 return seq
 
         else:
@@ -113,8 +137,10 @@ class Recorder:
         Parsed from the flat list on demand, picking up where the last read
         stopped; safe to call while threads are still recording.
         """
-        # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the wrong bytecode,
-        # bpo-29988) could leave it held, and the next read -- last_trace() -- would hang the notebook.
+        # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the
+        # wrong bytecode,
+        # bpo-29988) could leave it held, and the next read -- last_trace() -- would hang
+        # the notebook.
         flat, parsed, t0 = self._flat, self._parsed, self.t0_ns
         start = position = self._position
         end = len(flat)  # extend is atomic: whole events only
@@ -124,8 +150,10 @@ class Recorder:
             seq, clock, thread, kind, obj = flat[position : position + 5]
             new.append((seq, clock - t0, thread, kind, obj, *flat[position + 6 : stop]))
             position = stop
-        if self._position == start and self._parsed is parsed:  # (another reader may have published meanwhile)
-            parsed.extend(new)  # an exception while parsing (Ctrl-C) loses nothing: both are published at the end
+        # (another reader may have published meanwhile)
+        if self._position == start and self._parsed is parsed:
+            # an exception while parsing (Ctrl-C) loses nothing: both are published at the end
+            parsed.extend(new)
             self._position = position
         return parsed
 
@@ -155,8 +183,8 @@ class Recorder:
         self.emit = emit
 
     def release(self) -> None:
-        """Let go of every event (the weld's :class:`Trace` holds the list :attr:`events` gave it, so a
-        big trace is freed as soon as the student drops it)."""
+        """Let go of every event (the weld's :class:`Trace` holds the list :attr:`events` gave it,
+        so a big trace is freed as soon as the student drops it)."""
         self._flat, self._parsed, self._position = [], [], 0
 
     def name_thread(self, ident: int, name: str) -> None:

@@ -88,7 +88,8 @@ class Schedule(ABC):
 
 
 def current_slot() -> Slot | None:
-    """The calling thread's slot when it runs under a schedule (and is not in passthrough), else None."""
+    """The calling thread's slot when it runs under a schedule (and is not in passthrough), else
+    None."""
     slot: Slot | None = getattr(_local, "slot", None)
     return None if slot is None or slot.passthrough else slot
 
@@ -263,7 +264,8 @@ class Scheduler:
                 self.selecting.append(me)
             stuck = self._hand_on()
         if stuck:
-            me.passthrough = True  # parked, yet it reports the deadlock: it acts as an outsider meanwhile
+            # parked, yet it reports the deadlock: it acts as an outsider meanwhile
+            me.passthrough = True
             try:
                 self._deadlocked(stuck)
             finally:
@@ -356,7 +358,8 @@ class Scheduler:
     def _hand_on(self) -> dict[str, str] | None:
         """The baton is free: give it to the next thread; the deadlock's waits if nobody can run."""
         self._expire()
-        while not self._runnable and self._timers:  # nobody can run: time jumps to the next deadline
+        # nobody can run: time jumps to the next deadline
+        while not self._runnable and self._timers:
             self.now = max(self.now, self._timers[0][0])
             self.stats.jumps += 1
             self._expire()
@@ -400,7 +403,8 @@ def take_when_released(
     parked: list[Slot] | None = None,
     raise_if_stopped: bool = False,
 ) -> bool:
-    """Take the raw lock ``raw``, parking ``slot`` until someone releases it; False after ``timeout``.
+    """Take the raw lock ``raw``, parking ``slot`` until someone releases it; False after
+    ``timeout``.
 
     Every scheduled wait for a lock is this loop: the fake network's locks, the
     waiter locks its conditions and semaphores park on, and ``threading``'s

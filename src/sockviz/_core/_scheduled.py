@@ -21,13 +21,23 @@ if TYPE_CHECKING:
     from ._recorder import Recorder
     from ._tracker import WaitTracker
 
-__all__ = ["ScheduledCondition", "ScheduledLock", "ScheduledPrimitives", "ScheduledSemaphore", "primitives"]
+__all__ = [
+    "ScheduledCondition",
+    "ScheduledLock",
+    "ScheduledPrimitives",
+    "ScheduledSemaphore",
+    "primitives",
+]
 
 
 def primitives(recorder: Recorder, tracker: WaitTracker, sched: Scheduler | None) -> Primitives:
     """The primitives a fake network makes its locks and waits with: scheduled ones when a schedule
     runs the weld, else the free ones -- chosen here, once."""
-    return Primitives(recorder, tracker) if sched is None else ScheduledPrimitives(recorder, tracker, sched)
+    return (
+        Primitives(recorder, tracker)
+        if sched is None
+        else ScheduledPrimitives(recorder, tracker, sched)
+    )
 
 
 class ScheduledPrimitives(Primitives):
@@ -57,7 +67,9 @@ class ScheduledLock(Lock):
 
     __slots__ = ("_parked", "_sched")
 
-    def __init__(self, name: str, recorder: Recorder, sched: Scheduler, *, record_all: bool = False) -> None:
+    def __init__(
+        self, name: str, recorder: Recorder, sched: Scheduler, *, record_all: bool = False
+    ) -> None:
         super().__init__(name, recorder, record_all=record_all)
         self._sched = sched
         self._parked: list[Slot] = []
@@ -76,7 +88,9 @@ class ScheduledLock(Lock):
         if me is None:
             return super()._wait_for_release(timeout)
         why = lambda: f"the lock {self.name}, held by {self.owner or 'another thread'}"  # noqa: E731 - asked at each park
-        return take_when_released(self._lock, me, None if timeout < 0 else timeout, why, parked=self._parked)
+        return take_when_released(
+            self._lock, me, None if timeout < 0 else timeout, why, parked=self._parked
+        )
 
     def _clock(self) -> int:
         return self._sched.now if self._scheduled_caller() is not None else super()._clock()
@@ -102,7 +116,9 @@ class _ScheduledWaits(_Primitive):
     def _park(self, waiter: _Waiter, timeout: float | None) -> bool:
         if waiter.slot is None:  # a thread outside the schedule (the weld's, stopping the network)
             return super()._park(waiter, timeout)
-        return take_when_released(waiter.lock, waiter.slot, timeout, lambda: words_of(waiter.reason))
+        return take_when_released(
+            waiter.lock, waiter.slot, timeout, lambda: words_of(waiter.reason)
+        )
 
 
 class ScheduledCondition(_ScheduledWaits, Condition):
@@ -115,7 +131,8 @@ class ScheduledCondition(_ScheduledWaits, Condition):
 
 
 class ScheduledSemaphore(_ScheduledWaits, Semaphore):
-    """A :class:`~sockviz._core._sync.Semaphore` whose waits park, and whose ``acquire`` is a decision point."""
+    """A :class:`~sockviz._core._sync.Semaphore` whose waits park, and whose ``acquire`` is a
+    decision point."""
 
     def acquire(self, timeout: float | None = None, reason: WaitReason | None = None) -> bool:
         self._tracker.check()

@@ -45,7 +45,17 @@ _monotonic_ns = time.monotonic_ns
 class _Waiter:
     """One thread's parking spot, reused for every wait the thread makes."""
 
-    __slots__ = ("aborted", "cause", "counted", "ident", "lock", "primitive", "reason", "slot", "thread")
+    __slots__ = (
+        "aborted",
+        "cause",
+        "counted",
+        "ident",
+        "lock",
+        "primitive",
+        "reason",
+        "slot",
+        "thread",
+    )
 
     def __init__(self) -> None:
         self.lock = _allocate_lock()
@@ -112,13 +122,9 @@ class Lock:
         if got:
             self.owner = rec.thread_name()
             rec.emit(
-                "lock.acquire",
-                self.name,
-                "waited_ns",
-                self._clock() - start,
-                "cause",
-                self._last_release,
-            )
+                "lock.acquire", self.name,
+                "waited_ns", self._clock() - start, "cause", self._last_release,
+            )  # fmt: skip
         return got
 
     def _wait_for_release(self, timeout: float) -> bool:
@@ -161,7 +167,9 @@ class _Primitive:
     _tracker: WaitTracker
     _waiters: deque[_Waiter]
 
-    def _enlist(self, kind: str, reason: WaitReason | None, timeout: float | None) -> tuple[_Waiter, dict[str, str] | None]:
+    def _enlist(
+        self, kind: str, reason: WaitReason | None, timeout: float | None
+    ) -> tuple[_Waiter, dict[str, str] | None]:
         """Queue the calling thread's waiter and record ``kind`` (guard held)."""
         rec = self._recorder
         waiter = _my_waiter()
@@ -358,7 +366,9 @@ class Semaphore(_Primitive):
         with self._guard:
             got = self._settle(waiter, got)
         if got:
-            self._recorder.emit("sem.acquire", self.name, "cause", waiter.cause, "value", self.value)
+            self._recorder.emit(
+                "sem.acquire", self.name, "cause", waiter.cause, "value", self.value
+            )
         else:
             self._recorder.emit("sem.timeout", self.name, "timeout", timeout)
         return got

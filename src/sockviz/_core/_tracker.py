@@ -48,7 +48,8 @@ class WaitTracker:
         self.on_exit: Callable[[], None] | None = None
         #: Called before every wait (the network re-shows readiness to select/poll there).
         self.before_wait: Callable[[], None] | None = None
-        #: The weld's scheduler, when a schedule runs it: waits park there, and it detects deadlocks.
+        #: The weld's scheduler, when a schedule runs it: waits park there, and it
+        #: detects deadlocks.
         self.sched: Scheduler | None = None
 
     # -- membership -------------------------------------------------------
@@ -90,7 +91,12 @@ class WaitTracker:
 
     def _stuck(self) -> dict[str, str] | None:
         # Called with the mutex held.  Under a schedule, the scheduler sees every wait: it decides.
-        if self.sched is None and self.blocked and self.blocked >= self.live and self.stopped is None:
+        if (
+            self.sched is None
+            and self.blocked
+            and self.blocked >= self.live
+            and self.stopped is None
+        ):
             return {w.thread: words_of(w.reason) for w in self.parked if w.counted}
         return None
 

@@ -17,7 +17,16 @@ from typing import Any
 from ._modes import os_error
 from ._resolve import resolve_host
 
-__all__ = ["OPTIONS", "OPTION_NAMES", "c_int", "check_flowinfo", "check_timeout", "option_key", "pack_option", "parse_address"]
+__all__ = [
+    "OPTIONS",
+    "OPTION_NAMES",
+    "c_int",
+    "check_flowinfo",
+    "check_timeout",
+    "option_key",
+    "pack_option",
+    "parse_address",
+]
 
 S = _socket
 
@@ -47,9 +56,13 @@ _OPTION_TABLE: dict[str, tuple[int, int | None]] = {
     "IP_TOS": (S.IPPROTO_IP, 0),
     "IP_TTL": (S.IPPROTO_IP, 64),
 }
-OPTIONS: dict[tuple[int, int], int | None] = {(level, getattr(S, name)): default for name, (level, default) in _OPTION_TABLE.items()}
+OPTIONS: dict[tuple[int, int], int | None] = {
+    (level, getattr(S, name)): default for name, (level, default) in _OPTION_TABLE.items()
+}
 #: ``(level, option) -> "SO_REUSEADDR"``: events name options, not numbers.
-OPTION_NAMES: dict[tuple[int, int], str] = {(level, getattr(S, name)): name for name, (level, _) in _OPTION_TABLE.items()}
+OPTION_NAMES: dict[tuple[int, int], str] = {
+    (level, getattr(S, name)): name for name, (level, _) in _OPTION_TABLE.items()
+}
 #: Options that cannot be set.
 READ_ONLY = {
     (S.SOL_SOCKET, S.SO_ERROR),
@@ -113,7 +126,11 @@ def c_int(value: Any, *, strict_int: bool = False) -> int:
         raise OverflowError("Python int too large to convert to C int")
     if not _LONG_MIN <= number <= _LONG_MAX:
         raise OverflowError("Python int too large to convert to C long")
-    raise OverflowError("signed integer is greater than maximum" if number > 0 else "signed integer is less than minimum")
+    raise OverflowError(
+        "signed integer is greater than maximum"
+        if number > 0
+        else "signed integer is less than minimum"
+    )
 
 
 def check_timeout(value: Any) -> float | None:
@@ -138,7 +155,9 @@ def check_flowinfo(address: tuple[Any, ...], op: str) -> None:
         raise OverflowError(f"{op}(): flowinfo must be 0-1048575.")
 
 
-def parse_address(address: Any, family: int, op: str, names: Collection[str], *, passive: bool) -> tuple[str, int]:
+def parse_address(
+    address: Any, family: int, op: str, names: Collection[str], *, passive: bool
+) -> tuple[str, int]:
     """Check and resolve an ``(host, port)`` argument of bind/connect."""
     if family == S.AF_INET6:
         if not isinstance(address, tuple):

@@ -46,7 +46,16 @@ class SocketBase:
     shares.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_carrier", "_closed", "_fd", "_fd_lost", "_io_refs", "_timeout")
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_carrier",
+        "_closed",
+        "_fd",
+        "_fd_lost",
+        "_io_refs",
+        "_timeout",
+    )
 
     def __init__(
         self,
@@ -62,17 +71,18 @@ class SocketBase:
         type = _socket.SOCK_STREAM if type == -1 else type
         nonblocking = bool(type & _socket.SOCK_NONBLOCK)
         kind = type & ~(_socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC)
-        if family not in (_socket.AF_INET, _socket.AF_INET6) and not (_pair and family == _socket.AF_UNIX):
-            raise os_error(errno.EAFNOSUPPORT, "Address family not supported by protocol (sockviz fakes AF_INET and AF_INET6)")
-        if kind != _socket.SOCK_STREAM:
-            raise os_error(errno.ESOCKTNOSUPPORT, "Socket type not supported (sockviz fakes SOCK_STREAM only)")
-        if proto not in (-1, 0, _socket.IPPROTO_TCP) or (_pair and proto not in (-1, 0)):
-            raise os_error(errno.EPROTONOSUPPORT)
+        _check_kind(family, kind, proto, pair=_pair)
         self._net = net
         self._rec = net.recorder
         self._family = _socket.AddressFamily(family)
         self._type = _socket.SocketKind(kind)
-        self.proto = 0 if family == _socket.AF_UNIX else _socket.IPPROTO_TCP if proto == _socket.IPPROTO_TCP else 0
+        self.proto = (
+            0
+            if family == _socket.AF_UNIX
+            else _socket.IPPROTO_TCP
+            if proto == _socket.IPPROTO_TCP
+            else 0
+        )
         self._fd = net.new_fd()
         self._number = self._fd  # the descriptor events name, kept after close
         self._mode = M.NOT_INIT
@@ -90,7 +100,8 @@ class SocketBase:
         self._options: dict[tuple[int, int], int] = {}
         self._so_error = 0
         self._read_shut_early = False  # shutdown(SHUT_RD) before connecting (see shutdown)
-        self._write_shut_early = False  # shutdown(SHUT_WR) before connecting: send() is EPIPE once connected
+        # shutdown(SHUT_WR) before connecting: send() is EPIPE once connected
+        self._write_shut_early = False
         self._disconnecting = False  # shutdown() while a connect was pending or failed
         self._unreported_connect = False
         self._io_refs = 0
@@ -108,17 +119,27 @@ class SocketBase:
         if _accepted is not None:  # born connected, inside accept(): no socket() call of its own
             self._mode = M.INBOUND
             self._local, self._peer, self._conn = _accepted
-            self._autobound = True  # the kernel gave it its address: a reset frees it, as for a connect's port
+            # the kernel gave it its address: a reset frees it, as for a connect's port
+            self._autobound = True
+        self._record_birth(family)
+
+    def _record_birth(self, family: int) -> None:
+        """A new socket's events: socket() called, NOT_INIT; or, made by accept(), born INBOUND."""
+        rec, fd = self._rec, self._fd
+        if self._mode is M.INBOUND:
+            assert self._conn is not None
+            local, peer = fmt_address(self._local), fmt_address(self._peer)
             # fmt: off
-            self._rec.emit(
-                "state", self._fd, "from", None, "to", "INBOUND", "owner", self.owner,
-                "local", fmt_address(self._local), "peer", fmt_address(self._peer), "conn", self._conn.cid,
+            rec.emit(
+                "state", fd, "from", None, "to", "INBOUND", "owner", self.owner,
+                "local", local, "peer", peer, "conn", self._conn.cid,
             )
             # fmt: on
             return
-        self._rec.emit("call", self._fd, "op", "socket", "family", _FAMILY_NAME.get(family, str(family)), "type", "SOCK_STREAM")
-        self._rec.emit("state", self._fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
-        self._rec.emit("return", self._fd, "op", "socket", "result", self._fd)
+        family_name = _FAMILY_NAME.get(family, str(family))
+        rec.emit("call", fd, "op", "socket", "family", family_name, "type", "SOCK_STREAM")
+        rec.emit("state", fd, "from", None, "to", "NOT_INIT", "owner", self.owner)
+        rec.emit("return", fd, "op", "socket", "result", fd)
 
     @property
     def _anchor(self) -> SocketBase:
@@ -134,8 +155,9 @@ class SocketBase:
         return anchor
 
     def _new_handle(self: H, fd: int, *, owns: bool = True) -> H:
-        """Another object of this socket, on descriptor ``fd`` (``owns``: the descriptor's first object;
-        -1: none, the anchor).  Its slots are its own, its state this socket's (see _descriptors.py)."""
+        """Another object of this socket, on descriptor ``fd`` (``owns``: the descriptor's first
+        object; -1: none, the anchor).  Its slots are its own, its state this socket's (see
+        _descriptors.py)."""
         handle = object.__new__(type(self))
         handle.__dict__ = self.__dict__  # the socket's state, shared
         handle._fd = fd
@@ -189,7 +211,8 @@ class SocketBase:
         return self._fd
 
     def _readiness(self) -> tuple[bool, bool, bool, bool, bool]:
-        """(readable, writable, read hang-up, hang-up, error), as Linux's ``poll`` reports this socket.
+        """(readable, writable, read hang-up, hang-up, error), as Linux's ``poll`` reports this
+        socket.
 
         POLLRDHUP once the peer will send no more; POLLHUP once both directions
         are shut or the connection was reset; POLLERR while a reset waits to be
@@ -237,7 +260,8 @@ class SocketBase:
             # fmt: off
             self._rec.emit(
                 "state", self._number, "from", _NAME[old], "to", _NAME[new],
-                "local", fmt_address(self._local), "peer", fmt_address(self._peer), "conn", None if conn is None else conn.cid,
+                "local", fmt_address(self._local), "peer", fmt_address(self._peer),
+                "conn", None if conn is None else conn.cid,
             )
             # fmt: on
 
@@ -251,14 +275,16 @@ class SocketBase:
             return self._any_address()
         if self._family != _socket.AF_INET6:
             return addr
-        host = addr[0] if ":" in addr[0] else f"::ffff:{addr[0]}"  # an IPv4 peer of a dual-stack socket
+        # an IPv4 peer of a dual-stack socket
+        host = addr[0] if ":" in addr[0] else f"::ffff:{addr[0]}"
         return (host, addr[1], 0, 0)
 
     def _parse(self, address: Any, op: str, *, passive: bool) -> tuple[str, int]:
         return parse_address(address, self._family, op, self._net.components, passive=passive)
 
     def _check_open(self) -> None:
-        if self._mode is M.CLOSED or self._fd < 0 or self._fd_lost:  # closed, or this object's descriptor is
+        # closed, or this object's descriptor is
+        if self._mode is M.CLOSED or self._fd < 0 or self._fd_lost:
             raise os_error(errno.EBADF)
 
     def _autobind(self, ip: str) -> None:
@@ -268,15 +294,19 @@ class SocketBase:
             self._autobound = True
 
     def _complete(self, what: Completion) -> None:
-        """The network's step ``what`` (see COMPLETIONS in _modes.py): the mode it leads to, recorded."""
+        """The network's step ``what`` (see COMPLETIONS in _modes.py): the mode it leads to,
+        recorded."""
         self._set_mode(complete(self._mode, what))
 
     def _unconnected(self) -> None:
         """A connect failed: unconnected again, bound if it kept an address (net lock held)."""
-        self._complete(Completion.UNCONNECTED_BOUND if self._local is not None else Completion.UNCONNECTED)
+        self._complete(
+            Completion.UNCONNECTED_BOUND if self._local is not None else Completion.UNCONNECTED
+        )
 
     def _close_silently(self) -> None:
-        """The network is gone (the weld is over): closed with no event, since the trace is finished."""
+        """The network is gone (the weld is over): closed with no event, since the trace is
+        finished."""
         self._mode, self._descriptors = step(self._mode, Op.CLOSE), 0
 
     def _become_reset(self) -> None:
@@ -306,7 +336,8 @@ class SocketBase:
                 self._carrier.close()
                 self._carrier = None
             os.close(self._fd)
-            for ref in self._net.cowrapped.pop(self._fd, ()):  # other objects on this descriptor: gone under them
+            # other objects on this descriptor: gone under them
+            for ref in self._net.cowrapped.pop(self._fd, ()):
                 other = ref()
                 if other is not None and other is not self:
                     other._fd_lost = True
@@ -319,3 +350,18 @@ class SocketBase:
     def _real_close(self) -> None:
         """Close this object's descriptor, and the socket with its last one (FakeSocket does it)."""
         raise NotImplementedError
+
+
+def _check_kind(family: int, kind: int, proto: int, *, pair: bool) -> None:
+    """What ``socket()`` refuses, with the errno Linux gives: sockviz fakes TCP over IPv4 and IPv6
+    (and AF_UNIX stream pairs from ``socketpair()``)."""
+    if family not in (_socket.AF_INET, _socket.AF_INET6) and not (
+        pair and family == _socket.AF_UNIX
+    ):
+        why = "Address family not supported by protocol (sockviz fakes AF_INET and AF_INET6)"
+        raise os_error(errno.EAFNOSUPPORT, why)
+    if kind != _socket.SOCK_STREAM:
+        why = "Socket type not supported (sockviz fakes SOCK_STREAM only)"
+        raise os_error(errno.ESOCKTNOSUPPORT, why)
+    if proto not in (-1, 0, _socket.IPPROTO_TCP) or (pair and proto not in (-1, 0)):
+        raise os_error(errno.EPROTONOSUPPORT)

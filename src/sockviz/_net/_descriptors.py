@@ -1,4 +1,5 @@
-"""Several descriptors for one socket: ``dup()``, ``socket.fromfd()``, ``detach()``.
+"""Several descriptors for one socket: ``dup()``, ``socket.fromfd()``, ``detach()`` (weldr's
+``sock_ctl``, its ``fd_control``: what the descriptor layer does to a socket).
 
 Theory of operation
 -------------------
@@ -52,7 +53,8 @@ class Descriptors(SocketBase):
         return self._new_handle(fd)
 
     def detach(self) -> int:
-        """Give up the descriptor without closing the socket; ``socket.socket(fileno=fd)`` wraps it again.
+        """Give up the descriptor without closing the socket; ``socket.socket(fileno=fd)`` wraps it
+        again.
 
         -1 if this object has no descriptor (closed, or detached already), as CPython says.
         """
@@ -72,7 +74,8 @@ class Descriptors(SocketBase):
 
 
 def adopt_descriptor(net: FakeNetwork, fd: int, timeout: float | None) -> Descriptors | None:
-    """``socket.socket(fileno=fd)``: a socket object for a fake descriptor, or None if ``fd`` is not one.
+    """``socket.socket(fileno=fd)``: a socket object for a fake descriptor, or None if ``fd`` is not
+    one.
 
     A detached descriptor (or one ``socket.dup(fd)`` made) is wrapped.  A
     descriptor that a socket object still owns gets a second object on the
@@ -101,7 +104,8 @@ def adopt_descriptor(net: FakeNetwork, fd: int, timeout: float | None) -> Descri
 
 
 def close_descriptor(net: FakeNetwork, fd: int) -> bool:
-    """``socket.close(fd)`` of a fake descriptor: closed under its socket objects (their calls meet EBADF)."""
+    """``socket.close(fd)`` of a fake descriptor: closed under its socket objects (their calls meet
+    EBADF)."""
     ref = net.sockets.get(fd)
     owner = ref() if ref is not None else None
     if owner is None:
@@ -114,7 +118,8 @@ def close_descriptor(net: FakeNetwork, fd: int) -> bool:
 
 
 def duplicate_descriptor(net: FakeNetwork, fd: int) -> int | None:
-    """``socket.dup(fd)`` (what ``socket.fromfd()`` calls) of a fake descriptor: a new detached one."""
+    """``socket.dup(fd)`` (what ``socket.fromfd()`` calls) of a fake descriptor: a new detached
+    one."""
     ref = net.sockets.get(fd)
     owner = ref() if ref is not None else None
     anchor = owner._anchor if owner is not None else net.detached.get(fd, (None, None))[0]

@@ -44,7 +44,11 @@ M = SocketMode
 # The modes in which send/recv are legal, from the table (a set test is cheaper than step()).
 _MAY_SEND = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.SEND)
 _MAY_RECV = frozenset(mode for (mode, op) in TRANSITIONS if op is Op.RECV)
-_SHUT_OPS = {_socket.SHUT_RD: Op.SHUT_RD, _socket.SHUT_WR: Op.SHUT_WR, _socket.SHUT_RDWR: Op.SHUT_RDWR}
+_SHUT_OPS = {
+    _socket.SHUT_RD: Op.SHUT_RD,
+    _socket.SHUT_WR: Op.SHUT_WR,
+    _socket.SHUT_RDWR: Op.SHUT_RDWR,
+}
 # Plain ints: ``flags & socket.MSG_PEEK`` would go through IntFlag's Python code.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
 _MSG_PEEK = int(_socket.MSG_PEEK)
@@ -59,9 +63,13 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
     with real sockets; ``fileno()`` is -1 once closed.
     """
 
-    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection) -> FakeSocket:
+    def _make_accepted(
+        self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection
+    ) -> FakeSocket:
         """The server's end of a connection, born INBOUND inside accept()."""
-        return FakeSocket(self._net, self._family, self._type, self.proto, _accepted=(local, peer, conn))
+        return FakeSocket(
+            self._net, self._family, self._type, self.proto, _accepted=(local, peer, conn)
+        )
 
     @traced("bind", lambda address: ("addr", fmt_address(address)))
     def bind(self, address: Any) -> None:
@@ -111,7 +119,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
     def _send_locked(self, conn: Connection, view: memoryview, timeout: float | None) -> int:
         with conn.lock:
             if self._mode is M.RESET and self._rx is not None and self._rx.reset:
-                # The reset is still unreported: like recv(), send() reports it once (Linux's sk_err).
+                # The reset is still unreported: like recv(), send() reports it
+                # once (Linux's sk_err).
                 self._rx.reset, self._rx.eof = False, True
                 raise os_error(errno.ECONNRESET)
             if self._mode not in _MAY_SEND:
@@ -165,7 +174,13 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         conn = self._conn
         if conn is None:
             self._raise_pending_error()
-            if self._read_shut_early and self._mode in (M.NOT_INIT, M.BOUND, M.CONNECTING, M.RESET, M.REFUSED):
+            if self._read_shut_early and self._mode in (
+                M.NOT_INIT,
+                M.BOUND,
+                M.CONNECTING,
+                M.RESET,
+                M.REFUSED,
+            ):
                 return b"" if out is None else 0
             step(self._mode, Op.RECV)
             if self._mode is M.REFUSED:  # refused in the background: nothing will ever come
@@ -178,7 +193,14 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             if self._mode is M.CLOSED:
                 self._finish_deferred_close()
 
-    def _receive_locked(self, conn: Connection, nbytes: int, flags: int, timeout: float | None, out: memoryview | None) -> bytes | int:
+    def _receive_locked(
+        self,
+        conn: Connection,
+        nbytes: int,
+        flags: int,
+        timeout: float | None,
+        out: memoryview | None,
+    ) -> bytes | int:
         with conn.lock:
             if self._mode not in _MAY_RECV:
                 step(self._mode, Op.RECV)
@@ -194,7 +216,9 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             finally:
                 self._in_calls -= 1
 
-    def _read_all(self, rx: ByteBuffer, nbytes: int, waits_for: WaitsFor, out: memoryview | None) -> bytes | int:
+    def _read_all(
+        self, rx: ByteBuffer, nbytes: int, waits_for: WaitsFor, out: memoryview | None
+    ) -> bytes | int:
         """MSG_WAITALL on a blocking socket: all ``nbytes``, unless EOF comes first."""
         pieces: list[bytes] = []
         got = 0
@@ -209,11 +233,17 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                 got += len(piece)
         return b"".join(pieces) if out is None else got
 
-    @traced("recv", lambda bufsize, flags=0: ("bufsize", bufsize), result=lambda data: ("result", len(data)))
+    @traced(
+        "recv",
+        lambda bufsize, flags=0: ("bufsize", bufsize),
+        result=lambda data: ("result", len(data)),
+    )
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Up to ``bufsize`` bytes; ``b''`` once the peer has shut down or closed."""
         if not isinstance(bufsize, int):
-            raise TypeError(f"'{type(bufsize).__name__}' object cannot be interpreted as an integer")
+            raise TypeError(
+                f"'{type(bufsize).__name__}' object cannot be interpreted as an integer"
+            )
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
         if bufsize == 0:
@@ -222,7 +252,11 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         assert isinstance(data, bytes)
         return data
 
-    @traced("recv_into", lambda buffer, nbytes=0, flags=0: ("bufsize", nbytes or len(buffer)), result=lambda n: ("result", n))
+    @traced(
+        "recv_into",
+        lambda buffer, nbytes=0, flags=0: ("bufsize", nbytes or len(buffer)),
+        result=lambda n: ("result", n),
+    )
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         if nbytes < 0:
             raise ValueError("negative buffersize in recv_into")
@@ -237,7 +271,11 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         assert isinstance(n, int)
         return n
 
-    @traced("recvfrom", lambda bufsize, flags=0: ("bufsize", bufsize), result=lambda value: ("result", len(value[0])))
+    @traced(
+        "recvfrom",
+        lambda bufsize, flags=0: ("bufsize", bufsize),
+        result=lambda value: ("result", len(value[0])),
+    )
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, None]:
         """``(data, None)``: a stream socket has no per-message sender address."""
         if bufsize < 0:
@@ -249,7 +287,9 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, None]:
         return self.recv_into(buffer, nbytes, flags), None
 
-    @traced("shutdown", lambda how: ("how", {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}.get(how, how)))
+    @traced(
+        "shutdown", lambda how: ("how", {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}.get(how, how))
+    )
     def shutdown(self, how: int) -> None:
         """Shut one or both directions; on a listener, stop listening."""
         op = _SHUT_OPS.get(c_int(how, strict_int=True))
@@ -272,7 +312,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             if self._listener is not None and self._mode is M.LISTEN:
                 if new is not M.LISTEN:
                     self._stop_listening()
-                    self._read_shut_early = self._write_shut_early = False  # Linux's disconnect clears them
+                    # Linux's disconnect clears them
+                    self._read_shut_early = self._write_shut_early = False
                     self._give_back_port()  # a port the kernel chose is freed, as after a refusal
                     if self._local is not None:
                         self._set_mode(new)
@@ -298,7 +339,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             self._real_close()
 
     def _real_close(self) -> None:
-        if self._fd_lost:  # another object (or socket.close(fd)) closed this descriptor: as CPython, EBADF
+        # another object (or socket.close(fd)) closed this descriptor: as CPython, EBADF
+        if self._fd_lost:
             self._fd = -1
             raise os_error(errno.EBADF)
         if self._mode is M.CLOSED or self._fd < 0:
@@ -309,10 +351,14 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             if self._descriptors > 1:  # other descriptors refer to the socket: only this one goes
                 self._descriptors -= 1
                 self._release_fd()
-                self._rec.emit("return", self._number, "op", "close", "result", None, "descriptors_left", self._descriptors)
+                self._rec.emit(
+                    "return", self._number,
+                    "op", "close", "result", None, "descriptors_left", self._descriptors,
+                )  # fmt: skip
                 return
             self._descriptors = 0
-            self.__dict__.pop("_anchor_object", None)  # no cycle left for the garbage collector (the table lets go below)
+            # no cycle left for the garbage collector (the table lets go below)
+            self.__dict__.pop("_anchor_object", None)
             in_use = self._in_calls
             if not in_use:
                 self._teardown()
@@ -321,7 +367,10 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         if in_use:
             # Linux frees the descriptor, but the socket lives on -- no FIN, still
             # listening -- until the calls blocked on it return.
-            self._rec.emit("return", self._number, "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)")
+            self._rec.emit(
+                "return", self._number,
+                "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)",
+            )  # fmt: skip
         else:
             self._rec.emit("return", self._number, "op", "close", "result", None)
         if net.carriers:  # the peer may have just become readable (end of file)
@@ -364,14 +413,21 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                     # Bytes left unread: Linux answers with a reset, not a FIN.
                     self._tx.reset_reader()
                     peer = self._peer_socket()
-                    if peer is not None and peer._mode in (M.OUTBOUND, M.INBOUND, M.SHUT_RD, M.SHUT_WR, M.SHUT_RDWR):
+                    if peer is not None and peer._mode in (
+                        M.OUTBOUND,
+                        M.INBOUND,
+                        M.SHUT_RD,
+                        M.SHUT_WR,
+                        M.SHUT_RDWR,
+                    ):
                         peer._become_reset()
 
     def _peer_socket(self) -> SocketBase | None:
         conn = self._conn
         for ref in self._net.sockets.values():
             sock = ref()
-            if sock is not None and sock._conn is conn and sock.__dict__ is not self.__dict__:  # not one of ours
+            # not one of ours
+            if sock is not None and sock._conn is conn and sock.__dict__ is not self.__dict__:
                 return sock
         return None
 
@@ -382,7 +438,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         # network, which closes it at the next safe point (see close_orphans).
         try:
             if getattr(self, "_fd", -1) >= 0 and not self._fd_lost and self._mode is not M.CLOSED:
-                warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1, source=self)  # as a real socket does
+                # as a real socket does
+                warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1, source=self)
                 self._net.orphans.append(self)
         except Exception:  # noqa: BLE001 - never raise from a finalizer
             pass
@@ -396,7 +453,10 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
 
     def __repr__(self) -> str:
         closed = " [closed]" if self._mode is M.CLOSED else ""
-        text = f"<sockviz.FakeSocket{closed} fd={self._fd}, family={int(self._family)}, type={int(self._type)}, proto={self.proto}"
+        text = (
+            f"<sockviz.FakeSocket{closed} fd={self._fd}, family={int(self._family)}, "
+            f"type={int(self._type)}, proto={self.proto}"
+        )
         if self._mode is not M.CLOSED:
             text += f", laddr={self.getsockname()!r}"
             if self._peer is not None and self._conn is not None:

@@ -84,7 +84,9 @@ class ByteBuffer:
         "space",
     )
 
-    def __init__(self, name: str, lock: Lock, capacity: int, recorder: Recorder, primitives: Primitives) -> None:
+    def __init__(
+        self, name: str, lock: Lock, capacity: int, recorder: Recorder, primitives: Primitives
+    ) -> None:
         self.name = name
         self.capacity = capacity
         self.lock = lock
@@ -121,10 +123,14 @@ class ByteBuffer:
             room = self.capacity - self._level
             if room > 0 and sent < total:
                 n = min(room, total - sent)
-                self._chunks.append(whole if whole is not None and n == total else bytes(view[sent : sent + n]))
+                self._chunks.append(
+                    whole if whole is not None and n == total else bytes(view[sent : sent + n])
+                )
                 self._level += n
                 sent += n
-                self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity)
+                self._rec.emit(
+                    "buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity
+                )
                 if self.data._waiters:
                     self.data.notify_all()
             if sent == total or (sent and timeout is not None):
@@ -144,11 +150,20 @@ class ByteBuffer:
 
     def discard(self, n: int) -> None:
         """A write to a reader that has gone: Linux accepts it once, then resets."""
-        self._rec.emit("buf.write", self.name, "n", n, "fill", self._level, "cap", self.capacity, "dropped", True)
+        self._rec.emit(
+            "buf.write", self.name,
+            "n", n, "fill", self._level, "cap", self.capacity, "dropped", True,
+        )  # fmt: skip
 
     # -- reading ------------------------------------------------------------
     def read(
-        self, nbytes: int, timeout: float | None, waits_for: WaitsFor, out: memoryview | None = None, *, peek: bool = False
+        self,
+        nbytes: int,
+        timeout: float | None,
+        waits_for: WaitsFor,
+        out: memoryview | None = None,
+        *,
+        peek: bool = False,
     ) -> bytes | int:
         """Take up to ``nbytes`` bytes: as ``bytes``, or copied into ``out`` (a count).
 
@@ -173,7 +188,9 @@ class ByteBuffer:
                         at += len(piece)
                     result = n
                 if not peek:
-                    self._rec.emit("buf.read", self.name, "n", n, "fill", self._level, "cap", self.capacity)
+                    self._rec.emit(
+                        "buf.read", self.name, "n", n, "fill", self._level, "cap", self.capacity
+                    )
                     if self.space._waiters:
                         self.space.notify_all()
                 return result

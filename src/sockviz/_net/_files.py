@@ -31,7 +31,8 @@ class Files(SocketBase):
     _check_sendfile_params = _socket.socket._check_sendfile_params  # type: ignore[attr-defined]
 
     def _sendfile_use_sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
-        """The checks of CPython's kernel path (and its errors), then the bytes go through ``send()``."""
+        """The checks of CPython's kernel path (and its errors), then the bytes go through
+        ``send()``."""
         self._check_sendfile_params(file, offset, count)
         try:
             fileno = file.fileno()

@@ -90,7 +90,11 @@ class FakeNetwork:
         #: the weld's schedule, when one runs it (see sockviz._core._schedule)
         self.scheduler = scheduler
         if recorder is None:
-            recorder = Recorder(clock=scheduler.tick if scheduler is not None else None, limit=max_events, on_limit=self._full)
+            recorder = Recorder(
+                clock=scheduler.tick if scheduler is not None else None,
+                limit=max_events,
+                on_limit=self._full,
+            )
         self.recorder = recorder
         self.tracker = WaitTracker(self.recorder)
         self.tracker.sched = scheduler
@@ -110,20 +114,26 @@ class FakeNetwork:
         #: the recorder reached ``max_events``: the weld stops (see _full)
         self.full = False
         #: makes the error the thread that called fake_network() gets when the cap is reached
-        self.full_error: Callable[[], BaseException] = lambda: NetworkStopped("the weld recorded its maximum of events")
+        self.full_error: Callable[[], BaseException] = lambda: NetworkStopped(
+            "the weld recorded its maximum of events"
+        )
         #: non-blocking connect()s waiting for a listener or for backlog room
         self.parked: list[Rendezvous] = []
         #: sockets garbage-collected while open, to be closed at a safe point
         self.orphans: list[FakeSocket] = []
         #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
         self.carriers: dict[int, weakref.ref[SocketBase]] = {}
-        #: descriptors wrapped by a second socket object (socket(fileno=fd) of an owned one): all their objects
+        #: descriptors wrapped by a second socket object (socket(fileno=fd) of an owned
+        #: one): all their objects
         self.cowrapped: dict[int, list[weakref.ref[SocketBase]]] = {}
-        #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its carrier
+        #: descriptors that no socket object holds (detach(), socket.dup()): the socket
+        #: and its carrier
         self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
-        #: called once when the recorder reaches its limit, in the thread that reached it (it may hold any lock)
+        #: called once when the recorder reaches its limit, in the thread that reached it
+        #: (it may hold any lock)
         self.on_full: Callable[[], None] | None = None
-        #: once stopped: called in a thread that caught the stop and keeps calling (see :meth:`refusal`)
+        #: once stopped: called in a thread that caught the stop and keeps calling (see
+        #: :meth:`refusal`)
         self.on_refused_again: Callable[[], None] | None = None
         self._refusals: dict[int, int] = {}
 
@@ -154,10 +164,13 @@ class FakeNetwork:
 
     # -- descriptors and sockets ------------------------------------------
     def new_fd(self) -> int:
-        """A real descriptor number, owned by the caller until it closes it."""
+        """A real descriptor number, owned by the caller until it closes it (weldr's ``fake_fd``:
+        there a number the library made up, here a duplicate of a placeholder, so that ``select``
+        and friends see a real descriptor)."""
         if self._placeholder < 0:
             raise NetworkStopped("the weld is over: its fake network makes no new sockets")
-        if self.tracker.stopped is not None:  # stopped (its weld ended, or was interrupted): no new sockets either
+        # stopped (its weld ended, or was interrupted): no new sockets either
+        if self.tracker.stopped is not None:
             raise self.tracker.stopped()
         if self.scheduler is None:
             return os.dup(self._placeholder)
@@ -194,7 +207,9 @@ class FakeNetwork:
             raise self.refusal()
         return FakeSocket(self, family, type, proto)
 
-    def socketpair(self, family: int = -1, type: int = -1, proto: int = 0) -> tuple[FakeSocket, FakeSocket]:
+    def socketpair(
+        self, family: int = -1, type: int = -1, proto: int = 0
+    ) -> tuple[FakeSocket, FakeSocket]:
         """Two connected fake sockets, as ``socket.socketpair()`` returns."""
         from ._fakesocket import connected_pair
 
@@ -214,7 +229,9 @@ class FakeNetwork:
     # -- the address table (caller holds self.lock) -----------------------
     def take_address(self, sock: SocketBase, ip: str, port: int) -> tuple[str, int]:
         """Give ``sock`` the address ``(ip, port)``; port 0 picks an ephemeral one."""
-        if not (ip.startswith("127.") or ip in _WILDCARDS or ip == "::1" or ip.startswith("::ffff:127.")):
+        if not (
+            ip.startswith("127.") or ip in _WILDCARDS or ip == "::1" or ip.startswith("::ffff:127.")
+        ):
             raise os_error(errno.EADDRNOTAVAIL)
         if port == 0:
             for _ in range(len(EPHEMERAL_PORTS)):
@@ -231,7 +248,8 @@ class FakeNetwork:
 
     def _conflicts(self, sock: SocketBase, ip: str, port: int) -> bool:
         for (other_ip, other_port), other in self.bound.items():
-            if other_port != port or other.__dict__ is sock.__dict__:  # (an object of the same socket)
+            # (an object of the same socket)
+            if other_port != port or other.__dict__ is sock.__dict__:
                 continue
             overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
             # SO_REUSEADDR on both lets two sockets share a port, unless one listens.
@@ -240,7 +258,11 @@ class FakeNetwork:
         return False
 
     def release_address(self, addr: tuple[Any, ...] | None, sock: SocketBase) -> None:
-        if addr is not None and (bound := self.bound.get((addr[0], addr[1]))) is not None and bound.__dict__ is sock.__dict__:
+        if (
+            addr is not None
+            and (bound := self.bound.get((addr[0], addr[1]))) is not None
+            and bound.__dict__ is sock.__dict__
+        ):
             del self.bound[addr[0], addr[1]]
 
     def find_listener(self, ip: str, port: int) -> SocketBase | None:
@@ -272,7 +294,9 @@ class FakeNetwork:
 
         def error() -> BaseException:
             member = members.get(threading.get_ident())
-            return root_error() if member is not None and member.root else NetworkStopped("deadlock")
+            return (
+                root_error() if member is not None and member.root else NetworkStopped("deadlock")
+            )
 
         self.tracker.stop(error)
         if self.carriers:
@@ -293,10 +317,15 @@ class FakeNetwork:
 
     def _full_stop(self) -> BaseException:
         member = members.get(threading.get_ident())
-        return self.full_error() if member is not None and member.root else NetworkStopped("the weld recorded its maximum of events")
+        return (
+            self.full_error()
+            if member is not None and member.root
+            else NetworkStopped("the weld recorded its maximum of events")
+        )
 
     def stop(self, reason: str) -> None:
-        """Wake every waiting welded thread with :class:`NetworkStopped`, and every one in ``select()``.
+        """Wake every waiting welded thread with :class:`NetworkStopped`, and every one in
+        ``select()``.
 
         From now on each call of the fake network raises it (see ``traced``),
         so a thread left running -- a server's ``serve_forever`` -- stops at
@@ -335,4 +364,7 @@ class FakeNetwork:
             self._placeholder = -1
 
     def __repr__(self) -> str:
-        return f"<FakeNetwork {self.semantics} sockets={len(self.sockets)} events={len(self.recorder)}>"
+        return (
+            f"<FakeNetwork {self.semantics} sockets={len(self.sockets)} "
+            f"events={len(self.recorder)}>"
+        )

@@ -79,7 +79,8 @@ class SocketMode(enum.Enum):
     SHUT_RD = "shut_rd"  #: half-closed: this end reads no more
     SHUT_RDWR = "shut_rdwr"  #: both directions shut, descriptor still open
     RESET = "reset"  #: reset by the peer: nothing more can be sent
-    REFUSED = "refused"  #: a non-blocking connect() failed (refused, or reset); the next call learns it
+    #: a non-blocking connect() failed (refused, or reset); the next call learns it
+    REFUSED = "refused"
     CLOSED = "closed"  #: close() was called; the descriptor is released
 
     def __str__(self) -> str:
@@ -155,7 +156,11 @@ _refuse(tuple(m for m in _OPEN if m is not M.LISTEN), Op.ACCEPT, errno.EINVAL)
 # While a (non-blocking) connect is under way both send and recv say EAGAIN:
 # Linux would make a blocking call wait for the handshake; sockviz refuses it.
 _allow((*_CONNECTED, M.SHUT_RD), Op.SEND)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET, M.REFUSED), Op.SEND, errno.EPIPE)
+_refuse(
+    (M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET, M.REFUSED),
+    Op.SEND,
+    errno.EPIPE,
+)
 _refuse((M.CONNECTING,), Op.SEND, errno.EAGAIN)
 
 # recv: after SHUT_RD the buffered bytes still come, then b'' without waiting.
@@ -179,7 +184,11 @@ _allow((M.SHUT_RDWR,), Op.SHUT_WR)
 
 # getpeername: there is a peer while connected or half-closed.
 _allow((*_CONNECTED, *_HALF), Op.GETPEERNAME)
-_refuse((M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.RESET, M.REFUSED), Op.GETPEERNAME, errno.ENOTCONN)
+_refuse(
+    (M.NOT_INIT, M.BOUND, M.LISTEN, M.CONNECTING, M.RESET, M.REFUSED),
+    Op.GETPEERNAME,
+    errno.ENOTCONN,
+)
 
 # close: from anywhere; closing twice is fine (the socket module ignores it).
 _allow(_OPEN, Op.CLOSE, M.CLOSED)
@@ -192,17 +201,23 @@ for _op in Op:
 
 
 class Completion(enum.Enum):
-    """What the network does to a socket, as the answer to a call made earlier or by another thread."""
+    """What the network does to a socket, as the answer to a call made earlier or by another
+    thread."""
 
     __hash__ = object.__hash__
 
-    QUEUED = "queued"  #: strict (Linux): the listener's kernel queued the connection, so connect() is done
+    #: strict (Linux): the listener's kernel queued the connection, so connect() is done
+    QUEUED = "queued"
     ACCEPTED = "accepted"  #: weldr: the server accepted the connection connect() waited for
-    UNCONNECTED = "unconnected"  #: a connect failed (refused, timed out, interrupted): no address is left
-    UNCONNECTED_BOUND = "unconnected, bound"  #: the same, for a socket that keeps the address it was bound to
+    #: a connect failed (refused, timed out, interrupted): no address is left
+    UNCONNECTED = "unconnected"
+    #: the same, for a socket that keeps the address it was bound to
+    UNCONNECTED_BOUND = "unconnected, bound"
     FAILED = "failed in the background"  #: a non-blocking connect failed: the next call learns it
-    RESET = "reset"  #: the peer reset the connection (it closed with bytes unread, or its listener went away)
-    STOPPED = "stopped listening, unbound"  #: shutdown() of a listener whose port the kernel chose: it goes back
+    #: the peer reset the connection (it closed with bytes unread, or its listener went away)
+    RESET = "reset"
+    #: shutdown() of a listener whose port the kernel chose: the port goes back
+    STOPPED = "stopped listening, unbound"
     PAIRED_OUT = "paired (first end)"  #: socketpair() connected it, as the connecting end
     PAIRED_IN = "paired (second end)"  #: socketpair() connected it, as the accepted end
 
@@ -219,7 +234,8 @@ _UNCONNECTED: Final = (M.NOT_INIT, M.BOUND, M.CONNECTING, M.REFUSED, M.RESET)
 _completes((M.CONNECTING,), Completion.QUEUED, M.OUTBOUND)
 _completes((M.CONNECTING,), Completion.ACCEPTED, M.OUTBOUND)
 # A blocking connect that fails leaves the socket as if it had never connected; so does reporting a
-# background failure (REFUSED) to the next connect().  A weldr connect reset while it waited for accept().
+# background failure (REFUSED) to the next connect().  A weldr connect reset while it waited for
+# accept().
 _completes(_UNCONNECTED, Completion.UNCONNECTED, M.NOT_INIT)
 _completes(_UNCONNECTED, Completion.UNCONNECTED_BOUND, M.BOUND)
 # A non-blocking connect fails while under way, or after it was queued and before it was told
@@ -233,11 +249,14 @@ _completes((M.NOT_INIT,), Completion.PAIRED_IN, M.INBOUND)
 
 
 def complete(mode: SocketMode, what: Completion) -> SocketMode:
-    """The mode after the network's step ``what`` in ``mode``; a pair not in the table is a sockviz bug."""
+    """The mode after the network's step ``what`` in ``mode``; a pair not in the table is a sockviz
+    bug."""
     try:
         return COMPLETIONS[mode, what]
     except KeyError:
-        raise AssertionError(f"sockviz: no completion {what.name} from {mode.name} in _net/_modes.py") from None
+        raise AssertionError(
+            f"sockviz: no completion {what.name} from {mode.name} in _net/_modes.py"
+        ) from None
 
 
 def os_error(code: int, message: str | None = None) -> OSError:
@@ -274,7 +293,8 @@ def markdown_table() -> str:
 
 
 def completions_table() -> str:
-    """:data:`COMPLETIONS` as a Markdown table: a row per completion, the modes it moves from and to."""
+    """:data:`COMPLETIONS` as a Markdown table: a row per completion, the modes it moves from and
+    to."""
     lines = ["| completion | from | to |", "|---|---|---|"]
     for what in Completion:
         moves: dict[SocketMode, list[str]] = {}

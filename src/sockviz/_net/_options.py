@@ -12,7 +12,15 @@ import os
 import socket as _socket
 from typing import Any
 
-from ._args import OPTION_NAMES, OPTIONS, READ_ONLY, check_timeout, option_key, option_value, pack_option
+from ._args import (
+    OPTION_NAMES,
+    OPTIONS,
+    READ_ONLY,
+    check_timeout,
+    option_key,
+    option_value,
+    pack_option,
+)
 from ._base import SocketBase
 from ._modes import SocketMode, os_error
 from ._traced import traced
@@ -83,7 +91,8 @@ class Options(SocketBase):
         return self._timeout != 0.0
 
     def get_inheritable(self) -> bool:
-        """Whether a child process would inherit the descriptor: asked of the real descriptor, as CPython does."""
+        """Whether a child process would inherit the descriptor: asked of the real descriptor, as
+        CPython does."""
         return os.get_inheritable(self._fd)
 
     def set_inheritable(self, inheritable: bool) -> None:

@@ -39,13 +39,25 @@ _FILL = b"\0" * 4096
 class Carrier:
     """The real socket behind a fake descriptor, kept readable and writable when the fake one is."""
 
-    __slots__ = ("_closed", "_control", "_lock", "error", "fd", "hangup", "read_hangup", "readable", "writable")
+    __slots__ = (
+        "_closed",
+        "_control",
+        "_lock",
+        "error",
+        "fd",
+        "hangup",
+        "read_hangup",
+        "readable",
+        "writable",
+    )
 
     def __init__(self, fd: int) -> None:
         ours, control = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        ours.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1)  # the kernel's minimum: cheap to fill
+        # the kernel's minimum: cheap to fill
+        ours.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1)
         control.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 1)
-        os.dup2(ours.fileno(), fd, inheritable=os.get_inheritable(fd))  # the fake descriptor now *is* this socket
+        # the fake descriptor now *is* this socket
+        os.dup2(ours.fileno(), fd, inheritable=os.get_inheritable(fd))
         ours.close()
         os.set_blocking(fd, False)
         control.setblocking(False)
@@ -60,7 +72,8 @@ class Carrier:
         self._closed = False
 
     def show(self, readiness: Callable[[], tuple[bool, bool, bool, bool, bool]]) -> None:
-        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up, hang-up, error).
+        """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up,
+        hang-up, error).
 
         The hang-ups are for good, as they are on a real socket: sockviz's end
         shuts down writing (the descriptor then polls POLLIN|POLLRDHUP, as after
@@ -78,7 +91,8 @@ class Carrier:
                 return
             readable, writable, read_hangup, hangup, error = readiness()
             if error and not self.error and not self.hangup:
-                # A byte left unread when sockviz's end closes: the kernel calls it a reset.  (If the
+                # A byte left unread when sockviz's end closes: the kernel calls
+                # it a reset.  (If the
                 # descriptor was shown unwritable, bytes are waiting unread already.)
                 with contextlib.suppress(BlockingIOError):
                     os.write(self.fd, _MARK)
@@ -91,7 +105,8 @@ class Carrier:
             if hangup and not self.hangup:
                 carrier = _socket.socket(fileno=self.fd)
                 try:
-                    carrier.shutdown(_socket.SHUT_RDWR)  # POLLIN|POLLOUT|POLLHUP|POLLRDHUP from now on
+                    # POLLIN|POLLOUT|POLLHUP|POLLRDHUP from now on
+                    carrier.shutdown(_socket.SHUT_RDWR)
                 finally:
                     carrier.detach()
                 self.hangup = self.read_hangup = self.readable = self.writable = True
@@ -99,7 +114,8 @@ class Carrier:
             if self.hangup:
                 return
             if read_hangup and not self.read_hangup:
-                self._control.shutdown(_socket.SHUT_WR)  # the descriptor reads end of file: POLLIN|POLLRDHUP
+                # the descriptor reads end of file: POLLIN|POLLRDHUP
+                self._control.shutdown(_socket.SHUT_WR)
                 self.read_hangup = self.readable = True
             if self.read_hangup:
                 readable = True

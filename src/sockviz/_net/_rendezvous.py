@@ -60,9 +60,13 @@ class Connection:
         self.cid = cid
         self.lock = net.new_lock(f"conn{cid}")
         #: client -> server
-        self.up = ByteBuffer(f"conn{cid}.up", self.lock, net.buffer_size, net.recorder, net.primitives)
+        self.up = ByteBuffer(
+            f"conn{cid}.up", self.lock, net.buffer_size, net.recorder, net.primitives
+        )
         #: server -> client
-        self.down = ByteBuffer(f"conn{cid}.down", self.lock, net.buffer_size, net.recorder, net.primitives)
+        self.down = ByteBuffer(
+            f"conn{cid}.down", self.lock, net.buffer_size, net.recorder, net.primitives
+        )
 
 
 class Pending:
@@ -100,7 +104,9 @@ class Listener:
 class Rendezvous(SocketBase):
     """listen, accept, connect: the part of a fake socket that meets another."""
 
-    def _make_accepted(self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection) -> Rendezvous:
+    def _make_accepted(
+        self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection
+    ) -> Rendezvous:
         """The server's end of a new connection (FakeSocket makes one of its kind)."""
         raise NotImplementedError
 
@@ -120,7 +126,9 @@ class Rendezvous(SocketBase):
             net.listening.notify_all()  # weldr: connect()s waiting for a listener
             net.retry_parked()
 
-    @traced("accept", result=lambda value: ("result", value[0]._number, "peer", fmt_address(value[1])))
+    @traced(
+        "accept", result=lambda value: ("result", value[0]._number, "peer", fmt_address(value[1]))
+    )
     def accept(self) -> tuple[Any, Any]:
         """Take the oldest connection of the backlog, waiting for one if needed."""
         net = self._net
@@ -203,7 +211,8 @@ class Rendezvous(SocketBase):
                 # did, ECONNABORTED) and be an unconnected socket again.
                 error, self._so_error = self._so_error or errno.ECONNABORTED, 0
                 self._unreported_connect = False
-                self._read_shut_early = self._write_shut_early = False  # as after a refused blocking connect
+                # as after a refused blocking connect
+                self._read_shut_early = self._write_shut_early = False
                 if self._stale_name is not None:  # Linux forgets the source address here
                     self._stale_name = (self._any_address()[0], self._stale_name[1])
                 self._unconnected()  # (bound, if it was bound since the refusal)
@@ -212,7 +221,11 @@ class Rendezvous(SocketBase):
                 self._unreported_connect = False  # a non-blocking connect finished: say so once
                 return 0
             step(self._mode, Op.CONNECT)
-            if not (ip.startswith("127.") or ip in ("0.0.0.0", "::", "::1") or ip.startswith("::ffff:127.")):
+            if not (
+                ip.startswith("127.")
+                or ip in ("0.0.0.0", "::", "::1")
+                or ip.startswith("::ffff:127.")
+            ):
                 return errno.ENETUNREACH  # there is no other host
             strict = net.semantics == "strict"
             listener_sock = net.find_listener(ip, port)
@@ -254,7 +267,14 @@ class Rendezvous(SocketBase):
                     assert listener is not None
                     if not listener.full:
                         break
-                    room = WaitReason("connect", self._number, "room", listener_sock._number, listener_sock.owner, where)
+                    room = WaitReason(
+                        "connect",
+                        self._number,
+                        "room",
+                        listener_sock._number,
+                        listener_sock.owner,
+                        where,
+                    )
                     self._wait(listener.room, deadline, room)
             except BaseException:
                 self._unconnect()
@@ -275,7 +295,9 @@ class Rendezvous(SocketBase):
             conn.down.read_shut = True
         self._peer_owner = listener_sock.owner
         blocking_weldr = net.semantics == "weldr" and self._timeout != 0
-        pending = Pending(self, conn, net.new_semaphore(f"fd{self._number}.accepted") if blocking_weldr else None)
+        pending = Pending(
+            self, conn, net.new_semaphore(f"fd{self._number}.accepted") if blocking_weldr else None
+        )
         listener.queue.append(pending)
         listener.acceptable.notify()
         if net.semantics == "strict" and self._mode is M.CONNECTING:  # (CLOSED if closed meanwhile)
@@ -320,9 +342,11 @@ class Rendezvous(SocketBase):
         return ip if ip.startswith("127.") else "127.0.0.1"
 
     def _refused(self) -> int:
-        """connect() found nobody: unconnected again, an automatic port given back (net lock held)."""
+        """connect() found nobody: unconnected again, an automatic port given back (net lock
+        held)."""
         self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-        # Linux's failed connect clears an early shutdown: recv() is ENOTCONN again, send() EPIPE for not being connected
+        # Linux's failed connect clears an early shutdown: recv() is ENOTCONN again,
+        # send() EPIPE for not being connected
         self._read_shut_early = self._write_shut_early = False
         self._unconnect()
         return errno.ECONNREFUSED
@@ -335,20 +359,28 @@ class Rendezvous(SocketBase):
         if self._mode is not M.CLOSED:  # closed by another thread meanwhile: stays closed
             self._unconnected()
 
-    def _wait_for_listener(self, ip: str, port: int, deadline: float | None, where: str | None) -> SocketBase | None:
+    def _wait_for_listener(
+        self, ip: str, port: int, deadline: float | None, where: str | None
+    ) -> SocketBase | None:
         """weldr: wait until somebody listens at ``(ip, port)`` (net lock held)."""
         net = self._net
         while True:
             found = net.find_listener(ip, port)
             if found is not None or net.semantics == "strict":
                 return found
-            self._wait(net.listening, deadline, WaitReason("connect", self._number, "listener", addr=where))
+            self._wait(
+                net.listening, deadline, WaitReason("connect", self._number, "listener", addr=where)
+            )
 
-    def _await_accept(self, pending: Pending, listener: Listener, deadline: float | None, server: str | None) -> None:
+    def _await_accept(
+        self, pending: Pending, listener: Listener, deadline: float | None, server: str | None
+    ) -> None:
         """weldr: the original's rendezvous -- wait until accept() posts us."""
         assert pending.wakeup is not None
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        got = pending.wakeup.acquire(remaining, WaitReason("connect", self._number, "accept", listener.fd, server))
+        got = pending.wakeup.acquire(
+            remaining, WaitReason("connect", self._number, "accept", listener.fd, server)
+        )
         if got and not pending.error:
             return
         with self._net.lock:
@@ -389,7 +421,9 @@ class Rendezvous(SocketBase):
         self._net.retry_parked()
 
 
-def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: int = 0) -> tuple[FakeSocket, FakeSocket]:
+def connected_pair(
+    net: FakeNetwork, family: int = -1, type: int = -1, proto: int = 0
+) -> tuple[FakeSocket, FakeSocket]:
     """Two fake sockets joined by one connection (``socket.socketpair()``)."""
     from ._fakesocket import FakeSocket
 
@@ -410,10 +444,9 @@ def connected_pair(net: FakeNetwork, family: int = -1, type: int = -1, proto: in
         second._complete(Completion.PAIRED_IN)
         # fmt: off
         net.recorder.emit(
-            "meet", first._number,
-            "what", "socketpair",
-            "connect", first.owner, "accept", second.owner,
-            "client", first._number, "server", second._number, "conn", conn.cid,
+            "meet", first._number, "what", "socketpair", "connect", first.owner,
+            "accept", second.owner, "client", first._number, "server", second._number,
+            "conn", conn.cid,
         )
         # fmt: on
     return first, second

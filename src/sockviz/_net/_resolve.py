@@ -5,8 +5,8 @@ Welded code never asks a real resolver: everything lives on one host, so
 resolve to loopback addresses (``("server", 8080)`` reaches the component
 named ``server``); the machine's own name (``socket.gethostname()``) resolves
 to ``127.0.1.1``, as Debian's ``/etc/hosts`` has it, and back; any other name
-fails with the ``socket.gaierror`` a real resolver gives for an unknown host.  Service names are read from the local
-services database (no network involved).
+fails with the ``socket.gaierror`` a real resolver gives for an unknown host.
+Service names are read from the local services database (no network involved).
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ import socket as _socket
 from collections.abc import Collection
 from typing import Any
 
-__all__ = ["UNKNOWN_HOST", "getaddrinfo", "gethostbyaddr", "gethostbyname", "resolve_host", "resolve_port"]
+__all__ = [
+    "UNKNOWN_HOST",
+    "getaddrinfo",
+    "gethostbyaddr",
+    "gethostbyname",
+    "resolve_host",
+    "resolve_port",
+]
 
 UNKNOWN_HOST = (_socket.EAI_NONAME, "Name or service not known")
 _UNKNOWN_SERVICE = (_socket.EAI_SERVICE, "Servname not supported for ai_socktype")
@@ -29,7 +36,8 @@ HOST_ADDRESS = "127.0.1.1"
 
 
 def _own_name(host: str) -> bool:
-    """Is ``host`` this machine's name (``socket.gethostname()``, asked each time: it can change)?"""
+    """Is ``host`` this machine's name (``socket.gethostname()``, asked each time: it can
+    change)?"""
     return host.lower() == _socket.gethostname().lower()
 
 
@@ -107,7 +115,15 @@ def getaddrinfo(
         ip = resolve_host(host, fam, names, passive=passive)
         addr: tuple[Any, ...] = (ip, number) if fam == _socket.AF_INET else (ip, number, 0, 0)
         canon = host if (flags & _socket.AI_CANONNAME and isinstance(host, str)) else ""
-        out.append((_socket.AddressFamily(fam), _socket.SocketKind.SOCK_STREAM, _socket.IPPROTO_TCP, canon, addr))
+        out.append(
+            (
+                _socket.AddressFamily(fam),
+                _socket.SocketKind.SOCK_STREAM,
+                _socket.IPPROTO_TCP,
+                canon,
+                addr,
+            )
+        )
     return out
 
 
@@ -116,7 +132,8 @@ def gethostbyname(names: Collection[str], host: str) -> str:
 
 
 def gethostbyaddr(names: Collection[str], host: str) -> tuple[str, list[str], list[str]]:
-    """Reverse look-up: ``127.0.1.1`` is the machine's own name, every other fake address ``localhost``."""
+    """Reverse look-up: ``127.0.1.1`` is the machine's own name, every other fake address
+    ``localhost``."""
     try:
         ip = resolve_host(host, _socket.AF_INET6 if ":" in host else _socket.AF_INET, names)
     except _socket.gaierror:

@@ -38,9 +38,12 @@ def traced(
         def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
             net = self._net
             stopped = net.tracker.stopped
-            if stopped is not None:  # the weld is over: a leftover thread unwinds here, recording nothing
+            # the weld is over: a leftover thread unwinds here, recording nothing
+            if stopped is not None:
                 raise net.refusal()
-            if (self._fd < 0 or self._fd_lost) and self._descriptors:  # this object's descriptor is closed, the socket lives
+            if (
+                self._fd < 0 or self._fd_lost
+            ) and self._descriptors:  # this object's descriptor is closed, the socket lives
                 self._check_open()
             if net.orphans:  # a safe point: close garbage-collected sockets
                 net.close_orphans()
@@ -55,7 +58,10 @@ def traced(
             try:
                 value = method(self, *args, **kwargs)
             except BaseException as exc:
-                emit("return", self._number, "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None))
+                emit(
+                    "return", self._number,
+                    "op", op, "error", type(exc).__name__, "errno", getattr(exc, "errno", None),
+                )  # fmt: skip
                 raise
             finally:
                 if net.carriers:  # someone selects on fake sockets: show them what the call changed

@@ -47,7 +47,9 @@ _get_ident = threading.get_ident
 
 
 class _StandInMeta(type):
-    def __call__(cls, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> Any:
+    def __call__(
+        cls, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None
+    ) -> Any:
         if cls is SocketStandIn:
             if fileno is None:
                 member = members.get(_get_ident())
@@ -81,11 +83,16 @@ def _networks() -> list[FakeNetwork]:
     """The fake networks of the welds running now, the calling thread's first."""
     mine = members.get(_get_ident())
     nets = {id(m.net): m.net for m in list(members.values())}
-    return [mine.net, *(net for net in nets.values() if net is not mine.net)] if mine is not None else list(nets.values())
+    return (
+        [mine.net, *(net for net in nets.values() if net is not mine.net)]
+        if mine is not None
+        else list(nets.values())
+    )
 
 
 def _fake_for_descriptor(fileno: Any) -> Any:
-    """``socket.socket(fileno=fd)`` of a fake descriptor: a fake socket object (None: a real descriptor)."""
+    """``socket.socket(fileno=fd)`` of a fake descriptor: a fake socket object (None: a real
+    descriptor)."""
     if not isinstance(fileno, int):
         return None
     for net in _networks():
@@ -96,7 +103,8 @@ def _fake_for_descriptor(fileno: Any) -> Any:
 
 
 def _dup(fd: Any) -> int:
-    """``socket.dup(fd)`` (``socket.fromfd()`` calls it): a fake descriptor, whoever asks, gets a fake duplicate."""
+    """``socket.dup(fd)`` (``socket.fromfd()`` calls it): a fake descriptor, whoever asks, gets a
+    fake duplicate."""
     if isinstance(fd, int) and members:
         for net in _networks():
             new = duplicate_descriptor(net, fd)
@@ -106,13 +114,22 @@ def _dup(fd: Any) -> int:
 
 
 def _close(fd: Any) -> None:
-    """``socket.close(fd)``: a fake descriptor, whoever closes it, is closed under its socket objects."""
+    """``socket.close(fd)``: a fake descriptor, whoever closes it, is closed under its socket
+    objects."""
     if isinstance(fd, int) and members and any(close_descriptor(net, fd) for net in _networks()):
         return
     _originals["close"](fd)
 
 
-def _fake_getaddrinfo(net: FakeNetwork, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
+def _fake_getaddrinfo(
+    net: FakeNetwork,
+    host: Any,
+    port: Any,
+    family: int = 0,
+    type: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> Any:
     return _resolve.getaddrinfo(net.components, host, port, family, type, proto, flags)
 
 
@@ -131,7 +148,9 @@ def _fake_gethostbyaddr(net: FakeNetwork, host: str) -> tuple[str, list[str], li
 def _fake_getnameinfo(net: FakeNetwork, sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
     check_flowinfo(sockaddr, "getnameinfo")
     host, port = sockaddr[0], sockaddr[1]
-    ip = _resolve.resolve_host(host, _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET, net.components)
+    ip = _resolve.resolve_host(
+        host, _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET, net.components
+    )
     name = ip if flags & _socket.NI_NUMERICHOST else _resolve.gethostbyaddr(net.components, ip)[0]
     return name, str(port)
 
@@ -166,22 +185,24 @@ def _dispatching(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable
 
 #: The calls by which a real socket reaches the real network: refused to welded threads.
 _REAL_NETWORK_CALLS = (
-    "accept", "bind", "connect", "connect_ex", "listen", "recv", "recv_into", "recvfrom", "recvfrom_into",
-    "recvmsg", "recvmsg_into", "send", "sendall", "sendfile", "sendmsg", "sendto",
+    "accept", "bind", "connect", "connect_ex", "listen", "recv", "recv_into", "recvfrom",
+    "recvfrom_into", "recvmsg", "recvmsg_into", "send", "sendall", "sendfile", "sendmsg", "sendto",
 )  # fmt: skip
-_guarded: dict[str, Any] = {}  # method name -> what socket.socket's own __dict__ had (None: inherited)
+# method name -> what socket.socket's own __dict__ had (None: inherited)
+_guarded: dict[str, Any] = {}
 
 
 def _refused_to_welded_threads(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """A real socket's ``method``, refused to welded threads: a socket made before the weld (an earlier
-    cell's) is real, and welded code must never reach the real network through it."""
+    """A real socket's ``method``, refused to welded threads: a socket made before the weld (an
+    earlier cell's) is real, and welded code must never reach the real network through it."""
 
     @functools.wraps(method)
     def real_socket_call(self: Any, *args: Any, **kwargs: Any) -> Any:
         member = members.get(_get_ident())
         if member is not None:
             raise RuntimeError(
-                f"{member.name} called {name}() on a real socket, made outside the weld (in an earlier cell?): "
+                f"{member.name} called {name}() on a real socket, made outside the weld (in an "
+                "earlier cell?): "
                 "welded code reaches only the fake network. Make the socket inside the component."
             )
         return method(self, *args, **kwargs)

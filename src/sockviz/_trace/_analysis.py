@@ -29,7 +29,17 @@ from typing import Any, NamedTuple
 
 from .._core._events import Event, wait_words
 
-__all__ = ["KEEPS_WAITING", "WAIT_BEGINS", "WAIT_ENDS", "Meeting", "SocketLife", "Wait", "meetings", "sockets", "waits"]
+__all__ = [
+    "KEEPS_WAITING",
+    "WAIT_BEGINS",
+    "WAIT_ENDS",
+    "Meeting",
+    "SocketLife",
+    "Wait",
+    "meetings",
+    "sockets",
+    "waits",
+]
 
 #: Which events begin a wait, and which end it (per primitive family).
 WAIT_BEGINS = {"cond.wait": "condition", "sem.wait": "semaphore", "lock.wait": "lock"}
@@ -41,7 +51,8 @@ WAIT_ENDS = {
     "lock.acquire": ("lock", "woken"),
 }
 _THREAD_ENDS = frozenset({"thread.exit", "thread.error"})
-#: Events a thread may record while it is blocked, on the network's behalf (it completed a deadlock).
+#: Events a thread may record while it is blocked, on the network's behalf (it completed a
+#: deadlock).
 NOT_ITS_OWN = frozenset({"deadlock", "timeout", "outside"})
 #: A blocked thread records nothing until its wait ends, except these: the end itself, the
 #: lock a condition wait releases and waits to take back, and reports on the network's
@@ -74,8 +85,11 @@ class Wait(NamedTuple):
     thread: str
     primitive: str  #: the lock, condition or semaphore it waited on
     family: str  #: "lock", "condition" or "semaphore"
-    what: str  #: in domain words: the socket call it was in (accept, connect, recv, send...), "bind lock (net)" or "lock NAME"
-    waits_for: str  #: in words, made from the fields below: "recv() on fd 7 waits for alice to send"
+    #: in domain words: the socket call it was in (accept, connect, recv, send...),
+    #: "bind lock (net)" or "lock NAME"
+    what: str
+    #: in words, made from the fields below: "recv() on fd 7 waits for alice to send"
+    waits_for: str
     start: int  #: seq of the event that began it
     end: int | None  #: seq of the event that ended it (None: it never ended)
     start_ns: int
@@ -85,8 +99,10 @@ class Wait(NamedTuple):
     outcome: str
     woken_by: int | None  #: seq of the event that woke it (a notify, post or release)
     waker: str | None  #: the thread that woke it
-    call: str | None = None  #: the socket call that waits, as the model recorded it (accept, connect, recv, send)
-    until: str | None = None  #: what ends it (see sockviz.lowlevel.UNTIL): data, room, connection, listener, accept, lock
+    #: the socket call that waits, as the model recorded it (accept, connect, recv, send)
+    call: str | None = None
+    #: what ends it (see sockviz.lowlevel.UNTIL): data, room, connection, listener, accept, lock
+    until: str | None = None
     fd: int | None = None  #: the descriptor the call waits on
     peer_owner: str | None = None  #: the thread owning the other end (a lock's holder), where known
     peer_fd: int | None = None  #: the other end's descriptor, where known
@@ -182,7 +198,8 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
     count = len(events)
 
     def thread_at(seq: int) -> str | None:
-        """The thread of event ``seq`` (usually at index ``seq``; a filtered trace needs the map)."""
+        """The thread of event ``seq`` (usually at index ``seq``; a filtered trace needs the
+        map)."""
         nonlocal by_seq
         if 0 <= seq < count and events[seq][0] == seq:
             return events[seq][2]
@@ -192,7 +209,8 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
         return None if found is None else found.thread
 
     calls: dict[str, list[str]] = {}  # each thread's socket calls in progress
-    open_waits: dict[str, dict[str, list[Any]]] = {}  # thread -> family -> the wait (a list: see _WAIT_FIELDS)
+    # thread -> family -> the wait (a list: see _WAIT_FIELDS)
+    open_waits: dict[str, dict[str, list[Any]]] = {}
     done: list[list[Any]] = []
     roles = _ROLES.get
     for event in events:
@@ -216,7 +234,21 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             fields, obj = event[5], event[4]
             stack = calls.get(thread)
             what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
-            wait = [thread, str(obj), family, what, "", seq, None, t_ns, None, "unfinished", None, None, *_reason(obj, family, fields)]
+            wait = [
+                thread,
+                str(obj),
+                family,
+                what,
+                "",
+                seq,
+                None,
+                t_ns,
+                None,
+                "unfinished",
+                None,
+                None,
+                *_reason(obj, family, fields),
+            ]
             wait[_WAITS_FOR] = _words(wait)
             open_waits.setdefault(thread, {})[family] = wait
             done.append(wait)
@@ -226,7 +258,10 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             if found is not None:
                 cause = event[5].get("cause")
                 found[_END_AT], found[_END_NS], found[_OUTCOME] = seq, t_ns, outcome
-                found[_WOKEN_BY], found[_WAKER] = cause, thread_at(cause) if isinstance(cause, int) else None
+                found[_WOKEN_BY], found[_WAKER] = (
+                    cause,
+                    thread_at(cause) if isinstance(cause, int) else None,
+                )
         elif role == _THREAD_END:
             calls.pop(thread, None)
     return [Wait._make(wait) for wait in done]
@@ -261,7 +296,10 @@ def meetings(events: Sequence[Event]) -> list[Meeting]:
         if event.kind == "call":
             op = event.fields.get("op")
             if op in ("connect", "connect_ex", "accept"):
-                last_call[(event.thread, event.obj, "accept" if op == "accept" else "connect")] = (event.seq, event.t_ns)
+                last_call[(event.thread, event.obj, "accept" if op == "accept" else "connect")] = (
+                    event.seq,
+                    event.t_ns,
+                )
         elif event.kind == "meet":
             f = event.fields
             connect = last_call.get((str(f.get("connect")), f.get("client"), "connect"))

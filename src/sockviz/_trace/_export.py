@@ -79,7 +79,9 @@ def to_pandas(trace: Trace, what: str = "events") -> Any:
             "pip install pandas (or pip install 'sockviz[pandas]')"
         ) from None
     columns, rows = _table(trace, what)
-    frame = pd.DataFrame.from_records(rows, columns=columns).convert_dtypes()  # whole numbers stay whole beside gaps
+    frame = pd.DataFrame.from_records(
+        rows, columns=columns
+    ).convert_dtypes()  # whole numbers stay whole beside gaps
     if what == "events":  # few distinct values, a million rows
         for name in ("thread", "kind"):
             frame[name] = frame[name].astype("category")
@@ -93,7 +95,12 @@ def to_csv(trace: Trace, path: str | os.PathLike[str], what: str = "events") -> 
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list | tuple) else v for k, v in row.items()})
+            writer.writerow(
+                {
+                    k: json.dumps(v) if isinstance(v, dict | list | tuple) else v
+                    for k, v in row.items()
+                }
+            )
 
 
 # -- Chrome Trace Event Format ---------------------------------------------------
@@ -115,71 +122,127 @@ def chrome_events(trace: Trace) -> list[dict[str, Any]]:
     """The trace as Trace Event Format events (see the module docstring)."""
     events = trace.events
     tids = {thread: number for number, thread in enumerate(trace.threads, start=1)}
-    out: list[dict[str, Any]] = [
-        {"name": "process_name", "ph": "M", "pid": _THREADS_PID, "tid": 0, "args": {"name": "threads"}},
-        {"name": "process_name", "ph": "M", "pid": _SOCKETS_PID, "tid": 0, "args": {"name": "sockets"}},
+    end_ns = events[-1].t_ns if events else 0
+    by_seq = {e.seq: e for e in events}
+    return [
+        *_names(tids),
+        *_calls(events, tids, end_ns),
+        *_waits(trace, by_seq, tids, end_ns),
+        *_meetings(trace, by_seq, tids),
+        *_socket_modes(trace, end_ns),
+        *_marks(events, tids),
+    ]
+
+
+def _meta(pid: int, tid: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "ph": "M", "pid": pid, "tid": tid, "args": args}
+
+
+def _names(tids: dict[str, int]) -> list[dict[str, Any]]:
+    """The two processes (threads, sockets) and a named, ordered track per thread."""
+    out = [
+        _meta(_THREADS_PID, 0, "process_name", {"name": "threads"}),
+        _meta(_SOCKETS_PID, 0, "process_name", {"name": "sockets"}),
     ]
     for thread, tid in tids.items():
-        out.append({"name": "thread_name", "ph": "M", "pid": _THREADS_PID, "tid": tid, "args": {"name": thread}})
-        out.append({"name": "thread_sort_index", "ph": "M", "pid": _THREADS_PID, "tid": tid, "args": {"sort_index": tid}})
-    end_ns = events[-1].t_ns if events else 0
+        out.append(_meta(_THREADS_PID, tid, "thread_name", {"name": thread}))
+        out.append(_meta(_THREADS_PID, tid, "thread_sort_index", {"sort_index": tid}))
+    return out
 
-    # Socket calls: one slice from call to return, on the thread's track.
+
+def _calls(events: Sequence[Event], tids: dict[str, int], end_ns: int) -> list[dict[str, Any]]:
+    """Socket calls: one slice from call to return, on the thread's track."""
+    out = []
     open_calls: dict[str, list[Event]] = {}
     for event in events:
         if event.kind == "call":
             open_calls.setdefault(event.thread, []).append(event)
         elif event.kind == "return" and open_calls.get(event.thread):
             call = open_calls[event.thread].pop()
-            out.append(_slice(f"{call.fields.get('op')}() fd {call.obj}", "call", call, event.t_ns, tids, {**call.fields, **event.fields}))
+            name = f"{call.fields.get('op')}() fd {call.obj}"
+            out.append(
+                _slice(name, "call", call, event.t_ns, tids, {**call.fields, **event.fields})
+            )
     for stack in open_calls.values():
         for call in stack:
-            out.append(_slice(f"{call.fields.get('op')}() fd {call.obj}", "call", call, end_ns, tids, dict(call.fields)))
+            name = f"{call.fields.get('op')}() fd {call.obj}"
+            out.append(_slice(name, "call", call, end_ns, tids, dict(call.fields)))
+    return out
 
-    # Waits: slices inside the calls; wake-ups: flow arrows from the waker.
-    by_seq = {e.seq: e for e in events}
+
+def _waits(
+    trace: Trace, by_seq: dict[int, Event], tids: dict[str, int], end_ns: int
+) -> list[dict[str, Any]]:
+    """Waits: slices inside the calls; wake-ups: flow arrows from the waker."""
+    out = []
     for wait in trace.waits():
-        begin = by_seq[wait.start]
         args = {"for": wait.waits_for, "outcome": wait.outcome, "primitive": wait.primitive}
-        out.append(_slice(f"waits: {wait.what}", "wait", begin, wait.end_ns if wait.end_ns is not None else end_ns, tids, args))
+        until = wait.end_ns if wait.end_ns is not None else end_ns
+        out.append(_slice(f"waits: {wait.what}", "wait", by_seq[wait.start], until, tids, args))
         if wait.woken_by is not None and wait.woken_by in by_seq and wait.end is not None:
             waker = by_seq[wait.woken_by]
-            out.extend(_flow(f"wake-{wait.end}", "wake-up", f"{waker.kind} {waker.obj}", waker, by_seq[wait.end], tids))
-    # Meetings: an instant on each side and an arrow from connect to accept.
+            name = f"{waker.kind} {waker.obj}"
+            out.extend(_flow(f"wake-{wait.end}", "wake-up", name, waker, by_seq[wait.end], tids))
+    return out
+
+
+def _meetings(trace: Trace, by_seq: dict[int, Event], tids: dict[str, int]) -> list[dict[str, Any]]:
+    """Meetings: an instant on each side and an arrow from connect to accept."""
+    out = []
     for meeting in trace.meetings():
         meet = by_seq[meeting.seq]
         if meeting.connect_arrived is not None and meeting.connect_thread in tids:
             start = by_seq[meeting.connect_arrived]
-            out.extend(_flow(f"meet-{meeting.seq}", "meeting", f"meet {meeting.what}", start, meet, tids))
+            name = f"meet {meeting.what}"
+            out.extend(_flow(f"meet-{meeting.seq}", "meeting", name, start, meet, tids))
+        name = f"MEET {meeting.connect_thread} + {meeting.accept_thread}"
         out.append(
-            {"name": f"MEET {meeting.connect_thread} + {meeting.accept_thread}", "cat": "meeting", "ph": "i", "s": "t"}
-            | {"ts": _us(meet.t_ns), "pid": _THREADS_PID, "tid": tids[meet.thread], "args": meeting._asdict()}
+            {"name": name, "cat": "meeting", "ph": "i", "s": "t", "ts": _us(meet.t_ns)}
+            | {"pid": _THREADS_PID, "tid": tids[meet.thread], "args": meeting._asdict()}
         )
-    # Socket modes: a track per socket, a slice per mode.
+    return out
+
+
+def _socket_modes(trace: Trace, end_ns: int) -> list[dict[str, Any]]:
+    """Socket modes: a track per socket, a slice per mode."""
+    out = []
     for number, life in enumerate(trace.sockets(), start=1):
-        label = f"fd {life.fd} ({life.owner})"
-        out.append({"name": "thread_name", "ph": "M", "pid": _SOCKETS_PID, "tid": number, "args": {"name": label}})
+        out.append(
+            _meta(_SOCKETS_PID, number, "thread_name", {"name": f"fd {life.fd} ({life.owner})"})
+        )
         history = life.history
+        args = {"fd": life.fd, "local": life.local, "peer": life.peer}
         for position, (_seq, t_ns, mode) in enumerate(history):
-            until = history[position + 1][1] if position + 1 < len(history) else (t_ns if mode == "CLOSED" else end_ns)
+            last = position + 1 == len(history)
+            until = (t_ns if mode == "CLOSED" else end_ns) if last else history[position + 1][1]
             out.append(
                 {"name": mode, "cat": "state", "ph": "X", "ts": _us(t_ns), "dur": _dur(t_ns, until)}
-                | {"pid": _SOCKETS_PID, "tid": number, "args": {"fd": life.fd, "local": life.local, "peer": life.peer}}
-            )
-    # Everything else worth seeing as an instant (output lines, refusals, deadlocks...): the table's marks.
-    for event in events:
-        row = TABLE.get(event.kind)
-        if row is not None and row.mark is not None:
-            scope = "g" if row.mark == "global" else "t"
-            label = str(event.fields.get("line")) if event.kind == "output" else f"{event.kind} {event.obj}"
-            out.append(
-                {"name": label, "cat": event.kind, "ph": "i", "s": scope, "ts": _us(event.t_ns), "pid": _THREADS_PID}
-                | {"tid": tids[event.thread], "args": _jsonable(event.fields)}
+                | {"pid": _SOCKETS_PID, "tid": number, "args": dict(args)}
             )
     return out
 
 
-def _slice(name: str, cat: str, begin: Event, end_ns: int, tids: dict[str, int], args: dict[str, Any]) -> dict[str, Any]:
+def _marks(events: Sequence[Event], tids: dict[str, int]) -> list[dict[str, Any]]:
+    """Everything else worth seeing as an instant (output lines, refusals, deadlocks...): the
+    marks of the table of kinds."""
+    out = []
+    for event in events:
+        row = TABLE.get(event.kind)
+        if row is None or row.mark is None:
+            continue
+        output = event.kind == "output"
+        label = str(event.fields.get("line")) if output else f"{event.kind} {event.obj}"
+        scope = "g" if row.mark == "global" else "t"
+        out.append(
+            {"name": label, "cat": event.kind, "ph": "i", "s": scope, "ts": _us(event.t_ns)}
+            | {"pid": _THREADS_PID, "tid": tids[event.thread], "args": _jsonable(event.fields)}
+        )
+    return out
+
+
+def _slice(
+    name: str, cat: str, begin: Event, end_ns: int, tids: dict[str, int], args: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "name": name,
         "cat": cat,
@@ -192,13 +255,24 @@ def _slice(name: str, cat: str, begin: Event, end_ns: int, tids: dict[str, int],
     }
 
 
-def _flow(ident: str, cat: str, name: str, start: Event, finish: Event, tids: dict[str, int]) -> list[dict[str, Any]]:
+def _flow(
+    ident: str, cat: str, name: str, start: Event, finish: Event, tids: dict[str, int]
+) -> list[dict[str, Any]]:
     """A flow arrow: a tiny slice at each end (flows bind to slices) and the s/f pair."""
     ends = []
     for event, phase in ((start, "s"), (finish, "f")):
         ts = _us(event.t_ns)
         where = {"pid": _THREADS_PID, "tid": tids[event.thread]}
-        ends.append({"name": name if phase == "s" else f"woken: {event.obj}", "cat": cat, "ph": "X", "ts": ts, "dur": 0.001} | where)
+        ends.append(
+            {
+                "name": name if phase == "s" else f"woken: {event.obj}",
+                "cat": cat,
+                "ph": "X",
+                "ts": ts,
+                "dur": 0.001,
+            }
+            | where
+        )
         flow = {"name": name, "cat": cat, "ph": phase, "id": ident, "ts": ts} | where
         if phase == "f":
             flow["bp"] = "e"
@@ -207,12 +281,19 @@ def _flow(ident: str, cat: str, name: str, start: Event, finish: Event, tids: di
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | type(None) | dict | list) else str(v) for k, v in fields.items()}
+    return {
+        k: v if isinstance(v, str | int | float | bool | type(None) | dict | list) else str(v)
+        for k, v in fields.items()
+    }
 
 
 def to_chrome_trace(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write ``path`` in the Trace Event Format (open it in ui.perfetto.dev or chrome://tracing)."""
-    document = {"traceEvents": chrome_events(trace), "displayTimeUnit": "ns", "otherData": {"sockviz": trace.meta}}
+    document = {
+        "traceEvents": chrome_events(trace),
+        "displayTimeUnit": "ns",
+        "otherData": {"sockviz": trace.meta},
+    }
     with open(path, "w", encoding="utf-8") as out:
         json.dump(document, out, default=str)
 
@@ -260,28 +341,47 @@ def to_mermaid(trace: Trace, *, components: bool = True, max_messages: int = 200
             if f.get("what") == "socketpair":
                 lines.append(f"    Note over {a}: socketpair(): fd {client} <-> fd {server}")
             else:
-                lines.append(f"    {a}->>{b}: connect() to {f.get('addr')} / accept() gives fd {server}")
+                lines.append(
+                    f"    {a}->>{b}: connect() to {f.get('addr')} / accept() gives fd {server}"
+                )
         elif kind == "refused":
-            lines.append(f"    Note over {alias(event.thread)}: connect() to {f.get('addr')} refused")
+            lines.append(
+                f"    Note over {alias(event.thread)}: connect() to {f.get('addr')} refused"
+            )
         elif kind == "return" and f.get("op") in ("send", "sendall", "sendto") and "error" not in f:
             other = owner.get(peer_of.get(event.obj))
             if other is not None:
-                count = f.get("result") if f.get("op") != "sendall" else sending.pop((event.thread, event.obj), "?")
-                lines.append(f"    {alias(event.thread)}->>{alias(other)}: {count} bytes (fd {event.obj})")
+                count = (
+                    f.get("result")
+                    if f.get("op") != "sendall"
+                    else sending.pop((event.thread, event.obj), "?")
+                )
+                lines.append(
+                    f"    {alias(event.thread)}->>{alias(other)}: {count} bytes (fd {event.obj})"
+                )
         elif kind == "return" and f.get("op") == "shutdown" and "error" not in f:
             other = owner.get(peer_of.get(event.obj))
             if other is not None:
-                lines.append(f"    {alias(event.thread)}-->>{alias(other)}: shutdown (fd {event.obj})")
+                lines.append(
+                    f"    {alias(event.thread)}-->>{alias(other)}: shutdown (fd {event.obj})"
+                )
         elif kind == "state" and f.get("to") == "CLOSED":
             other = owner.get(peer_of.get(event.obj))
             if other is not None and f.get("from") not in ("RESET", "REFUSED"):
-                lines.append(f"    {alias(event.thread)}-->>{alias(other)}: close() fd {event.obj}: EOF")
+                lines.append(
+                    f"    {alias(event.thread)}-->>{alias(other)}: close() fd {event.obj}: EOF"
+                )
         elif kind == "deadlock":
             everyone = ",".join(participants.values())
             lines.append(f"    Note over {everyone}: DEADLOCK")
     cut = len(lines) > max_messages
     lines = lines[:max_messages]
-    head = ["sequenceDiagram"] + [f"    participant {code} as {label}" for label, code in participants.items()]
+    head = ["sequenceDiagram"] + [
+        f"    participant {code} as {label}" for label, code in participants.items()
+    ]
     if cut:
-        lines.append(f"    Note over {next(iter(participants.values()))}: ... cut after {max_messages} arrows")
+        lines.append(
+            f"    Note over {next(iter(participants.values()))}: ... cut after {max_messages} "
+            "arrows"
+        )
     return "\n".join(head + lines) + "\n"

@@ -42,7 +42,8 @@ from ._upgrade import upgrade
 __all__ = ["FORMAT", "VERSION", "TraceWriter", "load", "parse", "save"]
 
 FORMAT = "sockviz-trace"
-#: 2: waits record call, fd, until, peer_fd, peer_owner, addr instead of a sentence (see _upgrade.py)
+#: 2: waits record call, fd, until, peer_fd, peer_owner, addr instead of a sentence (see
+#: _upgrade.py)
 VERSION = 2
 _KEYS = ("seq", "t_ns", "thread", "kind", "obj", "fields")
 #: A streaming writer flushes at least this often (seconds), so a killed run loses little.
@@ -72,13 +73,18 @@ def _event_line(event: RawEvent | Event) -> bytes:
     if not isinstance(event, Event):
         event = event_from_raw(event)
     seq, t_ns, thread, kind, obj, fields = event
-    return _json.encode({"seq": seq, "t_ns": t_ns, "thread": thread, "kind": kind, "obj": obj, "fields": fields})
+    return _json.encode(
+        {"seq": seq, "t_ns": t_ns, "thread": thread, "kind": kind, "obj": obj, "fields": fields}
+    )
 
 
 def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write ``trace`` to ``path``; an existing file is replaced only once the new one is whole."""
     with _gc_paused():
-        records = [{"seq": seq, "t_ns": t, "thread": th, "kind": k, "obj": o, "fields": f} for seq, t, th, k, o, f in trace.events]
+        records = [
+            {"seq": seq, "t_ns": t, "thread": th, "kind": k, "obj": o, "fields": f}
+            for seq, t, th, k, o, f in trace.events
+        ]
         data = _header(trace.meta) + b"\n" + _json.encode_lines(records)
         del records
     if _is_gzip(path):
@@ -88,7 +94,8 @@ def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a saved trace is an ordinary file
+        # mkstemp makes it private; a saved trace is an ordinary file
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -113,7 +120,8 @@ class TraceWriter:
     def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
         self.path = path
         self._lock = threading.Lock()  # several threads record at once
-        self._out: IO[bytes] = cast(IO[bytes], gzip.open(path, "wb", compresslevel=6) if _is_gzip(path) else open(path, "wb"))  # noqa: SIM115
+        opened = gzip.open(path, "wb", compresslevel=6) if _is_gzip(path) else open(path, "wb")  # noqa: SIM115
+        self._out: IO[bytes] = cast(IO[bytes], opened)
         self._out.write(_header(meta) + b"\n")
         self._out.flush()
         self._flushed = time.monotonic()
@@ -181,11 +189,14 @@ def parse(data: bytes | str, name: str = "<string>") -> Trace:
         raise TraceFormatError(name, 1, "empty file: expected a sockviz trace header")
     end = data.find(b"\n")
     complete = data.endswith(b"\n")
-    meta, version = _parse_header(data if end < 0 else data[:end], name, truncated=end < 0 and not complete)
+    meta, version = _parse_header(
+        data if end < 0 else data[:end], name, truncated=end < 0 and not complete
+    )
     # The body is the lines after the header, as a view: a big file is not copied.
     start, stop = (len(data), len(data)) if end < 0 else (end + 1, len(data))
     cut_line = None
-    if stop > start and not complete:  # the last line has no newline: whole, or cut short by a crash?
+    # the last line has no newline: whole, or cut short by a crash?
+    if stop > start and not complete:
         last = max(data.rfind(b"\n"), end) + 1
         try:
             json.loads(data[last:])
@@ -202,7 +213,11 @@ def parse(data: bytes | str, name: str = "<string>") -> Trace:
             events = _checked_events(body.tobytes(), name)
         events = upgrade(events, version)
     if cut_line is not None:
-        warnings.warn(f"{name}: line {cut_line} is cut short (the run stopped while writing it); loaded {len(events)} events", stacklevel=3)
+        warnings.warn(
+            f"{name}: line {cut_line} is cut short (the run stopped while writing it); loaded "
+            f"{len(events)} events",
+            stacklevel=3,
+        )
     return Trace(events, meta)
 
 
@@ -215,9 +230,13 @@ def _checked_events(body: bytes, name: str) -> list[Event]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TraceFormatError(name, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise TraceFormatError(
+                name, number, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         except UnicodeDecodeError as exc:
-            raise TraceFormatError(name, number, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise TraceFormatError(
+                name, number, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         events.append(_check_event(record, name, number))
     return events
 
@@ -226,21 +245,32 @@ def _parse_header(line: bytes, name: str, *, truncated: bool) -> tuple[dict[str,
     try:
         header = json.loads(line)
     except ValueError:
-        problem = "the header line is cut short" if truncated else "the first line is not a JSON header"
+        problem = (
+            "the header line is cut short" if truncated else "the first line is not a JSON header"
+        )
         raise TraceFormatError(name, 1, f"{problem}; is this a sockviz trace?") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise TraceFormatError(name, 1, f'not a sockviz trace (the header must say "format": "{FORMAT}")')
+        raise TraceFormatError(
+            name, 1, f'not a sockviz trace (the header must say "format": "{FORMAT}")'
+        )
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise TraceFormatError(name, 1, 'the header has no integer "version"')
     if version > VERSION:
-        raise TraceFormatError(name, 1, f"format version {version} is newer than this sockviz reads (up to {VERSION}); upgrade sockviz")
+        raise TraceFormatError(
+            name,
+            1,
+            f"format version {version} is newer than this sockviz reads (up to {VERSION}); upgrade "
+            "sockviz",
+        )
     return {k: v for k, v in header.items() if k not in ("format", "version")}, version
 
 
 def _check_event(record: Any, name: str, number: int) -> Event:
     if not isinstance(record, dict):
-        raise TraceFormatError(name, number, f"an event must be a JSON object, not {type(record).__name__}")
+        raise TraceFormatError(
+            name, number, f"an event must be a JSON object, not {type(record).__name__}"
+        )
     missing = [k for k in _KEYS if k not in record]
     if missing:
         raise TraceFormatError(name, number, f"event lacks {', '.join(repr(k) for k in missing)}")
@@ -248,5 +278,7 @@ def _check_event(record: Any, name: str, number: int) -> Event:
     for column, key, kind in _json.COLUMN_TYPES:
         value = values[column]
         if type(value) is not kind:
-            raise TraceFormatError(name, number, f"{key!r} must be {kind.__name__}, not {type(value).__name__}")
+            raise TraceFormatError(
+                name, number, f"{key!r} must be {kind.__name__}, not {type(value).__name__}"
+            )
     return Event(*values)

@@ -27,7 +27,13 @@ __all__ = ["BACKEND", "decode", "decode_events", "encode", "encode_lines"]
 
 _new_tuple = tuple.__new__
 #: Which columns of an event must have which type (column, key, type).
-COLUMN_TYPES = ((0, "seq", int), (1, "t_ns", int), (2, "thread", str), (3, "kind", str), (5, "fields", dict))
+COLUMN_TYPES = (
+    (0, "seq", int),
+    (1, "t_ns", int),
+    (2, "thread", str),
+    (3, "kind", str),
+    (5, "fields", dict),
+)
 
 
 def _stdlib_encode(obj: Any) -> bytes:
@@ -42,7 +48,10 @@ def _stdlib_decode_events(view: memoryview) -> list[Event] | None:
     body = view.tobytes()
     try:
         records = json.loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
-        events = [_new_tuple(Event, (r["seq"], r["t_ns"], r["thread"], r["kind"], r["obj"], r["fields"])) for r in records]
+        events = [
+            _new_tuple(Event, (r["seq"], r["t_ns"], r["thread"], r["kind"], r["obj"], r["fields"]))
+            for r in records
+        ]
     except (ValueError, KeyError, TypeError):
         return None
     for column, _key, kind in COLUMN_TYPES:
@@ -100,7 +109,10 @@ if os.environ.get("SOCKVIZ_JSON", "").lower() != "stdlib":
                 records = _record_lines(body)
             except msgspec.DecodeError:  # bad JSON or a bad type: the slow pass says where
                 return None
-            return [_new_tuple(Event, (r.seq, r.t_ns, r.thread, r.kind, r.obj, r.fields)) for r in records]
+            return [
+                _new_tuple(Event, (r.seq, r.t_ns, r.thread, r.kind, r.obj, r.fields))
+                for r in records
+            ]
 
         def _fast_decode(data: bytes | str) -> Any:
             try:

@@ -36,7 +36,11 @@ class Kind(NamedTuple):
     @property
     def text(self) -> str:
         """``doc`` and ``fields`` in one phrase, as the format doc lists them."""
-        return f"{self.doc} (fields: {', '.join(self.fields)})" if self.fields else f"{self.doc} (no fields)"
+        return (
+            f"{self.doc} (fields: {', '.join(self.fields)})"
+            if self.fields
+            else f"{self.doc} (no fields)"
+        )
 
 
 _WAIT_FIELDS = ("call", "fd", "until", "peer_fd", "peer_owner", "addr", "timeout")
@@ -46,13 +50,18 @@ TABLE: dict[str, Kind] = {
         "a welded thread started",
         ("component", "parent"),
         say.start,
-        lambda e, t: "thread starts" + (f" (started by {e.fields['parent']})" if e.fields.get("parent") else ""),
+        lambda e, t: (
+            "thread starts"
+            + (f" (started by {e.fields['parent']})" if e.fields.get("parent") else "")
+        ),
     ),
     "thread.exit": Kind(
         "a welded thread ended",
         ("reason",),
         say.ended,
-        lambda e, t: "thread ends" + (f" ({r})" if (r := e.fields.get("reason")) and r != "returned" else ""),
+        lambda e, t: (
+            "thread ends" + (f" ({r})" if (r := e.fields.get("reason")) and r != "returned" else "")
+        ),
     ),
     "thread.error": Kind(
         "a welded thread ended with an exception",
@@ -93,15 +102,23 @@ TABLE: dict[str, Kind] = {
     "refused": Kind(
         "a connect() found nobody listening (strict semantics)",
         ("addr",),
-        lambda t, i, e: f"Nobody listens on {e.fields.get('addr')}: {e.thread}'s connection on fd {e.obj} is refused.",
+        lambda t, i, e: (
+            f"Nobody listens on {e.fields.get('addr')}: {e.thread}'s connection on fd {e.obj} is "
+            "refused."
+        ),
         lambda e, t: f"connection to {e.fields.get('addr')} refused: nobody listens there",
         "thread",
     ),
     "lock.wait": Kind(
         "a thread found a lock held and waits for it",
         ("holder",),
-        lambda t, i, e: f"{e.thread} must wait for lock {e.obj}: {e.fields.get('holder') or 'another thread'} holds it.",
-        lambda e, t: f"waits for lock {e.obj} (held by {e.fields.get('holder') or 'another thread'})",
+        lambda t, i, e: (
+            f"{e.thread} must wait for lock {e.obj}: {e.fields.get('holder') or 'another thread'} "
+            "holds it."
+        ),
+        lambda e, t: (
+            f"waits for lock {e.obj} (held by {e.fields.get('holder') or 'another thread'})"
+        ),
     ),
     "lock.acquire": Kind(
         "a thread got a lock",
@@ -112,10 +129,17 @@ TABLE: dict[str, Kind] = {
     "lock.release": Kind(
         "a lock was released while someone waited for it",
         (),
-        lambda t, i, e: f"{e.thread} releases lock {e.obj}, so a thread waiting for it can have it.",
+        lambda t, i, e: (
+            f"{e.thread} releases lock {e.obj}, so a thread waiting for it can have it."
+        ),
         lambda e, t: f"releases lock {e.obj}",
     ),
-    "cond.wait": Kind("a thread waits on a condition", _WAIT_FIELDS, lambda t, i, e: say.waiting(e.thread, e.fields), say.wait_line),
+    "cond.wait": Kind(
+        "a thread waits on a condition",
+        _WAIT_FIELDS,
+        lambda t, i, e: say.waiting(e.thread, e.fields),
+        say.wait_line,
+    ),
     "cond.notify": Kind(
         "a thread notified a condition's waiters",
         ("n",),
@@ -125,7 +149,10 @@ TABLE: dict[str, Kind] = {
     "cond.wake": Kind(
         "a waiting thread was woken",
         ("cause = seq of the notify",),
-        lambda t, i, e: f"{e.thread} wakes up on {e.obj}: {say.woken_by(t, e.fields.get('cause'))}; it goes on with its call.",
+        lambda t, i, e: (
+            f"{e.thread} wakes up on {e.obj}: {say.woken_by(t, e.fields.get('cause'))}; it goes on "
+            "with its call."
+        ),
         say.woken_line,
     ),
     "cond.timeout": Kind(
@@ -134,9 +161,19 @@ TABLE: dict[str, Kind] = {
         say.gave_up,
         lambda e, t: f"gave up waiting on {e.obj} (timeout)",
     ),
-    "sem.wait": Kind("a thread waits on a semaphore", _WAIT_FIELDS, lambda t, i, e: say.waiting(e.thread, e.fields), say.wait_line),
+    "sem.wait": Kind(
+        "a thread waits on a semaphore",
+        _WAIT_FIELDS,
+        lambda t, i, e: say.waiting(e.thread, e.fields),
+        say.wait_line,
+    ),
     "sem.post": Kind("a semaphore was posted", ("value",), say.post, lambda e, t: f"posts {e.obj}"),
-    "sem.acquire": Kind("a thread got a semaphore's permit", ("cause = seq of the post", "value"), say.permit, say.woken_line),
+    "sem.acquire": Kind(
+        "a thread got a semaphore's permit",
+        ("cause = seq of the post", "value"),
+        say.permit,
+        say.woken_line,
+    ),
     "sem.timeout": Kind(
         "a semaphore wait ran out of time",
         ("timeout",),
@@ -155,8 +192,14 @@ TABLE: dict[str, Kind] = {
     "buf.read": Kind(
         "bytes left a connection's buffer",
         ("n", "fill", "cap"),
-        lambda t, i, e: f"{e.thread} takes {say.plural(e.fields.get('n'), 'byte')} out of {e.obj}: {e.fields.get('fill')} bytes are left.",
-        lambda e, t: f"{e.fields.get('n')} bytes out of {e.obj} ({e.fields.get('fill')}/{e.fields.get('cap')})",
+        lambda t, i, e: (
+            f"{e.thread} takes {say.plural(e.fields.get('n'), 'byte')} out of {e.obj}: "
+            f"{e.fields.get('fill')} bytes are left."
+        ),
+        lambda e, t: (
+            f"{e.fields.get('n')} bytes out of {e.obj} "
+            f"({e.fields.get('fill')}/{e.fields.get('cap')})"
+        ),
     ),
     "buf.eof": Kind(
         "the writer of a buffer shut down or closed",
@@ -189,7 +232,8 @@ TABLE: dict[str, Kind] = {
         "under a schedule, a thread blocked outside the fake network; the weld stops",
         ("where", "after"),
         lambda t, i, e: (
-            f"{e.thread} is blocked outside the fake network, at {e.fields.get('where')}: under a schedule "
+            f"{e.thread} is blocked outside the fake network, at {e.fields.get('where')}: under a "
+            "schedule "
             "nobody else may run meanwhile, so the weld stops."
         ),
         lambda e, t: f"BLOCKED OUTSIDE the fake network -- at {e.fields.get('where')}",
@@ -197,5 +241,6 @@ TABLE: dict[str, Kind] = {
     ),
 }
 
-#: Every event kind the fake network records, with what it means and carries (the format doc's table).
+#: Every event kind the fake network records, with what it means and carries (the format doc's
+#: table).
 KINDS: dict[str, str] = {kind: row.text for kind, row in TABLE.items()}

@@ -1,4 +1,5 @@
-"""One plain-English sentence per event, for a student following a replay; one short line for a summary.
+"""One plain-English sentence per event, for a student following a replay; one short line for a
+summary.
 
 The sentences say who does what, and -- for waits -- why: "alice waits in
 recv() on fd 5: nothing has arrived yet, so it waits for server/handler1

@@ -69,7 +69,10 @@ def waiting(thread: str, f: dict[str, Any]) -> str:
         return f"{thread} waits{limit} for a wake-up."
     reason = _REASONS.get((call, until), "it cannot go on yet")
     target = wait_target(until, f.get("peer_owner"), f.get("addr"))
-    return f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}, so it waits for {target}."
+    return (
+        f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}, so it waits for "
+        f"{target}."
+    )
 
 
 def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:
@@ -79,7 +82,9 @@ def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:
     if op == "bind":
         return f"{thread} binds fd {fd} to {f.get('addr')}."
     if op == "listen":
-        backlog = f" with room for {f['backlog']} waiting clients" if f.get("backlog") is not None else ""
+        backlog = (
+            f" with room for {f['backlog']} waiting clients" if f.get("backlog") is not None else ""
+        )
         return f"{thread} calls listen() on fd {fd}{backlog}."
     if op == "accept":
         return f"{thread} calls accept() on fd {fd} to take the next client."
@@ -100,31 +105,49 @@ def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:
 def returning(thread: str, fd: Any, f: dict[str, Any]) -> str:
     op = f.get("op")
     if f.get("error") == "NetworkStopped":
-        return f"{op}() on fd {fd} is cut short in {thread}: the weld stopped the fake network (NetworkStopped) to end the run."
+        return (
+            f"{op}() on fd {fd} is cut short in {thread}: the weld stopped the fake network "
+            "(NetworkStopped) to end the run."
+        )
     if "error" in f:
         code = f.get("errno")
-        why = f" (errno {code}, {_errno.errorcode.get(code, '?')}: {os.strerror(code)})" if isinstance(code, int) else ""
+        why = (
+            f" (errno {code}, {_errno.errorcode.get(code, '?')}: {os.strerror(code)})"
+            if isinstance(code, int)
+            else ""
+        )
         return f"{op}() on fd {fd} fails in {thread} with {f['error']}{why}."
     result = f.get("result")
     if op == "accept":
         return f"accept() returns to {thread} with fd {result}: a connection from {f.get('peer')}."
     if op in ("recv", "recv_into", "recvfrom"):
         if result == 0:
-            return f"{op}() on fd {fd} returns no bytes to {thread}: end of file, the peer will send no more."
+            return (
+                f"{op}() on fd {fd} returns no bytes to {thread}: end of file, the peer will send "
+                "no more."
+            )
         return f"{op}() on fd {fd} returns {plural(result, 'byte')} to {thread}."
     if op in ("send", "sendto"):
-        return f"{op}() on fd {fd} returns: {plural(result, 'byte')} of {thread}'s data are on their way."
+        return (
+            f"{op}() on fd {fd} returns: {plural(result, 'byte')} of {thread}'s data are on their "
+            "way."
+        )
     if op == "sendall":
         return f"sendall() on fd {fd} returns: all of {thread}'s data are in the buffer."
     if op in ("connect", "connect_ex"):
         if op == "connect_ex" and result:
-            return f"connect_ex() on fd {fd} returns error {result} ({_errno.errorcode.get(result, '?')}) to {thread}."
+            return (
+                f"connect_ex() on fd {fd} returns error {result} "
+                f"({_errno.errorcode.get(result, '?')}) to {thread}."
+            )
         return f"{op}() on fd {fd} returns: {thread} is connected."
     if op == "socket":
         return f"socket() returns fd {result} to {thread}."
     if f.get("deferred"):
         return f"{op}() returns to {thread}; fd {fd} lives on until {f['deferred']} on it return."
-    return f"{op}() on fd {fd} returns to {thread}" + (f" with {result!r}." if result is not None else ".")
+    return f"{op}() on fd {fd} returns to {thread}" + (
+        f" with {result!r}." if result is not None else "."
+    )
 
 
 def woken_by(trace: Trace, cause: Any) -> str:
@@ -145,7 +168,9 @@ def notify(trace: Trace, index: int, e: Event) -> str:
     before = trace.state_at(index - 1).conditions.get(str(e.obj)) if index else None
     woken = ", ".join(before.waiters[: int(e.fields.get("n") or 0)]) if before else ""
     whom = f": {woken} can go on" if woken else ""
-    return f"{e.thread} notifies {e.obj}, waking {plural(e.fields.get('n'), 'waiting thread')}{whom}."
+    return (
+        f"{e.thread} notifies {e.obj}, waking {plural(e.fields.get('n'), 'waiting thread')}{whom}."
+    )
 
 
 def gave_up(trace: Trace, index: int, e: Event) -> str:
@@ -158,7 +183,10 @@ def post(trace: Trace, index: int, e: Event) -> str:
     sem = trace.state_at(index - 1).semaphores.get(str(e.obj)) if index else None
     if sem and sem.waiters:
         return f"{e.thread} posts {e.obj}, handing its permit straight to {sem.waiters[0]}."
-    return f"{e.thread} posts {e.obj}: it now holds {plural(e.fields.get('value'), 'permit')} for whoever comes."
+    return (
+        f"{e.thread} posts {e.obj}: it now holds {plural(e.fields.get('value'), 'permit')} for "
+        "whoever comes."
+    )
 
 
 def permit(trace: Trace, index: int, e: Event) -> str:
@@ -169,14 +197,22 @@ def permit(trace: Trace, index: int, e: Event) -> str:
 
 def got_lock(trace: Trace, index: int, e: Event) -> str:
     waited = e.fields.get("waited_ns") or 0
-    return f"{e.thread} gets lock {e.obj}" + (f" after waiting {waited / 1e3:.1f} µs." if waited else ".")
+    return f"{e.thread} gets lock {e.obj}" + (
+        f" after waiting {waited / 1e3:.1f} µs." if waited else "."
+    )
 
 
 def write(trace: Trace, index: int, e: Event) -> str:
     f = e.fields
     if f.get("dropped"):
-        return f"{e.thread} sends {plural(f.get('n'), 'byte')} into {e.obj}, but its reader has gone: they are dropped."
-    return f"{e.thread} puts {plural(f.get('n'), 'byte')} into {e.obj}: {f.get('fill')} of {f.get('cap')} bytes now wait to be read."
+        return (
+            f"{e.thread} sends {plural(f.get('n'), 'byte')} into {e.obj}, but its reader has gone: "
+            "they are dropped."
+        )
+    return (
+        f"{e.thread} puts {plural(f.get('n'), 'byte')} into {e.obj}: {f.get('fill')} of "
+        f"{f.get('cap')} bytes now wait to be read."
+    )
 
 
 def eof(trace: Trace, index: int, e: Event) -> str:
@@ -188,11 +224,16 @@ def eof(trace: Trace, index: int, e: Event) -> str:
 def meet(trace: Trace, index: int, e: Event) -> str:
     f = e.fields
     if f.get("what") == "socketpair":
-        return f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends in {e.thread}."
+        return (
+            f"socketpair() joins fd {f.get('client')} and fd {f.get('server')}: two connected ends "
+            f"in {e.thread}."
+        )
     where = f" at {f['addr']}" if f.get("addr") else ""
     return (
-        f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and accept() on fd "
-        f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for connection {f.get('conn')}."
+        f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and "
+        "accept() on fd "
+        f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for "
+        f"connection {f.get('conn')}."
     )
 
 
@@ -210,12 +251,19 @@ def stuck(trace: Trace, index: int, e: Event) -> str:
     waits = "; ".join(f"{t}: {w}" for t, w in (e.fields.get("waits") or {}).items())
     if e.kind == "deadlock":
         return f"Deadlock: every thread is blocked and none can wake another. {waits}."
-    return f"The weld ran out of time after {e.fields.get('after')} s. Still waiting: {waits or 'nobody'}."
+    return (
+        f"The weld ran out of time after {e.fields.get('after')} s. Still waiting: "
+        f"{waits or 'nobody'}."
+    )
 
 
 def args_of(fields: dict[str, Any]) -> str:
     plain = ("addr", "backlog", "how", "bufsize", "timeout", "option")
-    return ", ".join(f"{v}" if k in plain else f"{k}={v}" for k, v in fields.items() if k != "op" and v is not None)
+    return ", ".join(
+        f"{v}" if k in plain else f"{k}={v}"
+        for k, v in fields.items()
+        if k != "op" and v is not None
+    )
 
 
 def call_line(event: Event, trace: Trace | None) -> str:
@@ -238,7 +286,11 @@ def return_line(event: Event, trace: Trace | None) -> str:
 def wait_line(event: Event, trace: Trace | None) -> str:
     f = event.fields
     timeout = f" (timeout {f['timeout']:g} s)" if f.get("timeout") is not None else ""
-    words = wait_words(f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr")) if f.get("until") else "a wake-up"
+    words = (
+        wait_words(f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr"))
+        if f.get("until")
+        else "a wake-up"
+    )
     return f"waits on {event.obj}: {words}{timeout}"
 
 
@@ -248,7 +300,11 @@ def woken_line(event: Event, trace: Trace | None) -> str:
     if cause is not None:
         waker = trace.by_seq(cause) if trace is not None else None
         by = f" by {waker.thread} (#{cause})" if waker is not None else f" by #{cause}"
-    return f"got a permit of {event.obj}{by}" if event.kind == "sem.acquire" else f"woken on {event.obj}{by}"
+    return (
+        f"got a permit of {event.obj}{by}"
+        if event.kind == "sem.acquire"
+        else f"woken on {event.obj}{by}"
+    )
 
 
 def meet_line(event: Event, trace: Trace | None) -> str:

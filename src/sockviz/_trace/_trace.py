@@ -28,13 +28,25 @@ __all__ = ["Trace"]
 _first = operator.itemgetter(0)
 
 #: Event kinds the short summary leaves out (locks and bytes in detail).
-_DETAIL_KINDS = frozenset({"lock.wait", "lock.acquire", "lock.release", "cond.notify", "sem.post", "buf.write", "buf.read"})
+_DETAIL_KINDS = frozenset(
+    {
+        "lock.wait",
+        "lock.acquire",
+        "lock.release",
+        "cond.notify",
+        "sem.post",
+        "buf.write",
+        "buf.read",
+    }
+)
 
 
 class Trace:
     """An ordered log of events, plus ``meta`` (how it was recorded)."""
 
-    def __init__(self, raw: Sequence[RawEvent] | Sequence[Event], meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, raw: Sequence[RawEvent] | Sequence[Event], meta: dict[str, Any] | None = None
+    ) -> None:
         self._raw = raw
         self._events: list[Event] | None = None
         self._cache: dict[str, Any] = {}  # analysis results, computed once
@@ -90,7 +102,9 @@ class Trace:
         """
         digest = hashlib.blake2b(digest_size=8)
         for event in self.events:
-            fields = sorted((name, repr(value)) for name, value in event.fields.items() if name != "traceback")
+            fields = sorted(
+                (name, repr(value)) for name, value in event.fields.items() if name != "traceback"
+            )
             digest.update(repr((event.thread, event.kind, event.obj, fields)).encode())
         return digest.hexdigest()
 
@@ -131,7 +145,9 @@ class Trace:
         return list(self._cached("meetings", lambda: meetings(self.events)))
 
     def _by_seq(self) -> dict[int, Event]:
-        return cast(dict[int, Event], self._cached("by_seq", lambda: {e.seq: e for e in self.events}))
+        return cast(
+            dict[int, Event], self._cached("by_seq", lambda: {e.seq: e for e in self.events})
+        )
 
     def _world_index(self) -> WorldIndex:
         from ._world import WorldIndex
@@ -176,20 +192,31 @@ class Trace:
             end_ns = None if end is None else end * 1e6
         chosen = []
         for event in self.events:
-            if keep_threads is not None and not (event.thread in keep_threads or event.thread.split("/", 1)[0] in keep_threads):
+            if keep_threads is not None and not (
+                event.thread in keep_threads or event.thread.split("/", 1)[0] in keep_threads
+            ):
                 continue
-            if keep_kinds is not None and not (event.kind in keep_kinds or event.kind.split(".", 1)[0] in keep_kinds):
+            if keep_kinds is not None and not (
+                event.kind in keep_kinds or event.kind.split(".", 1)[0] in keep_kinds
+            ):
                 continue
-            if (start_ns is not None and event.t_ns < start_ns) or (end_ns is not None and event.t_ns > end_ns):
+            if (start_ns is not None and event.t_ns < start_ns) or (
+                end_ns is not None and event.t_ns > end_ns
+            ):
                 continue
             chosen.append(event)
         meta = dict(self.meta)
-        meta["filtered"] = {"threads": sorted(keep_threads or []) or None, "kinds": sorted(keep_kinds or []) or None, "window": window}
+        meta["filtered"] = {
+            "threads": sorted(keep_threads or []) or None,
+            "kinds": sorted(keep_kinds or []) or None,
+            "window": window,
+        }
         return Trace(chosen, meta)
 
     # -- exports (see _export.py) ---------------------------------------------------
     def to_pandas(self, what: str = "events") -> Any:
-        """A pandas DataFrame: one row per event, fields as columns (or ``"waits"``, ``"meetings"``, ``"sockets"``)."""
+        """A pandas DataFrame: one row per event, fields as columns (or ``"waits"``, ``"meetings"``,
+        ``"sockets"``)."""
         from ._export import to_pandas
 
         return to_pandas(self, what)
@@ -226,7 +253,9 @@ class Trace:
             if not detail and event.kind in _DETAIL_KINDS:
                 continue
             ms = event.t_ns / 1e6
-            lines.append(f"{ms:9.3f} ms  #{event.seq:<5} {event.thread:<{width}}  {describe(event, self)}")
+            lines.append(
+                f"{ms:9.3f} ms  #{event.seq:<5} {event.thread:<{width}}  {describe(event, self)}"
+            )
         head = f"{len(events)} events, threads: {', '.join(self.threads) or '-'}"
         if self.meta.get("semantics"):
             head += f"; semantics={self.meta['semantics']}"

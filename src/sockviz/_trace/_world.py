@@ -32,7 +32,15 @@ from typing import Any, NamedTuple
 from .._core._events import Event, wait_words
 from ._analysis import KEEPS_WAITING, WAIT_BEGINS, WAIT_ENDS
 
-__all__ = ["CHECKPOINT_EVERY", "LockState", "SemaphoreState", "SocketState", "ThreadState", "World", "WorldIndex"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "LockState",
+    "SemaphoreState",
+    "SocketState",
+    "ThreadState",
+    "World",
+    "WorldIndex",
+]
 
 #: Events between two checkpoints of :class:`WorldIndex`.
 CHECKPOINT_EVERY = 128
@@ -47,7 +55,8 @@ class SocketState(NamedTuple):
     local: str | None
     peer: str | None
     conn: int | None
-    #: which of the connection's buffers it reads ("up" for the accepting side, "down" for the connecting side)
+    #: which of the connection's buffers it reads ("up" for the accepting side, "down" for
+    #: the connecting side)
     reads: str | None
     inbound: int  #: bytes waiting for this socket to read them
     outbound: int  #: bytes this socket sent that its peer has not read yet
@@ -97,7 +106,16 @@ class World(NamedTuple):
 class _Replay:
     """A mutable world that applies events one at a time (entries stay immutable)."""
 
-    __slots__ = ("buffers", "closing", "conditions", "conns", "locks", "semaphores", "sockets", "threads")
+    __slots__ = (
+        "buffers",
+        "closing",
+        "conditions",
+        "conns",
+        "locks",
+        "semaphores",
+        "sockets",
+        "threads",
+    )
 
     def __init__(self) -> None:
         self.sockets: dict[Any, SocketState] = {}
@@ -126,7 +144,9 @@ class _Replay:
         for fd, sock in self.sockets.items():
             if sock.conn is not None and sock.reads is not None:
                 inbound = self.buffers.get(f"conn{sock.conn}.{sock.reads}", 0)
-                outbound = self.buffers.get(f"conn{sock.conn}.{'down' if sock.reads == 'up' else 'up'}", 0)
+                outbound = self.buffers.get(
+                    f"conn{sock.conn}.{'down' if sock.reads == 'up' else 'up'}", 0
+                )
                 sock = sock._replace(inbound=inbound, outbound=outbound)
             sockets[fd] = sock
         return World(
@@ -150,7 +170,9 @@ class _Replay:
         if kind not in KEEPS_WAITING:
             thread = self.threads.get(event.thread)
             if thread is not None and thread.status == "blocked":  # its wait was cut short
-                self.threads[event.thread] = thread._replace(status="running", waits_on=None, waits_for=None)
+                self.threads[event.thread] = thread._replace(
+                    status="running", waits_on=None, waits_for=None
+                )
         if kind == "state":
             self._state(event)
         elif kind == "buf.write" or kind == "buf.read":
@@ -173,7 +195,11 @@ class _Replay:
         elif kind == "sem.post":
             name = str(event.obj)
             old = self.semaphores.get(name)
-            self._set_semaphore(SemaphoreState(name, int(event.fields.get("value") or 0), old.waiters if old else ()))
+            self._set_semaphore(
+                SemaphoreState(
+                    name, int(event.fields.get("value") or 0), old.waiters if old else ()
+                )
+            )
         elif kind == "thread.start":
             self.threads[event.thread] = ThreadState(event.thread, "running", None, None, None)
         elif kind == "thread.exit" or kind == "thread.error":
@@ -193,13 +219,19 @@ class _Replay:
         if old is None:
             if fd in self.sockets:  # the descriptor was reused
                 self._forget_socket(fd)
-            old = SocketState(fd, str(f.get("owner") or event.thread), mode, None, None, None, None, 0, 0)
+            old = SocketState(
+                fd, str(f.get("owner") or event.thread), mode, None, None, None, None, 0, 0
+            )
         conn = f.get("conn", old.conn)
         reads = old.reads
         if reads is None and mode in ("OUTBOUND", "INBOUND"):
             reads = "down" if mode == "OUTBOUND" else "up"
         new = old._replace(
-            mode=mode, local=f.get("local", old.local), peer=f.get("peer", old.peer), conn=conn, reads=reads if conn is not None else None
+            mode=mode,
+            local=f.get("local", old.local),
+            peer=f.get("peer", old.peer),
+            conn=conn,
+            reads=reads if conn is not None else None,
         )
         self.sockets[fd] = new
         if conn is not None and conn != old.conn:
@@ -226,7 +258,9 @@ class _Replay:
         if family == "lock":
             waits_for: str | None = f"lock {name}"
         elif f.get("until"):
-            waits_for = wait_words(f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr"))
+            waits_for = wait_words(
+                f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr")
+            )
         else:
             waits_for = None
         self._thread(thread, status="blocked", waits_on=name, waits_for=waits_for)
@@ -251,7 +285,12 @@ class _Replay:
         else:
             sem = self.semaphores.get(name) or SemaphoreState(name, 0, ())
             value = event.fields.get("value")
-            self._set_semaphore(sem._replace(value=sem.value if value is None else int(value), waiters=_without(sem.waiters, thread)))
+            self._set_semaphore(
+                sem._replace(
+                    value=sem.value if value is None else int(value),
+                    waiters=_without(sem.waiters, thread),
+                )
+            )
 
     def _drop_condition_waiter(self, name: str, thread: str) -> None:
         cond = self.conditions.get(name)
@@ -271,7 +310,12 @@ class _Replay:
                 self._set_semaphore(sem._replace(waiters=_without(sem.waiters, thread)))
         for lock in list(self.locks.values()):
             if thread in lock.waiters or lock.holder == thread:
-                self._set_lock(lock._replace(waiters=_without(lock.waiters, thread), holder=None if lock.holder == thread else lock.holder))
+                self._set_lock(
+                    lock._replace(
+                        waiters=_without(lock.waiters, thread),
+                        holder=None if lock.holder == thread else lock.holder,
+                    )
+                )
 
     def _set_lock(self, lock: LockState) -> None:
         if lock.holder is None and not lock.waiters:

@@ -22,7 +22,10 @@ def save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) -
     with style(style_name):
         lanes = len(trace.sockets()) if kind == "states" else len(trace.threads)
         width, font = mpl.rcParams["figure.figsize"][0], mpl.rcParams["font.size"]
-        figure = Figure(figsize=(width, max(2.2, (0.25 + 0.028 * font) * lanes + 0.12 * font)), layout="constrained")
+        figure = Figure(
+            figsize=(width, max(2.2, (0.25 + 0.028 * font) * lanes + 0.12 * font)),
+            layout="constrained",
+        )
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
         if kind == "timeline":

@@ -24,7 +24,7 @@ pixel column and lane.  That is what keeps a million-event trace fast.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .._trace._trace import Trace
 
-__all__ = ["LAYERS", "TimelineGeometry", "aggregate", "timeline_geometry"]
+__all__ = ["LAYERS", "TimelineGeometry", "timeline_geometry"]
 
 #: The timeline's layers, and the event kinds (or families) each one shows.
 LAYERS = {
@@ -63,7 +63,8 @@ class TimelineGeometry:
     wakes: np.ndarray  # (n, 4): x0, lane0, x1, lane1
     meetings: np.ndarray  # (n, 4): x0, lane0, x1, lane1
     alarms: list[tuple[float, str]] = field(default_factory=list)  # (x, "deadlock" | "timeout")
-    wait_coverage: np.ndarray | None = None  # after aggregation: the share of each bar really spent waiting
+    # after aggregation: the share of each bar really spent waiting
+    wait_coverage: np.ndarray | None = None
     aggregated: bool = False
     layers: frozenset[str] = field(default_factory=lambda: frozenset(LAYERS))
     #: the trace ran on a schedule's logical clock (one tick of 1 µs per event)
@@ -84,7 +85,10 @@ def _layers(kinds: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
     wanted = {kinds} if isinstance(kinds, str) else set(kinds)
     unknown = wanted - set(LAYERS) - {k for ks in LAYERS.values() for k in ks}
     if unknown:
-        raise ValueError(f"unknown kinds {sorted(unknown)}: use layers {sorted(LAYERS)} or event kinds such as 'state', 'meet', 'cond'")
+        raise ValueError(
+            f"unknown kinds {sorted(unknown)}: use layers {sorted(LAYERS)} or event kinds such as "
+            "'state', 'meet', 'cond'"
+        )
     chosen = set()
     for layer, members in LAYERS.items():
         if layer in wanted or any(k in wanted or k.split(".")[0] in wanted for k in members):
@@ -94,7 +98,8 @@ def _layers(kinds: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
 
 @dataclass
 class _Axis:
-    """Where each event of a trace sits on the timeline: its x, its lane, and seq -> position lookups."""
+    """Where each event of a trace sits on the timeline: its x, its lane, and seq -> position
+    lookups."""
 
     xs: np.ndarray  # the x of every event (ms, or its position)
     seqs: np.ndarray
@@ -113,7 +118,8 @@ class _Axis:
 
     def _identity(self) -> bool:
         n = self.n
-        return bool(n) and self.seqs[0] == 0 and self.seqs[-1] == n - 1  # seq == index, the usual case
+        # seq == index, the usual case
+        return bool(n) and self.seqs[0] == 0 and self.seqs[-1] == n - 1
 
     def index_of(self, seq: int | None) -> int | None:
         """The position of event ``seq`` (None if it is not in the trace)."""
@@ -136,7 +142,9 @@ class _Axis:
     def marks(self, kind: str) -> np.ndarray:
         """Positions of the visible events of ``kind``."""
         codes = self.columns["kind"]
-        return np.flatnonzero((codes == self.columns["kind_code"].get(kind, -1)) & (self.lanes >= 0))
+        return np.flatnonzero(
+            (codes == self.columns["kind_code"].get(kind, -1)) & (self.lanes >= 0)
+        )
 
 
 def _axis(trace: Trace, by: str, lanes: list[str]) -> _Axis:
@@ -145,7 +153,9 @@ def _axis(trace: Trace, by: str, lanes: list[str]) -> _Axis:
     xs = columns["t_ns"] / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
     lane_of = {thread: number for number, thread in enumerate(lanes)}
     # the lane of every event: thread code -> lane (or -1 when the lane is hidden)
-    lane_by_code = np.array([lane_of.get(t, -1) for t in columns["threads"]] or [-1], dtype=np.int64)
+    lane_by_code = np.array(
+        [lane_of.get(t, -1) for t in columns["threads"]] or [-1], dtype=np.int64
+    )
     lane_arr = lane_by_code[columns["thread"]] if n else np.zeros(0, dtype=np.int64)
     span = (float(xs[0]) if n else 0.0, float(xs[-1]) if n else 0.0)
     return _Axis(xs, columns["seq"], lane_of, lane_arr, columns, span)
@@ -189,7 +199,8 @@ def timeline_geometry(
 
 
 def _call_bars(axis: _Axis) -> np.ndarray:
-    """(lane, x0, x1) of the outermost call ... return of each visible thread (depth via a running sum)."""
+    """(lane, x0, x1) of the outermost call ... return of each visible thread (depth via a running
+    sum)."""
     columns, xs = axis.columns, axis.xs
     kind_codes, thread_codes, kind_code = columns["kind"], columns["thread"], columns["kind_code"]
     is_call = kind_codes == kind_code.get("call", -1)
@@ -210,39 +221,65 @@ def _call_bars(axis: _Axis) -> np.ndarray:
         ends = idx[(delta < 0) & (depth == 0)]
         stops = np.full(len(starts), axis.end_x)
         stops[: len(ends)] = xs[ends[: len(starts)]]
-        calls.append(np.column_stack([np.full(len(starts), lane, dtype=np.float64), xs[starts], stops]))
+        calls.append(
+            np.column_stack([np.full(len(starts), lane, dtype=np.float64), xs[starts], stops])
+        )
     return np.concatenate(calls) if calls else np.zeros((0, 3))
 
 
 def _wait_bars(trace: Trace, axis: _Axis) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(lane, x0, x1) of every visible wait, what each waited for, and (x, lane, x, lane) of its wake-up."""
+    """(lane, x0, x1) of every visible wait, what each waited for, and (x, lane, x, lane) of its
+    wake-up."""
     all_waits = trace.waits()
     if not all_waits:
         return np.zeros((0, 3)), [], np.zeros((0, 4))
     xs, count = axis.xs, len(all_waits)
-    wait_lane = np.fromiter((axis.lane_of.get(w.thread, -1) for w in all_waits), dtype=np.int64, count=count)
+    wait_lane = np.fromiter(
+        (axis.lane_of.get(w.thread, -1) for w in all_waits), dtype=np.int64, count=count
+    )
     begun = axis.indexes(np.fromiter((w.start for w in all_waits), dtype=np.int64, count=count))
-    ended = axis.indexes(np.fromiter((-1 if w.end is None else w.end for w in all_waits), dtype=np.int64, count=count))
-    cause = axis.indexes(np.fromiter((w.woken_by if isinstance(w.woken_by, int) else -1 for w in all_waits), dtype=np.int64, count=count))
-    waker_lane = np.fromiter((axis.lane_of.get(w.waker, -1) if w.waker else -1 for w in all_waits), dtype=np.int64, count=count)
+    ended = axis.indexes(
+        np.fromiter(
+            (-1 if w.end is None else w.end for w in all_waits), dtype=np.int64, count=count
+        )
+    )
+    cause = axis.indexes(
+        np.fromiter(
+            (w.woken_by if isinstance(w.woken_by, int) else -1 for w in all_waits),
+            dtype=np.int64,
+            count=count,
+        )
+    )
+    waker_lane = np.fromiter(
+        (axis.lane_of.get(w.waker, -1) if w.waker else -1 for w in all_waits),
+        dtype=np.int64,
+        count=count,
+    )
     shown = np.flatnonzero(wait_lane >= 0)
     x0 = np.where(begun[shown] >= 0, xs[begun[shown]], axis.span[0])
     x1 = np.where(ended[shown] >= 0, xs[ended[shown]], axis.end_x)
     waits = np.column_stack([wait_lane[shown].astype(np.float64), x0, x1])
     what = [all_waits[i].what for i in shown]
     woke = shown[(cause[shown] >= 0) & (ended[shown] >= 0) & (waker_lane[shown] >= 0)]
-    wakes = np.column_stack([xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]).astype(np.float64)
+    wakes = np.column_stack(
+        [xs[cause[woke]], waker_lane[woke], xs[ended[woke]], wait_lane[woke]]
+    ).astype(np.float64)
     return waits, what, wakes
 
 
-def _marks(trace: Trace, axis: _Axis) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[tuple[float, str]]]:
-    """State changes (and refusals) with their modes, printed lines with their text, and the alarms."""
+def _marks(
+    trace: Trace, axis: _Axis
+) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[tuple[float, str]]]:
+    """State changes (and refusals) with their modes, printed lines with their text, and the
+    alarms."""
     events, xs, lanes = trace.events, axis.xs, axis.lanes
     # a refused connect() changes no mode but matters as much: it is marked like a state change
     state_at = np.sort(np.concatenate([axis.marks("state"), axis.marks("refused")]))
     output_at = axis.marks("output")
     states = np.column_stack([lanes[state_at], xs[state_at]]).astype(np.float64)
-    modes = ["refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at]
+    modes = [
+        "refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at
+    ]
     outputs = np.column_stack([lanes[output_at], xs[output_at]]).astype(np.float64)
     texts = [str(events[i][5].get("line", "")) for i in output_at]
     kind_codes, kind_code = axis.columns["kind"], axis.columns["kind_code"]
@@ -264,7 +301,14 @@ def _meeting_arrows(trace: Trace, axis: _Axis) -> list[Any]:
     arrows = []
     for m in trace.meetings():
         thread = m.connect_thread
-        arrow = _meeting_arrow(woken_waits.get(thread, []), starts.get(thread, []), m, axis.xs, axis.lane_of, axis.index_of)
+        arrow = _meeting_arrow(
+            woken_waits.get(thread, []),
+            starts.get(thread, []),
+            m,
+            axis.xs,
+            axis.lane_of,
+            axis.index_of,
+        )
         if arrow is not None:
             arrows.append(arrow)
     return arrows
@@ -283,8 +327,12 @@ def _columns(trace: Trace) -> dict[str, Any]:
         cache["columns"] = {
             "seq": np.fromiter(map(itemgetter(0), events), dtype=np.int64, count=n),
             "t_ns": np.fromiter(map(itemgetter(1), events), dtype=np.float64, count=n),
-            "thread": np.fromiter(map(thread_code.__getitem__, map(itemgetter(2), events)), dtype=np.int32, count=n),
-            "kind": np.fromiter(map(kind_code.__getitem__, map(itemgetter(3), events)), dtype=np.int32, count=n),
+            "thread": np.fromiter(
+                map(thread_code.__getitem__, map(itemgetter(2), events)), dtype=np.int32, count=n
+            ),
+            "kind": np.fromiter(
+                map(kind_code.__getitem__, map(itemgetter(3), events)), dtype=np.int32, count=n
+            ),
             "threads": threads,
             "thread_code": thread_code,
             "kind_code": kind_code,
@@ -293,7 +341,12 @@ def _columns(trace: Trace) -> dict[str, Any]:
 
 
 def _meeting_arrow(
-    woken: list[Any], starts: list[int], m: Any, xs: np.ndarray, lane_of: dict[str, int], index_of: Any
+    woken: list[Any],
+    starts: list[int],
+    m: Any,
+    xs: np.ndarray,
+    lane_of: dict[str, int],
+    index_of: Any,
 ) -> tuple[float, ...] | None:
     """One arrow per meeting: from the side that came last (the waker) to the side it woke."""
     connect_lane, accept_lane = lane_of.get(m.connect_thread), lane_of.get(m.accept_thread)
@@ -304,7 +357,8 @@ def _meeting_arrow(
     if m.first == "accept" or arrived is None:  # accept() waited; the client's connect() woke it
         start = arrived if arrived is not None else meet
         return (xs[start], connect_lane, xs[meet], accept_lane)
-    # connect() came first: accept() takes it; if connect() was waiting, the arrow ends where it wakes
+    # connect() came first: accept() takes it; if connect() was waiting, the arrow ends where
+    # it wakes
     # the connecting thread's wait (if any) that the meeting ended: the last to begin before it
     at = bisect.bisect_left(starts, m.seq) - 1
     wait = woken[at] if at >= 0 and (woken[at].end or -1) >= m.seq else None
@@ -312,75 +366,3 @@ def _meeting_arrow(
     if end is None:
         return (xs[arrived], connect_lane, xs[meet], accept_lane)
     return (xs[meet], accept_lane, xs[end], connect_lane)
-
-
-def aggregate(geometry: TimelineGeometry, x_range: tuple[float, float], pixels: int) -> TimelineGeometry:
-    """Thin the geometry to ``pixels`` columns over ``x_range`` (a no-op for small traces)."""
-    x0, x1 = x_range
-    width = max(x1 - x0, 1e-12) / max(pixels, 1)
-
-    def visible(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        return (rows[:, hi] >= x0) & (rows[:, lo] <= x1) if len(rows) else np.zeros(0, dtype=bool)
-
-    layers = ((geometry.waits, 1, 2), (geometry.calls, 1, 2), (geometry.states, 1, 1), (geometry.wakes, 0, 2))
-    if sum(int(visible(rows, lo, hi).sum()) for rows, lo, hi in layers) <= 2 * pixels:
-        return geometry  # what the window shows fits the screen as it is
-
-    def merge(bars: np.ndarray, keys: list[str] | None = None) -> tuple[np.ndarray, list[str] | None, np.ndarray]:
-        """Merge bars of one lane (and one key) whose gap is under a pixel.
-
-        Also returns each merged bar's *coverage*: the share of its span that
-        its bars really cover (a thread blocked half the time shows half-tone).
-        """
-        if len(bars) == 0:
-            return bars, keys, np.zeros(0)
-        codes = np.zeros(len(bars)) if keys is None else np.unique(np.asarray(keys), return_inverse=True)[1].astype(float)
-        order = np.lexsort((bars[:, 1], codes, bars[:, 0]))
-        bars, codes = bars[order], codes[order]
-        ordered_keys = None if keys is None else [keys[i] for i in order]
-        segment_starts = np.ones(len(bars), dtype=bool)
-        segment_starts[1:] = (bars[1:, 0] != bars[:-1, 0]) | (codes[1:] != codes[:-1])
-        # shift each (lane, key) segment far to the right of the one before, so that the
-        # running maximum of bar ends never carries over from one segment to the next
-        shift = np.cumsum(segment_starts) * (abs(x1) + abs(x0) + np.nanmax(np.abs(bars[:, 1:])) + 10 * width + 1.0)
-        reach = np.maximum.accumulate(bars[:, 2] + shift)
-        new_group = segment_starts.copy()
-        new_group[1:] |= (bars[1:, 1] + shift[1:]) - reach[:-1] > width
-        starts = np.flatnonzero(new_group)
-        lo, hi = np.minimum.reduceat(bars[:, 1], starts), np.maximum.reduceat(bars[:, 2], starts)
-        covered = np.add.reduceat(bars[:, 2] - bars[:, 1], starts)
-        coverage = np.clip(covered / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
-        merged = np.column_stack([bars[starts, 0], lo, hi])
-        return merged, None if ordered_keys is None else [ordered_keys[i] for i in starts], coverage
-
-    def thin(points: np.ndarray, x_col: int, lane_col: int, labels: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
-        """One point per (lane, pixel column)."""
-        if len(points) == 0:
-            return points, labels
-        columns = np.floor((points[:, x_col] - x0) / width)
-        _, keep = np.unique(np.column_stack([points[:, lane_col], columns]), axis=0, return_index=True)
-        keep.sort()
-        return points[keep], None if labels is None else [labels[i] for i in keep]
-
-    calls_mask = visible(geometry.calls, 1, 2)
-    calls, _, _ = merge(geometry.calls[calls_mask])
-    waits_mask = visible(geometry.waits, 1, 2)
-    waits, what, coverage = merge(geometry.waits[waits_mask], [w for w, keep in zip(geometry.wait_what, waits_mask, strict=True) if keep])
-    states, modes = thin(geometry.states, 1, 0, geometry.state_mode)
-    outputs, texts = thin(geometry.outputs, 1, 0, geometry.output_text)
-    wakes, _ = thin(geometry.wakes, 2, 3, None)
-    if len(wakes) > pixels // 8:  # an arrow every few pixels is a grey smear, not information
-        wakes = wakes[:0]
-    return replace(
-        geometry,
-        calls=calls,
-        waits=waits,
-        wait_what=what or [],
-        wait_coverage=coverage,
-        states=states,
-        state_mode=modes or [],
-        outputs=outputs,
-        output_text=texts or [],
-        wakes=wakes,
-        aggregated=True,
-    )

@@ -61,9 +61,15 @@ def replay(trace: Trace | Exploration, *, by: str = "order", width: int = 880) -
 
 
 def outcome_menu(found: Exploration, *, by: str = "order", width: int = 880) -> w.VBox:
-    """What ``explore`` found, replayed: a menu of its outcomes over the replay of the chosen one's run."""
-    options = [(f"{o.name} -- {o.count} run(s), seed {o.seeds[0]}", i) for i, o in enumerate(found.outcomes)]
-    menu = w.Dropdown(options=options, value=0, description="outcome", layout=w.Layout(width="auto"))
+    """What ``explore`` found, replayed: a menu of its outcomes over the replay of the chosen one's
+    run."""
+    options = [
+        (f"{o.name} -- {o.count} run(s), seed {o.seeds[0]}", i)
+        for i, o in enumerate(found.outcomes)
+    ]
+    menu = w.Dropdown(
+        options=options, value=0, description="outcome", layout=w.Layout(width="auto")
+    )
     menu.add_class("sockviz-outcomes")
     box = w.VBox([menu, Replay(found.outcomes[0].trace, by=by, width=width)])
 
@@ -89,49 +95,99 @@ class Replay(w.VBox):  # type: ignore[misc]
         self._thread_of = [e.thread for e in events]
         self._meeting_at = [i for i, e in enumerate(events) if e.kind == "meet"]
         self._visible_threads = set(trace.threads)
-        last = max(self._count - 1, 0)
+        self._make_controls(max(self._count - 1, 0), trace.threads)
+        self._make_board()
+        self._wire()
+        self._arrange()
+        self._redraw()
 
-        self.play = w.Play(value=0, min=0, max=last, step=1, interval=250, description="play", layout=w.Layout(width="auto"))
-        self.slider = w.IntSlider(value=0, min=0, max=last, description="event", continuous_update=True, layout=w.Layout(width="100%"))
+    def _make_controls(self, last: int, threads: list[str]) -> None:
+        """Play, the event slider, the step and meeting buttons, the speed, the filters."""
+        self.play = w.Play(
+            value=0,
+            min=0,
+            max=last,
+            step=1,
+            interval=250,
+            description="play",
+            layout=w.Layout(width="auto"),
+        )
+        self.slider = w.IntSlider(
+            value=0,
+            min=0,
+            max=last,
+            description="event",
+            continuous_update=True,
+            layout=w.Layout(width="100%"),
+        )
         w.link((self.play, "value"), (self.slider, "value"))
-        self.back_button = w.Button(description="◀ step", tooltip="one event back", layout=w.Layout(width="auto"))
-        self.step_button = w.Button(description="step ▶", tooltip="one event on", layout=w.Layout(width="auto"))
+        self.back_button = w.Button(
+            description="◀ step", tooltip="one event back", layout=w.Layout(width="auto")
+        )
+        self.step_button = w.Button(
+            description="step ▶", tooltip="one event on", layout=w.Layout(width="auto")
+        )
         self.previous_meeting_button = w.Button(
-            description="« meeting", tooltip="the previous connect/accept meeting", layout=w.Layout(width="auto")
+            description="« meeting",
+            tooltip="the previous connect/accept meeting",
+            layout=w.Layout(width="auto"),
         )
         self.next_meeting_button = w.Button(
-            description="meeting »", tooltip="the next connect/accept meeting", layout=w.Layout(width="auto")
+            description="meeting »",
+            tooltip="the next connect/accept meeting",
+            layout=w.Layout(width="auto"),
         )
-        self.speed = w.IntSlider(value=4, min=1, max=60, description="events/s", layout=w.Layout(width="260px"))
+        self.speed = w.IntSlider(
+            value=4, min=1, max=60, description="events/s", layout=w.Layout(width="260px")
+        )
         self.thread_filter = w.SelectMultiple(
-            options=trace.threads, value=tuple(trace.threads), description="threads", rows=min(6, max(2, len(trace.threads)))
+            options=threads,
+            value=tuple(threads),
+            description="threads",
+            rows=min(6, max(2, len(threads))),
         )
-        self.kind_filter = w.SelectMultiple(options=list(LAYERS), value=tuple(LAYERS), description="layers", rows=min(6, len(LAYERS)))
+        self.kind_filter = w.SelectMultiple(
+            options=list(LAYERS),
+            value=tuple(LAYERS),
+            description="layers",
+            rows=min(6, len(LAYERS)),
+        )
+
+    def _make_board(self) -> None:
+        """The picture, with the cursor's overlay on it; the narration; the state panel."""
         self.picture = w.Image(format="png", layout=w.Layout(grid_area=_CELL))
         self.overlay = w.HTML(layout=w.Layout(grid_area=_CELL))
         self.board = w.GridBox([self.picture, self.overlay])
         self.narration = w.HTML(layout=w.Layout(min_height="2.4em"))
         self.panel = w.HTML()
 
+    def _wire(self) -> None:
+        """What each control does."""
         self.back_button.on_click(lambda _: self.back())
         self.step_button.on_click(lambda _: self.step())
         self.previous_meeting_button.on_click(lambda _: self.previous_meeting())
         self.next_meeting_button.on_click(lambda _: self.next_meeting())
-        self.speed.observe(lambda change: setattr(self.play, "interval", max(16, 1000 // int(change["new"]))), names="value")
+        self.speed.observe(
+            lambda change: setattr(self.play, "interval", max(16, 1000 // int(change["new"]))),
+            names="value",
+        )
         self.play.interval = 1000 // self.speed.value
         self.slider.observe(lambda change: self._show(int(change["new"])), names="value")
         self.thread_filter.observe(lambda _: self._redraw(), names="value")
         self.kind_filter.observe(lambda _: self._redraw(), names="value")
 
-        controls = w.HBox(
-            [self.play, self.back_button, self.step_button, self.previous_meeting_button, self.next_meeting_button, self.speed]
-        )
+    def _arrange(self) -> None:
+        """The widget's rows: controls, slider, picture, narration, filters, state panel."""
+        buttons = [self.back_button, self.step_button]
+        meetings = [self.previous_meeting_button, self.next_meeting_button]
+        controls = w.HBox([self.play, *buttons, *meetings, self.speed])
         filters = w.HBox([self.thread_filter, self.kind_filter])
-        for widget, name in ((self.slider, "slider"), (self.narration, "narration"), (self.panel, "panel"), (self.board, "board")):
-            widget.add_class(f"sockviz-{name}")  # for the browser tests, and for anyone styling a lesson
+        # CSS classes: for the browser tests, and for anyone styling a lesson
+        named = {"slider": self.slider, "narration": self.narration, "panel": self.panel}
+        for name, widget in (named | {"board": self.board}).items():
+            widget.add_class(f"sockviz-{name}")
         self.add_class("sockviz-replay")
         self.children = (controls, self.slider, self.board, self.narration, filters, self.panel)
-        self._redraw()
 
     # -- the Python side -----------------------------------------------------------
     @property
@@ -201,31 +257,50 @@ class Replay(w.VBox):  # type: ignore[misc]
         threads = list(self.thread_filter.value)
         self._visible_threads = set(threads)
         lanes = max(len(threads), 1)
-        figure = Figure(figsize=(self.width / 100, 0.5 * lanes + 1.3), dpi=100, layout="constrained")
+        figure = Figure(
+            figsize=(self.width / 100, 0.5 * lanes + 1.3), dpi=100, layout="constrained"
+        )
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
         if self._count:
-            geometry = timeline_geometry(self.trace, by=self.by, threads=threads, kinds=list(self.kind_filter.value) or ["meetings"])
+            geometry = timeline_geometry(
+                self.trace,
+                by=self.by,
+                threads=threads,
+                kinds=list(self.kind_filter.value) or ["meetings"],
+            )
             draw_timeline(ax, geometry, legend=False)
             self._lane_of = {thread: n for n, thread in enumerate(geometry.lanes)}
         else:
-            ax.text(0.5, 0.5, "this trace has no events", ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "this trace has no events",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             self._lane_of = {}
         figure.canvas.draw()
         self._transform = ax.transData
         self._height = figure.bbox.height
         box = ax.bbox
-        self._axes_px = (box.x0, self._height - box.y1, box.x1, self._height - box.y0)  # left, top, right, bottom
+        # left, top, right, bottom
+        self._axes_px = (box.x0, self._height - box.y1, box.x1, self._height - box.y0)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=100)
         self.picture.value = buffer.getvalue()
         width, height = int(figure.bbox.width), int(self._height)
         self.picture.layout.width, self.picture.layout.height = f"{width}px", f"{height}px"
-        self.board.layout.grid_template_columns, self.board.layout.grid_template_rows = f"{width}px", f"{height}px"
+        self.board.layout.grid_template_columns, self.board.layout.grid_template_rows = (
+            f"{width}px",
+            f"{height}px",
+        )
         self._show(self.index)
 
     def _show(self, i: int) -> None:
-        """Move the cursor, fade the future, circle the event; rewrite the sentence and the panel."""
+        """Move the cursor, fade the future, circle the event; rewrite the sentence and the
+        panel."""
         if not self._count:
             self.narration.value = "<i>Nothing to replay: the trace has no events.</i>"
             return
@@ -237,20 +312,25 @@ class Replay(w.VBox):  # type: ignore[misc]
         if lane is not None:
             y = self._height - y_px
             ring = (
-                f'<div class="sockviz-current" style="position:absolute;left:{x - 8:.1f}px;top:{y - 8:.1f}px;width:12px;height:12px;'
+                '<div class="sockviz-current" style="position:absolute;'
+                f"left:{x - 8:.1f}px;top:{y - 8:.1f}px;width:12px;height:12px;"
                 f'border:2px solid {MEETING_COLOUR};border-radius:50%"></div>'
             )
         tall = f"top:{top:.1f}px;height:{bottom - top:.1f}px"
         self.overlay.value = (
-            f'<div style="position:relative;pointer-events:none;width:{right:.0f}px;height:{bottom:.0f}px">'
-            f'<div class="sockviz-future" style="position:absolute;left:{x:.1f}px;width:{max(right - x, 0):.1f}px;{tall};'
+            '<div style="position:relative;pointer-events:none;'
+            f'width:{right:.0f}px;height:{bottom:.0f}px">'
+            '<div class="sockviz-future" '
+            f'style="position:absolute;left:{x:.1f}px;width:{max(right - x, 0):.1f}px;{tall};'
             'background:rgba(255,255,255,0.6)"></div>'
-            f'<div class="sockviz-cursor" style="position:absolute;left:{x - 1:.1f}px;width:2px;{tall};background:{MEETING_COLOUR}"></div>'
+            f'<div class="sockviz-cursor" style="position:absolute;left:{x - 1:.1f}px;width:2px;'
+            f'{tall};background:{MEETING_COLOUR}"></div>'
             f"{ring}</div>"
         )
         event = self.trace.events[i]
         self.narration.value = (
-            f'<div style="font-size:1.15em"><b>#{i}</b> <span style="color:#777">{event.t_ns / 1e6:.3f} ms</span> '
+            f'<div style="font-size:1.15em"><b>#{i}</b> <span '
+            f'style="color:#777">{event.t_ns / 1e6:.3f} ms</span> '
             f"{html.escape(self.trace.narrate(i))}</div>"
         )
         self.panel.value = state_panel(self.trace.state_at(i))
@@ -262,22 +342,40 @@ def state_panel(world: World) -> str:
     def table(title: str, head: list[str], rows: list[list[Any]]) -> str:
         if not rows:
             return ""
-        cells = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>" for row in rows)
+        cells = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+            + "</tr>"
+            for row in rows
+        )
         header = "".join(f"<th>{h}</th>" for h in head)
-        return f'<div style="margin-right:1.5em"><b>{title}</b><table class="sockviz-state"><tr>{header}</tr>{cells}</table></div>'
+        return (
+            f'<div style="margin-right:1.5em"><b>{title}</b><table '
+            f'class="sockviz-state"><tr>{header}</tr>{cells}</table></div>'
+        )
 
-    threads = [[t.name, t.status, t.call and f"{t.call}()", t.waits_for] for t in world.threads.values()]
-    sockets = [[s.fd, s.owner, s.mode, s.local, s.peer, s.inbound, s.outbound] for s in world.sockets.values()]
+    threads = [
+        [t.name, t.status, t.call and f"{t.call}()", t.waits_for] for t in world.threads.values()
+    ]
+    sockets = [
+        [s.fd, s.owner, s.mode, s.local, s.peer, s.inbound, s.outbound]
+        for s in world.sockets.values()
+    ]
     locks = [[lock.name, lock.holder, ", ".join(lock.waiters)] for lock in world.locks.values()]
-    semaphores = [[sem.name, sem.value, ", ".join(sem.waiters)] for sem in world.semaphores.values()]
+    semaphores = [
+        [sem.name, sem.value, ", ".join(sem.waiters)] for sem in world.semaphores.values()
+    ]
     conditions = [[cond.name, ", ".join(cond.waiters)] for cond in world.conditions.values()]
     style = (
         "<style>.sockviz-state{border-collapse:collapse;font-size:0.85em}"
-        ".sockviz-state td,.sockviz-state th{padding:1px 6px;border-bottom:1px solid #ddd;text-align:left}</style>"
+        ".sockviz-state td,.sockviz-state th{padding:1px 6px;border-bottom:1px solid "
+        "#ddd;text-align:left}</style>"
     )
     parts = [
         table("threads", ["thread", "status", "in", "waits for"], threads),
-        table("sockets", ["fd", "owner", "mode", "local", "peer", "bytes in", "bytes out"], sockets),
+        table(
+            "sockets", ["fd", "owner", "mode", "local", "peer", "bytes in", "bytes out"], sockets
+        ),
         table("locks", ["lock", "holder", "waiters"], locks),
         table("semaphores", ["semaphore", "value", "waiters"], semaphores),
         table("conditions", ["condition", "waiters"], conditions),

@@ -14,7 +14,16 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-__all__ = ["MODE_COLOURS", "OKABE_ITO", "STYLES", "TEXT_ON", "WAIT_COLOURS", "colour_of_wait", "style", "wait_category"]
+__all__ = [
+    "MODE_COLOURS",
+    "OKABE_ITO",
+    "STYLES",
+    "TEXT_ON",
+    "WAIT_COLOURS",
+    "colour_of_wait",
+    "style",
+    "wait_category",
+]
 
 #: Okabe & Ito's colour-blind-safe palette.
 OKABE_ITO = {
@@ -40,7 +49,10 @@ WAIT_COLOURS = {
 
 #: Text on a bar of this colour: dark on the light colours, white on the dark ones.
 TEXT_ON = {
-    colour: "black" if colour in (OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["yellow"]) else "white" for colour in OKABE_ITO.values()
+    colour: "black"
+    if colour in (OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["yellow"])
+    else "white"
+    for colour in OKABE_ITO.values()
 }
 
 #: Socket modes -> colours for the states plot.
@@ -164,7 +176,8 @@ class _Style(contextlib.AbstractContextManager["_Style"]):
 
 
 def style(name: str = "notebook") -> contextlib.AbstractContextManager[Any]:
-    """Fonts, line widths and the colour-blind-safe palette for ``"lecture"``, ``"paper"`` or ``"notebook"``.
+    """Fonts, line widths and the colour-blind-safe palette for ``"lecture"``, ``"paper"`` or
+    ``"notebook"``.
 
     ``sockviz.style("lecture")`` applies the style for the rest of the
     session; ``with sockviz.style("paper"):`` applies it inside the block only.

@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._geometry import TimelineGeometry, aggregate, timeline_geometry
-from ._style import CALL_COLOUR, MEETING_COLOUR, TEXT_ON, WAIT_COLOURS, WAKE_COLOUR, colour_of_wait, wait_category
+from ._aggregate import aggregate
+from ._geometry import TimelineGeometry, timeline_geometry
+from ._style import (
+    CALL_COLOUR,
+    MEETING_COLOUR,
+    TEXT_ON,
+    WAIT_COLOURS,
+    WAKE_COLOUR,
+    colour_of_wait,
+    wait_category,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,12 +44,15 @@ def new_axes(ax: Axes | None, height: float | None = None) -> Axes:
     import matplotlib.pyplot as plt
 
     width = max(plt.rcParams["figure.figsize"][0], 10.0)
-    _figure, axes = plt.subplots(figsize=(width, height or plt.rcParams["figure.figsize"][1]), layout="constrained")
+    _figure, axes = plt.subplots(
+        figsize=(width, height or plt.rcParams["figure.figsize"][1]), layout="constrained"
+    )
     return axes
 
 
 def figure_height(lanes: int, *, legend_entries: int = 0) -> float:
-    """Inches that fit ``lanes`` lanes and a legend of that many entries at the current font size."""
+    """Inches that fit ``lanes`` lanes and a legend of that many entries at the current font
+    size."""
     import matplotlib as mpl
 
     font = float(mpl.rcParams["font.size"])
@@ -54,7 +66,13 @@ def _rects(rows: np.ndarray, height: float) -> np.ndarray:
     lane, x0, x1 = rows[:, 0], rows[:, 1], rows[:, 2]
     top, bottom = lane - height / 2, lane + height / 2
     return np.stack(
-        [np.column_stack([x0, top]), np.column_stack([x1, top]), np.column_stack([x1, bottom]), np.column_stack([x0, bottom])], axis=1
+        [
+            np.column_stack([x0, top]),
+            np.column_stack([x1, top]),
+            np.column_stack([x1, bottom]),
+            np.column_stack([x0, bottom]),
+        ],
+        axis=1,
     )
 
 
@@ -79,7 +97,12 @@ def plot_timeline(
     time, event positions for order).  Returns the Axes.
     """
     geometry = timeline_geometry(trace, by=by, threads=threads, kinds=kinds)
-    ax = new_axes(ax, height=figure_height(len(geometry.lanes), legend_entries=11 if legend else 0) if ax is None else None)
+    ax = new_axes(
+        ax,
+        height=figure_height(len(geometry.lanes), legend_entries=11 if legend else 0)
+        if ax is None
+        else None,
+    )
     draw_timeline(ax, geometry, window=window, labels=labels, legend=legend)
     semantics = trace.meta.get("semantics")
     title = f"{len(trace):,} events" + (f", {semantics} semantics" if semantics else "")
@@ -115,12 +138,22 @@ def draw_timeline(
 
     ax.add_collection(
         LineCollection(
-            [[(x0, lane), (x1, lane)] for lane in range(n_lanes)], colors="#CCCCCC", linewidths=0.6, zorder=0, gid="sockviz-lanes"
+            [[(x0, lane), (x1, lane)] for lane in range(n_lanes)],
+            colors="#CCCCCC",
+            linewidths=0.6,
+            zorder=0,
+            gid="sockviz-lanes",
         )
     )
     if "calls" in layers and len(geo.calls):
         ax.add_collection(
-            PolyCollection(list(_rects(geo.calls, 0.22)), facecolors=CALL_COLOUR, edgecolors="none", zorder=1, gid="sockviz-calls")
+            PolyCollection(
+                list(_rects(geo.calls, 0.22)),
+                facecolors=CALL_COLOUR,
+                edgecolors="none",
+                zorder=1,
+                gid="sockviz-calls",
+            )
         )
     if "waits" in layers and len(geo.waits):
         _paint_waits(ax, geo, (x0, x1), per_pixel, labels=labels)
@@ -129,30 +162,32 @@ def draw_timeline(
         _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, gid="sockviz-wakes", zorder=5)
     if "meetings" in layers and len(geo.meetings):
         _arrows(ax, geo.meetings, MEETING_COLOUR, width=2.6, gid="sockviz-meetings", zorder=6)
-    for x, what in geo.alarms:  # a deadlock, a timeout or a block outside ends the run: mark it across every lane
-        what = "blocked outside" if what == "outside" else what
-        ax.axvline(x, color=MEETING_COLOUR, linestyle="--", linewidth=1.5, zorder=7, gid="sockviz-alarm")
-        ax.text(x, -0.55, f" {what.upper()}", color=MEETING_COLOUR, fontsize="small", fontweight="bold", va="top", zorder=7)
-
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(n_lanes - 0.5, -0.6)
-    ax.set_yticks(range(n_lanes), geo.lanes)
-    ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(geo.x_label + (" — aggregated per pixel: paler bars, blocked part of the time" if geo.aggregated else ""))
+    _paint_alarms(ax, geo)
+    _paint_axes(ax, geo, (x0, x1))
     if legend:
         _legend(ax, geo)
 
 
-def _paint_waits(ax: Axes, geo: TimelineGeometry, window: tuple[float, float], per_pixel: float, *, labels: bool) -> None:
-    """The wait bars, coloured by what they wait for, labelled where the label fits (the widest first)."""
+def _paint_waits(
+    ax: Axes, geo: TimelineGeometry, window: tuple[float, float], per_pixel: float, *, labels: bool
+) -> None:
+    """The wait bars, coloured by what they wait for, labelled where the label fits (the widest
+    first)."""
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import to_rgba_array
 
     x0, x1 = window
     colours = [colour_of_wait(w) for w in geo.wait_what]
     faces = to_rgba_array(colours)
-    faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage  # half-tone: blocked part of the time
-    bars = PolyCollection(list(_rects(geo.waits, 0.56)), facecolors=faces, edgecolors="none", zorder=2, gid="sockviz-waits")
+    # half-tone: blocked part of the time
+    faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage
+    bars = PolyCollection(
+        list(_rects(geo.waits, 0.56)),
+        facecolors=faces,
+        edgecolors="none",
+        zorder=2,
+        gid="sockviz-waits",
+    )
     ax.add_collection(bars)
     if not labels:
         return
@@ -164,31 +199,77 @@ def _paint_waits(ax: Axes, geo: TimelineGeometry, window: tuple[float, float], p
     for i in wide:
         lane, a, b = geo.waits[i]
         ax.text(
-            (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center", fontsize="x-small",
-            color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3, gid="sockviz-wait-label",
+            (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center",
+            fontsize="x-small", color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3,
+            gid="sockviz-wait-label",
         )  # fmt: skip
 
 
+def _paint_alarms(ax: Axes, geo: TimelineGeometry) -> None:
+    """A deadlock, a timeout or a block outside ends the run: marked across every lane."""
+    for x, what in geo.alarms:
+        said = "blocked outside" if what == "outside" else what
+        ax.axvline(
+            x, color=MEETING_COLOUR, linestyle="--", linewidth=1.5, zorder=7, gid="sockviz-alarm"
+        )
+        ax.text(x, -0.55, f" {said.upper()}", color=MEETING_COLOUR, fontsize="small",
+                fontweight="bold", va="top", zorder=7)  # fmt: skip
+
+
+def _paint_axes(ax: Axes, geo: TimelineGeometry, x_range: tuple[float, float]) -> None:
+    """The window, a tick per lane named after its thread, and what the x axis measures."""
+    n_lanes = len(geo.lanes)
+    ax.set_xlim(*x_range)
+    ax.set_ylim(n_lanes - 0.5, -0.6)
+    ax.set_yticks(range(n_lanes), geo.lanes)
+    ax.tick_params(axis="y", length=0)
+    paler = " — aggregated per pixel: paler bars, blocked part of the time"
+    ax.set_xlabel(geo.x_label + (paler if geo.aggregated else ""))
+
+
 def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: bool) -> None:
-    """Diamonds for mode changes (labelled with the new mode), circles for printed lines (with the line)."""
+    """Diamonds for mode changes (labelled with the new mode), circles for printed lines (with the
+    line)."""
     if "states" in geo.layers and len(geo.states):
-        ax.scatter(geo.states[:, 1], geo.states[:, 0], marker="D", s=22, color="black", zorder=4, gid="sockviz-states", linewidths=0)
+        ax.scatter(
+            geo.states[:, 1],
+            geo.states[:, 0],
+            marker="D",
+            s=22,
+            color="black",
+            zorder=4,
+            gid="sockviz-states",
+            linewidths=0,
+        )
         if labels:
-            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9):
+            for lane, x, mode in _spaced(
+                geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9
+            ):
                 ax.annotate(
-                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center", va="top",
-                    fontsize="xx-small", clip_on=True, zorder=4, gid="sockviz-state-label",
+                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center",
+                    va="top", fontsize="xx-small", clip_on=True, zorder=4,
+                    gid="sockviz-state-label",
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
         ax.scatter(
-            geo.outputs[:, 1], geo.outputs[:, 0], marker="o", s=30, facecolors="white", edgecolors="black", zorder=4, gid="sockviz-outputs"
+            geo.outputs[:, 1],
+            geo.outputs[:, 0],
+            marker="o",
+            s=30,
+            facecolors="white",
+            edgecolors="black",
+            zorder=4,
+            gid="sockviz-outputs",
         )
         if labels:
-            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30):
+            for lane, x, text in _spaced(
+                geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30
+            ):
                 short = text if len(text) <= 28 else text[:27] + "…"
                 ax.annotate(
-                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points", fontsize="xx-small",
-                    style="italic", clip_on=True, zorder=4, gid="sockviz-output-label",
+                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points",
+                    fontsize="xx-small", style="italic", clip_on=True, zorder=4,
+                    gid="sockviz-output-label",
                 )  # fmt: skip
 
 
@@ -201,7 +282,8 @@ def _char_pixels(ax: Axes, size: str) -> float:
 
 
 def _spaced(points: np.ndarray, texts: list[str], gap: float) -> list[tuple[float, float, str]]:
-    """The labels that keep ``gap`` (data units) from the last one kept on their lane, at most MAX_LABELS."""
+    """The labels that keep ``gap`` (data units) from the last one kept on their lane, at most
+    MAX_LABELS."""
     last: dict[float, float] = {}
     kept = []
     for (lane, x), text in zip(points, texts, strict=True):
@@ -230,17 +312,47 @@ def _legend(ax: Axes, geo: TimelineGeometry) -> None:
     handles: list[Any] = []
     if "waits" in geo.layers and len(geo.waits):
         for category in dict.fromkeys(wait_category(w) for w in geo.wait_what):
-            label = {"other": "waits (other)", "lock": "waits for a lock"}.get(category, f"waits in {category}()")
+            label = {"other": "waits (other)", "lock": "waits for a lock"}.get(
+                category, f"waits in {category}()"
+            )
             handles.append(Patch(color=WAIT_COLOURS[category], label=label))
     if "calls" in geo.layers and len(geo.calls):
         handles.append(Patch(color=CALL_COLOUR, label="in a socket call"))
     if "states" in geo.layers and len(geo.states):
-        handles.append(Line2D([], [], marker="D", color="black", linestyle="none", markersize=5, label="socket changes mode"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="D",
+                color="black",
+                linestyle="none",
+                markersize=5,
+                label="socket changes mode",
+            )
+        )
     if "outputs" in geo.layers and len(geo.outputs):
-        handles.append(Line2D([], [], marker="o", markerfacecolor="white", color="black", linestyle="none", label="prints a line"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markerfacecolor="white",
+                color="black",
+                linestyle="none",
+                label="prints a line",
+            )
+        )
     if "wakes" in geo.layers and len(geo.wakes):
         handles.append(Line2D([], [], color=WAKE_COLOUR, linewidth=1, label="wakes a thread"))
     if "meetings" in geo.layers and len(geo.meetings):
-        handles.append(Line2D([], [], color=MEETING_COLOUR, linewidth=2.6, label="connect meets accept"))
+        handles.append(
+            Line2D([], [], color=MEETING_COLOUR, linewidth=2.6, label="connect meets accept")
+        )
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            borderaxespad=0,
+        )

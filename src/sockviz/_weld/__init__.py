@@ -1,1 +1,2 @@
-"""Running components: weld(), fake_network(), the patches, the schedules and explore (no widgets)."""
+"""Running components: weld(), fake_network(), the patches, the schedules and explore (no
+widgets)."""

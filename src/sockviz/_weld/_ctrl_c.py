@@ -43,8 +43,9 @@ def consumed() -> None:
 
 @contextmanager
 def ctrl_c_latch() -> Iterator[None]:
-    """Within the block, a ``KeyboardInterrupt`` dropped in the main thread (by a weakref callback, a
-    ``__del__``) is noted, not printed, and raised again by :func:`check`.  Nested blocks share the outer one."""
+    """Within the block, a ``KeyboardInterrupt`` dropped in the main thread (by a weakref callback,
+    a ``__del__``) is noted, not printed, and raised again by :func:`check`.  Nested blocks share
+    the outer one."""
     global _pending
     before_hook = sys.unraisablehook
     if getattr(before_hook, "_sockviz_latch", False):
@@ -54,7 +55,10 @@ def ctrl_c_latch() -> Iterator[None]:
 
     def note_dropped_interrupts(unraisable: Any) -> None:
         global _pending
-        if isinstance(unraisable.exc_value, KeyboardInterrupt) and threading.current_thread() is main:
+        if (
+            isinstance(unraisable.exc_value, KeyboardInterrupt)
+            and threading.current_thread() is main
+        ):
             _pending = True  # not ignored: check() raises it again
             return
         before_hook(unraisable)

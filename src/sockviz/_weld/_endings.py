@@ -16,7 +16,13 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .._errors import DeadlockError, EventLimitError, ExternalBlockError, WeldTimeoutError, component_error
+from .._errors import (
+    DeadlockError,
+    EventLimitError,
+    ExternalBlockError,
+    WeldTimeoutError,
+    component_error,
+)
 from .._net._members import members
 from ._outside import where_blocked
 
@@ -48,8 +54,9 @@ def remember(trace: Trace) -> Trace:
 
 
 def remember_later(session: Weld) -> Callable[[], Trace]:
-    """Remember ``session``'s trace without building it yet (an interrupted weld: a second Ctrl-C may come
-    at any moment); the function returned builds it once, for ``last_trace()`` and the exception alike."""
+    """Remember ``session``'s trace without building it yet (an interrupted weld: a second Ctrl-C
+    may come at any moment); the function returned builds it once, for ``last_trace()`` and the
+    exception alike."""
     global _last_trace
 
     @functools.cache
@@ -66,11 +73,14 @@ def remember_later(session: Weld) -> Callable[[], Trace]:
 
 def last_trace() -> Trace | None:
     """The trace of the weld or ``fake_network()`` block that ended last -- finished, failed or
-    interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never lost."""
+    interrupted (Ctrl-C) -- or None before the first.  What a notebook cell recorded is never
+    lost."""
     return _last_trace() if callable(_last_trace) else _last_trace
 
 
-def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float) -> Trace:
+def result(
+    session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str] | None, timeout: float
+) -> Trace:
     """The weld's trace, or the error that says how it ended, trace attached."""
     net, sched, trace = session.net, session.sched, remember(session.trace)
     if net.full:
@@ -79,14 +89,17 @@ def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str]
         raise ExternalBlockError(*outside, trace)
     if sched is not None and sched.stats.policy_errors:
         raise ValueError(f"the schedule failed: {sched.stats.policy_errors[0]}")
-    # A component's own error comes first: what blocked or ran on after it is most likely its consequence.
+    # A component's own error comes first: what blocked or ran on after it is most likely its
+    # consequence.
     if net.deadlock is not None:
         if session.errors:
             raise component_error(session.errors, trace, DeadlockError(net.deadlock))
         raise DeadlockError(net.deadlock, trace)  # (no component failed: that was reported above)
     if stuck is not None:
         if session.errors:
-            raise component_error(session.errors, trace, WeldTimeoutError(timeout, stuck, None, session.running))
+            raise component_error(
+                session.errors, trace, WeldTimeoutError(timeout, stuck, None, session.running)
+            )
         raise WeldTimeoutError(timeout, stuck, trace, session.running)
     if session.errors:
         raise component_error(session.errors, trace)
@@ -94,10 +107,12 @@ def result(session: Weld, outside: tuple[str, str] | None, stuck: dict[str, str]
 
 
 def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
-    """The error of a weld that reached its ``max_events``: the busiest threads, what each did last."""
+    """The error of a weld that reached its ``max_events``: the busiest threads, what each did
+    last."""
     limit = session.net.recorder.limit
     events = session.raw_events()
-    before = events if limit is None else [e for e in events if e[0] < limit]  # not the unwinding after the stop
+    # not the unwinding after the stop
+    before = events if limit is None else [e for e in events if e[0] < limit]
     counts = collections.Counter(event[2] for event in before)
     busiest = []
     for thread, count in counts.most_common(3):
@@ -107,11 +122,16 @@ def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
         if thread in session.where_at_limit:
             doing += f", at {session.where_at_limit[thread]}"
         busiest.append((thread, count, doing))
-    return EventLimitError(limit if limit is not None else len(events), busiest, trace if trace is not None else session.trace)
+    return EventLimitError(
+        limit if limit is not None else len(events),
+        busiest,
+        trace if trace is not None else session.trace,
+    )
 
 
 def running_outside(session: Weld, waiting: set[str]) -> dict[str, str]:
-    """Each live welded thread that is not waiting in the network, and where it is (file:line: code)."""
+    """Each live welded thread that is not waiting in the network, and where it is (file:line:
+    code)."""
     running = {}
     for thread in list(session.threads):
         member = members.get(thread.ident) if thread.ident is not None else None
@@ -121,14 +141,16 @@ def running_outside(session: Weld, waiting: set[str]) -> dict[str, str]:
 
 
 def raise_in(ident: int, error: type[BaseException]) -> None:
-    """Raise ``error`` in thread ``ident`` at its next line of Python (CPython's async exception)."""
-    with contextlib.suppress(AttributeError, ValueError, OSError):  # not CPython: the thread is left running
+    """Raise ``error`` in thread ``ident`` at its next line of Python (CPython's async
+    exception)."""
+    # not CPython: the thread is left running
+    with contextlib.suppress(AttributeError, ValueError, OSError):
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(error))
 
 
 def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
-    """A weld that returned, with welded threads still running outside the network: say which, where,
-    and what becomes of them."""
+    """A weld that returned, with welded threads still running outside the network: say which,
+    where, and what becomes of them."""
     lines = []
     for name, where in sorted(leftovers.items()):
         if name in parked:
@@ -138,12 +160,15 @@ def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
             )
         else:
             fate = (
-                "stopped (LeftRunning) at its next line of Python: at once if it computes, when its wait ends "
-                "if it waits on something outside the network (a lock, a queue, a sleep); meanwhile it uses no CPU"
+                "stopped (LeftRunning) at its next line of Python: at once if it computes, when "
+                "its wait ends "
+                "if it waits on something outside the network (a lock, a queue, a sleep); "
+                "meanwhile it uses no CPU"
             )
         lines.append(f"\n  {name}: at {where}\n    {fate}")
     warnings.warn(
         "the weld is over, but these welded threads were still running:" + "".join(lines),
         RuntimeWarning,
-        stacklevel=4,  # (the caller of weld(): warn_leftovers <- _weld_to_the_end <- weld <- caller)
+        # (the caller of weld(): warn_leftovers <- _weld_to_the_end <- weld <- caller)
+        stacklevel=4,
     )

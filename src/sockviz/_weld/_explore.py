@@ -78,7 +78,9 @@ class Outcome:
 class Exploration:
     """What ``explore`` found: every run, grouped into outcomes (most frequent first)."""
 
-    def __init__(self, runs: list[Run], outcomes: list[Outcome], rerun: Callable[[int], Trace]) -> None:
+    def __init__(
+        self, runs: list[Run], outcomes: list[Outcome], rerun: Callable[[int], Trace]
+    ) -> None:
         self.runs = runs
         self.outcomes = outcomes
         self._rerun = rerun
@@ -101,11 +103,19 @@ class Exploration:
     def table(self) -> list[dict[str, Any]]:
         """One row per outcome: outcome, runs, share, interleavings, seeds."""
         return [
-            {"outcome": o.name, "runs": o.count, "share": o.share, "interleavings": o.interleavings, "seeds": list(o.seeds)}
+            {
+                "outcome": o.name,
+                "runs": o.count,
+                "share": o.share,
+                "interleavings": o.interleavings,
+                "seeds": list(o.seeds),
+            }
             for o in self.outcomes
         ]
 
-    def replay(self, outcome: int | Outcome | None = None, *, by: str = "order", width: int = 880) -> Any:
+    def replay(
+        self, outcome: int | Outcome | None = None, *, by: str = "order", width: int = 880
+    ) -> Any:
         """A replay widget: of one outcome, or (by default) with a menu to pick any of them."""
         if isinstance(outcome, Outcome):
             return outcome.replay(by=by, width=width)
@@ -121,25 +131,38 @@ class Exploration:
 
     def __str__(self) -> str:
         width = max([len(o.name) for o in self.outcomes] + [7])
-        lines = [f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} interleaving(s)"]
+        lines = [
+            f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} "
+            "interleaving(s)"
+        ]
         lines.append(f"{'outcome':<{width}}  runs  share  seeds")
         for o in self.outcomes:
-            lines.append(f"{o.name:<{width}}  {o.count:>4}  {o.share:>5.0%}  {self._seeds(o.seeds)}")
+            lines.append(
+                f"{o.name:<{width}}  {o.count:>4}  {o.share:>5.0%}  {self._seeds(o.seeds)}"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<Exploration runs={len(self.runs)} outcomes={len(self.outcomes)} interleavings={self.interleavings}>"
+        return (
+            f"<Exploration runs={len(self.runs)} outcomes={len(self.outcomes)} "
+            f"interleavings={self.interleavings}>"
+        )
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td style='text-align:left'>{html.escape(o.name)}</td><td>{o.count}</td><td>{o.share:.0%}</td>"
-            f"<td>{o.interleavings}</td><td style='text-align:left'>{html.escape(self._seeds(o.seeds))}</td></tr>"
+            f"<tr><td style='text-align:left'>{html.escape(o.name)}</td><td>{o.count}</td>"
+            f"<td>{o.share:.0%}</td><td>{o.interleavings}</td>"
+            f"<td style='text-align:left'>{html.escape(self._seeds(o.seeds))}</td></tr>"
             for o in self.outcomes
         )
-        head = f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} interleaving(s)"
+        head = (
+            f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} "
+            "interleaving(s)"
+        )
         return (
-            f"<div class='sockviz-exploration'><p>{html.escape(head)}</p><table><thead><tr><th>outcome</th><th>runs</th>"
-            f"<th>share</th><th>interleavings</th><th>seeds</th></tr></thead><tbody>{rows}</tbody></table></div>"
+            f"<div class='sockviz-exploration'><p>{html.escape(head)}</p><table><thead><tr>"
+            "<th>outcome</th><th>runs</th><th>share</th><th>interleavings</th><th>seeds</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
 
 
@@ -165,20 +188,27 @@ def _components(scenario: Scenario) -> Mapping[str, Callable[[], Any]]:
         if isinstance(made, Mapping):
             return made
         raise TypeError(
-            f"explore() called the scenario {getattr(scenario, '__name__', scenario)!r} for its components and got {made!r}; "
-            "pass a mapping {name: component}, or a function returning one (to explore a single function f, pass {'f': f})"
+            f"explore() called the scenario {getattr(scenario, '__name__', scenario)!r} for its "
+            f"components and got {made!r}; "
+            "pass a mapping {name: component}, or a function returning one (to explore a single "
+            "function f, pass {'f': f})"
         )
-    raise TypeError(f"explore() takes a mapping {{name: component}} or a function returning one, not {scenario!r}")
+    raise TypeError(
+        "explore() takes a mapping {name: component} or a function returning one, not "
+        f"{scenario!r}"
+    )
 
 
 def _stuck_without_fds(waits: Mapping[str, str], trace: Trace) -> str:
-    """Who waits for what when a run deadlocked, without descriptor numbers: they depend on who made a
-    socket first, and one deadlock must be one outcome.  Read from the trace's waits, by their fields."""
+    """Who waits for what when a run deadlocked, without descriptor numbers: they depend on who made
+    a socket first, and one deadlock must be one outcome.  Read from the trace's waits, by their
+    fields."""
     last = {wait.thread: wait for wait in trace.waits() if wait.until not in (None, "lock")}
     parts = []
     for thread, words in sorted(waits.items()):
         wait = last.get(thread)
-        if wait is not None and wait.waits_for == words:  # (not a park outside the socket calls: Event.wait...)
+        # (not a park outside the socket calls: Event.wait...)
+        if wait is not None and wait.waits_for == words:
             words = wait_words(wait.call, None, wait.until, wait.peer_owner, wait.addr)
         parts.append(f"{thread} in {words}")
     return "; ".join(parts)
@@ -192,7 +222,9 @@ def _ended(error: BaseException, trace: Trace) -> tuple[str, str]:
     if isinstance(error, WeldTimeoutError):
         return "timed out", ""
     if isinstance(error, ComponentError):
-        failures = sorted(zip(error.threads, error.exceptions, strict=False), key=lambda failure: failure[0])
+        failures = sorted(
+            zip(error.threads, error.exceptions, strict=False), key=lambda failure: failure[0]
+        )
         detail = "; ".join(f"{thread}: {type(exc).__name__}" for thread, exc in failures)
         if error.after is not None:  # what the failures left behind: a deadlock, a timeout
             status, left = _ended(error.after, trace)
@@ -224,10 +256,12 @@ def explore(
     >>> print(found)  # doctest: +SKIP
     >>> found.replay()  # doctest: +SKIP
     """
-    from ._session import weld
+    from ._weld import weld
 
     with _ctrl_c.ctrl_c_latch():  # a Ctrl-C dropped by a garbage collector's callback still ends it
-        return _explored(scenario, _seed_list(runs, seeds), outcome, weld, semantics, timeout, buffer_size)
+        return _explored(
+            scenario, _seed_list(runs, seeds), outcome, weld, semantics, timeout, buffer_size
+        )
 
 
 def _explored(

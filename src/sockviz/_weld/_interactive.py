@@ -46,7 +46,9 @@ def fake_network(
     if ident in members:
         raise RuntimeError("this thread is already welded; fake_network() blocks do not nest")
     thread_name = name or threading.current_thread().name
-    session = Weld("fake_network", [thread_name], semantics, buffer_size, trace_path, max_events=max_events)
+    session = Weld(
+        "fake_network", [thread_name], semantics, buffer_size, trace_path, max_events=max_events
+    )
     net = session.net
     _patches.install()
     members[ident] = Membership(net, thread_name, thread_name, session, root=True)
@@ -61,7 +63,8 @@ def fake_network(
             net.recorder.emit("thread.exit", thread_name, "reason", "left the fake_network block")
             del members[ident]
             net.recorder.forget_thread(ident)
-            if net.tracker.live > 1:  # threads it started are left: the block's end stops them, no deadlock
+            # threads it started are left: the block's end stops them, no deadlock
+            if net.tracker.live > 1:
                 net.stop("the fake_network block is over")
             net.tracker.leave()
             session.finish()

@@ -60,7 +60,9 @@ def where_blocked(ident: int) -> str:
     if frame is None:
         return "somewhere outside Python code"
     code = frame.f_code
-    line = linecache.getline(code.co_filename, frame.f_lineno).split("  #")[0].strip()  # the code, not its comment
+    line = (
+        linecache.getline(code.co_filename, frame.f_lineno).split("  #")[0].strip()
+    )  # the code, not its comment
     place = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}()"
     return f"{place}: {line}" if line else place
 
@@ -86,12 +88,15 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
         if now - since < OUTSIDE_AFTER:
             continue
         used = cpu_seconds(holder.ident)
-        if (cpu is not None and used is not None and used - cpu > 0.2 * (now - since)) or _runnable_now(holder):
+        if (
+            cpu is not None and used is not None and used - cpu > 0.2 * (now - since)
+        ) or _runnable_now(holder):
             since, cpu = now, used  # busy computing (or waiting for a CPU), not blocked: let it
             continue
         where = where_blocked(holder.ident)
         rec = session.net.recorder
-        rec.name_thread(threading.get_ident(), holder.name)  # the event goes in the blocked thread's lane
+        # the event goes in the blocked thread's lane
+        rec.name_thread(threading.get_ident(), holder.name)
         try:
             rec.emit("outside", holder.name, "where", where, "after", round(now - since, 3))
         finally:

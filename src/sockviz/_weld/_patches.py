@@ -68,9 +68,14 @@ def _welded_start(self: threading.Thread) -> None:
 
 
 def _welded_start_new_thread(function: Any, args: Any, kwargs: Any = None) -> int:
-    """``_thread.start_new_thread``: a welded caller's new thread is welded (a daemon thread of its weld)."""
+    """``_thread.start_new_thread``: a welded caller's new thread is welded (a daemon thread of its
+    weld)."""
     if _get_ident() not in members:
-        return _real_start_new_thread(function, args) if kwargs is None else _real_start_new_thread(function, args, kwargs)
+        return (
+            _real_start_new_thread(function, args)
+            if kwargs is None
+            else _real_start_new_thread(function, args, kwargs)
+        )
     if not callable(function):  # _thread's own checks, its own words
         raise TypeError("first arg must be callable")
     if not isinstance(args, tuple):
@@ -88,7 +93,11 @@ def _component_threads() -> list[threading.Thread]:
     me = members.get(_get_ident())
     if me is None:
         return _real_enumerate()
-    mine = {ident for ident, m in list(members.items()) if m.session is me.session and m.component == me.component}
+    mine = {
+        ident
+        for ident, m in list(members.items())
+        if m.session is me.session and m.component == me.component
+    }
     return [thread for thread in _real_enumerate() if thread.ident in mine]
 
 
@@ -98,7 +107,9 @@ def _component_thread_count() -> int:
 
 def _component_thread_count_old() -> int:
     """``threading.activeCount()``, deprecated as it is in the real module."""
-    warnings.warn("activeCount() is deprecated, use active_count() instead", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "activeCount() is deprecated, use active_count() instead", DeprecationWarning, stacklevel=2
+    )
     return _component_thread_count()
 
 
@@ -121,16 +132,20 @@ class ThreadOutput:
         ident = _get_ident()
         member = members.get(ident)
         if member is not None and isinstance(text, str):
-            member.session.check_stubborn()  # a leftover told to stop that still prints caught it: parked
+            # a leftover told to stop that still prints caught it: parked
+            member.session.check_stubborn()
             pending = self._partial.pop(ident, "") + text
             *lines, rest = pending.split("\n")
             for line in lines:
-                member.net.recorder.emit("output", self._stream, "line", line, "stream", self._stream)
+                member.net.recorder.emit(
+                    "output", self._stream, "line", line, "stream", self._stream
+                )
             if rest:
                 self._partial[ident] = rest
             if not getattr(member.session, "echo", True):  # recorded, not shown
                 return len(text)
-            if not member.root and not self._may_echo(member.session, len(lines)):  # a flood: recorded, not shown
+            # a flood: recorded, not shown
+            if not member.root and not self._may_echo(member.session, len(lines)):
                 return len(text)
             if ThreadOutput.prefix:  # whole lines only, each with its thread's name
                 if lines:
@@ -139,18 +154,20 @@ class ThreadOutput:
             written = self._real.write(text)
             if not member.root and getattr(member.session, "echo_left", 1) <= 0:
                 self._real.write(
-                    f"\n[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; the rest is not "
+                    f"\n[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; "
+                    "the rest is not "
                     "shown here (it is in the trace: trace.of_kind('output'))\n"
                 )
             return written
         return self._real.write(text)
 
     def _may_echo(self, session: Any, lines: int) -> bool:
-        """Whether to show more of what welded threads print: a loop that prints for ever would flood the
-        notebook (megabytes of output sent to the browser); after :data:`MAX_ECHOED_LINES` lines the rest
-        is recorded only, and one line says so (see :meth:`write`)."""
+        """Whether to show more of what welded threads print: a loop that prints for ever would
+        flood the notebook (megabytes of output sent to the browser); after :data:`MAX_ECHOED_LINES`
+        lines the rest is recorded only, and one line says so (see :meth:`write`)."""
         left = getattr(session, "echo_left", None)
-        if left is None or ThreadOutput.prefix:  # (a terminal, under `sockviz run`, shows everything)
+        # (a terminal, under `sockviz run`, shows everything)
+        if left is None or ThreadOutput.prefix:
             return True
         if left <= 0:
             return False
@@ -169,10 +186,17 @@ class ThreadOutput:
 
     def flush(self) -> None:
         member = members.get(_get_ident())
-        if member is not None and getattr(member.session, "sched", None) is not None and not isinstance(self._real, io.TextIOWrapper):
-            # A notebook's stream (ipykernel's OutStream) flushes in the kernel's own thread and waits for it on
-            # an Event; under a schedule that wait is scheduled, on the logical clock, and times out at once
-            # ("IOStream.flush timed out").  The kernel sends what was written within a moment anyway.
+        if (
+            member is not None
+            and getattr(member.session, "sched", None) is not None
+            and not isinstance(self._real, io.TextIOWrapper)
+        ):
+            # A notebook's stream (ipykernel's OutStream) flushes in the kernel's own
+            # thread and waits for it on
+            # an Event; under a schedule that wait is scheduled, on the logical clock,
+            # and times out at once
+            # ("IOStream.flush timed out").  The kernel sends what was written within
+            # a moment anyway.
             return
         self._real.flush()
 
@@ -195,8 +219,10 @@ def _refuse_tls(self: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
 
     if isinstance(sock, FakeSocket):
         raise NotImplementedError(
-            "TLS (the ssl module) over sockviz's fake sockets is not supported: sockviz fakes plain TCP. "
-            "Weld the program without TLS (http:// instead of https://), or run it outside the weld."
+            "TLS (the ssl module) over sockviz's fake sockets is not supported: sockviz fakes "
+            "plain TCP. "
+            "Weld the program without TLS (http:// instead of https://), or run it outside the "
+            "weld."
         )
     return _real_wrap_socket(self, sock, *args, **kwargs)
 
@@ -217,17 +243,21 @@ def _patch_ssl(install: bool) -> None:
 _real_submit = concurrent.futures.ThreadPoolExecutor.submit
 
 
-def _welded_submit(self: concurrent.futures.ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """``ThreadPoolExecutor.submit``, refusing a welded thread work for a pool whose threads were started
-    outside its weld (an earlier cell's pool): they are real threads, with real sockets."""
+def _welded_submit(
+    self: concurrent.futures.ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any
+) -> Any:
+    """``ThreadPoolExecutor.submit``, refusing a welded thread work for a pool whose threads were
+    started outside its weld (an earlier cell's pool): they are real threads, with real sockets."""
     member = members.get(_get_ident())
     if member is not None:
         for worker in list(getattr(self, "_threads", ())):
             owner = members.get(worker.ident) if worker.ident is not None else None
             if owner is None or owner.session is not member.session:
                 raise RuntimeError(
-                    f"{member.name} gave work to a thread pool made outside the weld (in an earlier cell?): its "
-                    "threads are real threads, with real sockets. Make the pool inside the component."
+                    f"{member.name} gave work to a thread pool made outside the weld (in an "
+                    "earlier cell?): its "
+                    "threads are real threads, with real sockets. Make the pool inside the "
+                    "component."
                 )
     return _real_submit(self, fn, *args, **kwargs)
 
@@ -239,12 +269,14 @@ def _refusing_fork(name: str) -> Any:
     real = _real_forks[name]
 
     def fork() -> Any:
-        """``os.fork()``, refused to welded threads: the child would be a copy of the whole process (a
-        notebook's kernel) holding one thread and fake sockets nobody serves, hanging for ever."""
+        """``os.fork()``, refused to welded threads: the child would be a copy of the whole process
+        (a notebook's kernel) holding one thread and fake sockets nobody serves, hanging for
+        ever."""
         member = members.get(_get_ident())
         if member is not None:
             raise RuntimeError(
-                f"{member.name} called os.{name}(): welded components are threads of one process and cannot "
+                f"{member.name} called os.{name}(): welded components are threads of one process "
+                "and cannot "
                 "fork. Use threads instead (socketserver.ThreadingTCPServer, threading.Thread)."
             )
         return real()
@@ -257,15 +289,18 @@ _real_signal = signal.signal
 
 def _welded_signal(signalnum: Any, handler: Any) -> Any:
     """``signal.signal``: a welded thread is a process's main thread in the model, so a component (a
-    script's ``signal.signal(SIGINT, bye)``) may install handlers -- which are kept, and never called:
-    nothing sends a component a signal.  The main thread (welded by ``fake_network()``) and unwelded
-    threads get the real thing."""
+    script's ``signal.signal(SIGINT, bye)``) may install handlers -- which are kept, and never
+    called: nothing sends a component a signal.  The main thread (welded by ``fake_network()``) and
+    unwelded threads get the real thing."""
     member = members.get(_get_ident())
-    if member is None or threading.current_thread() is threading.main_thread():  # (a fake_network() cell's)
+    # (a fake_network() cell's)
+    if member is None or threading.current_thread() is threading.main_thread():
         return _real_signal(signalnum, handler)
     signalnum = signal.Signals(signalnum)  # the real call's checks: a number or a name of a signal
     if not callable(handler) and handler not in (signal.SIG_DFL, signal.SIG_IGN):
-        raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+        raise TypeError(
+            "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object"
+        )
     handlers = member.session.signal_handlers.setdefault(member.component, {})
     previous = handlers.get(signalnum, signal.getsignal(signalnum))
     handlers[signalnum] = handler
@@ -323,7 +358,8 @@ def uninstall() -> None:
 
 
 def uninstall_after(session: Any) -> None:
-    """Remove the patches now, or -- if threads of ``session`` (a weld) outlived it -- once they end.
+    """Remove the patches now, or -- if threads of ``session`` (a weld) outlived it -- once they
+    end.
 
     Until then such a thread keeps getting fake sockets (of a stopped network,
     which refuses them) rather than real ones: welded code never reaches the
@@ -345,7 +381,8 @@ def uninstall_after(session: Any) -> None:
     def janitor() -> None:
         _real_sleep(0.2)  # the weld's grace: threads stopped in the network unwind first
         while outlived():
-            session.stop_leftovers()  # again and again: a thread that caught LeftRunning is told again
+            # again and again: a thread that caught LeftRunning is told again
+            session.stop_leftovers()
             _real_sleep(0.05)
         uninstall()
 

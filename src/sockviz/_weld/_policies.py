@@ -95,7 +95,9 @@ class Scripted(Schedule):
         if callable(self.order):
             return
         if isinstance(self.order, str) or not all(isinstance(name, str) for name in self.order):
-            raise TypeError(f"Scripted() takes a list of thread names or a function, not {self.order!r}")
+            raise TypeError(
+                f"Scripted() takes a list of thread names or a function, not {self.order!r}"
+            )
         object.__setattr__(self, "order", tuple(self.order))
 
     def chooser(self) -> Chooser:
@@ -119,7 +121,10 @@ class Scripted(Schedule):
 
     def describe(self) -> dict[str, Any]:
         if callable(self.order):
-            return {"policy": "scripted", "function": getattr(self.order, "__qualname__", repr(self.order))}
+            return {
+                "policy": "scripted",
+                "function": getattr(self.order, "__qualname__", repr(self.order)),
+            }
         described: dict[str, Any] = {"policy": "scripted", "order": list(self.order)}
         if self.then is not None:
             described["then"] = self.then.describe()
@@ -133,6 +138,9 @@ def _policy_chooser(policy: Callable[[Choice], str]) -> Chooser:
         for slot in runnable:
             if slot.name == name:
                 return slot
-        raise ValueError(f"the schedule's policy chose {name!r}, which cannot run now; runnable: {', '.join(names)}")
+        raise ValueError(
+            f"the schedule's policy chose {name!r}, which cannot run now; runnable: "
+            f"{', '.join(names)}"
+        )
 
     return choose

@@ -63,7 +63,13 @@ _real_simple_queue = queue.SimpleQueue
 _real_join = threading.Thread.join
 _real_select = select.select
 
-_PLUMBING = (threading.__file__, queue.__file__, selectors.__file__, __file__, os.path.dirname(queue.__file__) + "/concurrent/")
+_PLUMBING = (
+    threading.__file__,
+    queue.__file__,
+    selectors.__file__,
+    __file__,
+    os.path.dirname(queue.__file__) + "/concurrent/",
+)
 
 
 def _stopped(slot: Slot) -> BaseException:
@@ -148,7 +154,9 @@ class ScheduledThreadLock:
             return False
         why = _why_blocked("a threading lock")
         wait = None if timeout == -1 else timeout
-        return take_when_released(self._lock, slot, wait, why, parked=self._parked, raise_if_stopped=True)
+        return take_when_released(
+            self._lock, slot, wait, why, parked=self._parked, raise_if_stopped=True
+        )
 
     def release(self) -> None:
         self._lock.release()
@@ -193,7 +201,8 @@ def simple_queue() -> Any:
 def join(self: threading.Thread, timeout: float | None = None) -> None:
     slot = current_slot()
     target: Slot | None = getattr(self, "_sockviz_slot", None)
-    if slot is None or target is None or target.sched is not slot.sched or not self._started.is_set():  # type: ignore[attr-defined]
+    started = self._started.is_set()  # type: ignore[attr-defined]
+    if slot is None or target is None or target.sched is not slot.sched or not started:
         return _real_join(self, timeout)
     if self is threading.current_thread():
         raise RuntimeError("cannot join current thread")
@@ -202,7 +211,10 @@ def join(self: threading.Thread, timeout: float | None = None) -> None:
     deadline = sched.deadline(None if timeout is None else max(timeout, 0))
     while target.state is not ENDED:
         target.joiners.append(slot)
-        timed_out = sched.park(deadline, f"{target.name} to end (join() at {_why_blocked('join()').rpartition(' at ')[2]})")
+        timed_out = sched.park(
+            deadline,
+            f"{target.name} to end (join() at {_why_blocked('join()').rpartition(' at ')[2]})",
+        )
         if target.state is ENDED:
             break
         if sched.stopped is not None:
@@ -213,7 +225,13 @@ def join(self: threading.Thread, timeout: float | None = None) -> None:
 
 
 # -- select -------------------------------------------------------------------
-def _scheduled_poll(slot: Slot, look: Callable[[], Any], ready: Callable[[Any], bool], timeout: float | None, why: str) -> Any:
+def _scheduled_poll(
+    slot: Slot,
+    look: Callable[[], Any],
+    ready: Callable[[Any], bool],
+    timeout: float | None,
+    why: str,
+) -> Any:
     """Look (without blocking) until something is ready or ``timeout`` logical seconds pass."""
     sched = slot.sched
     sched.pause()
@@ -243,8 +261,13 @@ def _fds(objects: Any) -> str:
 
 def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None) -> Any:
     slot = current_slot()
-    if slot is None or not isinstance(timeout, int | float | None) or (timeout is not None and timeout < 0):
-        return _real_select(rlist, wlist, xlist, timeout)  # not ours, or a bad timeout (the real one says so)
+    if (
+        slot is None
+        or not isinstance(timeout, int | float | None)
+        or (timeout is not None and timeout < 0)
+    ):
+        # not ours, or a bad timeout (the real one says so)
+        return _real_select(rlist, wlist, xlist, timeout)
 
     def look() -> Any:
         return _real_select(rlist, wlist, xlist, 0)
@@ -259,7 +282,9 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
         if slot is None:
             return real(self, timeout)
         if timeout is not None and timeout <= 0:
-            timeout = 0  # a look that waits for nothing: still a decision point (a loop of them must let others run)
+            # a look that waits for nothing: still a decision point (a loop of them
+            # must let others run)
+            timeout = 0
         why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
         return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why)
 
@@ -268,13 +293,16 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class ScheduledPoll:
-    """``select.poll()`` made by a scheduled thread: its ``poll(ms)`` looks without blocking and parks."""
+    """``select.poll()`` made by a scheduled thread: its ``poll(ms)`` looks without blocking and
+    parks."""
 
     def __init__(self) -> None:
         self._real = _real_poll()
         self._fds: dict[int, None] = {}
 
-    def register(self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT) -> None:
+    def register(
+        self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT
+    ) -> None:
         self._real.register(fd, eventmask)
         self._fds[fd if isinstance(fd, int) else fd.fileno()] = None
 
@@ -289,8 +317,11 @@ class ScheduledPoll:
         slot = current_slot()
         if slot is None or not isinstance(timeout, int | float | None):
             return self._real.poll(timeout)
-        seconds = None if timeout is None or timeout < 0 else timeout / 1000  # milliseconds; negative: for ever
-        found: list[tuple[int, int]] = _scheduled_poll(slot, lambda: self._real.poll(0), bool, seconds, f"poll() on {_fds(self._fds)}")
+        # milliseconds; negative: for ever
+        seconds = None if timeout is None or timeout < 0 else timeout / 1000
+        found: list[tuple[int, int]] = _scheduled_poll(
+            slot, lambda: self._real.poll(0), bool, seconds, f"poll() on {_fds(self._fds)}"
+        )
         return found
 
 
@@ -317,11 +348,21 @@ def _replacements() -> list[tuple[Any, str, Any]]:
         (select, "select", select_select),
         (select, "poll", scheduled_poll),
     ]
-    for module_name, attribute in (("threading", "_time"), ("queue", "time"), ("socketserver", "time")):
+    for module_name, attribute in (
+        ("threading", "_time"),
+        ("queue", "time"),
+        ("socketserver", "time"),
+    ):
         module = sys.modules.get(module_name)
         if module is not None and getattr(module, attribute, None) is _real_monotonic:
             patches.append((module, attribute, monotonic))
-    for name in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"):
+    for name in (
+        "SelectSelector",
+        "PollSelector",
+        "EpollSelector",
+        "DevpollSelector",
+        "KqueueSelector",
+    ):
         cls = getattr(selectors, name, None)
         if cls is not None:  # set on each class, even where it inherits select()
             patches.append((cls, "select", _scheduled_selector(cls.select)))
@@ -339,7 +380,15 @@ def install() -> None:
         if _count > 1:
             return
         for owner, name, replacement in _replacements():
-            _saved.append((owner, name, vars(owner).get(name, _INHERITED) if isinstance(owner, type) else getattr(owner, name)))
+            _saved.append(
+                (
+                    owner,
+                    name,
+                    vars(owner).get(name, _INHERITED)
+                    if isinstance(owner, type)
+                    else getattr(owner, name),
+                )
+            )
             setattr(owner, name, replacement)
 
 

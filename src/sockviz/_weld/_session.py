@@ -31,45 +31,43 @@ import re
 import threading
 import time
 import traceback
-from _thread import allocate_lock as _allocate_lock
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .._core._recorder import RawEvent
 from .._core._schedule import TICK_NS, Scheduler, Slot
-from .._errors import CellStopped, DeadlockError, LeftRunning, NetworkStopped, WeldInterrupted
-from .._net._manager import CALLS_AFTER_STOP, FakeNetwork, Semantics
+from .._errors import DeadlockError, NetworkStopped
+from .._net._manager import FakeNetwork, Semantics
 from .._net._members import Membership, members
 from .._net._modes import SocketMode
 from .._trace._fileio import TraceWriter
 from .._trace._trace import Trace
-from . import _ctrl_c, _endings, _outside, _patches, _schedpatch, _spec, _startorder
+from . import _ctrl_c, _endings, _outside, _patches, _spec, _startorder
+from ._leftovers import Leftovers
 from ._policies import Schedule
 from ._spec import Component
 
-__all__ = ["Weld", "weld"]
+__all__ = ["Weld"]
 
 _get_ident = threading.get_ident
 _DEFAULT_NAME = re.compile(r"Thread-\d+( \(.*\))?")
 
 #: Seconds between the calling thread's looks at a running weld (is the event cap reached?).
 _WATCH = 0.1
-#: The default ``max_events``: about 500 MB of recording at the peak (measured: 2M events of a ping-pong, 650 MB RSS).
+#: The default ``max_events``: about 500 MB of recording at the peak (measured: 2M events of a
+#: ping-pong, 650 MB RSS).
 MAX_EVENTS = 2_000_000
 
 #: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a
 #: fake call end at once; one sleeping or computing outside is left running, and reported).
 GRACE = 0.2
 
-#: Seconds after which a leftover told to stop (LeftRunning) and still running is told again, and
-#: parked for good if it prints (it caught the stop: a bare ``except:``).
-STUBBORN = 0.4
-
-#: The most threads a weld runs at once (Linux allows a process some thousands; a lecture needs fewer).
+#: The most threads a weld runs at once (Linux allows a process some thousands; a lecture needs
+#: fewer).
 MAX_THREADS = 1000
 
 
-class Weld:
+class Weld(Leftovers):
     """One weld in progress: its fake network, its threads, its trace so far."""
 
     def __init__(
@@ -84,13 +82,12 @@ class Weld:
         schedule: Schedule | None = None,
         max_events: int | None = None,
     ) -> None:
-        if schedule is not None and not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be sockviz.Seeded(seed) or sockviz.Scripted([...]), not {schedule!r}")
+        _spec.check_options(schedule, max_events)
         #: the baton, when a schedule runs the weld (see sockviz._core._schedule)
         self.sched = sched = Scheduler(schedule) if schedule is not None else None
-        if max_events is not None and (isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1):
-            raise ValueError(f"max_events must be a positive number of events, or None for no limit, not {max_events!r}")
-        self.net = net = FakeNetwork(semantics, buffer_size, components=components, scheduler=sched, max_events=max_events)
+        self.net = net = FakeNetwork(
+            semantics, buffer_size, components=components, scheduler=sched, max_events=max_events
+        )
         net.full_error = lambda: _endings.limit_error(self)
         self.meta = meta = _spec.meta(net, how, components)
         if sched is not None:
@@ -100,7 +97,8 @@ class Weld:
         self._thread_numbers = 0
         #: pass what welded threads print on to the real stdout/stderr (it is recorded either way)
         self.echo = True
-        #: the signal handlers each component installed (kept, never called: see _patches._welded_signal)
+        #: the signal handlers each component installed (kept, never called: see
+        #: _patches._welded_signal)
         self.signal_handlers: dict[str, dict[int, Any]] = {}
         #: lines welded threads may still print to the screen (see _patches.MAX_ECHOED_LINES)
         self.echo_left = _patches.MAX_ECHOED_LINES
@@ -111,16 +109,21 @@ class Weld:
         self._must_finish = 0  # components + non-daemon children still running
         #: at a timeout: each thread busy outside the network, and its line
         self.running: dict[str, str] = {}
-        #: after the weld: each welded thread that was still running outside the network, and its line
+        #: after the weld: each welded thread that was still running outside the network,
+        #: and its line
         self.leftovers: dict[str, str] = {}
-        #: threads that caught the stop and kept calling the network, parked for good, and their line
+        #: threads that caught the stop and kept calling the network, parked for good,
+        #: and their line
         self.parked: dict[str, str] = {}
-        self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each running thread: (counted?, its slot)
+        self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each thread: (counted?, its slot)
         self._parked_idents: set[int] = set()
-        self._told: dict[int, tuple[float, float]] = {}  # threads sent LeftRunning: when first, when last
-        self._leaving: set[int] = set()  # threads on their way out: nothing more is raised into them
+        # threads sent LeftRunning: when first, when last
+        self._told: dict[int, tuple[float, float]] = {}
+        # threads on their way out: nothing more is raised into them
+        self._leaving: set[int] = set()
         self._final: Trace | None = None  # the trace, once the weld is over
-        self._background: set[str] = set()  # components whose end does not end the weld (weld(until=...))
+        # components whose end does not end the weld (weld(until=...))
+        self._background: set[str] = set()
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
         try:
@@ -138,7 +141,8 @@ class Weld:
 
     @property
     def trace(self) -> Trace:
-        """The trace of everything recorded so far (once the weld is over, its whole trace, built once)."""
+        """The trace of everything recorded so far (once the weld is over, its whole trace, built
+        once)."""
         if self._final is not None:
             return self._final
         return Trace(list(self.net.recorder.events), self.meta)
@@ -148,12 +152,13 @@ class Weld:
         return self._final._raw if self._final is not None else self.net.recorder.events
 
     def _conclude(self) -> None:
-        """The weld is over: record nothing more, build its trace once, and let the recorder's copy go
-        (a trace of millions of events is held once, and freed when the student drops it -- not when
-        the garbage collector gets round to the weld's cycles of objects)."""
+        """The weld is over: record nothing more, build its trace once, and let the recorder's copy
+        go (a trace of millions of events is held once, and freed when the student drops it -- not
+        when the garbage collector gets round to the weld's cycles of objects)."""
         recorder = self.net.recorder
         recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
-        self._final = Trace(recorder.events, self.meta)  # (interrupted before this line, the recorder keeps all)
+        # (interrupted before this line, the recorder keeps all)
+        self._final = Trace(recorder.events, self.meta)
         recorder.release()
 
     @property
@@ -172,18 +177,23 @@ class Weld:
         # Once every component (and non-daemon child) has ended, daemon leftovers
         # blocked for ever are the end of the weld, not a deadlock: finish() stops them.
         if not self.done.is_set():
-            self.net.on_deadlock(waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors))
+            self.net.on_deadlock(
+                waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors)
+            )
 
     # -- threads ------------------------------------------------------------
     def _count(self, delta: int, *, stop_first: bool = False) -> None:
-        """Count threads the weld waits for; at zero it is done (``stop_first``: stop the network, then say so)."""
+        """Count threads the weld waits for; at zero it is done (``stop_first``: stop the network,
+        then say so)."""
         with self._mutex:
             self._must_finish += delta
             over = self._must_finish <= 0
         if over:
             if stop_first:
-                # Under a schedule the last one stops the leftovers here, at a point the schedule fixes --
-                # before the calling thread hears it is done and stops them too, at a moment no schedule fixes.
+                # Under a schedule the last one stops the leftovers here, at a
+                # point the schedule fixes --
+                # before the calling thread hears it is done and stops them too,
+                # at a moment no schedule fixes.
                 self.net.stop("the weld is over")
             self.done.set()
 
@@ -244,21 +254,27 @@ class Weld:
             self.sched.begin()
 
     def _settled(self, deadline: float) -> bool:
-        """Wait until the next component may start (see :mod:`._startorder`); False if the weld ended."""
+        """Wait until the next component may start (see :mod:`._startorder`); False if the weld
+        ended."""
         net = self.net
         return _startorder.wait_until_settled(
-            lambda: list(self.threads), net.tracker.blocked_idents, lambda: net.tracker.stopped is not None, deadline
+            lambda: list(self.threads),
+            net.tracker.blocked_idents,
+            lambda: net.tracker.stopped is not None,
+            deadline,
         )
 
     def adopt(self, thread: threading.Thread, parent: Membership) -> None:
         """``parent`` is starting ``thread``: weld it (called before it starts).
 
-        A weld runs at most :data:`MAX_THREADS` threads at once: beyond, ``start()`` raises what CPython
-        raises when the system refuses a thread (a loop starting threads for ever would otherwise
-        start tens of thousands, each blocked in the network, and outlast any timeout).
+        A weld runs at most :data:`MAX_THREADS` threads at once: beyond, ``start()`` raises what
+        CPython raises when the system refuses a thread (a loop starting threads for ever would
+        otherwise start tens of thousands, each blocked in the network, and outlast any timeout).
         """
         if self.net.tracker.live >= MAX_THREADS:
-            raise RuntimeError(f"can't start new thread (a weld runs at most {MAX_THREADS:,} threads at once)")
+            raise RuntimeError(
+                f"can't start new thread (a weld runs at most {MAX_THREADS:,} threads at once)"
+            )
         match = _DEFAULT_NAME.fullmatch(thread.name)
         if match:  # "Thread-37 (handle)" counts every thread of the process: number them per weld
             self._thread_numbers += 1
@@ -280,7 +296,15 @@ class Weld:
         if not thread.daemon and parent.component not in self._background:
             self._count(-1)
 
-    def _run(self, name: str, component: str, body: Component, parent: str | None, counts: bool, slot: Slot | None = None) -> None:
+    def _run(
+        self,
+        name: str,
+        component: str,
+        body: Component,
+        parent: str | None,
+        counts: bool,
+        slot: Slot | None = None,
+    ) -> None:
         ident = _get_ident()
         if slot is not None:
             slot.sched.arrive(slot)  # wait for the baton before anything else
@@ -295,7 +319,8 @@ class Weld:
         try:
             body()
         except BaseException as exc:  # noqa: BLE001 - every failure is reported by the weld
-            self._leaving.add(ident)  # first of all: LeftRunning is not raised into a thread on its way out
+            # first of all: LeftRunning is not raised into a thread on its way out
+            self._leaving.add(ident)
             reason = self._ended_by(name, exc)
         finally:
             self._leaving.add(ident)
@@ -304,14 +329,17 @@ class Weld:
             self._leave(ident, reason)
 
     def _ended_by(self, name: str, exc: BaseException) -> str:
-        """Why thread ``name`` ended, raising ``exc`` (reported as its failure unless it was told to stop)."""
+        """Why thread ``name`` ended, raising ``exc`` (reported as its failure unless it was told to
+        stop)."""
         if isinstance(exc, NetworkStopped):
             return f"stopped: {exc}"
         if isinstance(exc, SystemExit):
             if exc.code in (None, 0):
                 return "returned"
             # (with the exit's traceback: the report shows the student's line)
-            exc = RuntimeError(f"{name} called sys.exit({exc.code!r})").with_traceback(exc.__traceback__)
+            exc = RuntimeError(f"{name} called sys.exit({exc.code!r})").with_traceback(
+                exc.__traceback__
+            )
         self._failed(name, exc)
         return "failed"
 
@@ -333,82 +361,46 @@ class Weld:
             slot.sched.leave()  # the very last thing: the baton goes to another thread
 
     def _end_of_process(self, component: str) -> None:
-        """If ``component`` has no thread left, close the sockets it left open, as the kernel does when a
-        process exits (or dies of an exception): listeners stop, peers read end of file, or a reset if
-        bytes were left unread.  (The weld's own end closes everything anyway.)"""
+        """If ``component`` has no thread left, close the sockets it left open, as the kernel does
+        when a process exits (or dies of an exception): listeners stop, peers read end of file, or a
+        reset if bytes were left unread.  (The weld's own end closes everything anyway.)"""
         net = self.net
-        if net.tracker.stopped is not None or any(m.session is self and m.component == component for m in list(members.values())):
+        if net.tracker.stopped is not None or any(
+            m.session is self and m.component == component for m in list(members.values())
+        ):
             return
         for ref in list(net.sockets.values()):
             sock = ref()
-            if sock is not None and sock.mode is not SocketMode.CLOSED and sock.owner.partition("/")[0] == component:
+            if (
+                sock is not None
+                and sock.mode is not SocketMode.CLOSED
+                and sock.owner.partition("/")[0] == component
+            ):
                 with contextlib.suppress(OSError):
                     sock._real_close()
-
-    def stop_leftovers(self) -> None:
-        """Stop every thread of this weld still running: one in the network at once (the network stops),
-        one outside it at its next line of Python (:class:`LeftRunning`).  Safe to call again (the
-        janitor does, in case a second Ctrl-C cut :meth:`finish` short)."""
-        if self.net.tracker.live and self.net.tracker.stopped is None:
-            self.net.stop("the weld is over")
-        now = time.monotonic()
-        for ident, member in list(members.items()):
-            if member.session is not self or member.root or ident in self._leaving:
-                continue
-            first, last = self._told.get(ident, (now, -math.inf))
-            if now - last > STUBBORN:  # (again: a reminder, if it caught the first with a bare except:)
-                self._told[ident] = first, now
-                _endings.raise_in(ident, LeftRunning)
-
-    def check_stubborn(self) -> None:
-        """Called when a welded thread prints: one told to stop more than :data:`STUBBORN` seconds ago that
-        still prints caught the stop (a bare ``except:`` around a loop, printing 'oops, retrying'):
-        parked for good, as one that keeps calling the network is."""
-        told = self._told.get(_get_ident())
-        if told is not None and time.monotonic() - told[0] > STUBBORN:
-            self._park_for_good()
-
-    def _note_where_at_limit(self) -> None:
-        self.where_at_limit = {
-            member.name: _outside.where_blocked(ident) for ident, member in list(members.items()) if member.session is self
-        }
-
-    def _park_for_good(self) -> None:
-        """Called in a welded thread that caught the stop and keeps calling the stopped network -- a loop
-        with a bare ``except:`` around ``accept()`` -- which would burn a core for ever.  It never runs
-        again: it leaves the weld (so the weld can end and the patches go) and waits on a lock nobody
-        releases, using no CPU.  The thread that called ``fake_network()`` (the notebook's own) is never parked.
-        """
-        ident = _get_ident()
-        member = members.get(ident)
-        if member is not None and member.root:  # the notebook's own thread: never parked, but no endless loop
-            raise CellStopped(
-                f"the fake_network() block called its stopped network {CALLS_AFTER_STOP} times more (a loop that catches "
-                "the error and tries again?): nothing can ever answer, so the cell is stopped."
-            )
-        if member is None or member.session is not self or ident not in self._exits or ident in self._leaving:
-            return
-        where = _outside.where_blocked(ident)
-        self.parked[member.name] = where
-        self._parked_idents.add(ident)
-        self._leave(ident, f"parked for good: it caught the stop and kept calling the network, at {where}")
-        never = _allocate_lock()
-        never.acquire()
-        never.acquire()
 
     def _failed(self, name: str, exc: BaseException) -> None:
         # ExceptionGroup holds Exceptions only; a stray BaseException is described instead.
         if not isinstance(exc, Exception):
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         text = "".join(traceback.format_exception(exc))
-        self.net.recorder.emit("thread.error", name, "error", type(exc).__name__, "message", str(exc), "traceback", text)
+        self.net.recorder.emit(
+            "thread.error", name,
+            "error", type(exc).__name__, "message", str(exc), "traceback", text,
+        )  # fmt: skip
         with self._mutex:
             self.errors.append((name, exc))
 
     def run(
-        self, components: list[tuple[str, Component]], timeout: float, *, stagger: bool, until: frozenset[str] | None
+        self,
+        components: list[tuple[str, Component]],
+        timeout: float,
+        *,
+        stagger: bool,
+        until: frozenset[str] | None,
     ) -> tuple[tuple[str, str] | None, dict[str, str] | None]:
-        """Start the components, wait for the end: (a thread blocked outside, what each waited for at a timeout)."""
+        """Start the components, wait for the end: (a thread blocked outside, what each waited for
+        at a timeout)."""
         net, sched = self.net, self.sched
         started = time.monotonic()
         self.spawn(components, stagger=stagger, deadline=started + timeout, until=until)
@@ -429,7 +421,8 @@ class Weld:
         return None, stuck
 
     def _wait_for_the_end(self, deadline: float) -> bool:
-        """Wait until the weld is done (True), ``deadline`` passes, or the event cap is reached (False)."""
+        """Wait until the weld is done (True), ``deadline`` passes, or the event cap is reached
+        (False)."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -468,132 +461,3 @@ def _pin_to(cpu: int) -> None:
     """Keep the calling thread on ``cpu`` (Linux: affects this thread only)."""
     with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run unpinned
         os.sched_setaffinity(0, {cpu})
-
-
-def _weld_cpu(single_cpu: bool) -> int | None:
-    if not single_cpu or not hasattr(os, "sched_getaffinity"):
-        return None
-    return max(os.sched_getaffinity(0))
-
-
-def weld(
-    *components: Any,
-    semantics: Semantics = "strict",
-    timeout: float = 30.0,
-    buffer_size: int = 65536,
-    trace_path: str | os.PathLike[str] | None = None,
-    single_cpu: bool = True,
-    schedule: Schedule | None = None,
-    echo: bool = True,
-    stagger: bool = True,
-    until: str | Iterable[str] | None = None,
-    max_events: int | None = MAX_EVENTS,
-) -> Trace:
-    """Run each component in its own welded thread and return the trace.
-
-    ``components`` are callables (a thread each, named after the function),
-    ``(name, callable)`` pairs or mappings ``{name: callable}``.  Their
-    sockets -- and those of every thread they start -- are fake; the names of
-    the components resolve, so a client can connect to ``("server", 8080)``.
-
-    ``single_cpu`` keeps every welded thread on one CPU.  They share one GIL,
-    so they never run Python in parallel anyway, and a hand-off between two
-    threads on one CPU is a plain context switch instead of a wake-up sent to
-    another CPU: several times faster (see ``bench/bench_core.py``).  Pass
-    ``False`` for components that do long work outside the GIL.
-
-    ``schedule`` makes the run deterministic: ``sockviz.Seeded(seed)`` or
-    ``sockviz.Scripted([...])`` lets exactly one welded thread run at a
-    time, chooses the next one at every lock, condition, semaphore and
-    socket call, and runs on a logical clock (one tick per event; timeouts
-    and ``time.sleep`` in logical time, so they cost no real time).  The same
-    schedule gives the same events every time.  A thread blocked outside the
-    fake network (``input()``, a real socket) raises :class:`ExternalBlockError`.
-
-    ``semantics="strict"`` (the default) is Linux: a ``connect()`` to an
-    address nobody listens on is refused, and one to a listener returns as
-    soon as the connection is queued in its backlog, accepted or not.
-    ``semantics="weldr"`` is the original's model: ``connect()`` waits until
-    somebody listens and accepts.
-
-    Components start as a person starts programs by hand: in the order
-    given, each once the threads before it have blocked in the fake network,
-    ended, or stayed quiet outside it for a moment (see
-    :mod:`sockviz._weld._startorder`).  So a server given first is listening when
-    its client connects.  ``stagger=False`` starts them all at once (a client
-    that comes first is then refused, as on Linux); under a ``schedule`` the
-    schedule decides.
-
-    ``until`` names the components whose end ends the weld (a client, say,
-    when its server serves for ever): the others are stopped then, at their
-    next call of the fake network.  By default the weld lasts until every
-    component and every non-daemon thread they started has ended.
-
-    ``echo=False`` keeps what components print off the screen (it is still
-    recorded as ``output`` events).
-
-    ``max_events`` (two million by default, about 500 MB) stops a weld that
-    records more -- a loop that never ends -- with :class:`EventLimitError`
-    naming the busiest threads, the trace so far attached; None: no limit.
-
-    Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
-    raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
-    after ``timeout`` seconds; each carries the trace as ``.trace``.
-    """
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    caller = members.get(_get_ident())
-    if caller is not None:
-        raise RuntimeError(
-            f"sockviz.weld() called inside a weld (by its thread {caller.name!r}): welds do not nest. "
-            "Give every component to one weld, or call weld() from outside it."
-        )
-    named = _spec.components(components)
-    names = [name for name, _ in named]
-    ending = _spec.until(until, names)
-    _spec.check_script(schedule, names)
-    session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=_weld_cpu(single_cpu), schedule=schedule, max_events=max_events)
-    session.echo = echo
-    with _ctrl_c.ctrl_c_latch():
-        return _weld_to_the_end(session, named, timeout, stagger=stagger and session.sched is None, until=ending)
-
-
-def _weld_to_the_end(
-    session: Weld, named: list[tuple[str, Component]], timeout: float, *, stagger: bool, until: frozenset[str] | None
-) -> Trace:
-    """Run ``session`` with the patches installed; however it ends, remove them (once its threads are
-    gone) and hand over its trace -- returned, or attached to the error that says how it ended."""
-    sched = session.sched
-    outside: tuple[str, str] | None = None
-    stuck: dict[str, str] | None = None
-    _patches.install()
-    if sched is not None:
-        _schedpatch.install()
-    try:
-        try:
-            outside, stuck = session.run(named, timeout, stagger=stagger, until=until)
-        finally:
-            try:
-                session.finish(grace=GRACE / 4 if outside is not None else None)
-            finally:
-                if sched is not None:
-                    _schedpatch.uninstall()
-                # Whatever happened above (a second Ctrl-C in the clean-up included), a welded thread still alive
-                # keeps the patches -- and so its fake sockets -- until it ends: it never reaches the real network.
-                _patches.uninstall_after(session)
-    except KeyboardInterrupt:  # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
-        _ctrl_c.consumed()
-        raise WeldInterrupted(_endings.remember_later(session)) from None
-    except BaseException as escaping:  # e.g. a signal handler's exception in the calling thread
-        trace_of = _endings.remember_later(session)
-        with contextlib.suppress(AttributeError):  # (an exception that takes no attributes)
-            escaping.trace = trace_of()  # type: ignore[attr-defined]
-        raise
-    if session.leftovers and stuck is None and outside is None:  # (a timeout's or a block's error names them itself)
-        _endings.warn_leftovers(session.leftovers, session.parked)
-    try:
-        return _endings.result(session, outside, stuck, timeout)
-    finally:
-        # The weld's objects hold each other in cycles, which only the garbage collector frees -- late, and
-        # a big trace with them.  The trace lives on in what is returned or raised, and in last_trace().
-        session._final = None

@@ -48,27 +48,35 @@ def wait_until_settled(
     over: Callable[[], bool],
     deadline: float,
 ) -> bool:
-    """Wait until every thread of ``threads()`` is blocked, ended or quiet; False if ``over()`` first.
+    """Wait until every thread of ``threads()`` is blocked, ended or quiet; False if ``over()``
+    first.
 
     ``blocked()`` gives the idents of the threads blocked in the fake network
     now; ``over()`` says the weld has ended (stopped, deadlocked, timed out).
     """
     start = time.monotonic()
-    # ident -> (its CPU seconds, when it last used the CPU): a thread is quiet once that is QUIET ago
+    # ident -> (its CPU seconds, when it last used the CPU): a thread is quiet once that is
+    # QUIET ago
     marks: dict[int, tuple[float | None, float]] = {}
     while True:
         if over() or time.monotonic() >= deadline:
             return False
         now = time.monotonic()
         parked = blocked()
-        waiting_for = [t.ident for t in threads() if t.ident is not None and t.is_alive() and t.ident not in parked]
+        waiting_for = [
+            t.ident
+            for t in threads()
+            if t.ident is not None and t.is_alive() and t.ident not in parked
+        ]
         if not waiting_for or now - start >= BUSY:
             return True
         quiet = True
         for ident in waiting_for:
             cpu = cpu_seconds(ident)
             seen = marks.get(ident)
-            if seen is None or (cpu is not None and seen[0] is not None and cpu - seen[0] > 0.1 * (now - seen[1])):
+            if seen is None or (
+                cpu is not None and seen[0] is not None and cpu - seen[0] > 0.1 * (now - seen[1])
+            ):
                 marks[ident] = (cpu, now)  # new, or it used the CPU since: busy
                 quiet = False
             elif now - seen[1] < QUIET:
