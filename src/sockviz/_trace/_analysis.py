@@ -212,6 +212,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
     # thread -> family -> the wait (a list: see _WAIT_FIELDS)
     open_waits: dict[str, dict[str, list[Any]]] = {}
     done: list[list[Any]] = []
+    said: dict[tuple[Any, tuple[Any, ...]], str] = {}
     roles = _ROLES.get
     for event in events:
         seq, t_ns, thread, kind = event[0], event[1], event[2], event[3]
@@ -234,22 +235,14 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             fields, obj = event[5], event[4]
             stack = calls.get(thread)
             what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
-            wait = [
-                thread,
-                str(obj),
-                family,
-                what,
-                "",
-                seq,
-                None,
-                t_ns,
-                None,
-                "unfinished",
-                None,
-                None,
-                *_reason(obj, family, fields),
-            ]
-            wait[_WAITS_FOR] = _words(wait)
+            reason = _reason(obj, family, fields)
+            words = said.get((obj, reason))  # waits repeat: the same words, made once
+            if words is None:
+                words = said[obj, reason] = _words(str(obj), *reason)
+            # fmt: off
+            wait = [thread, str(obj), family, what, words, seq, None, t_ns, None, "unfinished",
+                    None, None, *reason]
+            # fmt: on
             open_waits.setdefault(thread, {})[family] = wait
             done.append(wait)
         elif role == _END:
@@ -268,8 +261,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
 
 
 # Positions in the lists waits() fills (Wait's fields, in order).
-_WAITS_FOR, _END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 4, 6, 8, 9, 10, 11
-_AT_CALL, _UNTIL, _FD, _PEER_OWNER, _PEER_FD, _ADDR = 12, 13, 14, 15, 16, 17
+_END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 6, 8, 9, 10, 11
 
 
 def _reason(obj: Any, family: str, fields: dict[str, Any]) -> tuple[Any, ...]:
@@ -280,12 +272,15 @@ def _reason(obj: Any, family: str, fields: dict[str, Any]) -> tuple[Any, ...]:
     return (f("call"), f("until"), f("fd"), f("peer_owner"), f("peer_fd"), f("addr"))
 
 
-def _words(wait: list[Any]) -> str:
-    if wait[_UNTIL] == "lock":
-        return f"{wait[1]} (held by {wait[_PEER_OWNER] or 'another thread'})"
-    if wait[_UNTIL] is None:
+def _words(
+    primitive: str, call: Any, until: Any, fd: Any, owner: Any, peer_fd: Any, addr: Any
+) -> str:
+    """A wait's ``waits_for``, in words, made from its fields."""
+    if until == "lock":
+        return f"{primitive} (held by {owner or 'another thread'})"
+    if until is None:
         return ""
-    return wait_words(wait[_AT_CALL], wait[_FD], wait[_UNTIL], wait[_PEER_OWNER], wait[_ADDR])
+    return wait_words(call, fd, until, owner, addr)
 
 
 def meetings(events: Sequence[Event]) -> list[Meeting]:

@@ -20,7 +20,6 @@ run that crashes still leaves a trace that loads up to its last whole line.
 from __future__ import annotations
 
 import contextlib
-import gc
 import gzip
 import json
 import os
@@ -29,14 +28,13 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Iterator
 from typing import IO, Any, cast
 
 from .._core._events import Event, event_from_raw
 from .._core._recorder import RawEvent
 from .._errors import TraceFormatError
 from . import _json
-from ._trace import Trace
+from ._trace import Trace, gc_paused
 from ._upgrade import upgrade
 
 __all__ = ["FORMAT", "VERSION", "TraceWriter", "load", "parse", "save"]
@@ -48,17 +46,6 @@ VERSION = 2
 _KEYS = ("seq", "t_ns", "thread", "kind", "obj", "fields")
 #: A streaming writer flushes at least this often (seconds), so a killed run loses little.
 FLUSH_EVERY = 0.2
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _is_gzip(path: str | os.PathLike[str]) -> bool:
@@ -80,7 +67,7 @@ def _event_line(event: RawEvent | Event) -> bytes:
 
 def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write ``trace`` to ``path``; an existing file is replaced only once the new one is whole."""
-    with _gc_paused():
+    with gc_paused():
         records = [
             {"seq": seq, "t_ns": t, "thread": th, "kind": k, "obj": o, "fields": f}
             for seq, t, th, k, o, f in trace.events
@@ -207,7 +194,7 @@ def parse(data: bytes | str, name: str = "<string>") -> Trace:
             data += b"\n"
             stop = len(data)
     body = memoryview(data)[start:stop]
-    with _gc_paused():
+    with gc_paused():
         events = _json.decode_events(body) if stop > start else []
         if events is None:
             events = _checked_events(body.tobytes(), name)

@@ -8,6 +8,8 @@ turned into :class:`~sockviz.Event` objects on first read.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import itertools
 import operator
@@ -39,6 +41,19 @@ _DETAIL_KINDS = frozenset(
         "buf.read",
     }
 )
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The garbage collector paused: building many small objects that hold no cycles (a million
+    events, their analysis) would otherwise trigger it hundreds of times, each walking them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Trace:
@@ -129,7 +144,8 @@ class Trace:
     # -- analysis (see _analysis.py and _world.py) ------------------------------
     def _cached(self, name: str, make: Any) -> Any:
         if name not in self._cache:
-            self._cache[name] = make()
+            with gc_paused():  # (a million events: the collector would walk them again and again)
+                self._cache[name] = make()
         return self._cache[name]
 
     def sockets(self) -> list[SocketLife]:
