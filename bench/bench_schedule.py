@@ -46,11 +46,10 @@ def scenarios(repeat: int) -> list[float]:
     for semantics in ("weldr", "strict"):
         for name, make in SCENARIOS.items():
             if semantics == "strict" and name not in ("echo", "backpressure", "backlog"):
-                # the others do not retry when refused: strict changes what they
-                # do, not the cost
+                # the others do not retry when refused: strict changes what they do, not the cost
                 continue
-            # free: every component at once, the OS picks (a staggered start would
-            # wait for each to block)
+            # free: every component at once, the OS picks (a staggered start would wait for each to
+            # block)
             free = statistics.median(
                 timed_weld(make(), semantics=semantics, stagger=False)[0] for _ in range(repeat)
             )

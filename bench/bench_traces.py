@@ -129,8 +129,7 @@ def main() -> None:
     print(f"{'state_at: preparation at 100,000 events':46} {prepare:10.3f} s")
     print(
         f"{'state_at(i), random i, 100,000 events':46} {statistics.median(costs) * 1e3:10.3f} ms "
-        "median, "
-        f"{max(costs) * 1e3:.3f} ms worst of {len(costs)}  (<= 1 ms)"
+        f"median, {max(costs) * 1e3:.3f} ms worst of {len(costs)}  (<= 1 ms)"
     )
 
 

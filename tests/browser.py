@@ -50,8 +50,8 @@ def jupyterlab(notebooks: Path, scratch: Path) -> Iterator[str]:
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     notebook_settings = scratch / "settings" / "@jupyterlab" / "notebook-extension"
     notebook_settings.mkdir(parents=True)
-    # render every cell (JupyterLab otherwise skips cells far from the view, and they never
-    # become visible)
+    # render every cell (JupyterLab otherwise skips cells far from the view, and they never become
+    # visible)
     (notebook_settings / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"})
     )

@@ -63,8 +63,8 @@ __all__ = [
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODES = ("real", "fake")
-#: Seconds one test may take (the slowest legitimate one sleeps 3 s, and a weld joins leftovers
-#: for 2 s).
+#: Seconds one test may take (the slowest legitimate one sleeps 3 s, and a weld joins leftovers for
+#: 2 s).
 DEFAULT_TIMEOUT = 20.0
 
 #: The plain-TCP classes of the brief, in the order test_socket defines them.
@@ -137,8 +137,8 @@ GENERAL_INCLUDED = {
     "test_listen_backlog": "listen(0), listen(-1), listen()",
     "test_listen_backlog_overflow": "listen(INT_MAX + 1) raises OverflowError",
     "test_flowinfo": (
-        "AF_INET6 bind() with a negative flowinfo raises OverflowError "
-        "(and getnameinfo with a big one)"
+        "AF_INET6 bind() with a negative flowinfo raises OverflowError (and getnameinfo with a "
+        "big one)"
     ),
     "test_str_for_enums": "s.family and s.type are the enums",
     "test_socket_consistent_sock_type": (
@@ -198,9 +198,8 @@ GENERAL_EXCLUDED = [
             "testGetServBy",
         ],
         "name resolution (module functions, not socket objects); sockviz's resolver is a "
-        "deliberate stand-in that "
-        "knows component names and loopback, not the host's DNS -- a different contract, out of "
-        "scope",
+        "deliberate stand-in that knows component names and loopback, not the host's DNS -- a "
+        "different contract, out of scope",
     ),
     (
         [
@@ -662,8 +661,8 @@ class _Shard:
                     )
                 return []
             return []
-        # The test in progress hung (faulthandler ended the worker, or we killed it) or
-        # crashed the worker.
+        # The test in progress hung (faulthandler ended the worker, or we killed it) or crashed the
+        # worker.
         if stacks.strip():
             line = f"hang: no result within {self.timeout:g} s (faulthandler dumped the threads)"
             outcome = Outcome(

@@ -187,8 +187,8 @@ def _oracle(
         if kind in ("cond.wait", "sem.wait", "lock.wait"):
             status[event.thread] = "blocked"
         elif kind in ("lock.release", "deadlock", "timeout") and event.thread in status:
-            # a condition wait releases its lock after it has begun; the last to block
-            # reports a deadlock
+            # a condition wait releases its lock after it has begun; the last to block reports a
+            # deadlock
             pass
         elif kind in ("thread.exit", "thread.error"):
             status[event.thread] = "ended"

@@ -50,8 +50,8 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(
     sentence."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     run_all(page, lab, f"{notebook}.ipynb")
-    # JupyterLab reopens earlier notebooks in hidden tabs: the replay is the one in the
-    # visible panel
+    # JupyterLab reopens earlier notebooks in hidden tabs: the replay is the one in the visible
+    # panel
     replay = page.locator(".jp-NotebookPanel:visible .sockviz-replay").first
     slider = replay.locator(".sockviz-slider")
     slider.wait_for(state="visible", timeout=60_000)

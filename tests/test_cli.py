@@ -51,8 +51,8 @@ def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
     """`import sockviz` and a whole weld leave matplotlib and ipywidgets unimported."""
     code = (
         "import sys, sockviz; from sockviz.scenarios import echo_scenario; "
-        "sockviz.weld(echo_scenario()); "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
+        "sockviz.weld(echo_scenario()); print(sorted(m for m in ('matplotlib', 'ipywidgets') if m "
+        "in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60

@@ -208,8 +208,8 @@ sockviz.weld(ponger, pinger, timeout=60)
 
 
 def test_a_loop_that_never_ends_stops_at_the_event_limit(kernel: Kernel) -> None:
-    # (named server and client here: the Ctrl-C-twice test must tell its own pinger and ponger
-    # from these)
+    # (named server and client here: the Ctrl-C-twice test must tell its own pinger and ponger from
+    # these)
     program = _PING_PONG_FOR_EVER.replace("ponger", "server").replace("pinger", "client")
     cell = kernel.run(program.replace("timeout=60", "max_events=50_000"))
     assert cell.error is not None and cell.error.startswith(

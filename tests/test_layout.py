@@ -12,11 +12,9 @@ import pathlib
 
 SRC = pathlib.Path(__file__).parent.parent / "src" / "sockviz"
 
-#: What each layer may import of sockviz (a package and everything under it).  The engine (_core:
-#: the
-#: event contract, the recorder, the primitives, the tracker, the baton) sits under the model
-#: (_net) and
-#: the read side (_trace); the weld, the views and the command line sit above them and are not
+#: What each layer may import of sockviz (a package and everything under it). The engine (_core: the
+#: event contract, the recorder, the primitives, the tracker, the baton) sits under the model (_net)
+#: and the read side (_trace); the weld, the views and the command line sit above them and are not
 #: limited.
 LAYERS = {
     "sockviz._core": ("sockviz._core", "sockviz._errors"),
@@ -87,8 +85,8 @@ def test_the_check_sees_an_import_against_the_rules(tmp_path: pathlib.Path) -> N
     """The reader itself: a model module importing the weld is seen; one under TYPE_CHECKING is
     not."""
     source = (
-        "from typing import TYPE_CHECKING\nfrom .._weld._weld import weld\nif TYPE_CHECKING:\n  "
-        "  from .._views import _plots\n"
+        "from typing import TYPE_CHECKING\nfrom .._weld._weld import weld\nif TYPE_CHECKING:\n    "
+        "from .._views import _plots\n"
     )
     probe = tmp_path / "_layout_probe.py"
     probe.write_text(source)

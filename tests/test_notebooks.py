@@ -47,11 +47,8 @@ def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: path
     replay displays and steps."""
     code = [
         f"%matplotlib {backend}",
-        "import sockviz, socket\n"
-        "from sockviz.scenarios import echo_scenario\n"
-        "trace = sockviz.weld(echo_scenario())\n"
-        "ax = sockviz.plot_timeline(trace)\n"
-        "ax.figure",
+        "import sockviz, socket\nfrom sockviz.scenarios import echo_scenario\ntrace = "
+        "sockviz.weld(echo_scenario())\nax = sockviz.plot_timeline(trace)\nax.figure",
         "r = sockviz.replay(trace)\nr",
         "r.step(); r.next_meeting(); print('index', r.index, r.current_event.kind)",
     ]

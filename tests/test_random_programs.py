@@ -82,9 +82,8 @@ def _step(
         sock.bind(("127.0.0.1", 0))
     elif op == "listen":
         if id(sock) in shut:
-            # Linux keeps the shut-down directions of an unconnected socket
-            # (shutdown() still raises ENOTCONN),
-            # and the connections it accepts inherit them; sockviz does not model this
+            # Linux keeps the shut-down directions of an unconnected socket (shutdown() still raises
+            # ENOTCONN), and the connections it accepts inherit them; sockviz does not model this
             # (docs/design.md)
             return "skipped"
         sock.listen(args[1])

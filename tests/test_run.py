@@ -64,8 +64,8 @@ def test_a_seeded_run_of_unmodified_scripts_repeats_exactly(tmp_path: pathlib.Pa
     traces = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.jsonl"
-        # --weldr: the seed may start fetch before the server listens; weldr's connect()
-        # waits for it
+        # --weldr: the seed may start fetch before the server listens; weldr's connect() waits for
+        # it
         result = run(
             "-m http.server 8124",
             "fetch.py http://server:8124/",
@@ -127,12 +127,11 @@ def test_a_script_that_installs_a_signal_handler_runs(tmp_path: pathlib.Path) ->
     """signal.signal() at the top of a script works as in a process's main thread (the handler is
     kept, and nothing sends it a signal), instead of 'signal only works in main thread'."""
     (tmp_path / "server.py").write_text(
-        "import signal, socket, sys\n"
-        "def bye(signum, frame):\n    sys.exit(0)\n"
-        "print(signal.signal(signal.SIGINT, bye) is signal.default_int_handler)\n"
-        "print(signal.signal(signal.SIGINT, signal.SIG_DFL) is bye)\n"
-        "with socket.create_server(('', 8080)) as listener:\n"
-        "    conn, _ = listener.accept()\n    conn.sendall(conn.recv(10).upper())\n"
+        "import signal, socket, sys\ndef bye(signum, frame):\n    "
+        "sys.exit(0)\nprint(signal.signal(signal.SIGINT, bye) is "
+        "signal.default_int_handler)\nprint(signal.signal(signal.SIGINT, signal.SIG_DFL) is "
+        "bye)\nwith socket.create_server(('', 8080)) as listener:\n    conn, _ = "
+        "listener.accept()\n    conn.sendall(conn.recv(10).upper())\n"
     )
     (tmp_path / "client.py").write_text(
         "import socket\nwith socket.create_connection(('server', 8080)) as sock:\n    "

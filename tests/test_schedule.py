@@ -616,8 +616,8 @@ def echo_world(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     world=st.sampled_from([7, 100, 1024, 65536]).flatmap(
-        # a message no bigger than a buffer: echoing it back never needs the client to
-        # read while it sends
+        # a message no bigger than a buffer: echoing it back never needs the client to read while it
+        # sends
         lambda size: st.tuples(
             st.just(size),
             st.lists(

@@ -201,10 +201,9 @@ def test_a_component_busy_outside_the_network_is_stopped_after_the_timeout() -> 
     assert "computer: at student.py:" in report["error"] and "sum(range(1000))" in report["error"]
     assert "sleeper: at student.py:" in report["error"] and "time.sleep(3600)" in report["error"]
     assert report["seconds"] < 1.0
-    # The sleeper is stopped at its next line of Python: an hour from now.  It costs nothing
-    # meanwhile,
-    # and keeps its fake sockets (the patches) until then, so it cannot reach the real network
-    # either.
+    # The sleeper is stopped at its next line of Python: an hour from now. It costs nothing
+    # meanwhile, and keeps its fake sockets (the patches) until then, so it cannot reach the real
+    # network either.
     assert report["cpu_after"] < 0.05 and abs(report["memory_after"]) < 2 << 20
     assert report["threads"] == ["sleeper", "sockviz-janitor"] and report["patched"]
     assert not report["reached_real_network"]

@@ -525,8 +525,8 @@ def test_a_thread_outliving_its_weld_never_gets_a_real_socket(
     deadline = time.monotonic() + 5
     while _wrap._originals and time.monotonic() < deadline:
         time.sleep(0.02)
-    # stopped at its next line (LeftRunning), or by the stopped network if it got to the call:
-    # never a real socket
+    # stopped at its next line (LeftRunning), or by the stopped network if it got to the call: never
+    # a real socket
     assert late in ([], ["refused"])
     assert not _wrap._originals  # and once the sleeper is gone, the patch is too
 

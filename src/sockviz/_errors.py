@@ -170,8 +170,7 @@ class EventLimitError(RuntimeError):
         ]
         super().__init__(
             f"the weld recorded {limit:,} events, its limit, and was stopped (a loop that never "
-            "ends?). "
-            "The busiest threads:\n"
+            "ends?). The busiest threads:\n"
             + "\n".join(lines)
             + "\nIf the run really needs more, raise the limit: "
             f"weld(..., max_events={limit * 4:,}) (a recorded event takes about 250 bytes), or "
@@ -198,9 +197,8 @@ class ExternalBlockError(RuntimeError):
         self.trace = trace
         super().__init__(
             f"{thread} blocked outside the fake network, at {where}. A scheduled weld runs one "
-            "thread at a time, "
-            "so it can only schedule fake sockets, threading, time.sleep and select; "
-            "run this component without schedule=, or make it wait on one of those."
+            "thread at a time, so it can only schedule fake sockets, threading, time.sleep and "
+            "select; run this component without schedule=, or make it wait on one of those."
         )
 
 
@@ -213,8 +211,8 @@ class ComponentError(ExceptionGroup[Exception]):
 
     trace: Trace | None = None
     threads: tuple[str, ...] = ()
-    #: how the weld ended after these errors, if it did not simply finish: the deadlock or
-    #: timeout they left
+    #: how the weld ended after these errors, if it did not simply finish: the deadlock or timeout
+    #: they left
     after: DeadlockError | WeldTimeoutError | None = None
 
     def derive(self, excs: Sequence[Exception], /) -> ComponentError:  # type: ignore[override]  # (overloads for BaseException too)

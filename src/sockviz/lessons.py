@@ -43,8 +43,8 @@ class Feedback:
     def _repr_html_(self) -> str:
         colour, mark = ("#009E73", "✔ Right!") if self.ok else ("#D55E00", "✘ Not yet.")
         return (
-            f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:4px 0">'
-            f'<b style="color:{colour}">{mark}</b> {html.escape(self.message)}</div>'
+            f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:4px 0"><b '
+            f'style="color:{colour}">{mark}</b> {html.escape(self.message)}</div>'
         )
 
 
@@ -92,8 +92,8 @@ def _first_to_arrive(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, st
         return False, "answer with a thread's name, as a string: 'server' or 'client'."
     return (
         False,
-        "look at the first meeting: compare when connect() was called and when accept() was called "
-        "(trace.meetings()[0]).",
+        "look at the first meeting: compare when connect() was called and when accept() was "
+        "called (trace.meetings()[0]).",
     )
 
 
@@ -110,8 +110,8 @@ def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str
         )
     return (
         False,
-        "count the server's sockets in trace.sockets(): accept() returns a new socket, it does not "
-        "reuse the listener.",
+        "count the server's sockets in trace.sockets(): accept() returns a new socket, it does "
+        "not reuse the listener.",
     )
 
 
@@ -140,8 +140,8 @@ def _first_send(answer: Any, **_: Any) -> tuple[bool, str]:
     if number == 3000:
         return (
             False,
-            "that is what sendall() guarantees. send() returns as soon as *some* bytes are queued: "
-            "how much room is there?",
+            "that is what sendall() guarantees. send() returns as soon as *some* bytes are "
+            "queued: how much room is there?",
         )
     return False, "the buffer holds buffer_size bytes, and nobody has read any yet."
 
@@ -161,8 +161,8 @@ def _one_recv(answer: Any, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "both sendall() calls finished before the server's recv(1024): what is in the buffer then? "
-        "(answer with bytes)",
+        "both sendall() calls finished before the server's recv(1024): what is in the buffer "
+        "then? (answer with bytes)",
     )
 
 
@@ -190,8 +190,8 @@ def _backlog(answer: Any, **_: Any) -> tuple[bool, str]:
     if number == 2:
         return (
             True,
-            "listen(1) lets backlog + 1 = 2 connections complete without accept(); the third waits "
-            "(Linux's rule).",
+            "listen(1) lets backlog + 1 = 2 connections complete without accept(); the third "
+            "waits (Linux's rule).",
         )
     if number == 1:
         return (
@@ -292,8 +292,8 @@ def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
     if number == 22:
         return (
             True,
-            "EINVAL (22): accept() on a socket that is not listening is an invalid argument, Linux "
-            "says.",
+            "EINVAL (22): accept() on a socket that is not listening is an invalid argument, "
+            "Linux says.",
         )
     return False, "sockviz.lowlevel.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
 
@@ -381,8 +381,8 @@ def _client_first(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "look at the client's connect() in the trace (trace.of_kind('return')): which error did it "
-        "end with?",
+        "look at the client's connect() in the trace (trace.of_kind('return')): which error did "
+        "it end with?",
     )
 
 
@@ -416,8 +416,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     if not deadlocks:
         return (
             False,
-            "your exploration found no deadlock: explore the race with semantics='strict' and more "
-            "runs.",
+            "your exploration found no deadlock: explore the race with semantics='strict' and "
+            "more runs.",
         )
     waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
     if isinstance(answer, str) and answer.strip() in waits:
@@ -429,8 +429,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "replay the deadlocked outcome (found.replay()): who is still waiting when the clients are "
-        "gone?",
+        "replay the deadlocked outcome (found.replay()): who is still waiting when the clients "
+        "are gone?",
     )
 
 

@@ -10,7 +10,7 @@ Here is what those are made of:
   :data:`COMPLETIONS` (``(mode, Completion) -> mode``): the network's own steps;
 * the event contract: :data:`KINDS` (every kind of event and its fields),
   :class:`Event`, and :data:`UNTIL`, what can end a wait (a wait event's
-  ``until`` field, beside ``call``, ``fd``, ``peer_fd``, ``peer_owner``);
+  ``until`` field, beside ``call``, ``fd``, ``peer_fd``, ``peer_owner``, ``addr``);
 * the fake network itself: :class:`FakeNetwork` and its :class:`FakeSocket`
   (what ``socket.socket()`` gives a welded thread);
 * :class:`World`, the state of every thread, socket, lock and buffer at one

@@ -22,14 +22,15 @@ __all__ = [
     "words_of",
 ]
 
-#: What ends a wait: the ``until`` field of ``cond.wait`` and ``sem.wait`` events.
+#: What ends a wait: the ``until`` field of ``cond.wait`` and ``sem.wait`` events (and of each
+#: ``Trace.waits()`` row: a ``lock.wait`` records only its ``holder``, and reads as ``lock``).
 UNTIL: dict[str, str] = {
     "connection": "a client connects (accept() waits)",
     "listener": "somebody listens at the address (weldr's connect() waits)",
     "accept": "the server accepts the connection (weldr's connect() waits)",
     "room": "there is room: the peer reads (send), or the listener's backlog has a place (connect)",
     "data": "bytes arrive, or the end of the stream (recv)",
-    "lock": "the holder releases the lock (lock.wait)",
+    "lock": "the holder releases the lock (a lock.wait, in Trace.waits())",
 }
 
 
@@ -108,7 +109,7 @@ def event_from_raw(raw: tuple[Any, ...]) -> Event:
 
 
 class Event(NamedTuple):
-    """One recorded event (see :data:`KINDS` for the kinds)."""
+    """One recorded event (``sockviz.lowlevel.KINDS`` lists the kinds)."""
 
     seq: int
     t_ns: int

@@ -10,7 +10,7 @@ path does one thing: it extends a single flat list with the event's values,
 never interleave, and no object survives per event: nothing for the garbage
 collector to walk (a tuple per event would be; one holding a dict would be
 walked by every full collection -- measured here: 1.2 µs an event with dicts,
-0.37 µs with tuples, 0.34 µs flat).  :class:`~sockviz.Event` objects are built
+0.37 µs with tuples, 0.34 µs flat).  :class:`~sockviz.lowlevel.Event` objects are built
 only when a trace is read.
 
 ``seq`` comes from one shared counter (``next()`` on an ``itertools.count``
@@ -78,8 +78,8 @@ class Recorder:
         #: the clock events are stamped with: ``time.monotonic_ns``, or a schedule's logical clock
         self._clock = clock if clock is not None else _monotonic_ns
         self.t0_ns = 0 if clock is not None else _monotonic_ns()
-        #: the number of events after which ``on_limit`` is called, once, from inside ``emit``
-        #: (it must take no lock: the emitting thread may hold any); the event is still recorded
+        #: the number of events after which ``on_limit`` is called, once, from inside ``emit`` (it
+        #: must take no lock: the emitting thread may hold any); the event is still recorded
         self.limit = limit
         self.on_limit = on_limit
         self.emit = self._make_emit()
@@ -137,9 +137,8 @@ class Recorder:
         Parsed from the flat list on demand, picking up where the last read
         stopped; safe to call while threads are still recording.
         """
-        # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the
-        # wrong bytecode,
-        # bpo-29988) could leave it held, and the next read -- last_trace() -- would hang
+        # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the wrong
+        # bytecode, bpo-29988) could leave it held, and the next read -- last_trace() -- would hang
         # the notebook.
         flat, parsed, t0 = self._flat, self._parsed, self.t0_ns
         start = position = self._position

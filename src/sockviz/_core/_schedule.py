@@ -28,8 +28,9 @@ wait with a deadline, the clock jumps to the nearest one -- a seeded run
 never really sleeps.  When no thread is runnable and none has a deadline,
 nobody can ever wake anybody: that is a deadlock, detected exactly.
 
-The choice itself is the **policy's**: :class:`Seeded` draws it from a
-seeded random generator (same seed, same run), :class:`Scripted` follows a
+The choice itself is the **policy's** (:class:`Schedule`; the policies are in
+:mod:`sockviz._weld._policies`): ``Seeded`` draws it from a
+seeded random generator (same seed, same run), ``Scripted`` follows a
 list of thread names or a function (``Scripted(["client", "server"])``:
 the client runs until it must wait, then the server, and so on).
 """

@@ -125,8 +125,8 @@ class ScheduledCondition(_ScheduledWaits, Condition):
     """A :class:`~sockviz._core._sync.Condition` whose waits park with the scheduler."""
 
     def _abort_guard(self) -> Any:
-        # The condition's lock may be held by a thread waiting for its turn: a scheduled
-        # thread takes it the scheduled way, so that the holder can run.
+        # The condition's lock may be held by a thread waiting for its turn: a scheduled thread
+        # takes it the scheduled way, so that the holder can run.
         return self.lock if current_slot() is not None else self._guard
 
 

@@ -5,8 +5,9 @@ Theory of operation
 Every blocking wait of the fake network goes through this module, so it is
 the one place that can answer three questions a teacher asks:
 
-* **who waits, and for what** -- each wait names what it waits for in domain
-  words ("recv() on fd 7 waits for client to send");
+* **who waits, and for what** -- each wait records why, as fields: the call,
+  the descriptor, what ends the wait (``until``), the other end's descriptor
+  and owner, the address (a :class:`~sockviz._core._events.WaitReason`);
 * **who woke whom** -- a notifier (``Condition.notify``, ``Semaphore.post``,
   ``Lock.release``) records its own event and writes that event's ``seq``
   into the waiter it wakes; the woken thread records it as ``cause``;
@@ -262,8 +263,8 @@ class _Primitive:
 class Condition(_Primitive):
     """A condition variable over a :class:`Lock`, recording who wakes whom.
 
-    ``wait(timeout, waits_for=...)`` records ``cond.wait`` (with what it waits
-    for); ``notify``/``notify_all`` record ``cond.notify`` when anyone is
+    ``wait(timeout, reason=WaitReason(...))`` records ``cond.wait`` (with why
+    it waits); ``notify``/``notify_all`` record ``cond.notify`` when anyone is
     waiting; the woken thread records ``cond.wake`` whose ``cause`` is that
     notify's seq.  A wait that times out records ``cond.timeout``.
     """

@@ -48,8 +48,8 @@ class WaitTracker:
         self.on_exit: Callable[[], None] | None = None
         #: Called before every wait (the network re-shows readiness to select/poll there).
         self.before_wait: Callable[[], None] | None = None
-        #: The weld's scheduler, when a schedule runs it: waits park there, and it
-        #: detects deadlocks.
+        #: The weld's scheduler, when a schedule runs it: waits park there, and it detects
+        #: deadlocks.
         self.sched: Scheduler | None = None
 
     # -- membership -------------------------------------------------------

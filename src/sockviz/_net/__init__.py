@@ -1,1 +1,2 @@
-"""The fake network (private: use the names exported by ``sockviz``)."""
+"""The model: the fake network and its sockets (private: ``sockviz.lowlevel`` exports its
+public pieces)."""

@@ -5,8 +5,9 @@ timeout, buffers -- and the helpers every part of the API uses (the mode
 change that records a ``state`` event, address formatting, waiting within the
 socket's timeout).  The parts themselves are mixins over it:
 :mod:`._rendezvous` (listen, accept, connect), :mod:`._options` (options and
-timeouts) and :mod:`._fakesocket` (bytes, shutdown, close), which joins them
-into :class:`~sockviz.FakeSocket`.
+timeouts), :mod:`._descriptors` (dup, detach, fromfd), :mod:`._files`
+(makefile, sendfile) and :mod:`._fakesocket` (bytes, shutdown, close), which
+joins them into :class:`~sockviz.lowlevel.FakeSocket`.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ class SocketBase:
         self._disconnecting = False  # shutdown() while a connect was pending or failed
         self._unreported_connect = False
         self._io_refs = 0
-        # Calls blocked on this socket right now: close() from another thread
-        # defers the teardown (FIN, listener stop) until they return, as Linux does.
+        # Calls blocked on this socket right now: close() from another thread defers the teardown
+        # (FIN, listener stop) until they return, as Linux does.
         self._in_calls = 0
         self._torn_down = False
         self._closed = False

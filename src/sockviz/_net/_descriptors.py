@@ -9,7 +9,7 @@ duplicate, ``detach()`` hands the descriptor over without closing anything,
 and ``socket.socket(fileno=fd)`` wraps it again.  The socket lives until its
 last descriptor is closed: closing one of several sends no FIN.
 
-sockviz keeps that split.  A **handle** -- a :class:`~sockviz.FakeSocket`
+sockviz keeps that split.  A **handle** -- a :class:`~sockviz.lowlevel.FakeSocket`
 object -- owns what CPython keeps per socket object: its descriptor, its
 timeout, its ``makefile()`` count and its readiness carrier (the slots of
 :class:`~._base.SocketBase`).  Everything else -- mode, addresses, buffers --

@@ -13,8 +13,9 @@ byte leaves the process.  Each call
    connect/accept rendezvous, the connection's lock for bytes.
 
 The parts of the class live in their own modules: :mod:`._base` (state and
-helpers), :mod:`._rendezvous` (listen, accept, connect) and :mod:`._options`
-(options and timeouts); this one has the bytes and the endings.
+helpers), :mod:`._rendezvous` (listen, accept, connect), :mod:`._options`
+(options and timeouts), :mod:`._descriptors` (dup, detach, fromfd) and
+:mod:`._files` (makefile, sendfile); this one has the bytes and the endings.
 
 Lock order: the network lock before a connection's lock, never the reverse.
 """
@@ -119,8 +120,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
     def _send_locked(self, conn: Connection, view: memoryview, timeout: float | None) -> int:
         with conn.lock:
             if self._mode is M.RESET and self._rx is not None and self._rx.reset:
-                # The reset is still unreported: like recv(), send() reports it
-                # once (Linux's sk_err).
+                # The reset is still unreported: like recv(), send() reports it once (Linux's
+                # sk_err).
                 self._rx.reset, self._rx.eof = False, True
                 raise os_error(errno.ECONNRESET)
             if self._mode not in _MAY_SEND:
@@ -299,14 +300,14 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         net = self._net
         with net.lock:
             if (self._mode, op) in REFUSALS and self._mode is not M.CLOSED:
-                # Linux quirk: on an unconnected socket shutdown() says ENOTCONN but
-                # marks the side(s) shut all the same -- once connected, recv() gives
-                # b'' and send() EPIPE.  The mode does not change; the marks are kept beside it.
+                # Linux quirk: on an unconnected socket shutdown() says ENOTCONN but marks the
+                # side(s) shut all the same -- once connected, recv() gives b'' and send() EPIPE.
+                # The mode does not change; the marks are kept beside it.
                 self._read_shut_early = self._read_shut_early or op is not Op.SHUT_WR
                 self._write_shut_early = self._write_shut_early or op is not Op.SHUT_RD
             if self._mode in (M.CONNECTING, M.REFUSED):
-                # Likewise Linux marks a socket whose connect is pending or failed as
-                # disconnecting: connect() is EINVAL on it from now on.
+                # Likewise Linux marks a socket whose connect is pending or failed as disconnecting:
+                # connect() is EINVAL on it from now on.
                 self._disconnecting = True
             new = step(self._mode, op)
             if self._listener is not None and self._mode is M.LISTEN:
@@ -365,8 +366,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             self._set_mode(step(self._mode, Op.CLOSE))
             self._release_fd()
         if in_use:
-            # Linux frees the descriptor, but the socket lives on -- no FIN, still
-            # listening -- until the calls blocked on it return.
+            # Linux frees the descriptor, but the socket lives on -- no FIN, still listening --
+            # until the calls blocked on it return.
             self._rec.emit(
                 "return", self._number,
                 "op", "close", "result", None, "deferred", f"{in_use} blocked call(s)",
@@ -432,10 +433,10 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         return None
 
     def __del__(self) -> None:
-        # A real socket closes when it is garbage-collected; so does a fake one (the
-        # peer then sees EOF).  But a finalizer may run while this very thread holds
-        # one of the network's locks, so it takes none: it hands the socket to the
-        # network, which closes it at the next safe point (see close_orphans).
+        # A real socket closes when it is garbage-collected; so does a fake one (the peer then sees
+        # EOF). But a finalizer may run while this very thread holds one of the network's locks, so
+        # it takes none: it hands the socket to the network, which closes it at the next safe point
+        # (see close_orphans).
         try:
             if getattr(self, "_fd", -1) >= 0 and not self._fd_lost and self._mode is not M.CLOSED:
                 # as a real socket does

@@ -123,14 +123,14 @@ class FakeNetwork:
         self.orphans: list[FakeSocket] = []
         #: sockets with a readiness carrier (someone asked for their fileno()), by descriptor
         self.carriers: dict[int, weakref.ref[SocketBase]] = {}
-        #: descriptors wrapped by a second socket object (socket(fileno=fd) of an owned
-        #: one): all their objects
+        #: descriptors wrapped by a second socket object (socket(fileno=fd) of an owned one): all
+        #: their objects
         self.cowrapped: dict[int, list[weakref.ref[SocketBase]]] = {}
-        #: descriptors that no socket object holds (detach(), socket.dup()): the socket
-        #: and its carrier
+        #: descriptors that no socket object holds (detach(), socket.dup()): the socket and its
+        #: carrier
         self.detached: dict[int, tuple[SocketBase, Carrier | None]] = {}
-        #: called once when the recorder reaches its limit, in the thread that reached it
-        #: (it may hold any lock)
+        #: called once when the recorder reaches its limit, in the thread that reached it (it may
+        #: hold any lock)
         self.on_full: Callable[[], None] | None = None
         #: once stopped: called in a thread that caught the stop and keeps calling (see
         #: :meth:`refusal`)
@@ -143,8 +143,8 @@ class FakeNetwork:
         from ._readiness import Carrier
 
         carrier = Carrier(sock._fd)
-        # In this order: a thread that changes the socket's state from now on finds the
-        # carrier (and shows the change); the show below covers every change before.
+        # In this order: a thread that changes the socket's state from now on finds the carrier (and
+        # shows the change); the show below covers every change before.
         sock._carrier = carrier
         self.carriers[sock._fd] = weakref.ref(sock)
         self.tracker.before_wait = self.show_readiness
@@ -174,8 +174,8 @@ class FakeNetwork:
             raise self.tracker.stopped()
         if self.scheduler is None:
             return os.dup(self._placeholder)
-        # A scheduled run numbers its sockets the same way every time: the lowest free
-        # descriptor from SCHEDULED_FDS on, whatever the process has open below it.
+        # A scheduled run numbers its sockets the same way every time: the lowest free descriptor
+        # from SCHEDULED_FDS on, whatever the process has open below it.
         fd = SCHEDULED_FDS
         while True:
             try:

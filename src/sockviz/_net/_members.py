@@ -3,7 +3,8 @@
 The patched ``socket`` module serves every thread of the process, the
 notebook kernel's included; it looks the calling thread up here and hands out
 fake sockets only to members.  A member's children become members when they
-are started (see :mod:`sockviz._net._wrap`), so a threading server's
+are started (see ``Weld.adopt`` in :mod:`sockviz._weld._session`, called by the
+patched ``Thread.start`` of :mod:`sockviz._weld._patches`), so a threading server's
 per-request threads are welded too.
 """
 

@@ -18,7 +18,7 @@ over the code:
 Every (mode, op) pair is in exactly one of the two tables; :func:`step`
 consults them and raises ``OSError(errno, strerror)`` -- the real thing, with
 the message the ``socket`` module would show -- leaving the mode unchanged.
-The docs and views draw the state diagram from the same tables.
+The docs draw the table of modes from the same tables (``markdown_table``).
 
 A third table, :data:`COMPLETIONS`, holds the steps no call of the socket's
 own program takes: the network's answer to a call made earlier or by
@@ -86,8 +86,8 @@ class SocketMode(enum.Enum):
     def __str__(self) -> str:
         return self.name
 
-    # Members are singletons: hashing by identity is correct and, unlike
-    # Enum's own __hash__ (Python code), costs nothing on every socket call.
+    # Members are singletons: hashing by identity is correct and, unlike Enum's own __hash__ (Python
+    # code), costs nothing on every socket call.
     __hash__ = object.__hash__
 
 
@@ -129,19 +129,18 @@ def _refuse(modes: tuple[SocketMode, ...], op: Op, code: int) -> None:
         REFUSALS[mode, op] = code
 
 
-# bind: only a socket with no address may take one (a refused connect gave its
-# automatic port back).
+# bind: only a socket with no address may take one (a refused connect gave its automatic port back).
 _allow((M.NOT_INIT,), Op.BIND, M.BOUND)
 _allow((M.REFUSED, M.RESET), Op.BIND)  # takes an address (if its port was given back)
 _refuse(tuple(m for m in _OPEN if m not in (M.NOT_INIT, M.REFUSED, M.RESET)), Op.BIND, errno.EINVAL)
 
-# listen: binds a fresh socket to an ephemeral port first; again on a listener
-# just changes the backlog.
+# listen: binds a fresh socket to an ephemeral port first; again on a listener just changes the
+# backlog.
 _allow((M.NOT_INIT, M.BOUND, M.LISTEN), Op.LISTEN, M.LISTEN)
 _refuse((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET, M.REFUSED), Op.LISTEN, errno.EINVAL)
 
-# connect: the outcome (OUTBOUND, or unconnected again if refused) is a second
-# step.  After a refusal in the background, the next connect() only reports it.
+# connect: the outcome (OUTBOUND, or unconnected again if refused) is a second step. After a refusal
+# in the background, the next connect() only reports it.
 _allow((M.NOT_INIT, M.BOUND), Op.CONNECT, M.CONNECTING)
 _allow((M.REFUSED,), Op.CONNECT, M.NOT_INIT)
 _refuse((M.CONNECTING,), Op.CONNECT, errno.EALREADY)
@@ -152,9 +151,9 @@ _refuse((M.LISTEN, *_CONNECTED, *_HALF, M.RESET), Op.CONNECT, errno.EISCONN)
 _allow((M.LISTEN,), Op.ACCEPT)
 _refuse(tuple(m for m in _OPEN if m is not M.LISTEN), Op.ACCEPT, errno.EINVAL)
 
-# send: Linux says EPIPE, not ENOTCONN, for a socket that never connected.
-# While a (non-blocking) connect is under way both send and recv say EAGAIN:
-# Linux would make a blocking call wait for the handshake; sockviz refuses it.
+# send: Linux says EPIPE, not ENOTCONN, for a socket that never connected. While a (non-blocking)
+# connect is under way both send and recv say EAGAIN: Linux would make a blocking call wait for the
+# handshake; sockviz refuses it.
 _allow((*_CONNECTED, M.SHUT_RD), Op.SEND)
 _refuse(
     (M.NOT_INIT, M.BOUND, M.LISTEN, M.SHUT_WR, M.SHUT_RDWR, M.RESET, M.REFUSED),
@@ -168,8 +167,8 @@ _allow((*_CONNECTED, *_HALF, M.RESET, M.REFUSED), Op.RECV)
 _refuse((M.NOT_INIT, M.BOUND, M.LISTEN), Op.RECV, errno.ENOTCONN)
 _refuse((M.CONNECTING,), Op.RECV, errno.EAGAIN)
 
-# shutdown: shutting the receiving side of a listener stops it listening (a
-# waiting accept() gets EINVAL); SHUT_WR alone leaves a listener as it is.
+# shutdown: shutting the receiving side of a listener stops it listening (a waiting accept() gets
+# EINVAL); SHUT_WR alone leaves a listener as it is.
 for _op, _to in ((Op.SHUT_RD, M.SHUT_RD), (Op.SHUT_WR, M.SHUT_WR), (Op.SHUT_RDWR, M.SHUT_RDWR)):
     _allow(_CONNECTED, _op, _to)
     _allow((M.LISTEN,), _op, M.LISTEN if _op is Op.SHUT_WR else M.BOUND)
@@ -234,12 +233,12 @@ _UNCONNECTED: Final = (M.NOT_INIT, M.BOUND, M.CONNECTING, M.REFUSED, M.RESET)
 _completes((M.CONNECTING,), Completion.QUEUED, M.OUTBOUND)
 _completes((M.CONNECTING,), Completion.ACCEPTED, M.OUTBOUND)
 # A blocking connect that fails leaves the socket as if it had never connected; so does reporting a
-# background failure (REFUSED) to the next connect().  A weldr connect reset while it waited for
+# background failure (REFUSED) to the next connect(). A weldr connect reset while it waited for
 # accept().
 _completes(_UNCONNECTED, Completion.UNCONNECTED, M.NOT_INIT)
 _completes(_UNCONNECTED, Completion.UNCONNECTED_BOUND, M.BOUND)
-# A non-blocking connect fails while under way, or after it was queued and before it was told
-# (its listener went away): the socket keeps the error for its next call.
+# A non-blocking connect fails while under way, or after it was queued and before it was told (its
+# listener went away): the socket keeps the error for its next call.
 _completes((M.CONNECTING, *_CONNECTED, *_HALF, M.REFUSED), Completion.FAILED, M.REFUSED)
 # A reset reaches a connected socket, half-closed or not, or a weldr connect waiting for accept().
 _completes((M.CONNECTING, *_CONNECTED, *_HALF, M.RESET), Completion.RESET, M.RESET)

@@ -91,8 +91,7 @@ class Carrier:
                 return
             readable, writable, read_hangup, hangup, error = readiness()
             if error and not self.error and not self.hangup:
-                # A byte left unread when sockviz's end closes: the kernel calls
-                # it a reset.  (If the
+                # A byte left unread when sockviz's end closes: the kernel calls it a reset. (If the
                 # descriptor was shown unwritable, bytes are waiting unread already.)
                 with contextlib.suppress(BlockingIOError):
                     os.write(self.fd, _MARK)

@@ -207,8 +207,8 @@ class Rendezvous(SocketBase):
             if self._disconnecting and self._mode is not M.CLOSED:
                 return errno.EINVAL
             if self._mode is M.REFUSED:
-                # Refused in the background: report it (or, if SO_ERROR already
-                # did, ECONNABORTED) and be an unconnected socket again.
+                # Refused in the background: report it (or, if SO_ERROR already did, ECONNABORTED)
+                # and be an unconnected socket again.
                 error, self._so_error = self._so_error or errno.ECONNABORTED, 0
                 self._unreported_connect = False
                 # as after a refused blocking connect
@@ -237,8 +237,8 @@ class Rendezvous(SocketBase):
                 return self._refused()
             self._set_mode(step(self._mode, Op.CONNECT))
             if self._timeout == 0:
-                # Linux answers EINPROGRESS even when the handshake is instant; the
-                # outcome comes later through writability, SO_ERROR or connect() again.
+                # Linux answers EINPROGRESS even when the handshake is instant; the outcome comes
+                # later through writability, SO_ERROR or connect() again.
                 self._unreported_connect = True
                 net.parked.append(self)
                 net.retry_parked()
@@ -345,8 +345,8 @@ class Rendezvous(SocketBase):
         """connect() found nobody: unconnected again, an automatic port given back (net lock
         held)."""
         self._rec.emit("refused", self._number, "addr", fmt_address(self._peer))
-        # Linux's failed connect clears an early shutdown: recv() is ENOTCONN again,
-        # send() EPIPE for not being connected
+        # Linux's failed connect clears an early shutdown: recv() is ENOTCONN again, send() EPIPE
+        # for not being connected
         self._read_shut_early = self._write_shut_early = False
         self._unconnect()
         return errno.ECONNREFUSED

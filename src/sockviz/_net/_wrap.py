@@ -202,8 +202,8 @@ def _refused_to_welded_threads(name: str, method: Callable[..., Any]) -> Callabl
         if member is not None:
             raise RuntimeError(
                 f"{member.name} called {name}() on a real socket, made outside the weld (in an "
-                "earlier cell?): "
-                "welded code reaches only the fake network. Make the socket inside the component."
+                "earlier cell?): welded code reaches only the fake network. Make the socket "
+                "inside the component."
             )
         return method(self, *args, **kwargs)
 

@@ -1,1 +1,2 @@
-"""Events, traces and trace files (private: use the names exported by ``sockviz``)."""
+"""The read side: traces, trace files, their analysis, narration and exports (private: use
+the names exported by ``sockviz``)."""

@@ -17,7 +17,7 @@ belongs together, the way a student reading the log would:
 * a meeting is a ``meet`` event, plus the ``connect()`` and ``accept()``
   calls that led to it (when each side arrived).
 
-Everything here is pure Python over :class:`~sockviz.Event` objects: the
+Everything here is pure Python over :class:`~sockviz.lowlevel.Event` objects: the
 views, the exports and the CLI are built on it, and none of it imports
 matplotlib.
 """
@@ -54,9 +54,9 @@ _THREAD_ENDS = frozenset({"thread.exit", "thread.error"})
 #: Events a thread may record while it is blocked, on the network's behalf (it completed a
 #: deadlock).
 NOT_ITS_OWN = frozenset({"deadlock", "timeout", "outside"})
-#: A blocked thread records nothing until its wait ends, except these: the end itself, the
-#: lock a condition wait releases and waits to take back, and reports on the network's
-#: behalf.  Any other event of the thread means its wait was cut short (the weld stopped it).
+#: A blocked thread records nothing until its wait ends, except these: the end itself, the lock a
+#: condition wait releases and waits to take back, and reports on the network's behalf. Any other
+#: event of the thread means its wait was cut short (the weld stopped it).
 KEEPS_WAITING = frozenset(WAIT_ENDS) | {"lock.wait", "lock.release"} | NOT_ITS_OWN
 
 
@@ -94,8 +94,8 @@ class Wait(NamedTuple):
     end: int | None  #: seq of the event that ended it (None: it never ended)
     start_ns: int
     end_ns: int | None
-    #: "woken", "timeout", "stopped" (cut short: the weld stopped the network, or the thread
-    #: ended) or "unfinished" (the trace ends while it waits)
+    #: "woken", "timeout", "stopped" (cut short: the weld stopped the network, or the thread ended)
+    #: or "unfinished" (the trace ends while it waits)
     outcome: str
     woken_by: int | None  #: seq of the event that woke it (a notify, post or release)
     waker: str | None  #: the thread that woke it
@@ -209,7 +209,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
         return None if found is None else found.thread
 
     calls: dict[str, list[str]] = {}  # each thread's socket calls in progress
-    # thread -> family -> the wait (a list: see _WAIT_FIELDS)
+    # thread -> family -> the wait (a list, in Wait's order: see _END_AT... below)
     open_waits: dict[str, dict[str, list[Any]]] = {}
     done: list[list[Any]] = []
     said: dict[tuple[Any, tuple[Any, ...]], str] = {}

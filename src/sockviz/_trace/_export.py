@@ -75,8 +75,8 @@ def to_pandas(trace: Trace, what: str = "events") -> Any:
         import pandas as pd
     except ImportError:
         raise ImportError(
-            "Trace.to_pandas() needs pandas, which sockviz does not install by itself: "
-            "pip install pandas (or pip install 'sockviz[pandas]')"
+            "Trace.to_pandas() needs pandas, which sockviz does not install by itself: pip "
+            "install pandas (or pip install 'sockviz[pandas]')"
         ) from None
     columns, rows = _table(trace, what)
     frame = pd.DataFrame.from_records(

@@ -11,7 +11,8 @@ A row per kind says everything sockviz shows about such an event:
   whole run (``"global"``), or none.
 
 Adding a kind is adding a row; a test fails until every kind the network
-records has one.  The words themselves live in ``_sentences.py``.
+records has one.  The words themselves live in ``_sentences.py`` (a wait's in
+``_core/_events.py``: the engine's deadlock messages use them too).
 """
 
 from __future__ import annotations
@@ -233,8 +234,7 @@ TABLE: dict[str, Kind] = {
         ("where", "after"),
         lambda t, i, e: (
             f"{e.thread} is blocked outside the fake network, at {e.fields.get('where')}: under a "
-            "schedule "
-            "nobody else may run meanwhile, so the weld stops."
+            "schedule nobody else may run meanwhile, so the weld stops."
         ),
         lambda e, t: f"BLOCKED OUTSIDE the fake network -- at {e.fields.get('where')}",
         "global",

@@ -1,10 +1,9 @@
-"""One plain-English sentence per event, for a student following a replay; one short line for a
-summary.
+"""``narrate()`` and ``describe()``: an event's sentence for a student, its line for a summary.
 
-The sentences say who does what, and -- for waits -- why: "alice waits in
-recv() on fd 5: nothing has arrived yet, so it waits for server/handler1
-to send."  Which sentence and which line each kind of event gets is the
-table of kinds (``_kinds.py``); the words are in ``_sentences.py``.
+Both look the event's kind up in the table of kinds (``_kinds.py``), which
+says which sentence and which line each kind gets; the words are in
+``_sentences.py`` (a wait's, "recv() on fd 5 waits for alice to send", in
+``_core/_events.py``, since the engine's deadlock messages use them too).
 """
 
 from __future__ import annotations
@@ -12,13 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._kinds import TABLE
-from ._sentences import MODE_MEANINGS
 
 if TYPE_CHECKING:
     from .._core._events import Event
     from ._trace import Trace
 
-__all__ = ["MODE_MEANINGS", "describe", "narrate"]
+__all__ = ["describe", "narrate"]
 
 
 def narrate(trace: Trace, index: int) -> str:

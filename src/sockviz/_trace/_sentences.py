@@ -231,9 +231,8 @@ def meet(trace: Trace, index: int, e: Event) -> str:
     where = f" at {f['addr']}" if f.get("addr") else ""
     return (
         f"{f.get('connect')} and {f.get('accept')} meet: connect() on fd {f.get('client')} and "
-        "accept() on fd "
-        f"{f.get('listener')} join up{where}, and the server gets fd {f.get('server')} for "
-        f"connection {f.get('conn')}."
+        f"accept() on fd {f.get('listener')} join up{where}, and the server gets fd "
+        f"{f.get('server')} for connection {f.get('conn')}."
     )
 
 
@@ -312,8 +311,8 @@ def meet_line(event: Event, trace: Trace | None) -> str:
     if f.get("what") == "socketpair":
         return f"MEET socketpair: fd {f.get('client')} <-> fd {f.get('server')}"
     return (
-        f"MEET {f.get('connect')} (connect, fd {f.get('client')}) and {f.get('accept')} "
-        f"(accept, fd {f.get('server')}) at {f.get('addr')} via fd {f.get('listener')}"
+        f"MEET {f.get('connect')} (connect, fd {f.get('client')}) and {f.get('accept')} (accept, "
+        f"fd {f.get('server')}) at {f.get('addr')} via fd {f.get('listener')}"
     )
 
 

@@ -1,9 +1,10 @@
 """``Trace``: what a run leaves behind, the one object every view reads.
 
 A trace is the same object whether it comes from a live run (``weld``
-returns one, ``net.trace`` gives the one so far) or from a file
-(``sockviz.load``).  Events are stored as the recorder's plain tuples and
-turned into :class:`~sockviz.Event` objects on first read.
+returns one; in a ``with sockviz.fake_network() as weld:`` block,
+``weld.trace`` gives the one so far) or from a file (``sockviz.load``).
+Events are stored as the recorder's plain tuples and turned into
+:class:`~sockviz.lowlevel.Event` objects on first read.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ traces: a socket is shown CLOSED at the event that closes it and is gone
 after that (its connection's buffers go with its last socket); a lock
 nobody holds or waits for, a condition nobody waits on and a semaphore
 back at zero with no waiters are not listed.  Locks are recorded only when
-contended (see :class:`~sockviz.Trace`'s docs), so ``holder`` is known
+contended (see :class:`sockviz._core._sync.Lock`), so ``holder`` is known
 from the first contention on.
 """
 
@@ -55,8 +55,8 @@ class SocketState(NamedTuple):
     local: str | None
     peer: str | None
     conn: int | None
-    #: which of the connection's buffers it reads ("up" for the accepting side, "down" for
-    #: the connecting side)
+    #: which of the connection's buffers it reads ("up" for the accepting side, "down" for the
+    #: connecting side)
     reads: str | None
     inbound: int  #: bytes waiting for this socket to read them
     outbound: int  #: bytes this socket sent that its peer has not read yet

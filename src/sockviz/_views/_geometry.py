@@ -357,9 +357,9 @@ def _meeting_arrow(
     if m.first == "accept" or arrived is None:  # accept() waited; the client's connect() woke it
         start = arrived if arrived is not None else meet
         return (xs[start], connect_lane, xs[meet], accept_lane)
-    # connect() came first: accept() takes it; if connect() was waiting, the arrow ends where
-    # it wakes
-    # the connecting thread's wait (if any) that the meeting ended: the last to begin before it
+    # connect() came first: accept() takes it; if connect() was waiting, the arrow ends where it
+    # wakes.  The connecting thread's wait (if any) that the meeting ended: the last to begin
+    # before it.
     at = bisect.bisect_left(starts, m.seq) - 1
     wait = woken[at] if at >= 0 and (woken[at].end or -1) >= m.seq else None
     end = index_of(wait.end) if wait is not None else None

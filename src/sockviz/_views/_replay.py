@@ -367,8 +367,8 @@ def state_panel(world: World) -> str:
     ]
     conditions = [[cond.name, ", ".join(cond.waiters)] for cond in world.conditions.values()]
     style = (
-        "<style>.sockviz-state{border-collapse:collapse;font-size:0.85em}"
-        ".sockviz-state td,.sockviz-state th{padding:1px 6px;border-bottom:1px solid "
+        "<style>.sockviz-state{border-collapse:collapse;font-size:0.85em}.sockviz-state "
+        "td,.sockviz-state th{padding:1px 6px;border-bottom:1px solid "
         "#ddd;text-align:left}</style>"
     )
     parts = [

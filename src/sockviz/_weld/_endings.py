@@ -155,15 +155,14 @@ def warn_leftovers(leftovers: dict[str, str], parked: dict[str, str]) -> None:
     for name, where in sorted(leftovers.items()):
         if name in parked:
             fate = (
-                "it caught the stop and kept calling the network (a bare except:?), "
-                "so it is parked for good: it never runs again and uses no CPU"
+                "it caught the stop and kept calling the network (a bare except:?), so it is "
+                "parked for good: it never runs again and uses no CPU"
             )
         else:
             fate = (
                 "stopped (LeftRunning) at its next line of Python: at once if it computes, when "
-                "its wait ends "
-                "if it waits on something outside the network (a lock, a queue, a sleep); "
-                "meanwhile it uses no CPU"
+                "its wait ends if it waits on something outside the network (a lock, a queue, a "
+                "sleep); meanwhile it uses no CPU"
             )
         lines.append(f"\n  {name}: at {where}\n    {fate}")
     warnings.warn(

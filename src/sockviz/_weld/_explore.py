@@ -189,9 +189,8 @@ def _components(scenario: Scenario) -> Mapping[str, Callable[[], Any]]:
             return made
         raise TypeError(
             f"explore() called the scenario {getattr(scenario, '__name__', scenario)!r} for its "
-            f"components and got {made!r}; "
-            "pass a mapping {name: component}, or a function returning one (to explore a single "
-            "function f, pass {'f': f})"
+            f"components and got {made!r}; pass a mapping {{name: component}}, or a function "
+            "returning one (to explore a single function f, pass {'f': f})"
         )
     raise TypeError(
         "explore() takes a mapping {name: component} or a function returning one, not "

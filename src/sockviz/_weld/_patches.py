@@ -155,8 +155,7 @@ class ThreadOutput:
             if not member.root and getattr(member.session, "echo_left", 1) <= 0:
                 self._real.write(
                     f"\n[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; "
-                    "the rest is not "
-                    "shown here (it is in the trace: trace.of_kind('output'))\n"
+                    "the rest is not shown here (it is in the trace: trace.of_kind('output'))\n"
                 )
             return written
         return self._real.write(text)
@@ -191,12 +190,10 @@ class ThreadOutput:
             and getattr(member.session, "sched", None) is not None
             and not isinstance(self._real, io.TextIOWrapper)
         ):
-            # A notebook's stream (ipykernel's OutStream) flushes in the kernel's own
-            # thread and waits for it on
-            # an Event; under a schedule that wait is scheduled, on the logical clock,
-            # and times out at once
-            # ("IOStream.flush timed out").  The kernel sends what was written within
-            # a moment anyway.
+            # A notebook's stream (ipykernel's OutStream) flushes in the kernel's own thread and
+            # waits for it on an Event; under a schedule that wait is scheduled, on the logical
+            # clock, and times out at once ("IOStream.flush timed out"). The kernel sends what was
+            # written within a moment anyway.
             return
         self._real.flush()
 
@@ -220,9 +217,8 @@ def _refuse_tls(self: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
     if isinstance(sock, FakeSocket):
         raise NotImplementedError(
             "TLS (the ssl module) over sockviz's fake sockets is not supported: sockviz fakes "
-            "plain TCP. "
-            "Weld the program without TLS (http:// instead of https://), or run it outside the "
-            "weld."
+            "plain TCP. Weld the program without TLS (http:// instead of https://), or run it "
+            "outside the weld."
         )
     return _real_wrap_socket(self, sock, *args, **kwargs)
 
@@ -255,9 +251,8 @@ def _welded_submit(
             if owner is None or owner.session is not member.session:
                 raise RuntimeError(
                     f"{member.name} gave work to a thread pool made outside the weld (in an "
-                    "earlier cell?): its "
-                    "threads are real threads, with real sockets. Make the pool inside the "
-                    "component."
+                    "earlier cell?): its threads are real threads, with real sockets. Make the "
+                    "pool inside the component."
                 )
     return _real_submit(self, fn, *args, **kwargs)
 
@@ -276,8 +271,8 @@ def _refusing_fork(name: str) -> Any:
         if member is not None:
             raise RuntimeError(
                 f"{member.name} called os.{name}(): welded components are threads of one process "
-                "and cannot "
-                "fork. Use threads instead (socketserver.ThreadingTCPServer, threading.Thread)."
+                "and cannot fork. Use threads instead (socketserver.ThreadingTCPServer, "
+                "threading.Thread)."
             )
         return real()
 

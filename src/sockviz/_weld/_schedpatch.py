@@ -146,8 +146,8 @@ class ScheduledThreadLock:
             raise ValueError("can't specify a timeout for a non-blocking call")
         if timeout < 0 and timeout != -1:
             raise ValueError("timeout value must be a non-negative number")
-        # Not a decision point: threading's own code takes these locks while holding
-        # others (Condition.wait takes its waiter lock before releasing the condition's).
+        # Not a decision point: threading's own code takes these locks while holding others
+        # (Condition.wait takes its waiter lock before releasing the condition's).
         if self._lock.acquire(False):
             return True
         if not blocking:
@@ -282,8 +282,8 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
         if slot is None:
             return real(self, timeout)
         if timeout is not None and timeout <= 0:
-            # a look that waits for nothing: still a decision point (a loop of them
-            # must let others run)
+            # a look that waits for nothing: still a decision point (a loop of them must let others
+            # run)
             timeout = 0
         why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
         return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why)

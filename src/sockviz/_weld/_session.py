@@ -1,12 +1,13 @@
-"""Welding: components run as threads of one process over a fake network.
+"""One weld's books (:class:`Weld`): its network, its threads, their output and their end.
 
 Theory of operation
 -------------------
 weldr fused several programs into one binary, each program a thread, their
-sockets faked so that they met inside the process.  :func:`weld` does the
-same with Python callables: each component runs in a thread named after it,
-every thread it starts is welded too, and all of them share one
-:class:`FakeNetwork`.  The calling thread only watches:
+sockets faked so that they met inside the process.  ``sockviz.weld()``
+(``_weld.py``) does the same with Python callables, over one :class:`Weld`:
+each component runs in a thread named after it, every thread it starts is
+welded too, and all of them share one :class:`FakeNetwork`.  The calling
+thread only watches:
 
 * when every component thread (and every non-daemon thread they started) has
   ended, the weld stops the network -- waking any daemon leftovers, such as a
@@ -58,8 +59,8 @@ _WATCH = 0.1
 #: ping-pong, 650 MB RSS).
 MAX_EVENTS = 2_000_000
 
-#: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a
-#: fake call end at once; one sleeping or computing outside is left running, and reported).
+#: Seconds a weld waits, after stopping its network, for leftover threads to end (those in a fake
+#: call end at once; one sleeping or computing outside is left running, and reported).
 GRACE = 0.2
 
 #: The most threads a weld runs at once (Linux allows a process some thousands; a lecture needs
@@ -109,11 +110,11 @@ class Weld(Leftovers):
         self._must_finish = 0  # components + non-daemon children still running
         #: at a timeout: each thread busy outside the network, and its line
         self.running: dict[str, str] = {}
-        #: after the weld: each welded thread that was still running outside the network,
-        #: and its line
+        #: after the weld: each welded thread that was still running outside the network, and its
+        #: line
         self.leftovers: dict[str, str] = {}
-        #: threads that caught the stop and kept calling the network, parked for good,
-        #: and their line
+        #: threads that caught the stop and kept calling the network, parked for good, and their
+        #: line
         self.parked: dict[str, str] = {}
         self._exits: dict[int, tuple[bool, Slot | None]] = {}  # each thread: (counted?, its slot)
         self._parked_idents: set[int] = set()
@@ -174,8 +175,8 @@ class Weld(Leftovers):
         return self.net.tracker.waiting()
 
     def _on_deadlock(self, waits: dict[str, str]) -> None:
-        # Once every component (and non-daemon child) has ended, daemon leftovers
-        # blocked for ever are the end of the weld, not a deadlock: finish() stops them.
+        # Once every component (and non-daemon child) has ended, daemon leftovers blocked for ever
+        # are the end of the weld, not a deadlock: finish() stops them.
         if not self.done.is_set():
             self.net.on_deadlock(
                 waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors)
@@ -190,10 +191,9 @@ class Weld(Leftovers):
             over = self._must_finish <= 0
         if over:
             if stop_first:
-                # Under a schedule the last one stops the leftovers here, at a
-                # point the schedule fixes --
-                # before the calling thread hears it is done and stops them too,
-                # at a moment no schedule fixes.
+                # Under a schedule the last one stops the leftovers here, at a point the schedule
+                # fixes -- before the calling thread hears it is done and stops them too, at a
+                # moment no schedule fixes.
                 self.net.stop("the weld is over")
             self.done.set()
 
@@ -441,8 +441,8 @@ class Weld(Leftovers):
         """
         if self.net.tracker.live:
             self.net.stop("the weld is over")
-        # Join even threads that have left the network: they are in their last lines, and a
-        # thread still alive when the weld returns would keep the patches installed a moment.
+        # Join even threads that have left the network: they are in their last lines, and a thread
+        # still alive when the weld returns would keep the patches installed a moment.
         deadline = time.monotonic() + (GRACE if grace is None else grace)
         for thread in self.threads:
             if thread.ident not in self._parked_idents:

@@ -1,5 +1,5 @@
-"""What a weld is asked to run: its components checked and named, its schedule's script
-checked, the header its trace carries, and the error that gathers failed components."""
+"""What a weld is asked to run: its components checked and named, its options and its
+schedule's script checked, and the header its trace carries."""
 
 from __future__ import annotations
 

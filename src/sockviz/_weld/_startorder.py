@@ -55,8 +55,8 @@ def wait_until_settled(
     now; ``over()`` says the weld has ended (stopped, deadlocked, timed out).
     """
     start = time.monotonic()
-    # ident -> (its CPU seconds, when it last used the CPU): a thread is quiet once that is
-    # QUIET ago
+    # ident -> (its CPU seconds, when it last used the CPU): a thread is quiet once that is QUIET
+    # ago
     marks: dict[int, tuple[float | None, float]] = {}
     while True:
         if over() or time.monotonic() >= deadline:

@@ -158,10 +158,9 @@ def _weld_to_the_end(
             finally:
                 if sched is not None:
                     _schedpatch.uninstall()
-                # Whatever happened above (a second Ctrl-C in the clean-up
-                # included), a welded thread still alive
-                # keeps the patches -- and so its fake sockets -- until it ends:
-                # it never reaches the real network.
+                # Whatever happened above (a second Ctrl-C in the clean-up included), a welded
+                # thread still alive keeps the patches -- and so its fake sockets -- until it
+                # ends: it never reaches the real network.
                 _patches.uninstall_after(session)
     # Ctrl-C, Jupyter's interrupt (once or twice): the trace so far goes with it
     except KeyboardInterrupt:
