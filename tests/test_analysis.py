@@ -334,8 +334,8 @@ def test_narrate_explains_a_wait_in_domain_words(echo: sockviz.Trace) -> None:
     """A connect() waiting for accept() is told as a student would say it."""
     i = next(i for i, e in enumerate(echo) if e.kind == "sem.wait" and e.thread == "alice")
     assert re.fullmatch(
-        r"alice waits in connect\(\) on fd \d+: nobody has accepted yet, so it waits for server to "
-        r"accept\.",
+        r"alice waits in connect\(\) on fd \d+: nobody has accepted yet, so it waits until "
+        r"server's accept\(\) wakes it \(#\d+\)\.",
         echo.narrate(i),
     )
     sentences = [echo.narrate(i) for i in range(len(echo))]
@@ -386,3 +386,58 @@ def test_lock_waits_are_named_in_domain_words() -> None:
     assert (second.what, second.outcome, second.end) == ("lock conn1", "unfinished", None)
     world = sockviz.Trace(events).state_at(3)
     assert world.locks["conn1"].waiters == ("a",) and world.locks["net"].holder == "a"
+
+
+# -- the narration's oracle: what the whole trace knows -------------------------------------------
+
+
+def _oracle_traces() -> dict[str, sockviz.Trace]:
+    from sockviz import scenarios
+
+    traces = {}
+    for semantics in ("weldr", "strict"):
+        for name in ("echo_scenario", "race_scenario", "http_scenario"):
+            made = getattr(scenarios, name)()
+            components = made[0] if isinstance(made, tuple) else made  # (http: and its results)
+            try:
+                trace = sockviz.weld(components, semantics=semantics, echo=False)
+            except (sockviz.ComponentError, sockviz.DeadlockError) as error:
+                trace = error.trace
+            traces[f"{name}/{semantics}"] = trace
+    return traces
+
+
+def test_every_state_sentence_names_the_sockets_owner_and_every_woken_wait_its_waker() -> None:
+    """A sentence about a descriptor names the thread that owns it (trace.sockets()), not the one
+    that happened to record the change; a wait that was woken names the thread that woke it and
+    the event (trace.waits()); no sentence says None."""
+    for name, trace in _oracle_traces().items():
+        owner = {seq: life.owner for life in trace.sockets() for seq, _, _ in life.history}
+        waits = {w.start: w for w in trace.waits()}
+        for i, event in enumerate(trace.events):
+            sentence = trace.narrate(i)
+            assert "None" not in sentence, (name, sentence)
+            if event.kind == "state":
+                assert sentence.startswith(f"fd {event.obj} of {owner[event.seq]} "), (
+                    name,
+                    sentence,
+                )
+            wait = waits.get(event.seq)
+            if event.kind in ("cond.wait", "sem.wait") and wait and wait.outcome == "woken":
+                assert f"until {wait.waker}" in sentence and f"(#{wait.woken_by})" in sentence, (
+                    name,
+                    sentence,
+                )
+
+
+def test_a_weldr_client_socket_is_told_as_the_clients_though_the_server_records_its_outbound(
+    echo: sockviz.Trace,
+) -> None:
+    """Under weldr semantics accept() completes the client's connect: the OUTBOUND state event is
+    recorded by the server's thread, and the sentence still names alice, whose socket it is."""
+    [i] = [
+        i
+        for i, e in enumerate(echo)
+        if e.kind == "state" and e.fields.get("to") == "OUTBOUND" and e.thread == "server"
+    ][:1]
+    assert echo.narrate(i).startswith(f"fd {echo[i].obj} of alice goes from CONNECTING to OUTBOUND")

@@ -138,7 +138,7 @@ TABLE: dict[str, Kind] = {
     "cond.wait": Kind(
         "a thread waits on a condition",
         _WAIT_FIELDS,
-        lambda t, i, e: say.waiting(e.thread, e.fields),
+        say.waiting,
         say.wait_line,
     ),
     "cond.notify": Kind(
@@ -165,7 +165,7 @@ TABLE: dict[str, Kind] = {
     "sem.wait": Kind(
         "a thread waits on a semaphore",
         _WAIT_FIELDS,
-        lambda t, i, e: say.waiting(e.thread, e.fields),
+        say.waiting,
         say.wait_line,
     ),
     "sem.post": Kind("a semaphore was posted", ("value",), say.post, lambda e, t: f"posts {e.obj}"),

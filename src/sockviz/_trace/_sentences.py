@@ -12,6 +12,7 @@ says which sentence and which line each kind of event gets.
 
 from __future__ import annotations
 
+import bisect
 import errno as _errno
 import os
 from collections.abc import Callable
@@ -61,18 +62,60 @@ def plural(n: Any, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def waiting(thread: str, f: dict[str, Any]) -> str:
+def waiting(trace: Trace, index: int, e: Event) -> str:
+    """Why ``e.thread`` waits; and, since the whole trace is known, who ended the wait, and when."""
+    f, thread = e.fields, e.thread
     timeout = f.get("timeout")
     limit = f" (for at most {timeout:g} s)" if isinstance(timeout, int | float) else ""
     call, until = f.get("call"), f.get("until")
     if call is None or until is None:
         return f"{thread} waits{limit} for a wake-up."
     reason = _REASONS.get((call, until), "it cannot go on yet")
+    head = f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}"
+    wait = _waits_by_start(trace).get(e.seq)
+    if wait is not None and wait.outcome == "woken" and wait.waker and wait.woken_by is not None:
+        op = _call_in_progress(trace, wait.waker, wait.woken_by)
+        by = f"{wait.waker}'s {op}()" if op else wait.waker
+        return f"{head}, so it waits until {by} wakes it (#{wait.woken_by})."
     target = wait_target(until, f.get("peer_owner"), f.get("addr"))
-    return (
-        f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}, so it waits for "
-        f"{target}."
+    if wait is not None and wait.outcome == "timeout" and wait.end is not None:
+        return f"{head}, so it waits for {target}; its timeout runs out first (#{wait.end})."
+    return f"{head}, so it waits for {target}."
+
+
+def _waits_by_start(trace: Trace) -> dict[int, Any]:
+    """Each wait of the trace, by the seq of the event that began it (computed once a trace)."""
+    return trace._cached("waits by start", lambda: {w.start: w for w in trace.waits()})  # type: ignore[no-any-return]
+
+
+def _call_in_progress(trace: Trace, thread: str, seq: int) -> str | None:
+    """The socket call ``thread`` was in at event ``seq`` (the last it began before), if any."""
+    calls = trace._cached("calls by thread", lambda: _calls_by_thread(trace))
+    begun = calls.get(thread)
+    if not begun:
+        return None
+    at = bisect.bisect_left(begun[0], seq) - 1
+    return begun[1][at] if at >= 0 else None
+
+
+def _calls_by_thread(trace: Trace) -> dict[str, tuple[list[int], list[str]]]:
+    found: dict[str, tuple[list[int], list[str]]] = {}
+    for event in trace.events:
+        if event.kind == "call":
+            seqs, ops = found.setdefault(event.thread, ([], []))
+            seqs.append(event.seq)
+            ops.append(str(event.fields.get("op")))
+    return found
+
+
+def owner_of(trace: Trace, e: Event) -> str:
+    """The thread that owns the socket a ``state`` event is about (not always the one recording it:
+    under weldr semantics, the accepting thread records the client socket's OUTBOUND)."""
+    owners = trace._cached(
+        "socket owners",
+        lambda: {seq: life.owner for life in trace.sockets() for seq, _, _ in life.history},
     )
+    return str(owners.get(e.seq) or e.fields.get("owner") or e.thread)
 
 
 def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:
@@ -160,8 +203,8 @@ def state(trace: Trace, index: int, e: Event) -> str:
     to = f.get("to")
     meaning = MODE_MEANINGS.get(str(to), "")
     if f.get("from") is None:
-        return f"fd {e.obj} of {f.get('owner') or e.thread} is born {to}: {meaning}."
-    return f"fd {e.obj} of {e.thread} goes from {f.get('from')} to {to}: {meaning}."
+        return f"fd {e.obj} of {owner_of(trace, e)} is born {to}: {meaning}."
+    return f"fd {e.obj} of {owner_of(trace, e)} goes from {f.get('from')} to {to}: {meaning}."
 
 
 def notify(trace: Trace, index: int, e: Event) -> str:
