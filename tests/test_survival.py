@@ -366,7 +366,7 @@ def test_a_thread_bomb_is_capped_and_its_report_stays_short() -> None:
     )
     assert "a weld runs at most 1,000 threads at once" in error
     # the 999 handlers, all in accept()
-    assert "after that, deadlock: every welded thread is blocked" in error
+    assert "after that, stuck: every welded thread is blocked" in error
     assert "... and 979 more" in error and len(error.splitlines()) < 30
     assert report["seconds"] < 3.5
     _quiet_afterwards(report)

@@ -429,7 +429,8 @@ def test_a_component_that_failed_is_reported_before_the_deadlock_it_left() -> No
     assert str(info.value).startswith(
         "1 welded thread(s) failed (client: gaierror: [Errno -2] Name or service not known); "
     )
-    assert "after that, deadlock: every welded thread is blocked" in str(info.value)
+    # (the server left alone in accept() is stuck, not deadlocked: nobody waits for it)
+    assert "after that, stuck: every welded thread is blocked" in str(info.value)
     assert re.search(
         r"server: accept\(\) on fd \d+ waits for a client to connect to 0\.0\.0\.0:8080",
         str(info.value),
@@ -599,7 +600,7 @@ def test_stagger_false_starts_every_component_at_once() -> None:
 def test_components_start_in_the_order_given() -> None:
     """A client given before its server starts first, and is refused: the order is the caller's."""
     with pytest.raises(
-        sockviz.ComponentError, match=r"client: ConnectionRefusedError.*after that, deadlock"
+        sockviz.ComponentError, match=r"client: ConnectionRefusedError.*after that, stuck"
     ) as info:
         sockviz.weld({"client": _client(), "server": _server()}, timeout=5)
     assert "server: accept()" in str(info.value)  # ...and the server waits in accept() for ever
@@ -1063,3 +1064,37 @@ def test_a_cell_that_retries_a_call_that_can_never_succeed_is_stopped() -> None:
         cell()
     assert tries == 101  # the deadlock itself, then the 100 calls after it
     assert not isinstance(sockviz.CellStopped(), Exception)
+
+
+def test_a_deadlock_is_a_cycle_of_threads_waiting_for_each_other() -> None:
+    """Both sides recv() first: each waits for the other, a circle -- a deadlock, said as one."""
+    from sockviz import scenarios
+
+    for semantics in ("strict", "weldr"):
+        with pytest.raises(sockviz.DeadlockError) as info:
+            sockviz.weld(scenarios.deadlock_scenario(), semantics=semantics)
+        assert info.value.cycle == ["client", "server"]
+        assert str(info.value).startswith(
+            "deadlock: client waits for server, server waits for client\n"
+        )
+
+
+def test_a_server_left_alone_in_accept_is_stuck_not_deadlocked() -> None:
+    """Every thread blocked is not always a deadlock: a server waiting in accept() after its only
+    client has gone waits for nobody in particular, and nobody is left to connect."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()
+            listener.accept()
+
+    def client() -> None:
+        socket.create_connection(("server", 8080)).close()
+
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client)
+    assert info.value.cycle is None
+    assert str(info.value).startswith(
+        "stuck: every welded thread is blocked, and what each waits for no thread is left to do\n"
+        "  server: accept() on fd "
+    )

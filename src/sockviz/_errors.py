@@ -105,21 +105,31 @@ class DeadlockError(RuntimeError):
         waits: dict[str, str],
         trace: Trace | None = None,
         errors: list[tuple[str, Exception]] | None = None,
+        cycle: list[str] | None = None,
     ) -> None:
         self.waits = dict(waits)
         self.trace = trace
         #: ``(thread, exception)`` for threads that failed before the deadlock
         self.errors = list(errors or [])
+        #: the threads that wait for each other in a circle (a real deadlock), in order; None when
+        #: the threads are *stuck* instead: each waits for something no thread is left to do
+        #: (a server in accept() once every client has gone)
+        self.cycle = cycle
         lines = [listing(self.waits)]
         lines += [
             f"  ({thread} had already failed: {type(exc).__name__}: {exc})"
             for thread, exc in self.errors
         ]
-        message = (
-            "deadlock: every welded thread is blocked and none can wake another\n"
-            + "\n".join(lines)
+        super().__init__(_deadlock_head(cycle) + "\n" + "\n".join(lines))
+
+
+def _deadlock_head(cycle: list[str] | None) -> str:
+    if not cycle:
+        return (
+            "stuck: every welded thread is blocked, and what each waits for no thread is left to do"
         )
-        super().__init__(message)
+    pairs = zip(cycle, [*cycle[1:], cycle[0]], strict=True)
+    return "deadlock: " + ", ".join(f"{a} waits for {b}" for a, b in pairs)
 
 
 class WeldTimeoutError(TimeoutError):

@@ -37,7 +37,7 @@ from typing import Any
 
 from .._core._recorder import RawEvent
 from .._core._schedule import TICK_NS, Scheduler, Slot
-from .._errors import DeadlockError, NetworkStopped
+from .._errors import NetworkStopped
 from .._net._manager import FakeNetwork, Semantics
 from .._net._members import Membership, members
 from .._net._modes import SocketMode
@@ -179,7 +179,10 @@ class Weld(Leftovers):
         # are the end of the weld, not a deadlock: finish() stops them.
         if not self.done.is_set():
             self.net.on_deadlock(
-                waits, lambda: DeadlockError(self.net.deadlock or waits, self.trace, self.errors)
+                waits,
+                lambda: _endings.deadlock_error(
+                    self.net.deadlock or waits, self.trace, self.errors
+                ),
             )
 
     # -- threads ------------------------------------------------------------
