@@ -16,7 +16,7 @@ import bisect
 import errno as _errno
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._core._events import wait_target, wait_words
 
@@ -108,14 +108,21 @@ def _calls_by_thread(trace: Trace) -> dict[str, tuple[list[int], list[str]]]:
     return found
 
 
+def socket_owners(trace: Trace) -> dict[int, str | None]:
+    """``state`` event seq -> the thread owning the socket it is about (computed once)."""
+    return cast(
+        "dict[int, str | None]",
+        trace._cached(
+            "socket owners",
+            lambda: {seq: life.owner for life in trace.sockets() for seq, _, _ in life.history},
+        ),
+    )
+
+
 def owner_of(trace: Trace, e: Event) -> str:
     """The thread that owns the socket a ``state`` event is about (not always the one recording it:
     under weldr semantics, the accepting thread records the client socket's OUTBOUND)."""
-    owners = trace._cached(
-        "socket owners",
-        lambda: {seq: life.owner for life in trace.sockets() for seq, _, _ in life.history},
-    )
-    return str(owners.get(e.seq) or e.fields.get("owner") or e.thread)
+    return str(socket_owners(trace).get(e.seq) or e.fields.get("owner") or e.thread)
 
 
 def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:

@@ -12,8 +12,13 @@ spaces events evenly so that fast steps are readable).  On the lanes:
 * **states** -- a marker where a socket changes mode, labelled with the new mode;
 * **outputs** -- a marker where a component printed a line;
 * **wakes** -- arrows from the event that woke a thread to the woken thread;
-* **meetings** -- one bold arrow per connect/accept rendezvous: from the side
-  that arrived last (and so woke the other) to the side it woke.
+* **meetings** -- one bold arrow per connect/accept rendezvous, always from the
+  client's ``connect()`` to the server's ``accept()`` that took the connection
+  (the direction of TCP's handshake; who waited for whom is the wakes' story).
+
+The simulator's own bookkeeping -- a thread waiting for the network's
+internal lock, the original's "bind lock" -- is left out unless
+``internals=True``: it is how the model works, not what the program does.
 
 Everything is numpy arrays, so drawing is a handful of collections, never
 an artist per event.  :func:`aggregate` thins the arrays to what the screen
@@ -23,12 +28,14 @@ pixel column and lane.  That is what keeps a million-event trace fast.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .._trace._sentences import socket_owners
+from ._cuts import TimeCuts, idle_cuts
 
 if TYPE_CHECKING:
     from .._trace._trace import Trace
@@ -69,13 +76,18 @@ class TimelineGeometry:
     layers: frozenset[str] = field(default_factory=lambda: frozenset(LAYERS))
     #: the trace ran on a schedule's logical clock (one tick of 1 µs per event)
     logical: bool = False
+    #: idle stretches cut out of a time axis (see :mod:`._cuts`); None: x is plain time or order
+    cuts: TimeCuts | None = None
 
     @property
     def x_label(self) -> str:
         if self.by != "time":
             return "event (in order)"
         if self.logical:
-            return "logical time (ms; one event = one tick of 1 µs, sleeps and timeouts jump)"
+            cut = "; grey bands: cut short" if self.cuts is not None else ""
+            return f"logical time (ms; one event = one tick of 1 µs, sleeps and timeouts jump{cut})"
+        if self.cuts is not None:
+            return "time since the trace began (ms); grey bands: idle stretches, cut short"
         return "time since the trace began (ms)"
 
 
@@ -139,18 +151,21 @@ class _Axis:
         at = np.clip(np.searchsorted(seqs, values), 0, max(n - 1, 0))
         return np.where((values >= 0) & (seqs[at] == values), at, -1) if n else values
 
-    def marks(self, kind: str) -> np.ndarray:
-        """Positions of the visible events of ``kind``."""
+    def marks(self, kind: str, *, any_lane: bool = False) -> np.ndarray:
+        """Positions of the visible events of ``kind`` (``any_lane``: recorded on hidden lanes
+        too)."""
         codes = self.columns["kind"]
-        return np.flatnonzero(
-            (codes == self.columns["kind_code"].get(kind, -1)) & (self.lanes >= 0)
-        )
+        found = codes == self.columns["kind_code"].get(kind, -1)
+        return np.flatnonzero(found if any_lane else found & (self.lanes >= 0))
 
 
-def _axis(trace: Trace, by: str, lanes: list[str]) -> _Axis:
+def _axis(trace: Trace, by: str, lanes: list[str], cut_idle: bool) -> tuple[_Axis, TimeCuts | None]:
     columns = _columns(trace)
     n = len(trace.events)
     xs = columns["t_ns"] / 1e6 if by == "time" else np.arange(n, dtype=np.float64)
+    cuts = idle_cuts(xs) if by == "time" and cut_idle else None
+    if cuts is not None:
+        xs = cuts.to_x(xs)
     lane_of = {thread: number for number, thread in enumerate(lanes)}
     # the lane of every event: thread code -> lane (or -1 when the lane is hidden)
     lane_by_code = np.array(
@@ -158,7 +173,7 @@ def _axis(trace: Trace, by: str, lanes: list[str]) -> _Axis:
     )
     lane_arr = lane_by_code[columns["thread"]] if n else np.zeros(0, dtype=np.int64)
     span = (float(xs[0]) if n else 0.0, float(xs[-1]) if n else 0.0)
-    return _Axis(xs, columns["seq"], lane_of, lane_arr, columns, span)
+    return _Axis(xs, columns["seq"], lane_of, lane_arr, columns, span), cuts
 
 
 def timeline_geometry(
@@ -167,17 +182,25 @@ def timeline_geometry(
     by: str = "time",
     threads: str | list[str] | tuple[str, ...] | None = None,
     kinds: str | list[str] | tuple[str, ...] | None = None,
+    internals: bool = False,
+    lanes: list[str] | None = None,
+    cut_idle: bool = True,
 ) -> TimelineGeometry:
-    """The geometry of ``trace``'s timeline (see the module docstring)."""
+    """The geometry of ``trace``'s timeline (see the module docstring).
+
+    ``lanes`` fixes the lanes and their order (a thread the trace lacks gets an empty lane), so
+    that traces drawn one above the other line up.  ``cut_idle`` (time only) narrows the long
+    stretches where no thread records anything (see :mod:`._cuts`).
+    """
     if by not in ("time", "order"):
         raise ValueError(f"by must be 'time' or 'order', not {by!r}")
-    if threads is None:
+    if lanes is None:
         lanes = trace.threads
-    else:
+    if threads is not None:
         wanted = {threads} if isinstance(threads, str) else set(threads)
-        lanes = [t for t in trace.threads if t in wanted or t.split("/", 1)[0] in wanted]
-    axis = _axis(trace, by, lanes)
-    waits, what, wakes = _wait_bars(trace, axis)
+        lanes = [t for t in lanes if t in wanted or t.split("/", 1)[0] in wanted]
+    axis, cuts = _axis(trace, by, lanes, cut_idle)
+    waits, what, wakes = _wait_bars(trace, axis, internals=internals)
     states, modes, outputs, texts, alarms = _marks(trace, axis)
     return TimelineGeometry(
         lanes=lanes,
@@ -195,6 +218,7 @@ def timeline_geometry(
         alarms=alarms,
         layers=_layers(kinds),
         logical=(trace.meta.get("schedule") or {}).get("clock") == "logical",
+        cuts=cuts,
     )
 
 
@@ -227,10 +251,14 @@ def _call_bars(axis: _Axis) -> np.ndarray:
     return np.concatenate(calls) if calls else np.zeros((0, 3))
 
 
-def _wait_bars(trace: Trace, axis: _Axis) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _wait_bars(
+    trace: Trace, axis: _Axis, *, internals: bool
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(lane, x0, x1) of every visible wait, what each waited for, and (x, lane, x, lane) of its
-    wake-up."""
+    wake-up.  A wait for the network's own lock is shown only with ``internals``."""
     all_waits = trace.waits()
+    if not internals:
+        all_waits = [w for w in all_waits if w.until != "lock"]
     if not all_waits:
         return np.zeros((0, 3)), [], np.zeros((0, 4))
     xs, count = axis.xs, len(all_waits)
@@ -274,9 +302,19 @@ def _marks(
     alarms."""
     events, xs, lanes = trace.events, axis.xs, axis.lanes
     # a refused connect() changes no mode but matters as much: it is marked like a state change
-    state_at = np.sort(np.concatenate([axis.marks("state"), axis.marks("refused")]))
+    state_at = np.sort(np.concatenate([axis.marks("state", any_lane=True), axis.marks("refused")]))
     output_at = axis.marks("output")
-    states = np.column_stack([lanes[state_at], xs[state_at]]).astype(np.float64)
+    # a mode change recorded by another component is drawn on the lane of the socket's owner
+    # (weldr: the server's accepting thread records the client's OUTBOUND); within a component
+    # it stays with the thread that made it (a handler closing the socket its server accepted)
+    owners = socket_owners(trace)
+    state_lanes = np.array(
+        [_state_lane(events[i], owners, axis.lane_of, lanes[i]) for i in state_at],
+        dtype=np.float64,
+    )
+    shown = state_lanes >= 0
+    state_at, state_lanes = state_at[shown], state_lanes[shown]
+    states = np.column_stack([state_lanes, xs[state_at]]).astype(np.float64)
     modes = [
         "refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at
     ]
@@ -291,26 +329,35 @@ def _marks(
     return states, modes, outputs, texts, alarms
 
 
-def _meeting_arrows(trace: Trace, axis: _Axis) -> list[Any]:
-    """An arrow for every connect/accept meeting whose connecting wait is shown."""
-    woken_waits: dict[str, list[Any]] = {}
-    for wait in trace.waits():
-        if wait.woken_by is not None:
-            woken_waits.setdefault(wait.thread, []).append(wait)
-    starts = {thread: [w.start for w in ws] for thread, ws in woken_waits.items()}
+def _state_lane(
+    event: Any, owners: dict[int, str | None], lane_of: dict[str, int], lane: int
+) -> int:
+    """The lane a ``state`` (or ``refused``) event is drawn on (see :func:`_marks`)."""
+    owner = owners.get(event[0]) if event[3] == "state" else None
+    if not owner or owner.split("/", 1)[0] == str(event[2]).split("/", 1)[0]:
+        return int(lane)
+    return lane_of.get(owner, -1)
+
+
+def _meeting_arrows(trace: Trace, axis: _Axis) -> list[tuple[float, float, float, float]]:
+    """An arrow for every connect/accept meeting whose two threads are shown.
+
+    Always in one direction, the direction of TCP's handshake: from the moment the client
+    called ``connect()`` to the moment the server's ``accept()`` took the connection (the
+    ``meet`` event).  Who waited for whom is the wake arrows' story, not this one's.
+    """
     arrows = []
     for m in trace.meetings():
-        thread = m.connect_thread
-        arrow = _meeting_arrow(
-            woken_waits.get(thread, []),
-            starts.get(thread, []),
-            m,
-            axis.xs,
-            axis.lane_of,
-            axis.index_of,
+        connect_lane = axis.lane_of.get(m.connect_thread)
+        accept_lane = axis.lane_of.get(m.accept_thread)
+        meet = axis.index_of(m.seq)
+        if connect_lane is None or accept_lane is None or meet is None:
+            continue
+        arrived = axis.index_of(m.connect_arrived)
+        start = meet if arrived is None else arrived
+        arrows.append(
+            (float(axis.xs[start]), float(connect_lane), float(axis.xs[meet]), float(accept_lane))
         )
-        if arrow is not None:
-            arrows.append(arrow)
     return arrows
 
 
@@ -338,31 +385,3 @@ def _columns(trace: Trace) -> dict[str, Any]:
             "kind_code": kind_code,
         }
     return dict(cache["columns"])
-
-
-def _meeting_arrow(
-    woken: list[Any],
-    starts: list[int],
-    m: Any,
-    xs: np.ndarray,
-    lane_of: dict[str, int],
-    index_of: Any,
-) -> tuple[float, ...] | None:
-    """One arrow per meeting: from the side that came last (the waker) to the side it woke."""
-    connect_lane, accept_lane = lane_of.get(m.connect_thread), lane_of.get(m.accept_thread)
-    meet = index_of(m.seq)
-    if connect_lane is None or accept_lane is None or meet is None:
-        return None
-    arrived = index_of(m.connect_arrived)
-    if m.first == "accept" or arrived is None:  # accept() waited; the client's connect() woke it
-        start = arrived if arrived is not None else meet
-        return (xs[start], connect_lane, xs[meet], accept_lane)
-    # connect() came first: accept() takes it; if connect() was waiting, the arrow ends where it
-    # wakes.  The connecting thread's wait (if any) that the meeting ended: the last to begin
-    # before it.
-    at = bisect.bisect_left(starts, m.seq) - 1
-    wait = woken[at] if at >= 0 and (woken[at].end or -1) >= m.seq else None
-    end = index_of(wait.end) if wait is not None else None
-    if end is None:
-        return (xs[arrived], connect_lane, xs[meet], accept_lane)
-    return (xs[meet], accept_lane, xs[end], connect_lane)

@@ -271,6 +271,9 @@ class Replay(w.VBox):  # type: ignore[misc]
             )
             draw_timeline(ax, geometry, legend=False)
             self._lane_of = {thread: n for n, thread in enumerate(geometry.lanes)}
+            # with idle stretches cut short, the cursor moves on the cut axis
+            cuts = geometry.cuts
+            self._cursor_x = self._x if cuts is None else cuts.to_x(self._x)
         else:
             ax.text(
                 0.5,
@@ -281,6 +284,7 @@ class Replay(w.VBox):  # type: ignore[misc]
                 transform=ax.transAxes,
             )
             self._lane_of = {}
+            self._cursor_x = self._x
         figure.canvas.draw()
         self._transform = ax.transData
         self._height = figure.bbox.height
@@ -306,7 +310,7 @@ class Replay(w.VBox):  # type: ignore[misc]
             return
         left, top, right, bottom = self._axes_px
         lane = self._lane_of.get(self._thread_of[i])
-        x_px, y_px = self._transform.transform((self._x[i], lane if lane is not None else 0))
+        x_px, y_px = self._transform.transform((self._cursor_x[i], lane if lane is not None else 0))
         x = min(max(x_px, left), right)
         ring = ""
         if lane is not None:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._aggregate import aggregate
+from ._cuts import TimeCuts, ms_words
 from ._geometry import TimelineGeometry, timeline_geometry
+from ._labels import ABOVE_FIRST, BELOW_FIRST, INSIDE
 from ._style import (
     CALL_COLOUR,
     MEETING_COLOUR,
@@ -86,6 +88,8 @@ def plot_timeline(
     window: tuple[float | None, float | None] | None = None,
     labels: bool = True,
     legend: bool = True,
+    internals: bool = False,
+    cut_idle: bool = True,
 ) -> Axes:
     """Draw ``trace`` as a timeline: one lane per thread, waits, state changes, meetings.
 
@@ -94,9 +98,16 @@ def plot_timeline(
     threads); ``kinds`` keeps some layers (``"waits"``, ``"calls"``,
     ``"states"``, ``"outputs"``, ``"wakes"``, ``"meetings"``, or event kinds
     such as ``"state"`` or ``"meet"``); ``window=(start, end)`` zooms (ms for
-    time, event positions for order).  Returns the Axes.
+    time, event positions for order).  ``internals=True`` also shows the
+    simulator's own bookkeeping: threads waiting for the network's internal
+    lock.  ``cut_idle`` (``by="time"``) narrows each long stretch where no
+    thread records anything to a grey band labelled with the time it stands
+    for, so the picture shows what happened, not the waiting; ``window`` is
+    still in real ms.  Returns the Axes.
     """
-    geometry = timeline_geometry(trace, by=by, threads=threads, kinds=kinds)
+    geometry = timeline_geometry(
+        trace, by=by, threads=threads, kinds=kinds, internals=internals, cut_idle=cut_idle
+    )
     ax = new_axes(
         ax,
         height=figure_height(len(geometry.lanes), legend_entries=11 if legend else 0)
@@ -128,6 +139,8 @@ def draw_timeline(
 
     lo, hi = geometry.span
     pad = (hi - lo) * 0.02 or 0.5
+    if window is not None and geometry.cuts is not None:  # the window is in real ms
+        window = tuple(None if w is None else float(geometry.cuts.to_x(w)) for w in window)  # type: ignore[assignment]
     x0 = lo - pad if window is None or window[0] is None else window[0]
     x1 = hi + pad if window is None or window[1] is None else window[1]
     pixels = max(int(ax.get_window_extent().width), 100)
@@ -159,9 +172,11 @@ def draw_timeline(
         _paint_waits(ax, geo, (x0, x1), per_pixel, labels=labels)
     _paint_marks(ax, geo, per_pixel, labels=labels)
     if "wakes" in layers and len(geo.wakes):
-        _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, gid="sockviz-wakes", zorder=5)
+        _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, head=7.0, gid="sockviz-wakes", zorder=5)
     if "meetings" in layers and len(geo.meetings):
-        _arrows(ax, geo.meetings, MEETING_COLOUR, width=2.6, gid="sockviz-meetings", zorder=6)
+        _arrows(
+            ax, geo.meetings, MEETING_COLOUR, width=2.6, head=11.0, gid="sockviz-meetings", zorder=6
+        )
     _paint_alarms(ax, geo)
     _paint_axes(ax, geo, (x0, x1))
     if legend:
@@ -191,6 +206,7 @@ def _paint_waits(
     ax.add_collection(bars)
     if not labels:
         return
+    layer = _label_layer(ax)
     char_px = _char_pixels(ax, "x-small")
     widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
     fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
@@ -198,11 +214,21 @@ def _paint_waits(
     wide = wide[np.argsort(-widths[wide])][:MAX_LABELS]
     for i in wide:
         lane, a, b = geo.waits[i]
-        ax.text(
-            (max(a, x0) + min(b, x1)) / 2, lane, geo.wait_what[i], ha="center", va="center",
-            fontsize="x-small", color=TEXT_ON.get(colours[i], "white"), clip_on=True, zorder=3,
-            gid="sockviz-wait-label",
+        a, b = max(a, x0), min(b, x1)
+        layer.add(
+            ((a + b) / 2, lane), geo.wait_what[i], candidates=INSIDE, within=(a, b),
+            fontsize="x-small", color=TEXT_ON.get(colours[i], "white"), gid="sockviz-wait-label",
         )  # fmt: skip
+
+
+def _label_layer(ax: Axes) -> Any:
+    """The axes' :class:`~._labels.LabelLayer` (made on first use)."""
+    from ._labels import LabelLayer
+
+    for artist in ax.artists:
+        if isinstance(artist, LabelLayer):
+            return artist
+    return LabelLayer(ax)
 
 
 def _paint_alarms(ax: Axes, geo: TimelineGeometry) -> None:
@@ -225,6 +251,56 @@ def _paint_axes(ax: Axes, geo: TimelineGeometry, x_range: tuple[float, float]) -
     ax.tick_params(axis="y", length=0)
     paler = " — aggregated per pixel: paler bars, blocked part of the time"
     ax.set_xlabel(geo.x_label + (paler if geo.aggregated else ""))
+    if geo.cuts is not None:
+        _paint_cuts(ax, geo.cuts, n_lanes)
+
+
+def _paint_cuts(ax: Axes, cuts: TimeCuts, n_lanes: int) -> None:
+    """Each cut as a grey band labelled with the time it stands for, a break mark on the axis,
+    and tick labels that read real milliseconds."""
+    from matplotlib.ticker import FuncFormatter
+
+    layer = _label_layer(ax)
+    for x0, x1, ms in cuts.bands:
+        ax.axvspan(x0, x1, color="#EFEFEF", zorder=0.5, linewidth=0, gid="sockviz-cut")
+        for x in (x0, x1):  # the broken axis' "//"
+            ax.plot(
+                [x - (x1 - x0) * 0.12, x + (x1 - x0) * 0.12], [-0.012, 0.012], color="black",
+                linewidth=0.9, transform=ax.get_xaxis_transform(), clip_on=False, zorder=8,
+            )  # fmt: skip
+        layer.add(
+            ((x0 + x1) / 2, n_lanes - 0.5), f"{ms_words(ms)}\nskipped",
+            candidates=((0.0, 1, "center"),), fontsize="xx-small", color="#555555",
+            gid="sockviz-cut-label", priority=True,
+        )  # fmt: skip
+    ax.xaxis.set_major_locator(_CutLocator(cuts))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{float(cuts.to_ms(x)):.6g}"))
+
+
+def _CutLocator(cuts: TimeCuts) -> Any:  # noqa: N802 -- a class made lazily, named as one
+    from matplotlib.ticker import Locator, MaxNLocator
+
+    class CutLocator(Locator):
+        def __call__(self) -> Any:
+            lo, hi = self.axis.get_view_interval()  # type: ignore[union-attr]
+            return self.tick_values(lo, hi)
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            ticks: list[float] = []
+            width = max(vmax - vmin, 1e-12)
+            edges = [x for band in cuts.bands for x in band[:2]]
+            for a, b in cuts.segments():
+                a, b = max(a, vmin), min(b, vmax)
+                if b <= a:
+                    continue
+                bins = max(1, round(8 * (b - a) / width))
+                ms = MaxNLocator(nbins=bins).tick_values(*map(float, cuts.to_ms([a, b])))
+                xs = [float(x) for x in cuts.to_x(ms) if a <= x <= b]
+                # a tick label hard by a band would run into the next stretch's
+                ticks += [x for x in xs if all(abs(x - e) > 0.035 * width for e in edges)]
+            return np.array(ticks)
+
+    return CutLocator()
 
 
 def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: bool) -> None:
@@ -242,12 +318,10 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             linewidths=0,
         )
         if labels:
-            for lane, x, mode in _spaced(
-                geo.states, geo.state_mode, per_pixel * _char_pixels(ax, "xx-small") * 9
-            ):
-                ax.annotate(
-                    mode, (x, lane), xytext=(0, -9), textcoords="offset points", ha="center",
-                    va="top", fontsize="xx-small", clip_on=True, zorder=4,
+            layer = _label_layer(ax)
+            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * 2):
+                layer.add(
+                    (x, lane), mode, candidates=BELOW_FIRST, fontsize="xx-small",
                     gid="sockviz-state-label",
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
@@ -262,14 +336,12 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             gid="sockviz-outputs",
         )
         if labels:
-            for lane, x, text in _spaced(
-                geo.outputs, geo.output_text, per_pixel * _char_pixels(ax, "xx-small") * 30
-            ):
-                short = text if len(text) <= 28 else text[:27] + "…"
-                ax.annotate(
-                    f"“{short}”", (x, lane), xytext=(4, 7), textcoords="offset points",
-                    fontsize="xx-small", style="italic", clip_on=True, zorder=4,
-                    gid="sockviz-output-label",
+            layer = _label_layer(ax)
+            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * 2):
+                short = text if len(text) <= 40 else text[:39] + "…"
+                layer.add(
+                    (x, lane), f"“{short}”", candidates=ABOVE_FIRST, fontsize="xx-small",
+                    style="italic", gid="sockviz-output-label",
                 )  # fmt: skip
 
 
@@ -295,12 +367,16 @@ def _spaced(points: np.ndarray, texts: list[str], gap: float) -> list[tuple[floa
     return kept
 
 
-def _arrows(ax: Axes, rows: np.ndarray, colour: str, *, width: float, gid: str, zorder: int) -> Any:
-    """Arrows ``(x0, lane0) -> (x1, lane1)`` as one Quiver (one artist, however many arrows)."""
+def _arrows(
+    ax: Axes, rows: np.ndarray, colour: str, *, width: float, head: float, gid: str, zorder: int
+) -> Any:
+    """Arrows ``(x0, lane0) -> (x1, lane1)`` as one Quiver (one artist, however many arrows), with
+    heads ``head`` pixels wide whatever the shaft's width: visible at every zoom."""
     quiver = ax.quiver(
         rows[:, 0], rows[:, 1], rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1],
         angles="xy", scale_units="xy", scale=1, color=colour, width=width, units="dots",
-        headwidth=4, headlength=5, headaxislength=4.5, zorder=zorder, gid=gid,
+        headwidth=head / width, headlength=head * 1.2 / width, headaxislength=head * 1.1 / width,
+        zorder=zorder, gid=gid,
     )  # fmt: skip
     return quiver
 
@@ -346,7 +422,13 @@ def _legend(ax: Axes, geo: TimelineGeometry) -> None:
         handles.append(Line2D([], [], color=WAKE_COLOUR, linewidth=1, label="wakes a thread"))
     if "meetings" in geo.layers and len(geo.meetings):
         handles.append(
-            Line2D([], [], color=MEETING_COLOUR, linewidth=2.6, label="connect meets accept")
+            Line2D(
+                [],
+                [],
+                color=MEETING_COLOUR,
+                linewidth=2.6,
+                label="connect() → the accept()\nthat takes its connection",
+            )
         )
     if handles:
         ax.legend(

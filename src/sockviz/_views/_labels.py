@@ -1,0 +1,152 @@
+"""Labels that never overlap and never leave their axes: placed when the figure is drawn.
+
+Where a label can go depends on the final size of the axes, which matplotlib
+only knows when it draws (``layout="constrained"`` moves the axes to make room
+for the legend and the tick labels; the replay widget zooms).  So the labels
+are ordinary ``Annotation`` artists, hidden until a :class:`LabelLayer` --
+drawn just before them -- measures each one with the renderer and tries its
+candidate places in turn: just below its mark, a line lower, just above, a
+line higher, and each of those centred on the mark, starting at it or ending
+at it.  The first place whose box
+overlaps no label placed before and lies inside the axes wins; a label with no
+such place stays hidden and is counted in :attr:`LabelLayer.hidden`.
+
+The order of the labels is their priority: the timeline gives the wait bars'
+labels first (they only ever go inside their bar), then the mode changes, then
+the printed lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from matplotlib.artist import Artist
+from matplotlib.transforms import Bbox
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.text import Annotation
+
+__all__ = ["ABOVE_FIRST", "BELOW_FIRST", "INSIDE", "LabelLayer"]
+
+#: A candidate place: (dx in points, row, ha).  Row 0 is centred on the mark; row 1 starts just
+#: above it, row -1 just below, and each further row is one line of the label's font further.
+Candidate = tuple[float, int, str]
+_ALIGNS = (("center", 0.0), ("left", -3.0), ("right", 3.0))
+
+BELOW_FIRST: tuple[Candidate, ...] = tuple(
+    (dx, row, ha) for row in (-1, -2, 1, 2) for ha, dx in _ALIGNS
+)
+ABOVE_FIRST: tuple[Candidate, ...] = tuple(
+    (dx, row, ha)
+    for row in (1, 2, -1, -2)
+    for ha, dx in (("left", 1.0), ("right", 3.0), ("center", 0.0))
+)
+INSIDE: tuple[Candidate, ...] = ((0.0, 0, "center"),)
+#: the gap between a mark and the first row, in points (clear of a diamond or a circle)
+_CLEAR = 3.5
+
+
+@dataclass
+class _Label:
+    annotation: Annotation
+    candidates: tuple[Candidate, ...]
+    #: for a label inside a bar: the bar's x span (data), which the label must not leave
+    within: tuple[float, float] | None = None
+
+
+class LabelLayer(Artist):
+    """The labels of one axes, placed without overlap each time the figure is drawn."""
+
+    def __init__(self, ax: Axes) -> None:
+        super().__init__()
+        self.axes = ax
+        self.set_figure(ax.figure)
+        self.set_zorder(3.9)  # before every label (zorder 4), after the bars
+        self.set_gid("sockviz-label-layer")
+        self._labels: list[_Label] = []
+        self._priority = 0
+        #: how many labels found no free place at the last draw
+        self.hidden = 0
+        ax.add_artist(self)
+
+    def add(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        *,
+        candidates: tuple[Candidate, ...] = BELOW_FIRST,
+        within: tuple[float, float] | None = None,
+        priority: bool = False,
+        **style: Any,
+    ) -> Annotation:
+        """A label for the point ``xy`` (data), tried at each of ``candidates`` in turn;
+        ``priority`` places it before every label without."""
+        ax: Any = self.axes
+        annotation: Annotation = ax.annotate(
+            text, xy, xytext=(0, 0), textcoords="offset points", annotation_clip=False,
+            zorder=4, **style,
+        )  # fmt: skip
+        annotation.set_visible(False)
+        label = _Label(annotation, candidates, within)
+        if priority:
+            self._labels.insert(self._priority, label)
+            self._priority += 1
+        else:
+            self._labels.append(label)
+        return annotation
+
+    @property
+    def labels(self) -> list[Annotation]:
+        return [label.annotation for label in self._labels]
+
+    def draw(self, renderer: RendererBase) -> None:
+        """Place every label (the layer itself paints nothing)."""
+        assert self.axes is not None
+        frame = self.axes.bbox
+        placed: list[Bbox] = []
+        self.hidden = 0
+        for label in self._labels:
+            box = self._place(label, renderer, frame, placed)
+            if box is None:
+                self.hidden += 1
+            else:
+                placed.append(box)
+        self.stale = False
+
+    def _place(
+        self, label: _Label, renderer: RendererBase, frame: Bbox, placed: list[Bbox]
+    ) -> Bbox | None:
+        annotation = label.annotation
+        x, _y = self.axes.transData.transform(annotation.xy)  # type: ignore[union-attr]
+        if not frame.x0 - 0.5 <= x <= frame.x1 + 0.5:
+            annotation.set_visible(False)
+            return None
+        left, right = frame.x0, frame.x1
+        if label.within is not None:
+            a, b = label.within
+            transform = self.axes.transData  # type: ignore[union-attr]
+            left = max(left, transform.transform((a, 0))[0])
+            right = min(right, transform.transform((b, 0))[0])
+        line = float(annotation.get_fontsize()) * 1.15
+        for dx, row, ha in label.candidates:
+            dy = 0.0 if row == 0 else (_CLEAR + (abs(row) - 1) * line) * (1 if row > 0 else -1)
+            va = "center" if row == 0 else "bottom" if row > 0 else "top"
+            annotation.xyann = (dx, dy)
+            annotation.set_horizontalalignment(ha)  # type: ignore[arg-type]
+            annotation.set_verticalalignment(va)  # type: ignore[arg-type]
+            annotation.set_visible(True)
+            box = annotation.get_window_extent(renderer)
+            inside = (
+                box.x0 >= left - 0.5
+                and box.x1 <= right + 0.5
+                and box.y0 >= frame.y0 - 0.5
+                and box.y1 <= frame.y1 + 0.5
+            )
+            if inside and not any(box.overlaps(other) for other in placed):
+                # keep a little air around it for the next label
+                return Bbox.from_extents(box.x0 - 2, box.y0 - 1, box.x1 + 2, box.y1 + 1)
+        annotation.set_visible(False)
+        return None
