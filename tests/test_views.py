@@ -179,14 +179,31 @@ def test_states_draw_a_band_per_socket(echo: sockviz.Trace) -> None:
     assert not_blank(ax)
 
 
-def test_waits_plot_a_dot_per_wait_and_medians() -> None:
-    """One dot per finished wait, per thread; medians per kind; a log-scale duration axis."""
+def test_waits_plot_shows_where_each_threads_time_went() -> None:
+    """A bar per thread split into its waits, its socket calls and its own code, summing to its
+    life; the backpressure sender's biggest share is waiting for room in send()."""
+    from sockviz._views._waits import IN_CALL, OWN_CODE, time_budget
+
     trace = scenario_trace("backpressure", buffer_size=8192)
+    budget = time_budget(trace)
+    for thread, shares in budget.items():
+        mine = [e.t_ns for e in trace.events if e.thread == thread]
+        life = (max(mine) - min(mine)) / 1e6
+        assert sum(shares.values()) == pytest.approx(life, rel=1e-6, abs=1e-9)
+        assert all(ms >= 0 for ms in shares.values())
+    sender = budget["sender"]
+    assert max(sender, key=sender.__getitem__) == "waits in send()"
+    assert {IN_CALL, OWN_CODE} <= set(sender)
     ax = sockviz.plot_waits(trace)
-    (dots,) = by_gid(ax, "sockviz-wait-dots")
-    assert len(dots.get_offsets()) == len([w for w in trace.waits() if w.duration_ns is not None])
-    assert by_gid(ax, "sockviz-medians") and ax.get_xscale() == "log"
-    assert {"reader", "sender"} <= {t.get_text() for t in ax.get_yticklabels()}
+    bars = by_gid(ax, "sockviz-time-share")
+    assert len(bars) == sum(len([ms for ms in b.values() if ms > 0]) for b in budget.values())
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(budget)
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"waits in send()", "waits in recv()", IN_CALL, OWN_CODE} <= legend
+    assert "waits for the network's lock" not in legend  # the simulator's bookkeeping, hidden
+    ax.figure.canvas.draw()
+    shown = [t for t in ax.texts if t.get_gid() == "sockviz-share-label" and t.get_visible()]
+    assert any(t.get_text().endswith("%") for t in shown)
 
 
 def test_buffers_show_backpressure() -> None:

@@ -51,10 +51,11 @@ __version__ = "0.1.0"
 #: The views, imported on first use: ``import sockviz`` must not import matplotlib.
 _VIEWS = {
     "plot_buffers": "._views._plots",
+    "plot_compare": "._views._compare",
     "plot_sequence": "._views._plots",
     "plot_states": "._views._plots",
     "plot_timeline": "._views._timeline",
-    "plot_waits": "._views._plots",
+    "plot_waits": "._views._waits",
     "replay": "._views._replay",
     "style": "._views._style",
 }
@@ -109,6 +110,7 @@ __all__ = [
     "load",
     "lowlevel",
     "plot_buffers",
+    "plot_compare",
     "plot_sequence",
     "plot_states",
     "plot_timeline",

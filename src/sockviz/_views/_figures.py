@@ -8,7 +8,7 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import _plots, _timeline
+from . import _plots, _timeline, _waits
 from ._style import style
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ def save_plot(trace: Trace, path: str, kind: str, *, by: str, style_name: str) -
         elif kind == "sequence":
             figure.set_size_inches(width, max(4.0, min(2 * width, 2.0 + 0.05 * len(trace.events))))
             _plots.plot_sequence(trace, ax, by=by if by == "time" else "order")
+        elif kind == "waits":
+            _waits.plot_waits(trace, ax)
         else:
             getattr(_plots, f"plot_{kind}")(trace, ax)
         figure.savefig(path)

@@ -45,6 +45,14 @@ ABOVE_FIRST: tuple[Candidate, ...] = tuple(
     for ha, dx in (("left", 1.0), ("right", 3.0), ("center", 0.0))
 )
 INSIDE: tuple[Candidate, ...] = ((0.0, 0, "center"),)
+#: on a line (an arrow): on it, then just above or below it, then beside
+ALONG: tuple[Candidate, ...] = (
+    (0.0, 0, "center"),
+    (0.0, 1, "center"),
+    (0.0, -1, "center"),
+    (4.0, 0, "left"),
+    (-4.0, 0, "right"),
+)
 #: the gap between a mark and the first row, in points (clear of a diamond or a circle)
 _CLEAR = 3.5
 
@@ -150,3 +158,11 @@ class LabelLayer(Artist):
                 return Bbox.from_extents(box.x0 - 2, box.y0 - 1, box.x1 + 2, box.y1 + 1)
         annotation.set_visible(False)
         return None
+
+
+def label_layer(ax: Axes) -> LabelLayer:
+    """The axes' :class:`LabelLayer` (made on first use)."""
+    for artist in ax.artists:
+        if isinstance(artist, LabelLayer):
+            return artist
+    return LabelLayer(ax)

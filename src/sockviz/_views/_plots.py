@@ -6,20 +6,14 @@ with collections, so big traces stay fast.  Colours come from :mod:`._style`.
 
 from __future__ import annotations
 
-import bisect
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._style import (
-    MEETING_COLOUR,
-    MODE_COLOURS,
-    OKABE_ITO,
-    WAIT_COLOURS,
-    colour_of_wait,
-    wait_category,
-)
-from ._timeline import figure_height, new_axes
+from ._cuts import idle_cuts
+from ._labels import ALONG, INSIDE, label_layer
+from ._style import MEETING_COLOUR, MODE_COLOURS, OKABE_ITO, text_colour_on
+from ._timeline import figure_height, new_axes, paint_cuts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,7 +21,7 @@ if TYPE_CHECKING:
     from .._core._events import Event
     from .._trace._trace import Trace
 
-__all__ = ["plot_buffers", "plot_sequence", "plot_states", "plot_waits", "sequence_messages"]
+__all__ = ["plot_buffers", "plot_sequence", "plot_states", "sequence_messages"]
 
 #: Most messages a sequence diagram labels; beyond that it draws them unlabelled.
 MAX_SEQUENCE_LABELS = 80
@@ -41,8 +35,9 @@ def sequence_messages(trace: Trace) -> list[tuple[str, str, int, int, str, str]]
     """The ladder's arrows: ``(from, to, from_index, to_index, kind, label)``.
 
     ``kind`` is ``"connect"`` (the handshake, connect() to the meeting),
-    ``"data"`` (a write, landing where its last byte is read) or ``"eof"``
-    (a shutdown or close, landing where the reader gets ``b''``).
+    ``"data"`` (bytes of one write landing in one read: a send read in three
+    recv()s is three arrows, each labelled with its share) or ``"eof"`` (a
+    shutdown or close, landing where the reader gets ``b''``).
     """
     events = trace.events
     position = {e.seq: i for i, e in enumerate(events)}
@@ -63,39 +58,24 @@ def sequence_messages(trace: Trace) -> list[tuple[str, str, int, int, str, str]]
                 "connect / accept",
             )
         )
-    # buffer -> (end offset, index, thread, n)
-    writes: dict[str, list[tuple[int, int, str, int]]] = {}
-    # buffer -> (end offsets, indexes, threads)
-    reads: dict[str, tuple[list[int], list[int], list[str]]] = {}
+    # buffer -> [(start offset, end offset, index, thread)] of its writes, and of its reads
+    writes: dict[str, list[tuple[int, int, int, str]]] = {}
+    reads: dict[str, list[tuple[int, int, int, str]]] = {}
     eofs: dict[str, tuple[int, str]] = {}
-    written: dict[str, int] = {}
-    read: dict[str, int] = {}
+    ends: dict[tuple[str, str], int] = {}
     for i, e in enumerate(events):
-        if e.kind == "buf.write" and not e.fields.get("dropped"):
-            name = str(e.obj)
-            written[name] = written.get(name, 0) + int(e.fields.get("n", 0))
-            writes.setdefault(name, []).append(
-                (written[name], i, e.thread, int(e.fields.get("n", 0)))
-            )
-        elif e.kind == "buf.read":
-            name = str(e.obj)
-            read[name] = read.get(name, 0) + int(e.fields.get("n", 0))
-            offsets, indexes, threads = reads.setdefault(name, ([], [], []))
-            offsets.append(read[name])
-            indexes.append(i)
-            threads.append(e.thread)
+        if (e.kind == "buf.write" and not e.fields.get("dropped")) or e.kind == "buf.read":
+            side, name = ("w" if e.kind == "buf.write" else "r"), str(e.obj)
+            begin = ends.get((side, name), 0)
+            ends[side, name] = begin + int(e.fields.get("n", 0))
+            rows = writes if side == "w" else reads
+            rows.setdefault(name, []).append((begin, ends[side, name], i, e.thread))
         elif e.kind == "buf.eof":
             eofs[str(e.obj)] = (i, e.thread)
-    for name, rows in writes.items():
-        offsets, indexes, threads = reads.get(name, ([], [], []))
-        for end, i, thread, n in rows:
-            at = bisect.bisect_left(offsets, end)
-            if at < len(offsets):
-                messages.append(
-                    (_component(thread), _component(threads[at]), i, indexes[at], "data", f"{n} B")
-                )
+    for name, sent in writes.items():
+        messages += _deliveries(sent, reads.get(name, []))
     for name, (i, thread) in eofs.items():
-        landing = _eof_landing(events, i, name, reads.get(name))
+        landing = _eof_landing(events, i, {row[3] for row in reads.get(name, [])})
         if landing is not None:
             messages.append(
                 (_component(thread), _component(events[landing].thread), i, landing, "eof", "EOF")
@@ -104,11 +84,30 @@ def sequence_messages(trace: Trace) -> list[tuple[str, str, int, int, str, str]]
     return messages
 
 
-def _eof_landing(
-    events: list[Event], eof: int, name: str, reads: tuple[list[int], list[int], list[str]] | None
-) -> int | None:
+def _deliveries(
+    writes: list[tuple[int, int, int, str]], reads: list[tuple[int, int, int, str]]
+) -> list[tuple[str, str, int, int, str, str]]:
+    """One arrow per (write, read) pair that share bytes, labelled with how many: a send read by
+    five recv()s is five arrows, five small sends read by one recv() are five arrows into it."""
+    arrows = []
+    w = r = 0
+    while w < len(writes) and r < len(reads):
+        w_start, w_end, w_at, writer = writes[w]
+        r_start, r_end, r_at, reader = reads[r]
+        shared = min(w_end, r_end) - max(w_start, r_start)
+        if shared > 0:
+            arrows.append(
+                (_component(writer), _component(reader), w_at, r_at, "data", f"{shared:,} B")
+            )
+        if w_end <= r_end:
+            w += 1
+        else:
+            r += 1
+    return arrows
+
+
+def _eof_landing(events: list[Event], eof: int, readers: set[str]) -> int | None:
     """Where a buffer's reader sees end of file: its first recv() returning 0 after the eof."""
-    readers = set(reads[2]) if reads else set()
     for i in range(eof + 1, len(events)):
         e = events[i]
         recv_eof = (
@@ -171,17 +170,19 @@ def plot_sequence(trace: Trace, ax: Axes | None = None, *, by: str = "order") ->
         )  # fmt: skip
         quiver.set_label(
             {
-                "connect": "connect meets accept",
+                "connect": "connect() → the accept() that takes it",
                 "data": "bytes sent → read",
                 "eof": "shutdown / close → EOF",
             }[kind]
         )
         if len(messages) <= MAX_SEQUENCE_LABELS:
+            layer = label_layer(ax)
             for a, b, ya, yb, message in zip(x0, x1, y0, y1, rows, strict=True):
-                ax.annotate(
-                    message[5], ((a + b) / 2, (ya + yb) / 2), xytext=(0, 3),
-                    textcoords="offset points", ha="center", fontsize="x-small", color=colour,
-                    zorder=4, gid="sockviz-sequence-label",
+                # near the landing end: reads of one send fan out there
+                layer.add(
+                    ((a + 3 * b) / 4, (ya + 3 * yb) / 4), message[5], candidates=ALONG,
+                    fontsize="x-small", color=colour, gid="sockviz-sequence-label",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
                 )  # fmt: skip
     ax.set_xlim(-0.5, len(components) - 0.5)
     pad = (bottom - top) * 0.03 if by == "time" else 1.0
@@ -197,8 +198,9 @@ def plot_sequence(trace: Trace, ax: Axes | None = None, *, by: str = "order") ->
     return ax
 
 
-def plot_states(trace: Trace, ax: Axes | None = None) -> Axes:
-    """Each socket's mode over time: a band per socket, a colour per mode."""
+def plot_states(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True) -> Axes:
+    """Each socket's mode over time: a band per socket, a colour per mode, the mode's name written
+    where it fits.  ``cut_idle`` narrows long idle stretches as the timeline does."""
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
@@ -208,35 +210,50 @@ def plot_states(trace: Trace, ax: Axes | None = None) -> Axes:
         ax, height=figure_height(len(lives), legend_entries=len(modes)) if ax is None else None
     )
     end_ms = trace.events[-1].t_ns / 1e6 if len(trace) else 1.0
+    times = np.array(sorted(t / 1e6 for life in lives for _, t, _ in life.history) or [0.0])
+    cuts = idle_cuts(np.append(times, end_ms)) if cut_idle else None
+
+    def at(ms: float) -> float:
+        return float(ms) if cuts is None else float(cuts.to_x(ms))
+
+    layer = label_layer(ax)
     rects, colours = [], []
     used: dict[str, None] = {}
     for row, life in enumerate(lives):
         history = life.history
         for k, (_seq, t_ns, mode) in enumerate(history):
-            start = t_ns / 1e6
-            stop = (
-                history[k + 1][1] / 1e6
-                if k + 1 < len(history)
-                else (start if mode == "CLOSED" else end_ms)
-            )
             if mode == "CLOSED":
                 continue
+            start = at(t_ns / 1e6)
+            stop = at(history[k + 1][1] / 1e6 if k + 1 < len(history) else end_ms)
             rects.append(
                 [(start, row - 0.35), (stop, row - 0.35), (stop, row + 0.35), (start, row + 0.35)]
             )
             colours.append(MODE_COLOURS.get(mode, "#BBBBBB"))
             used[mode] = None
+            layer.add(
+                ((start + stop) / 2, row), mode, candidates=INSIDE, within=(start, stop),
+                fontsize="x-small", color=text_colour_on(colours[-1]),
+                gid="sockviz-mode-label",
+            )  # fmt: skip
     if rects:
         ax.add_collection(
             PolyCollection(
                 rects, facecolors=colours, edgecolors="white", linewidths=0.5, gid="sockviz-modes"
             )
         )
-    ax.set_xlim(0, end_ms * 1.02 or 1)
+    lo, hi = at(times[0]), at(end_ms)
+    pad = (hi - lo) * 0.02 or 0.5
+    ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(len(lives) - 0.5, -0.5)
     ax.set_yticks(range(len(lives)), [f"fd {life.fd} ({life.owner})" for life in lives])
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel("time since the trace began (ms)")
+    ax.set_xlabel(
+        "time since the trace began (ms)"
+        + ("; grey bands: idle stretches, cut short" if cuts is not None else "")
+    )
+    if cuts is not None:
+        paint_cuts(ax, cuts, len(lives) - 0.5)
     ax.set_title("socket modes over time", loc="left")
     order = [mode for mode in MODE_COLOURS if mode in used]
     ax.legend(
@@ -248,71 +265,11 @@ def plot_states(trace: Trace, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_waits(trace: Trace, ax: Axes | None = None) -> Axes:
-    """How long each wait took, per thread and kind: one dot per wait, the median as a bar."""
-    from matplotlib.lines import Line2D
-
-    waits = [w for w in trace.waits() if w.duration_ns is not None]
-    threads = list(dict.fromkeys(w.thread for w in waits)) or trace.threads
-    ax = new_axes(
-        ax,
-        height=figure_height(len(threads), legend_entries=len(WAIT_COLOURS) + 1)
-        if ax is None
-        else None,
-    )
-    row_of = {t: i for i, t in enumerate(threads)}
-    rng = np.random.default_rng(0)  # the same jitter every time
-    xs = np.array([max(w.duration_ns or 0, 1) / 1e3 for w in waits])
-    ys = np.array([row_of[w.thread] for w in waits], dtype=float) + rng.uniform(
-        -0.22, 0.22, len(waits)
-    )
-    colours = [colour_of_wait(w.what) for w in waits]
-    ax.scatter(xs, ys, c=colours, s=18, alpha=0.8, linewidths=0, gid="sockviz-wait-dots")
-    medians = []
-    for thread, row in row_of.items():
-        for category in WAIT_COLOURS:
-            durations = [
-                x
-                for x, w in zip(xs, waits, strict=True)
-                if w.thread == thread and wait_category(w.what) == category
-            ]
-            if durations:
-                medians.append(
-                    (
-                        (float(np.median(durations)), row - 0.32),
-                        (float(np.median(durations)), row + 0.32),
-                        WAIT_COLOURS[category],
-                    )
-                )
-    if medians:
-        from matplotlib.collections import LineCollection
-
-        ax.add_collection(
-            LineCollection(
-                [[a, b] for a, b, _ in medians],
-                colors=[c for _, _, c in medians],
-                linewidths=2.5,
-                gid="sockviz-medians",
-            )
-        )
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(threads)), threads)
-    ax.set_ylim(len(threads) - 0.5, -0.5)
-    ax.set_xlabel("how long each wait took (µs, log scale)")
-    ax.set_title("time spent waiting", loc="left")
-    present = dict.fromkeys(wait_category(w.what) for w in waits)
-    handles: list[Any] = [
-        Line2D([], [], marker="o", linestyle="none", color=WAIT_COLOURS[c], label=f"waits in {c}")
-        for c in present
-    ]
-    handles.append(Line2D([], [], color="black", linewidth=2.5, label="median"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    return ax
-
-
-def plot_buffers(trace: Trace, ax: Axes | None = None) -> Axes:
-    """Bytes waiting in each direction of each connection over time (backpressure shows as a
-    plateau)."""
+def plot_buffers(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True) -> Axes:
+    """Bytes sent but not yet read, in each direction of each connection, over time: the receive
+    buffer's fill (backpressure shows as a plateau at its capacity).  The x axis runs from the
+    first byte sent to the last read; ``cut_idle`` narrows long idle stretches as the timeline
+    does."""
     ax = new_axes(ax, height=4.0 if ax is None else None)
     series: dict[str, tuple[list[float], list[int]]] = {}
     writers: dict[str, str] = {}  # buffer -> the thread that first wrote into it
@@ -329,17 +286,19 @@ def plot_buffers(trace: Trace, ax: Axes | None = None) -> Axes:
             elif e.kind == "buf.read":
                 readers.setdefault(str(e.obj), e.thread)
     palette = [c for k, c in OKABE_ITO.items() if k not in ("yellow", "black")]
+    times = np.sort(np.array([x for xs, _ in series.values() for x in xs] or [0.0]))
+    cuts = idle_cuts(times) if cut_idle else None
     for n, (name, (xs, fills)) in enumerate(series.items()):
         flow = f"{writers[name]} → {readers.get(name, '?')}" if name in writers else "nothing sent"
         colour = palette[n % len(palette)]
+        shown = xs if cuts is None else list(cuts.to_x(np.asarray(xs)))
         ax.step(
-            [0.0, *xs],
-            [0, *fills],
-            where="post",
-            color=colour,
-            label=f"{name}: {flow}",
+            [shown[0], *shown], [0, *fills], where="post", color=colour, label=f"{name}: {flow}",
             gid=f"sockviz-buffer-{name}",
-        )
+        )  # fmt: skip
+    lo, hi = (cuts.to_x(times[[0, -1]]) if cuts is not None else times[[0, -1]]).tolist()
+    pad = (hi - lo) * 0.02 or 0.5
+    ax.set_xlim(lo - pad, hi + pad)  # from the first byte sent to the last read: the activity
     if capacity:
         ax.axhline(
             capacity,
@@ -348,10 +307,15 @@ def plot_buffers(trace: Trace, ax: Axes | None = None) -> Axes:
             linewidth=1,
             label=f"capacity ({capacity:,} B)",
         )
-    ax.set_xlabel("time since the trace began (ms)")
-    ax.set_ylabel("bytes waiting to be read")
-    ax.set_title("bytes in flight", loc="left")
+    ax.set_xlabel(
+        "time since the trace began (ms)"
+        + ("; grey bands: idle stretches, cut short" if cuts is not None else "")
+    )
+    ax.set_ylabel("bytes in the receive buffer")
+    ax.set_title("bytes sent but not yet read, per direction", loc="left")
     ax.set_ylim(bottom=0)
+    if cuts is not None:
+        paint_cuts(ax, cuts, 0.0)
     if series:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax

@@ -22,6 +22,7 @@ __all__ = [
     "WAIT_COLOURS",
     "colour_of_wait",
     "style",
+    "text_colour_on",
     "wait_category",
 ]
 
@@ -74,6 +75,12 @@ MODE_COLOURS = {
 MEETING_COLOUR = OKABE_ITO["vermillion"]
 WAKE_COLOUR = "#777777"
 CALL_COLOUR = "#E4E4E4"
+
+
+def text_colour_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (its relative luminance)."""
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
 
 
 def colour_of_wait(what: str) -> str:

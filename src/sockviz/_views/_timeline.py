@@ -17,7 +17,7 @@ import numpy as np
 from ._aggregate import aggregate
 from ._cuts import TimeCuts, ms_words
 from ._geometry import TimelineGeometry, timeline_geometry
-from ._labels import ABOVE_FIRST, BELOW_FIRST, INSIDE
+from ._labels import ABOVE_FIRST, BELOW_FIRST, INSIDE, label_layer
 from ._style import (
     CALL_COLOUR,
     MEETING_COLOUR,
@@ -33,7 +33,15 @@ if TYPE_CHECKING:
 
     from .._trace._trace import Trace
 
-__all__ = ["draw_timeline", "new_axes", "plot_timeline"]
+__all__ = [
+    "draw_timeline",
+    "figure_height",
+    "legend_handles",
+    "new_axes",
+    "paint_cuts",
+    "plot_timeline",
+    "timeline_title",
+]
 
 #: Most text labels a timeline writes (bars, modes, outputs); beyond, the widest win.
 MAX_LABELS = 60
@@ -115,6 +123,12 @@ def plot_timeline(
         else None,
     )
     draw_timeline(ax, geometry, window=window, labels=labels, legend=legend)
+    ax.set_title(timeline_title(trace), loc="left")
+    return ax
+
+
+def timeline_title(trace: Trace) -> str:
+    """ "143 events, weldr semantics, Seeded(7)": what a timeline's title says of its trace."""
     semantics = trace.meta.get("semantics")
     title = f"{len(trace):,} events" + (f", {semantics} semantics" if semantics else "")
     schedule = trace.meta.get("schedule") or {}
@@ -122,8 +136,7 @@ def plot_timeline(
         title += f", Seeded({schedule.get('seed')})"
     elif schedule.get("policy") == "scripted":
         title += ", Scripted"
-    ax.set_title(title, loc="left")
-    return ax
+    return title
 
 
 def draw_timeline(
@@ -206,7 +219,7 @@ def _paint_waits(
     ax.add_collection(bars)
     if not labels:
         return
-    layer = _label_layer(ax)
+    layer = label_layer(ax)
     char_px = _char_pixels(ax, "x-small")
     widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
     fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
@@ -219,16 +232,6 @@ def _paint_waits(
             ((a + b) / 2, lane), geo.wait_what[i], candidates=INSIDE, within=(a, b),
             fontsize="x-small", color=TEXT_ON.get(colours[i], "white"), gid="sockviz-wait-label",
         )  # fmt: skip
-
-
-def _label_layer(ax: Axes) -> Any:
-    """The axes' :class:`~._labels.LabelLayer` (made on first use)."""
-    from ._labels import LabelLayer
-
-    for artist in ax.artists:
-        if isinstance(artist, LabelLayer):
-            return artist
-    return LabelLayer(ax)
 
 
 def _paint_alarms(ax: Axes, geo: TimelineGeometry) -> None:
@@ -252,15 +255,15 @@ def _paint_axes(ax: Axes, geo: TimelineGeometry, x_range: tuple[float, float]) -
     paler = " — aggregated per pixel: paler bars, blocked part of the time"
     ax.set_xlabel(geo.x_label + (paler if geo.aggregated else ""))
     if geo.cuts is not None:
-        _paint_cuts(ax, geo.cuts, n_lanes)
+        paint_cuts(ax, geo.cuts, n_lanes - 0.5)
 
 
-def _paint_cuts(ax: Axes, cuts: TimeCuts, n_lanes: int) -> None:
-    """Each cut as a grey band labelled with the time it stands for, a break mark on the axis,
-    and tick labels that read real milliseconds."""
+def paint_cuts(ax: Axes, cuts: TimeCuts, bottom: float) -> None:
+    """Each cut as a grey band labelled (just above ``bottom``, in data y) with the time it stands
+    for, a break mark on the axis, and tick labels that read real milliseconds."""
     from matplotlib.ticker import FuncFormatter
 
-    layer = _label_layer(ax)
+    layer = label_layer(ax)
     for x0, x1, ms in cuts.bands:
         ax.axvspan(x0, x1, color="#EFEFEF", zorder=0.5, linewidth=0, gid="sockviz-cut")
         for x in (x0, x1):  # the broken axis' "//"
@@ -269,7 +272,7 @@ def _paint_cuts(ax: Axes, cuts: TimeCuts, n_lanes: int) -> None:
                 linewidth=0.9, transform=ax.get_xaxis_transform(), clip_on=False, zorder=8,
             )  # fmt: skip
         layer.add(
-            ((x0 + x1) / 2, n_lanes - 0.5), f"{ms_words(ms)}\nskipped",
+            ((x0 + x1) / 2, bottom), f"{ms_words(ms)}\nskipped",
             candidates=((0.0, 1, "center"),), fontsize="xx-small", color="#555555",
             gid="sockviz-cut-label", priority=True,
         )  # fmt: skip
@@ -318,7 +321,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             linewidths=0,
         )
         if labels:
-            layer = _label_layer(ax)
+            layer = label_layer(ax)
             for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * 2):
                 layer.add(
                     (x, lane), mode, candidates=BELOW_FIRST, fontsize="xx-small",
@@ -336,7 +339,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             gid="sockviz-outputs",
         )
         if labels:
-            layer = _label_layer(ax)
+            layer = label_layer(ax)
             for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * 2):
                 short = text if len(text) <= 40 else text[:39] + "…"
                 layer.add(
@@ -382,6 +385,19 @@ def _arrows(
 
 
 def _legend(ax: Axes, geo: TimelineGeometry) -> None:
+    handles = legend_handles(geo)
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            borderaxespad=0,
+        )
+
+
+def legend_handles(geo: TimelineGeometry) -> list[Any]:
+    """The legend entries for what ``geo`` draws."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -430,11 +446,4 @@ def _legend(ax: Axes, geo: TimelineGeometry) -> None:
                 label="connect() → the accept()\nthat takes its connection",
             )
         )
-    if handles:
-        ax.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            fontsize="small",
-            borderaxespad=0,
-        )
+    return handles
