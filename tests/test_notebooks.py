@@ -67,3 +67,44 @@ def test_views_work_in_a_kernel_with_either_backend(backend: str, tmp_path: path
     assert "index " in "".join(out.get("text", "") for out in outputs) and "meet" in "".join(
         out.get("text", "") for out in outputs
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("widget_state", ["not saved", "saved"])
+def test_a_saved_replay_shows_its_picture_in_an_html_export(
+    widget_state: str, tmp_path: pathlib.Path
+) -> None:
+    """Executed and exported with ``jupyter nbconvert --to html``, a replay shows its timeline
+    (a PNG with the cursor drawn in) and the step's sentence, not ``VBox(...)``: with its widget
+    state saved (the page's widget manager draws it) or not (JupyterLab's default: the static
+    fallback in the display data is what shows)."""
+    import base64
+    import re
+
+    from nbconvert import HTMLExporter
+
+    code = [
+        "import sockviz\nfrom sockviz.scenarios import echo_scenario\n"
+        "trace = sockviz.weld(echo_scenario(), echo=False)",
+        "sockviz.replay(trace)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    if widget_state == "not saved":
+        notebook.metadata.pop("widgets", None)
+    else:
+        assert "application/vnd.jupyter.widget-state+json" in notebook.metadata["widgets"]
+    path = tmp_path / "replayed.ipynb"
+    nbformat.write(notebook, path)
+    page, _resources = HTMLExporter().from_filename(str(path))
+    assert "VBox(" not in page
+    if widget_state == "not saved":
+        pictures = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+        assert len(pictures) == 1
+        assert base64.b64decode(pictures[0]).startswith(b"\x89PNG")
+        assert "sockviz replay of 1" in page and "#0 of 1" in page and "server starts." in page
+    else:  # the widget manager gets the state, picture included
+        assert "application/vnd.jupyter.widget-state+json" in page
+        assert "sockviz-static-replay" not in page or "widget-view+json" in page

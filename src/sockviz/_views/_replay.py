@@ -71,7 +71,7 @@ def outcome_menu(found: Exploration, *, by: str = "order", width: int = 880) -> 
         options=options, value=0, description="outcome", layout=w.Layout(width="auto")
     )
     menu.add_class("sockviz-outcomes")
-    box = w.VBox([menu, Replay(found.outcomes[0].trace, by=by, width=width)])
+    box = _OutcomeMenu([menu, Replay(found.outcomes[0].trace, by=by, width=width)])
 
     def show(change: dict[str, Any]) -> None:
         box.children = (menu, Replay(found.outcomes[change["new"]].trace, by=by, width=width))
@@ -80,8 +80,25 @@ def outcome_menu(found: Exploration, *, by: str = "order", width: int = 880) -> 
     return box
 
 
+class _OutcomeMenu(w.VBox):  # type: ignore[misc]
+    """The outcome menu's box: outside a live kernel, it shows its replay's picture."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        replayed = [child for child in self.children if isinstance(child, Replay)]
+        if replayed:
+            data.update(replayed[0].static_bundle())
+        return data
+
+
 class Replay(w.VBox):  # type: ignore[misc]
-    """The replay widget (see :func:`replay`): an ipywidgets ``VBox``."""
+    """The replay widget (see :func:`replay`): an ipywidgets ``VBox``.
+
+    Outside a live kernel -- an HTML export, GitHub's notebook view, a PDF -- a widget is only
+    its display data, so a replay also puts there a picture of its timeline with the cursor at
+    the current step and the step's sentence (:meth:`static_bundle`): ``jupyter nbconvert``
+    shows them where a bare widget would show ``VBox(...)``.
+    """
 
     def __init__(self, trace: Trace, *, by: str = "order", width: int = 880) -> None:
         super().__init__()
@@ -286,6 +303,7 @@ class Replay(w.VBox):  # type: ignore[misc]
             self._lane_of = {}
             self._cursor_x = self._x
         figure.canvas.draw()
+        self._figure, self._ax = figure, ax
         self._transform = ax.transData
         self._height = figure.bbox.height
         box = ax.bbox
@@ -338,6 +356,56 @@ class Replay(w.VBox):  # type: ignore[misc]
             f"{html.escape(self.trace.narrate(i))}</div>"
         )
         self.panel.value = state_panel(self.trace.state_at(i))
+
+
+    # -- outside a live kernel -----------------------------------------------------
+    def snapshot(self) -> bytes:
+        """The timeline as a PNG with the cursor, the faded future and the ring drawn in, as the
+        widget shows them at the current step."""
+        ax, figure = self._ax, self._figure
+        added: list[Any] = []
+        if self._count:
+            i = self.index
+            x = float(self._cursor_x[i])
+            right = ax.get_xlim()[1]
+            added.append(ax.axvspan(x, max(right, x), color="white", alpha=0.6, zorder=20))
+            added.append(ax.axvline(x, color=MEETING_COLOUR, linewidth=2, zorder=21))
+            lane = self._lane_of.get(self._thread_of[i])
+            if lane is not None:
+                added.append(
+                    ax.scatter([x], [lane], s=160, facecolors="none", edgecolors=MEETING_COLOUR,
+                               linewidths=2, zorder=22)
+                )  # fmt: skip
+        buffer = io.BytesIO()
+        try:
+            figure.savefig(buffer, format="png", dpi=100)
+        finally:
+            for artist in added:
+                artist.remove()
+        return buffer.getvalue()
+
+    def static_bundle(self) -> dict[str, str]:
+        """The display data a saved notebook keeps: the snapshot (``image/png``), the snapshot
+        with the step's sentence (``text/html``) and the sentence alone (``text/plain``)."""
+        picture = base64.b64encode(self.snapshot()).decode("ascii")
+        if self._count:
+            sentence = f"#{self.index} of {self._count - 1}: {self.trace.narrate(self.index)}"
+        else:
+            sentence = "Nothing to replay: the trace has no events."
+        said = f"sockviz replay of {self._count:,} events. {sentence}"
+        return {
+            "image/png": picture,
+            "text/plain": said,
+            "text/html": (
+                f'<div class="sockviz-static-replay"><img src="data:image/png;base64,{picture}" '
+                f'alt="{html.escape(said)}"/><p>{html.escape(said)}</p></div>'
+            ),
+        }
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        data.update(self.static_bundle())
+        return data
 
 
 def state_panel(world: World) -> str:
