@@ -84,10 +84,10 @@ class TimelineGeometry:
         if self.by != "time":
             return "event (in order)"
         if self.logical:
-            cut = "; grey bands: cut short" if self.cuts is not None else ""
+            cut = "; grey: idle time, cut short" if self.cuts is not None else ""
             return f"logical time (ms; one event = one tick of 1 µs, sleeps and timeouts jump{cut})"
         if self.cuts is not None:
-            return "time since the trace began (ms); grey bands: idle stretches, cut short"
+            return "time since the trace began (ms) — grey: idle time, cut short"
         return "time since the trace began (ms)"
 
 

@@ -250,7 +250,7 @@ def plot_states(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True) 
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel(
         "time since the trace began (ms)"
-        + ("; grey bands: idle stretches, cut short" if cuts is not None else "")
+        + (" — grey: idle time, cut short" if cuts is not None else "")
     )
     if cuts is not None:
         paint_cuts(ax, cuts, len(lives) - 0.5)
@@ -309,7 +309,7 @@ def plot_buffers(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True)
         )
     ax.set_xlabel(
         "time since the trace began (ms)"
-        + ("; grey bands: idle stretches, cut short" if cuts is not None else "")
+        + (" — grey: idle time, cut short" if cuts is not None else "")
     )
     ax.set_ylabel("bytes in the receive buffer")
     ax.set_title("bytes sent but not yet read, per direction", loc="left")

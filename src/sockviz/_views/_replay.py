@@ -357,7 +357,6 @@ class Replay(w.VBox):  # type: ignore[misc]
         )
         self.panel.value = state_panel(self.trace.state_at(i))
 
-
     # -- outside a live kernel -----------------------------------------------------
     def snapshot(self) -> bytes:
         """The timeline as a PNG with the cursor, the faded future and the ring drawn in, as the

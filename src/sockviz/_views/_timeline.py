@@ -289,9 +289,9 @@ def _CutLocator(cuts: TimeCuts) -> Any:  # noqa: N802 -- a class made lazily, na
             return self.tick_values(lo, hi)
 
         def tick_values(self, vmin: float, vmax: float) -> Any:
-            ticks: list[float] = []
             width = max(vmax - vmin, 1e-12)
             edges = [x for band in cuts.bands for x in band[:2]]
+            candidates: list[float] = []
             for a, b in cuts.segments():
                 a, b = max(a, vmin), min(b, vmax)
                 if b <= a:
@@ -300,7 +300,11 @@ def _CutLocator(cuts: TimeCuts) -> Any:  # noqa: N802 -- a class made lazily, na
                 ms = MaxNLocator(nbins=bins).tick_values(*map(float, cuts.to_ms([a, b])))
                 xs = [float(x) for x in cuts.to_x(ms) if a <= x <= b]
                 # a tick label hard by a band would run into the next stretch's
-                ticks += [x for x in xs if all(abs(x - e) > 0.035 * width for e in edges)]
+                candidates += [x for x in xs if all(abs(x - e) > 0.035 * width for e in edges)]
+            ticks: list[float] = []
+            for x in sorted(candidates):  # at most one tick label per tenth of the axis
+                if not ticks or x - ticks[-1] >= 0.1 * width:
+                    ticks.append(x)
             return np.array(ticks)
 
     return CutLocator()
@@ -322,9 +326,9 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
         )
         if labels:
             layer = label_layer(ax)
-            for lane, x, mode in _spaced(geo.states, geo.state_mode, per_pixel * 2):
+            for lane, x, modes in _chained(geo.states, geo.state_mode, per_pixel * 6):
                 layer.add(
-                    (x, lane), mode, candidates=BELOW_FIRST, fontsize="xx-small",
+                    (x, lane), " → ".join(modes), candidates=BELOW_FIRST, fontsize="xx-small",
                     gid="sockviz-state-label",
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
@@ -354,6 +358,28 @@ def _char_pixels(ax: Axes, size: str) -> float:
 
     points = FontProperties(size=size).get_size_in_points()
     return points * 0.6 * ax.figure.dpi / 72
+
+
+def _chained(
+    points: np.ndarray, texts: list[str], gap: float
+) -> list[tuple[float, float, list[str]]]:
+    """One label per run of marks on a lane closer than ``gap`` (data units) to the one before:
+    diamonds a few pixels apart cannot carry a label each, so their modes are told in order at
+    the first ("NOT_INIT → CONNECTING → OUTBOUND").  At most MAX_LABELS labels."""
+    open_runs: dict[float, tuple[float, float, list[str]]] = {}  # lane -> (first x, last x, modes)
+    runs: list[tuple[float, float, list[str]]] = []
+    for (lane, x), text in zip(points, texts, strict=True):
+        run = open_runs.get(lane)
+        if run is not None and x - run[1] < gap:
+            run[2].append(text)
+            open_runs[lane] = (run[0], x, run[2])
+            continue
+        if run is not None:
+            runs.append((lane, run[0], run[2]))
+        open_runs[lane] = (x, x, [text])
+    runs += [(lane, first, modes) for lane, (first, _last, modes) in open_runs.items()]
+    runs.sort(key=lambda run: run[1])
+    return runs[:MAX_LABELS]
 
 
 def _spaced(points: np.ndarray, texts: list[str], gap: float) -> list[tuple[float, float, str]]:
