@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.transforms import Bbox
 
@@ -53,6 +54,8 @@ ALONG: tuple[Candidate, ...] = (
     (4.0, 0, "left"),
     (-4.0, 0, "right"),
 )
+#: Most marks a layer keeps clear of (beyond, the thinned marks of a big trace: no labels near)
+MOST_MARKS = 5000
 #: the gap between a mark and the first row, in points (clear of a diamond or a circle)
 _CLEAR = 3.5
 
@@ -76,6 +79,7 @@ class LabelLayer(Artist):
         self.set_gid("sockviz-label-layer")
         self._labels: list[_Label] = []
         self._priority = 0
+        self._marks: list[tuple[np.ndarray, float]] = []
         #: how many labels found no free place at the last draw
         self.hidden = 0
         ax.add_artist(self)
@@ -110,22 +114,44 @@ class LabelLayer(Artist):
     def labels(self) -> list[Annotation]:
         return [label.annotation for label in self._labels]
 
+    def avoid(self, points: np.ndarray, size: float) -> None:
+        """Keep every label off the marks at ``points`` ((n, 2), data), each ``size`` points
+        across: a diamond under a label's letters reads as a letter."""
+        if len(points):
+            self._marks.append((np.asarray(points, dtype=np.float64)[:MOST_MARKS], size))
+
     def draw(self, renderer: RendererBase) -> None:
         """Place every label (the layer itself paints nothing)."""
         assert self.axes is not None
         frame = self.axes.bbox
         placed: list[Bbox] = []
+        marks = self._mark_boxes(renderer)
         self.hidden = 0
         for label in self._labels:
-            box = self._place(label, renderer, frame, placed)
+            box = self._place(label, renderer, frame, placed, marks)
             if box is None:
                 self.hidden += 1
             else:
                 placed.append(box)
         self.stale = False
 
+    def _mark_boxes(self, renderer: RendererBase) -> np.ndarray:
+        """The marks to keep clear of, as display boxes (n, 4): x0, y0, x1, y1."""
+        boxes = [np.zeros((0, 4))]
+        transform = self.axes.transData  # type: ignore[union-attr]
+        for points, size in self._marks:
+            half = renderer.points_to_pixels(size) / 2
+            centres = transform.transform(points)
+            boxes.append(np.column_stack([centres - half, centres + half]))
+        return np.concatenate(boxes)
+
     def _place(
-        self, label: _Label, renderer: RendererBase, frame: Bbox, placed: list[Bbox]
+        self,
+        label: _Label,
+        renderer: RendererBase,
+        frame: Bbox,
+        placed: list[Bbox],
+        marks: np.ndarray,
     ) -> Bbox | None:
         annotation = label.annotation
         x, _y = self.axes.transData.transform(annotation.xy)  # type: ignore[union-attr]
@@ -139,6 +165,7 @@ class LabelLayer(Artist):
             left = max(left, transform.transform((a, 0))[0])
             right = min(right, transform.transform((b, 0))[0])
         line = float(annotation.get_fontsize()) * 1.15
+        to_points = 72 / renderer.points_to_pixels(72)
         for dx, row, ha in label.candidates:
             dy = 0.0 if row == 0 else (_CLEAR + (abs(row) - 1) * line) * (1 if row > 0 else -1)
             va = "center" if row == 0 else "bottom" if row > 0 else "top"
@@ -147,17 +174,36 @@ class LabelLayer(Artist):
             annotation.set_verticalalignment(va)  # type: ignore[arg-type]
             annotation.set_visible(True)
             box = annotation.get_window_extent(renderer)
-            inside = (
-                box.x0 >= left - 0.5
-                and box.x1 <= right + 0.5
-                and box.y0 >= frame.y0 - 0.5
-                and box.y1 <= frame.y1 + 0.5
-            )
-            if inside and not any(box.overlaps(other) for other in placed):
-                # keep a little air around it for the next label
-                return Bbox.from_extents(box.x0 - 2, box.y0 - 1, box.x1 + 2, box.y1 + 1)
+            shifts = [0.0]
+            if label.within is not None:  # inside a bar: slide to either end if the middle is taken
+                shifts += [left + 2 - box.x0, right - 2 - box.x1]
+            for shift in shifts:
+                moved = Bbox.from_extents(box.x0 + shift, box.y0, box.x1 + shift, box.y1)
+                if self._free(moved, left, right, frame, placed, marks):
+                    annotation.xyann = (dx + shift * to_points, dy)
+                    # keep a little air around it for the next label
+                    return Bbox.from_extents(moved.x0 - 2, box.y0 - 1, moved.x1 + 2, box.y1 + 1)
         annotation.set_visible(False)
         return None
+
+    @staticmethod
+    def _free(
+        box: Bbox, left: float, right: float, frame: Bbox, placed: list[Bbox], marks: np.ndarray
+    ) -> bool:
+        """Inside the axes (and its bar), clear of every label placed and of every mark."""
+        inside = (
+            box.x0 >= left - 0.5
+            and box.x1 <= right + 0.5
+            and box.y0 >= frame.y0 - 0.5
+            and box.y1 <= frame.y1 + 0.5
+        )
+        if not inside or any(box.overlaps(other) for other in placed):
+            return False
+        hit = (
+            (marks[:, 0] < box.x1) & (marks[:, 2] > box.x0)
+            & (marks[:, 1] < box.y1) & (marks[:, 3] > box.y0)
+        )  # fmt: skip
+        return not hit.any()
 
 
 def label_layer(ax: Axes) -> LabelLayer:

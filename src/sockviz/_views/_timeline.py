@@ -326,6 +326,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
         )
         if labels:
             layer = label_layer(ax)
+            layer.avoid(geo.states[:, ::-1], 5.5)
             for lane, x, modes in _chained(geo.states, geo.state_mode, per_pixel * 6):
                 layer.add(
                     (x, lane), " → ".join(modes), candidates=BELOW_FIRST, fontsize="xx-small",
@@ -344,6 +345,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
         )
         if labels:
             layer = label_layer(ax)
+            layer.avoid(geo.outputs[:, ::-1], 6.0)
             for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * 2):
                 short = text if len(text) <= 40 else text[:39] + "…"
                 layer.add(
