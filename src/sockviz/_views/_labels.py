@@ -140,7 +140,7 @@ class LabelLayer(Artist):
         boxes = [np.zeros((0, 4))]
         transform = self.axes.transData  # type: ignore[union-attr]
         for points, size in self._marks:
-            half = renderer.points_to_pixels(size) / 2
+            half = float(renderer.points_to_pixels(size)) / 2  # type: ignore[arg-type]
             centres = transform.transform(points)
             boxes.append(np.column_stack([centres - half, centres + half]))
         return np.concatenate(boxes)
@@ -165,7 +165,7 @@ class LabelLayer(Artist):
             left = max(left, transform.transform((a, 0))[0])
             right = min(right, transform.transform((b, 0))[0])
         line = float(annotation.get_fontsize()) * 1.15
-        to_points = 72 / renderer.points_to_pixels(72)
+        to_points = 72 / float(renderer.points_to_pixels(72))  # type: ignore[arg-type]
         for dx, row, ha in label.candidates:
             dy = 0.0 if row == 0 else (_CLEAR + (abs(row) - 1) * line) * (1 if row > 0 else -1)
             va = "center" if row == 0 else "bottom" if row > 0 else "top"
