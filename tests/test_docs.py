@@ -82,6 +82,6 @@ def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) ->
     # ... was refused, and left the server waiting
     [refused] = [o for o in found.outcomes if o.status == "error"]
     assert refused.detail.startswith(
-        "client: ConnectionRefusedError; then deadlocked: server in accept()"
+        "client: ConnectionRefusedError; then stuck: server in accept()"
     )
     assert (tmp_path / "echo.jsonl").exists()

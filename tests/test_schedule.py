@@ -513,7 +513,7 @@ def test_explore_groups_errors_with_what_they_left() -> None:
     found = sockviz.explore(scenario, seeds=range(20), semantics="strict")
     errors = {o.detail for o in found.outcomes if o.status == "error"}
     both = "ann: ConnectionRefusedError; bob: ConnectionRefusedError"
-    left = "then deadlocked: server in accept() waits for a client to connect to 0.0.0.0:9400"
+    left = "then stuck: server in accept() waits for a client to connect to 0.0.0.0:9400"
     # both refused: the server is left waiting for ever
     assert f"{both}; {left}" in errors, str(found)
     assert errors <= {

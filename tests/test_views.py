@@ -120,6 +120,24 @@ def test_a_deadlock_is_marked_across_the_lanes() -> None:
     assert any(t.get_text().strip() == "DEADLOCK" for t in ax.texts)
 
 
+def test_a_stuck_run_is_marked_stuck_not_deadlock() -> None:
+    """A server left alone in accept() waits for nobody in particular: the line says STUCK."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()
+            listener.accept()
+
+    def client() -> None:
+        socket.create_connection(("server", 8080)).close()
+
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client)
+    ax = sockviz.plot_timeline(info.value.trace)
+    said = {t.get_text().strip() for t in ax.texts}
+    assert "STUCK" in said and "DEADLOCK" not in said
+
+
 def test_big_traces_are_aggregated_per_pixel() -> None:
     """Above the screen's resolution, bars merge and markers thin to a pixel column each."""
     import socket

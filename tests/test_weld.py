@@ -430,7 +430,10 @@ def test_a_component_that_failed_is_reported_before_the_deadlock_it_left() -> No
         "1 welded thread(s) failed (client: gaierror: [Errno -2] Name or service not known); "
     )
     # (the server left alone in accept() is stuck, not deadlocked: nobody waits for it)
-    assert "after that, stuck: every welded thread is blocked" in str(info.value)
+    assert (
+        "after that, stuck: server waits in accept() for a client, and no thread that could "
+        "connect is left" in str(info.value)
+    )
     assert re.search(
         r"server: accept\(\) on fd \d+ waits for a client to connect to 0\.0\.0\.0:8080",
         str(info.value),
@@ -1079,6 +1082,37 @@ def test_a_deadlock_is_a_cycle_of_threads_waiting_for_each_other() -> None:
         )
 
 
+def test_stuck_says_what_no_thread_is_left_to_do_and_who_waits_for_whom() -> None:
+    """A client waiting for an answer from a server that went back to accept() without giving
+    one: the client waits for the server, which waits for a client nobody is left to be -- a
+    chain that ends in what nobody can do, not a circle."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            listener.accept()  # forgot to answer
+            conn.close()
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as s:
+            s.sendall(b"hello?")
+            s.recv(100)
+
+    with pytest.raises(sockviz.DeadlockError) as info:
+        sockviz.weld(server, client)
+    assert info.value.cycle is None
+    assert sorted(info.value.stuck) == [
+        "client waits for server",
+        "server waits in accept() for a client, and no thread that could connect is left",
+    ]
+    assert str(info.value).splitlines()[0] in (
+        "stuck: client waits for server; server waits in accept() for a client, and no thread "
+        "that could connect is left",
+        "stuck: server waits in accept() for a client, and no thread that could connect is left; "
+        "client waits for server",
+    )
+
+
 def test_a_server_left_alone_in_accept_is_stuck_not_deadlocked() -> None:
     """Every thread blocked is not always a deadlock: a server waiting in accept() after its only
     client has gone waits for nobody in particular, and nobody is left to connect."""
@@ -1094,7 +1128,10 @@ def test_a_server_left_alone_in_accept_is_stuck_not_deadlocked() -> None:
     with pytest.raises(sockviz.DeadlockError) as info:
         sockviz.weld(server, client)
     assert info.value.cycle is None
+    assert info.value.stuck == [
+        "server waits in accept() for a client, and no thread that could connect is left"
+    ]
     assert str(info.value).startswith(
-        "stuck: every welded thread is blocked, and what each waits for no thread is left to do\n"
+        "stuck: server waits in accept() for a client, and no thread that could connect is left\n"
         "  server: accept() on fd "
     )

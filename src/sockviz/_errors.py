@@ -106,6 +106,7 @@ class DeadlockError(RuntimeError):
         trace: Trace | None = None,
         errors: list[tuple[str, Exception]] | None = None,
         cycle: list[str] | None = None,
+        stuck: list[str] | None = None,
     ) -> None:
         self.waits = dict(waits)
         self.trace = trace
@@ -115,16 +116,22 @@ class DeadlockError(RuntimeError):
         #: the threads are *stuck* instead: each waits for something no thread is left to do
         #: (a server in accept() once every client has gone)
         self.cycle = cycle
+        #: when stuck: for each thread, what it waits for that no thread is left to do, or whom
+        #: it waits for ("server waits in accept() for a client, and no thread that could connect
+        #: is left"); empty when the trace cannot tell
+        self.stuck = list(stuck or [])
         lines = [listing(self.waits)]
         lines += [
             f"  ({thread} had already failed: {type(exc).__name__}: {exc})"
             for thread, exc in self.errors
         ]
-        super().__init__(_deadlock_head(cycle) + "\n" + "\n".join(lines))
+        super().__init__(_deadlock_head(cycle, self.stuck) + "\n" + "\n".join(lines))
 
 
-def _deadlock_head(cycle: list[str] | None) -> str:
+def _deadlock_head(cycle: list[str] | None, stuck: list[str]) -> str:
     if not cycle:
+        if stuck and len(stuck) <= 3:
+            return "stuck: " + "; ".join(stuck)
         return (
             "stuck: every welded thread is blocked, and what each waits for no thread is left to do"
         )

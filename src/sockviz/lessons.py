@@ -412,12 +412,12 @@ def _winners(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
 
 
 def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
-    deadlocks = [o for o in _exploration(found).outcomes if o.status == "deadlocked"]
+    deadlocks = [o for o in _exploration(found).outcomes if o.status in ("deadlocked", "stuck")]
     if not deadlocks:
         return (
             False,
-            "your exploration found no deadlock: explore the race with semantics='strict' and "
-            "more runs.",
+            "your exploration found no run where every thread is blocked: explore the race with "
+            "semantics='strict' and more runs.",
         )
     waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
     if isinstance(answer, str) and answer.strip() in waits:
@@ -429,7 +429,7 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "replay the deadlocked outcome (found.replay()): who is still waiting when the clients "
+        "replay the stuck outcome (found.replay()): who is still waiting when the clients "
         "are gone?",
     )
 

@@ -299,7 +299,17 @@ def ended(trace: Trace, index: int, e: Event) -> str:
 def stuck(trace: Trace, index: int, e: Event) -> str:
     waits = "; ".join(f"{t}: {w}" for t, w in (e.fields.get("waits") or {}).items())
     if e.kind == "deadlock":
-        return f"Deadlock: every thread is blocked and none can wake another. {waits}."
+        from ._deadlock import deadlock_or_stuck
+
+        cycle, nobody = deadlock_or_stuck(e.fields.get("waits") or {}, trace)
+        if cycle:
+            circle = ", ".join(
+                f"{a} waits for {b}" for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True)
+            )
+            return f"Deadlock: {circle} -- a circle, so none can ever wake another. {waits}."
+        if nobody:
+            return f"Stuck: {'; '.join(nobody)}. {waits}."
+        return f"Stuck: every thread is blocked, and no thread is left to wake any. {waits}."
     return (
         f"The weld ran out of time after {e.fields.get('after')} s. Still waiting: "
         f"{waits or 'nobody'}."

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._trace._deadlock import deadlock_or_stuck
 from .._trace._sentences import socket_owners
 from ._cuts import TimeCuts, idle_cuts
 
@@ -69,7 +70,8 @@ class TimelineGeometry:
     output_text: list[str]
     wakes: np.ndarray  # (n, 4): x0, lane0, x1, lane1
     meetings: np.ndarray  # (n, 4): x0, lane0, x1, lane1
-    alarms: list[tuple[float, str]] = field(default_factory=list)  # (x, "deadlock" | "timeout")
+    #: (x, "deadlock" | "stuck" | "timeout" | "outside"): what ended the run, and where
+    alarms: list[tuple[float, str]] = field(default_factory=list)
     # after aggregation: the share of each bar really spent waiting
     wait_coverage: np.ndarray | None = None
     aggregated: bool = False
@@ -322,11 +324,19 @@ def _marks(
     texts = [str(events[i][5].get("line", "")) for i in output_at]
     kind_codes, kind_code = axis.columns["kind"], axis.columns["kind_code"]
     alarms = [
-        (float(xs[i]), events[i][3])
+        (float(xs[i]), _alarm(trace, events[i]))
         for kind in ("deadlock", "timeout", "outside")
         for i in np.flatnonzero(kind_codes == kind_code.get(kind, -1))
     ]
     return states, modes, outputs, texts, alarms
+
+
+def _alarm(trace: Trace, event: Any) -> str:
+    """What ended the run: "deadlock" (a circle of waits), "stuck", "timeout" or "outside"."""
+    if event[3] != "deadlock":
+        return str(event[3])
+    cycle, _ = deadlock_or_stuck(event[5].get("waits") or {}, trace)
+    return "deadlock" if cycle else "stuck"
 
 
 def _state_lane(

@@ -24,6 +24,7 @@ from .._errors import (
     component_error,
 )
 from .._net._members import members
+from .._trace._deadlock import deadlock_or_stuck
 from ._outside import where_blocked
 
 if TYPE_CHECKING:
@@ -177,43 +178,11 @@ def deadlock_error(
     waits: dict[str, str], trace: Trace, errors: list[tuple[str, Exception]] | None = None
 ) -> DeadlockError:
     """The error of a weld whose every thread is blocked: a deadlock if they wait for each other
-    in a circle (the cycle of the wait-for graph), else stuck."""
-    return DeadlockError(waits, trace, errors, cycle=wait_for_cycle(waits, trace))
+    in a circle, else stuck (see :mod:`sockviz._trace._deadlock`)."""
+    cycle, stuck = deadlock_or_stuck(waits, trace)
+    return DeadlockError(waits, trace, errors, cycle=cycle, stuck=stuck)
 
 
 def wait_for_cycle(waits: dict[str, str], trace: Trace) -> list[str] | None:
-    """A circle of blocked threads each waiting for the next, read from the trace: the thread a
-    wait for data or room waits for is the last to use the other end's descriptor; a wait for a
-    lock, its holder.  Accept() and a weldr connect() waiting for a listener wait for anybody."""
-    user: dict[object, str] = {}  # each descriptor's last user when the deadlock was found
-    for event in trace.events:
-        if event.kind == "deadlock":
-            break  # (after it come the closes of the stop, by whoever ends last)
-        if event.kind == "call":
-            user[event.obj] = event.thread
-    # each blocked thread's wait: its last one that says what the deadlock's waits say (not a wait
-    # outside the socket calls, Event.wait under a schedule; not the network's lock at the stop)
-    last = {w.thread: w for w in trace.waits() if waits.get(w.thread) == w.waits_for}
-    edges: dict[str, str] = {}
-    for thread in waits:
-        wait = last.get(thread)
-        if wait is None:
-            continue
-        if wait.until == "lock":
-            target = wait.peer_owner
-        elif wait.until in ("data", "room", "accept"):
-            # the other end's user; before accept() made the other end, its listener's owner
-            target = user.get(wait.peer_fd) if wait.peer_fd is not None else wait.peer_owner
-        else:
-            target = None
-        if target is not None and target in waits and target != thread:
-            edges[thread] = target
-    for start in edges:
-        path: list[str] = []
-        at: str | None = start
-        while at is not None and at not in path:
-            path.append(at)
-            at = edges.get(at)
-        if at is not None:
-            return path[path.index(at) :]
-    return None
+    """A circle of blocked threads each waiting for the next, read from the trace (None: none)."""
+    return deadlock_or_stuck(waits, trace)[0]

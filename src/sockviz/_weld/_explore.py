@@ -3,7 +3,7 @@
 A free run shows *one* interleaving, whichever the operating system picked.
 ``explore`` runs the same components under ``Seeded(0)``, ``Seeded(1)``...
 and sorts the runs into **outcomes**: how the run ended (finished,
-deadlocked, error, timed out, blocked outside) plus, if you pass one, what
+deadlocked, stuck, error, timed out, blocked outside) plus, if you pass one, what
 your ``outcome`` function says about its trace ("ann got the slot").  Each
 outcome keeps the trace of its first seed, to plot or replay; since a
 seeded run is deterministic, any other run can be had again with
@@ -34,7 +34,9 @@ class Run:
     """One seeded run: how it ended and a fingerprint of what happened."""
 
     seed: int
-    #: "finished", "deadlocked", "error", "timed out" or "blocked outside"
+    #: "finished", "deadlocked" (threads waiting for each other in a circle), "stuck" (every thread
+    #: blocked, waiting for what no thread is left to do), "error", "timed out" or
+    #: "blocked outside"
     status: str
     #: what the ``outcome`` function said (None without one)
     label: Hashable
@@ -214,8 +216,9 @@ def _stuck_without_fds(waits: Mapping[str, str], trace: Trace) -> str:
 
 
 def _ended(error: BaseException, trace: Trace) -> tuple[str, str]:
-    if isinstance(error, DeadlockError):
-        return "deadlocked", _stuck_without_fds(error.waits, trace)
+    if isinstance(error, DeadlockError):  # a circle of waits, or a wait nobody is left to end
+        status = "deadlocked" if error.cycle else "stuck"
+        return status, _stuck_without_fds(error.waits, trace)
     if isinstance(error, ExternalBlockError):
         return "blocked outside", f"{error.thread} at {error.where}"
     if isinstance(error, WeldTimeoutError):
