@@ -172,7 +172,8 @@ def test_every_mode_change_of_a_small_trace_is_labelled(
 def test_the_simulators_lock_is_shown_only_when_asked(traces: dict[str, sockviz.Trace]) -> None:
     """A wait for the network's own lock is bookkeeping: hidden by default, in the legend and
     the bars with ``internals=True``."""
-    trace = next(t for t in traces.values() if any(w.until == "lock" for w in t.waits()))
+    trace = next(t for t in traces.values() if t.waits(internals=True) != t.waits())
+    assert all(w.until != "lock" for w in trace.waits())
 
     def legend_of(ax: Any) -> set[str]:
         return {t.get_text() for t in ax.get_legend().get_texts()}

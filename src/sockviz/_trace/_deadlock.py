@@ -43,7 +43,7 @@ def _wait_for_graph(waits: dict[str, str], trace: Trace) -> tuple[dict[str, str]
             user[event.obj] = event.thread
     # each blocked thread's wait: its last one that says what the deadlock's waits say (not a wait
     # outside the socket calls, Event.wait under a schedule; not the network's lock at the stop)
-    last = {w.thread: w for w in trace.waits() if waits.get(w.thread) == w.waits_for}
+    last = {w.thread: w for w in trace.waits(internals=True) if waits.get(w.thread) == w.waits_for}
     edges: dict[str, str] = {}
     for thread in waits:
         wait = last.get(thread)

@@ -175,7 +175,7 @@ def _waits(
 ) -> list[dict[str, Any]]:
     """Waits: slices inside the calls; wake-ups: flow arrows from the waker."""
     out = []
-    for wait in trace.waits():
+    for wait in trace.waits(internals=True):
         args = {"for": wait.waits_for, "outcome": wait.outcome, "primitive": wait.primitive}
         until = wait.end_ns if wait.end_ns is not None else end_ns
         out.append(_slice(f"waits: {wait.what}", "wait", by_seq[wait.start], until, tids, args))

@@ -153,9 +153,14 @@ class Trace:
         """Every socket: fd, owner thread, addresses, connection and mode history."""
         return list(self._cached("sockets", lambda: sockets(self.events)))
 
-    def waits(self) -> list[Wait]:
-        """Every interval a thread spent blocked: on what, for what, and who woke it."""
-        return list(self._cached("waits", lambda: waits(self.events)))
+    def waits(self, *, internals: bool = False) -> list[Wait]:
+        """Every interval a thread spent blocked: on what, for what, and who woke it.
+
+        A wait for the network's own lock (``until == "lock"``: the simulator's bookkeeping,
+        the original's bind lock) is left out unless ``internals=True``.
+        """
+        found: list[Wait] = self._cached("waits", lambda: waits(self.events))
+        return list(found) if internals else [w for w in found if w.until != "lock"]
 
     def meetings(self) -> list[Meeting]:
         """Every rendezvous (connect/accept, socketpair): both threads, all fds, who came when."""

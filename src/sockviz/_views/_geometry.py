@@ -258,7 +258,7 @@ def _wait_bars(
 ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(lane, x0, x1) of every visible wait, what each waited for, and (x, lane, x, lane) of its
     wake-up.  A wait for the network's own lock is shown only with ``internals``."""
-    all_waits = trace.waits()
+    all_waits = trace.waits(internals=True)
     if not internals:
         all_waits = [w for w in all_waits if w.until != "lock"]
     if not all_waits:

@@ -65,7 +65,7 @@ def time_budget(trace: Trace, *, internals: bool = False) -> dict[str, dict[str,
         if d > 0:
             in_calls[thread] = in_calls.get(thread, 0) + last[thread] - call_start[thread]
     waiting: dict[str, dict[str, float]] = {}
-    for w in trace.waits():
+    for w in trace.waits(internals=True):
         if w.until == "lock" and not internals:
             continue  # the network's bookkeeping: part of "in a socket call"
         stop = w.end_ns if w.end_ns is not None else max(last.get(w.thread, end_ns), w.start_ns)
