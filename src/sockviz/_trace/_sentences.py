@@ -85,9 +85,10 @@ def waiting(trace: Trace, index: int, e: Event) -> str:
 
 def _waits_by_start(trace: Trace) -> dict[int, Any]:
     """Each wait of the trace, by the seq of the event that began it (computed once a trace)."""
-    return trace._cached(
+    found: dict[int, Any] = trace._cached(
         "waits by start", lambda: {w.start: w for w in trace.waits(internals=True)}
-    )  # type: ignore[no-any-return]
+    )
+    return found
 
 
 def _call_in_progress(trace: Trace, thread: str, seq: int) -> str | None:
