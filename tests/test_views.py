@@ -76,8 +76,11 @@ def test_timeline_has_a_lane_per_thread_and_an_arrow_per_meeting(echo: sockviz.T
     # labels go where they fit: the widest bars
     assert longest.what in labels and labels <= {w.what for w in shown}
     assert {
-        a.get_text() for a in ax.texts if a.get_gid() == "sockviz-state-label" and a.get_visible()
-    } >= {"NOT_INIT", "CLOSED"}
+        mode
+        for a in ax.texts
+        if a.get_gid() == "sockviz-state-label" and a.get_visible()
+        for mode in a.get_text().split(" → ")
+    } >= {"NOT_INIT", "LISTEN", "CONNECTING", "OUTBOUND", "INBOUND", "CLOSED"}
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
     assert {
         "waits in accept()",

@@ -295,7 +295,9 @@ class FakeNetwork:
         def error() -> BaseException:
             member = members.get(threading.get_ident())
             return (
-                root_error() if member is not None and member.root else NetworkStopped("deadlock")
+                root_error()
+                if member is not None and member.root
+                else NetworkStopped("every welded thread was blocked")
             )
 
         self.tracker.stop(error)

@@ -255,13 +255,30 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
                     cause,
                     thread_at(cause) if isinstance(cause, int) else None,
                 )
+                _name_the_waker(found)
         elif role == _THREAD_END:
             calls.pop(thread, None)
     return [Wait._make(wait) for wait in done]
 
 
 # Positions in the lists waits() fills (Wait's fields, in order).
-_END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER = 6, 8, 9, 10, 11
+_WORDS, _END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER, _UNTIL, _OWNER = 4, 6, 8, 9, 10, 11, 13, 15
+
+
+def _name_the_waker(wait: list[Any]) -> None:
+    """A wait for data or room recorded the other end's owner: the thread that accepted it.  When
+    another thread of that component (the handler it was handed to) is the one that ended the
+    wait, the words name that thread: "waits for server/handler1 to send", not "server"."""
+    waker, owner = wait[_WAKER], wait[_OWNER]
+    if (
+        wait[_UNTIL] in ("data", "room")
+        and waker
+        and owner
+        and waker != owner
+        and str(waker).split("/", 1)[0] == str(owner).split("/", 1)[0]
+    ):
+        call, until, fd, _owner, peer_fd, addr = wait[12:18]
+        wait[_WORDS] = _words(wait[1], call, until, fd, waker, peer_fd, addr)
 
 
 def _reason(obj: Any, family: str, fields: dict[str, Any]) -> tuple[Any, ...]:

@@ -226,7 +226,7 @@ TABLE: dict[str, Kind] = {
         "every welded thread is blocked",
         ("waits = {thread: what it waits for}",),
         say.stuck,
-        lambda e, t: f"DEADLOCK -- {say.stuck_waits(e.fields)}",
+        say.blocked_line,
         "global",
     ),
     "outside": Kind(

@@ -135,9 +135,7 @@ def calling(thread: str, fd: Any, f: dict[str, Any]) -> str:
     if op == "bind":
         return f"{thread} binds fd {fd} to {f.get('addr')}."
     if op == "listen":
-        backlog = (
-            f" with room for {f['backlog']} waiting clients" if f.get("backlog") is not None else ""
-        )
+        backlog = f" with a backlog of {f['backlog']}" if f.get("backlog") is not None else ""
         return f"{thread} calls listen() on fd {fd}{backlog}."
     if op == "accept":
         return f"{thread} calls accept() on fd {fd} to take the next client."
@@ -214,6 +212,8 @@ def state(trace: Trace, index: int, e: Event) -> str:
     meaning = MODE_MEANINGS.get(str(to), "")
     if f.get("from") is None:
         return f"fd {e.obj} of {owner_of(trace, e)} is born {to}: {meaning}."
+    if to == "NOT_INIT":  # back from a failed connect(): not fresh, but free to try again
+        meaning = "its connection attempt is over, and it is neither bound to a peer nor connected"
     return f"fd {e.obj} of {owner_of(trace, e)} goes from {f.get('from')} to {to}: {meaning}."
 
 
@@ -270,8 +270,8 @@ def write(trace: Trace, index: int, e: Event) -> str:
 
 def eof(trace: Trace, index: int, e: Event) -> str:
     left = e.fields.get("fill") or 0
-    after = f"once its last {plural(left, 'byte')} are read, " if left else ""
-    return f"{e.obj} gets its end of file: {after}its reader's next recv() will return b''."
+    when = f"once its last {plural(left, 'byte')} are read" if left else "from now on"
+    return f"{e.obj} gets its end of file: {when}, a recv() at its reading end returns b''."
 
 
 def meet(trace: Trace, index: int, e: Event) -> str:
@@ -381,3 +381,14 @@ def meet_line(event: Event, trace: Trace | None) -> str:
 
 def stuck_waits(fields: dict[str, Any]) -> str:
     return "; ".join(f"{t}: {w}" for t, w in (fields.get("waits") or {}).items())
+
+
+def blocked_line(e: Event, trace: Trace | None) -> str:
+    """The summary's line for a ``deadlock`` event: DEADLOCK (a circle of waits) or STUCK."""
+    word = "DEADLOCK"
+    if trace is not None:
+        from ._deadlock import deadlock_or_stuck
+
+        cycle, _ = deadlock_or_stuck(e.fields.get("waits") or {}, trace)
+        word = "DEADLOCK" if cycle else "STUCK"
+    return f"{word} -- {stuck_waits(e.fields)}"

@@ -46,6 +46,8 @@ ABOVE_FIRST: tuple[Candidate, ...] = tuple(
     for ha, dx in (("left", 1.0), ("right", 3.0), ("center", 0.0))
 )
 INSIDE: tuple[Candidate, ...] = ((0.0, 0, "center"),)
+#: centred on the mark only, below then above: the label is never mistaken for a neighbour's
+CENTRED: tuple[Candidate, ...] = tuple((0.0, row, "center") for row in (-1, -2, 1, 2))
 #: on a line (an arrow): on it, then just above or below it, then beside
 ALONG: tuple[Candidate, ...] = (
     (0.0, 0, "center"),
@@ -66,6 +68,8 @@ class _Label:
     candidates: tuple[Candidate, ...]
     #: for a label inside a bar: the bar's x span (data), which the label must not leave
     within: tuple[float, float] | None = None
+    #: the points it may label, in order of preference
+    anchors: list[Any] | None = None
 
 
 class LabelLayer(Artist):
@@ -92,17 +96,19 @@ class LabelLayer(Artist):
         candidates: tuple[Candidate, ...] = BELOW_FIRST,
         within: tuple[float, float] | None = None,
         priority: bool = False,
+        anchors: list[tuple[float, float]] | None = None,
         **style: Any,
     ) -> Annotation:
-        """A label for the point ``xy`` (data), tried at each of ``candidates`` in turn;
-        ``priority`` places it before every label without."""
+        """A label for the point ``xy`` (data), tried at each of ``candidates`` in turn (then at
+        each of ``anchors``, other points it may label: along an arrow); ``priority`` places it
+        before every label without."""
         ax: Any = self.axes
+        style.setdefault("zorder", 4)
         annotation: Annotation = ax.annotate(
-            text, xy, xytext=(0, 0), textcoords="offset points", annotation_clip=False,
-            zorder=4, **style,
-        )  # fmt: skip
+            text, xy, xytext=(0, 0), textcoords="offset points", annotation_clip=False, **style
+        )
         annotation.set_visible(False)
-        label = _Label(annotation, candidates, within)
+        label = _Label(annotation, candidates, within, [xy, *(anchors or [])])
         if priority:
             self._labels.insert(self._priority, label)
             self._priority += 1
@@ -153,6 +159,21 @@ class LabelLayer(Artist):
         placed: list[Bbox],
         marks: np.ndarray,
     ) -> Bbox | None:
+        for anchor in label.anchors or [label.annotation.xy]:
+            label.annotation.xy = anchor
+            box = self._place_at(label, renderer, frame, placed, marks)
+            if box is not None:
+                return box
+        return None
+
+    def _place_at(
+        self,
+        label: _Label,
+        renderer: RendererBase,
+        frame: Bbox,
+        placed: list[Bbox],
+        marks: np.ndarray,
+    ) -> Bbox | None:
         annotation = label.annotation
         x, _y = self.axes.transData.transform(annotation.xy)  # type: ignore[union-attr]
         if not frame.x0 - 0.5 <= x <= frame.x1 + 0.5:
@@ -177,12 +198,16 @@ class LabelLayer(Artist):
             shifts = [0.0]
             if label.within is not None:  # inside a bar: slide to either end if the middle is taken
                 shifts += [left + 2 - box.x0, right - 2 - box.x1]
+            elif box.x0 < left or box.x1 > right:  # at an edge: slide in, still under its mark
+                slide = left + 1 - box.x0 if box.x0 < left else right - 1 - box.x1
+                if box.x0 + slide <= x <= box.x1 + slide:
+                    shifts.append(slide)
             for shift in shifts:
                 moved = Bbox.from_extents(box.x0 + shift, box.y0, box.x1 + shift, box.y1)
                 if self._free(moved, left, right, frame, placed, marks):
                     annotation.xyann = (dx + shift * to_points, dy)
                     # keep a little air around it for the next label
-                    return Bbox.from_extents(moved.x0 - 2, box.y0 - 1, moved.x1 + 2, box.y1 + 1)
+                    return Bbox.from_extents(moved.x0 - 4, box.y0 - 1, moved.x1 + 4, box.y1 + 1)
         annotation.set_visible(False)
         return None
 

@@ -131,8 +131,12 @@ def plot_sequence(trace: Trace, ax: Axes | None = None, *, by: str = "order") ->
     events = trace.events
     components = list(dict.fromkeys(_component(t) for t in trace.threads))
     messages = sequence_messages(trace)
+    import matplotlib as mpl
+
+    scale = float(mpl.rcParams["font.size"]) / 11  # a bigger font needs more room per arrow
     ax = new_axes(
-        ax, height=max(4.0, min(12.0, 2.5 + 0.25 * len(messages))) if ax is None else None
+        ax,
+        height=max(4.0, min(14.0, (2.5 + 0.3 * len(messages)) * scale)) if ax is None else None,
     )
     x_of = {name: i for i, name in enumerate(components)}
     ys = (
@@ -181,6 +185,9 @@ def plot_sequence(trace: Trace, ax: Axes | None = None, *, by: str = "order") ->
                 # near the landing end: reads of one send fan out there
                 layer.add(
                     ((a + 3 * b) / 4, (ya + 3 * yb) / 4), message[5], candidates=ALONG,
+                    anchors=[
+                        (a + f * (b - a), ya + f * (yb - ya)) for f in (0.5, 0.88, 0.62, 0.35)
+                    ],
                     fontsize="x-small", color=colour, gid="sockviz-sequence-label",
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
                 )  # fmt: skip
@@ -253,7 +260,7 @@ def plot_states(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True) 
         + (" — grey: idle time, cut short" if cuts is not None else "")
     )
     if cuts is not None:
-        paint_cuts(ax, cuts, len(lives) - 0.5)
+        paint_cuts(ax, cuts)
     ax.set_title("socket modes over time", loc="left")
     order = [mode for mode in MODE_COLOURS if mode in used]
     ax.legend(
@@ -315,7 +322,7 @@ def plot_buffers(trace: Trace, ax: Axes | None = None, *, cut_idle: bool = True)
     ax.set_title("bytes sent but not yet read, per direction", loc="left")
     ax.set_ylim(bottom=0)
     if cuts is not None:
-        paint_cuts(ax, cuts, 0.0)
+        paint_cuts(ax, cuts)
     if series:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax

@@ -17,7 +17,7 @@ import numpy as np
 from ._aggregate import aggregate
 from ._cuts import TimeCuts, ms_words
 from ._geometry import TimelineGeometry, timeline_geometry
-from ._labels import ABOVE_FIRST, BELOW_FIRST, INSIDE, label_layer
+from ._labels import ABOVE_FIRST, CENTRED, INSIDE, label_layer
 from ._style import (
     CALL_COLOUR,
     MEETING_COLOUR,
@@ -42,6 +42,9 @@ __all__ = [
     "plot_timeline",
     "timeline_title",
 ]
+
+#: A label's background: it stays readable over a bar or an arrow.
+_PAPER = {"boxstyle": "square,pad=0.08", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"}
 
 #: Most text labels a timeline writes (bars, modes, outputs); beyond, the widest win.
 MAX_LABELS = 60
@@ -151,6 +154,8 @@ def draw_timeline(
     from matplotlib.collections import LineCollection, PolyCollection
 
     lo, hi = geometry.span
+    if geometry.alarms:  # after a deadlock or a timeout come the weld's own clean-up events:
+        hi = min(hi, min(x for x, _ in geometry.alarms))  # the story ends at the alarm
     pad = (hi - lo) * 0.02 or 0.5
     if window is not None and geometry.cuts is not None:  # the window is in real ms
         window = tuple(None if w is None else float(geometry.cuts.to_x(w)) for w in window)  # type: ignore[assignment]
@@ -184,6 +189,8 @@ def draw_timeline(
     if "waits" in layers and len(geo.waits):
         _paint_waits(ax, geo, (x0, x1), per_pixel, labels=labels)
     _paint_marks(ax, geo, per_pixel, labels=labels)
+    if labels and len(geo.meetings):  # labels keep clear of the meeting arrowheads
+        label_layer(ax).avoid(geo.meetings[:, 2:4], 11.0)  # (a head over "INBOUND" hides it)
     if "wakes" in layers and len(geo.wakes):
         _arrows(ax, geo.wakes, WAKE_COLOUR, width=0.9, head=7.0, gid="sockviz-wakes", zorder=5)
     if "meetings" in layers and len(geo.meetings):
@@ -235,14 +242,19 @@ def _paint_waits(
 
 
 def _paint_alarms(ax: Axes, geo: TimelineGeometry) -> None:
-    """A deadlock, a timeout or a block outside ends the run: marked across every lane."""
+    """A deadlock, a stuck run, a timeout or a block outside ends the run: marked across every
+    lane, named at the top (the axis ends there: what follows is the weld's clean-up)."""
+    layer = label_layer(ax)
     for x, what in geo.alarms:
         said = "blocked outside" if what == "outside" else what
         ax.axvline(
             x, color=MEETING_COLOUR, linestyle="--", linewidth=1.5, zorder=7, gid="sockviz-alarm"
         )
-        ax.text(x, -0.55, f" {said.upper()}", color=MEETING_COLOUR, fontsize="small",
-                fontweight="bold", va="top", zorder=7)  # fmt: skip
+        layer.add(
+            (x, 1.0), said.upper(), xycoords=("data", "axes fraction"),
+            candidates=((-3.0, -1, "right"), (3.0, -1, "left")), color=MEETING_COLOUR,
+            fontsize="small", fontweight="bold", gid="sockviz-alarm-label", priority=True,
+        )  # fmt: skip
 
 
 def _paint_axes(ax: Axes, geo: TimelineGeometry, x_range: tuple[float, float]) -> None:
@@ -255,25 +267,28 @@ def _paint_axes(ax: Axes, geo: TimelineGeometry, x_range: tuple[float, float]) -
     paler = " — aggregated per pixel: paler bars, blocked part of the time"
     ax.set_xlabel(geo.x_label + (paler if geo.aggregated else ""))
     if geo.cuts is not None:
-        paint_cuts(ax, geo.cuts, n_lanes - 0.5)
+        paint_cuts(ax, geo.cuts)
 
 
-def paint_cuts(ax: Axes, cuts: TimeCuts, bottom: float) -> None:
-    """Each cut as a grey band labelled (just above ``bottom``, in data y) with the time it stands
-    for, a break mark on the axis, and tick labels that read real milliseconds."""
+def paint_cuts(ax: Axes, cuts: TimeCuts) -> None:
+    """Each cut as a grey band (over the bars that cross it, which show through) labelled at the
+    top with the time it stands for, a break mark on the axis, and tick labels that read real
+    milliseconds."""
     from matplotlib.ticker import FuncFormatter
 
     layer = label_layer(ax)
     for x0, x1, ms in cuts.bands:
-        ax.axvspan(x0, x1, color="#EFEFEF", zorder=0.5, linewidth=0, gid="sockviz-cut")
+        ax.axvspan(
+            x0, x1, facecolor="#E6E6E6", alpha=0.75, zorder=2.5, linewidth=0, gid="sockviz-cut"
+        )
         for x in (x0, x1):  # the broken axis' "//"
             ax.plot(
                 [x - (x1 - x0) * 0.12, x + (x1 - x0) * 0.12], [-0.012, 0.012], color="black",
                 linewidth=0.9, transform=ax.get_xaxis_transform(), clip_on=False, zorder=8,
             )  # fmt: skip
         layer.add(
-            ((x0 + x1) / 2, bottom), f"{ms_words(ms)}\nskipped",
-            candidates=((0.0, 1, "center"),), fontsize="xx-small", color="#555555",
+            ((x0 + x1) / 2, 1.0), f"{ms_words(ms)}\nskipped", xycoords=("data", "axes fraction"),
+            candidates=((0.0, -1, "center"),), fontsize="xx-small", color="#444444",
             gid="sockviz-cut-label", priority=True,
         )  # fmt: skip
     ax.xaxis.set_major_locator(_CutLocator(cuts))
@@ -327,10 +342,11 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
         if labels:
             layer = label_layer(ax)
             layer.avoid(geo.states[:, ::-1], 5.5)
-            for lane, x, modes in _chained(geo.states, geo.state_mode, per_pixel * 6):
+            width = _char_pixels(ax, "xx-small") * per_pixel  # one character, in data units
+            for lane, x, modes in _chained(geo.states, geo.state_mode, width):
                 layer.add(
-                    (x, lane), " → ".join(modes), candidates=BELOW_FIRST, fontsize="xx-small",
-                    gid="sockviz-state-label",
+                    (x, lane), " → ".join(modes), candidates=CENTRED, fontsize="xx-small",
+                    gid="sockviz-state-label", bbox=_PAPER,
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
         ax.scatter(
@@ -347,10 +363,10 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             layer = label_layer(ax)
             layer.avoid(geo.outputs[:, ::-1], 6.0)
             for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * 2):
-                short = text if len(text) <= 40 else text[:39] + "…"
+                short = text if len(text) <= 56 else text[:55] + "…"
                 layer.add(
                     (x, lane), f"“{short}”", candidates=ABOVE_FIRST, fontsize="xx-small",
-                    style="italic", gid="sockviz-output-label",
+                    style="italic", gid="sockviz-output-label", bbox=_PAPER,
                 )  # fmt: skip
 
 
@@ -363,23 +379,30 @@ def _char_pixels(ax: Axes, size: str) -> float:
 
 
 def _chained(
-    points: np.ndarray, texts: list[str], gap: float
+    points: np.ndarray, texts: list[str], char: float
 ) -> list[tuple[float, float, list[str]]]:
-    """One label per run of marks on a lane closer than ``gap`` (data units) to the one before:
-    diamonds a few pixels apart cannot carry a label each, so their modes are told in order at
-    the first ("NOT_INIT → CONNECTING → OUTBOUND").  At most MAX_LABELS labels."""
+    """One label per run of marks on a lane whose labels, centred under them, would touch: the run's
+    modes are told in order, centred under the run ("NOT_INIT → CONNECTING → OUTBOUND"), so no
+    label ever sits under a diamond that is not its own.  ``char`` is one character's width in
+    data units.  At most MAX_LABELS labels."""
+    air = 3 * char
     open_runs: dict[float, tuple[float, float, list[str]]] = {}  # lane -> (first x, last x, modes)
     runs: list[tuple[float, float, list[str]]] = []
+
+    def half(first: float, last: float, modes: list[str]) -> tuple[float, float]:
+        """The run's label, centred under it: (its middle, its half width)."""
+        return (first + last) / 2, len(" → ".join(modes)) * char / 2
+
     for (lane, x), text in zip(points, texts, strict=True):
         run = open_runs.get(lane)
-        if run is not None and x - run[1] < gap:
-            run[2].append(text)
-            open_runs[lane] = (run[0], x, run[2])
-            continue
         if run is not None:
-            runs.append((lane, run[0], run[2]))
+            middle, reach = half(*run)
+            if x - len(text) * char / 2 - air < middle + reach:
+                open_runs[lane] = (run[0], x, [*run[2], text])
+                continue
+            runs.append((lane, middle, run[2]))
         open_runs[lane] = (x, x, [text])
-    runs += [(lane, first, modes) for lane, (first, _last, modes) in open_runs.items()]
+    runs += [(lane, half(*run)[0], run[2]) for lane, run in open_runs.items()]
     runs.sort(key=lambda run: run[1])
     return runs[:MAX_LABELS]
 
@@ -431,9 +454,12 @@ def legend_handles(geo: TimelineGeometry) -> list[Any]:
 
     handles: list[Any] = []
     if "waits" in geo.layers and len(geo.waits):
-        for category in dict.fromkeys(wait_category(w) for w in geo.wait_what):
+        calls: dict[str, dict[str, None]] = {}  # category -> the calls it stands for here
+        for what in geo.wait_what:
+            calls.setdefault(wait_category(what), {})[what.split()[0]] = None
+        for category, names in calls.items():
             label = {"other": "waits (other)", "lock": "waits for a lock"}.get(
-                category, f"waits in {category}()"
+                category, "waits in " + " / ".join(f"{name}()" for name in names)
             )
             handles.append(Patch(color=WAIT_COLOURS[category], label=label))
     if "calls" in geo.layers and len(geo.calls):
