@@ -429,8 +429,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "replay the stuck outcome (found.replay()): who is still waiting when the clients "
-        "are gone?",
+        "replay the strict exploration's stuck outcome (strict.replay()): who is still waiting "
+        "when the clients are gone?",
     )
 
 

@@ -113,10 +113,7 @@ TABLE: dict[str, Kind] = {
     "lock.wait": Kind(
         "a thread found a lock held and waits for it",
         ("holder",),
-        lambda t, i, e: (
-            f"{e.thread} must wait for lock {e.obj}: {e.fields.get('holder') or 'another thread'} "
-            "holds it."
-        ),
+        say.lock_wait,
         lambda e, t: (
             f"waits for lock {e.obj} (held by {e.fields.get('holder') or 'another thread'})"
         ),

@@ -201,6 +201,20 @@ def returning(thread: str, fd: Any, f: dict[str, Any]) -> str:
     )
 
 
+def lock_wait(trace: Trace, index: int, e: Event) -> str:
+    """A thread finds a lock held: whose it is (recorded, or else the thread whose release ended
+    the wait), and whether it is the simulator's own."""
+    wait = _waits_by_start(trace).get(e.seq)
+    holder = e.fields.get("holder") or (wait.waker if wait is not None else None)
+    whose = f"{holder} holds it" if holder else "another thread holds it"
+    lock = (
+        "the network's own lock net (the simulator's bookkeeping: weldr's bind lock)"
+        if e.obj == "net"
+        else f"lock {e.obj}"
+    )
+    return f"{e.thread} must wait for {lock}: {whose}."
+
+
 def woken_by(trace: Trace, cause: Any) -> str:
     waker = trace.by_seq(cause) if isinstance(cause, int) else None
     return f"{waker.thread} woke it (event #{cause})" if waker is not None else "it was woken"
