@@ -48,6 +48,7 @@ ABOVE_FIRST: tuple[Candidate, ...] = tuple(
 INSIDE: tuple[Candidate, ...] = ((0.0, 0, "center"),)
 #: centred on the mark only, below then above: the label is never mistaken for a neighbour's
 CENTRED: tuple[Candidate, ...] = tuple((0.0, row, "center") for row in (-1, -2, 1, 2))
+ABOVE_CENTRED: tuple[Candidate, ...] = tuple((0.0, row, "center") for row in (1, 2, -1, -2))
 #: on a line (an arrow): on it, then just above or below it, then beside
 ALONG: tuple[Candidate, ...] = (
     (0.0, 0, "center"),

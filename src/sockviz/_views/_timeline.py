@@ -17,7 +17,7 @@ import numpy as np
 from ._aggregate import aggregate
 from ._cuts import TimeCuts, ms_words
 from ._geometry import TimelineGeometry, timeline_geometry
-from ._labels import ABOVE_FIRST, CENTRED, INSIDE, label_layer
+from ._labels import ABOVE_CENTRED, CENTRED, INSIDE, label_layer
 from ._style import (
     CALL_COLOUR,
     MEETING_COLOUR,
@@ -317,10 +317,22 @@ def _CutLocator(cuts: TimeCuts) -> Any:  # noqa: N802 -- a class made lazily, na
                 # a tick label hard by a band would run into the next stretch's
                 candidates += [x for x in xs if all(abs(x - e) > 0.035 * width for e in edges)]
             ticks: list[float] = []
-            for x in sorted(candidates):  # at most one tick label per tenth of the axis
-                if not ticks or x - ticks[-1] >= 0.1 * width:
+            for x in sorted(candidates):  # tick labels with room between them
+                if not ticks or x - ticks[-1] >= self._room(width):
                     ticks.append(x)
             return np.array(ticks)
+
+        def _room(self, width: float) -> float:
+            """The x distance two tick labels need: a tenth of the axis, or eight characters of
+            the tick font with some air, whichever is more."""
+            import matplotlib as mpl
+
+            axis: Any = self.axis
+            pixels = max(float(axis.axes.bbox.width), 1.0) if axis is not None else 800.0
+            size = mpl.font_manager.FontProperties(size=mpl.rcParams["xtick.labelsize"])
+            dpi = float(axis.axes.figure.dpi) if axis is not None else 100.0
+            label = 8 * 0.6 * size.get_size_in_points() * dpi / 72
+            return max(0.1 * width, label * width / pixels)
 
     return CutLocator()
 
@@ -362,10 +374,12 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
         if labels:
             layer = label_layer(ax)
             layer.avoid(geo.outputs[:, ::-1], 6.0)
-            for lane, x, text in _spaced(geo.outputs, geo.output_text, per_pixel * 2):
-                short = text if len(text) <= 56 else text[:55] + "…"
+            width = _char_pixels(ax, "xx-small") * per_pixel
+            quoted = [f"“{t if len(t) <= 56 else t[:55] + '…'}”" for t in geo.output_text]
+            # lines printed close together: one label, in the order they were printed
+            for lane, x, texts in _chained(geo.outputs, quoted, width, sep="  "):
                 layer.add(
-                    (x, lane), f"“{short}”", candidates=ABOVE_FIRST, fontsize="xx-small",
+                    (x, lane), "  ".join(texts), candidates=ABOVE_CENTRED, fontsize="xx-small",
                     style="italic", gid="sockviz-output-label", bbox=_PAPER,
                 )  # fmt: skip
 
@@ -379,7 +393,7 @@ def _char_pixels(ax: Axes, size: str) -> float:
 
 
 def _chained(
-    points: np.ndarray, texts: list[str], char: float
+    points: np.ndarray, texts: list[str], char: float, sep: str = " → "
 ) -> list[tuple[float, float, list[str]]]:
     """One label per run of marks on a lane whose labels, centred under them, would touch: the run's
     modes are told in order, centred under the run ("NOT_INIT → CONNECTING → OUTBOUND"), so no
@@ -391,7 +405,7 @@ def _chained(
 
     def half(first: float, last: float, modes: list[str]) -> tuple[float, float]:
         """The run's label, centred under it: (its middle, its half width)."""
-        return (first + last) / 2, len(" → ".join(modes)) * char / 2
+        return (first + last) / 2, len(sep.join(modes)) * char / 2
 
     for (lane, x), text in zip(points, texts, strict=True):
         run = open_runs.get(lane)
@@ -405,20 +419,6 @@ def _chained(
     runs += [(lane, half(*run)[0], run[2]) for lane, run in open_runs.items()]
     runs.sort(key=lambda run: run[1])
     return runs[:MAX_LABELS]
-
-
-def _spaced(points: np.ndarray, texts: list[str], gap: float) -> list[tuple[float, float, str]]:
-    """The labels that keep ``gap`` (data units) from the last one kept on their lane, at most
-    MAX_LABELS."""
-    last: dict[float, float] = {}
-    kept = []
-    for (lane, x), text in zip(points, texts, strict=True):
-        if x - last.get(lane, -np.inf) >= gap:
-            kept.append((lane, x, text))
-            last[lane] = x
-            if len(kept) >= MAX_LABELS:
-                break
-    return kept
 
 
 def _arrows(
