@@ -44,6 +44,7 @@ from ._weld._explore import Exploration, Outcome, explore
 from ._weld._interactive import fake_network
 from ._weld._policies import Choice, Schedule, Scripted, Seeded
 from ._weld._session import Weld
+from ._weld._stepper import Stepper, stepper
 from ._weld._weld import weld
 
 __version__ = "0.1.0"
@@ -97,6 +98,7 @@ __all__ = [
     "Scripted",
     "Seeded",
     "SocketLife",
+    "Stepper",
     "Trace",
     "TraceFormatError",
     "Wait",
@@ -116,6 +118,7 @@ __all__ = [
     "plot_timeline",
     "plot_waits",
     "replay",
+    "stepper",
     "style",
     "weld",
 ]

@@ -87,6 +87,10 @@ class Schedule(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]: ...
 
+    def attach(self, scheduler: Scheduler, recorder: Any) -> None:  # noqa: B027 - optional
+        """A run's scheduler and recorder are made, no thread has started: a policy that watches
+        the run (the stepper's) takes them here.  Nothing by default."""
+
 
 def current_slot() -> Slot | None:
     """The calling thread's slot when it runs under a schedule (and is not in passthrough), else
@@ -175,6 +179,9 @@ class Scheduler:
         self.before_poll: Callable[[], None] | None = None
         #: threads parked in select(): any socket activity unparks them to look again
         self.selecting: list[Slot] = []
+        #: stops the run's network with a reason (the weld sets it): what halt() calls
+        self.stop_run: Callable[[str], None] | None = None
+        self._halting: str | None = None  # halt()'s reason, until a thread acts on it
 
     # -- the clock ----------------------------------------------------------
     def tick(self) -> int:
@@ -207,6 +214,7 @@ class Scheduler:
         slot.ident = threading.get_ident()
         slot.native_id = threading.get_native_id()
         slot.gate.acquire()
+        self._act_on_halt()
 
     def leave(self) -> None:
         """The calling thread ends: it hands the baton on for good."""
@@ -235,10 +243,11 @@ class Scheduler:
             if len(self._runnable) == 1:
                 return
             chosen = self._pick(me)
-            if chosen is me:
-                return
-            self._give(chosen)
-        me.gate.acquire()
+            if chosen is not me:
+                self._give(chosen)
+        if chosen is not me:
+            me.gate.acquire()
+        self._act_on_halt()
 
     def park(self, deadline: int | None, why: str, *, selecting: bool = False) -> bool:
         """Wait until unparked or the clock reaches ``deadline``; True if the time ran out.
@@ -272,6 +281,7 @@ class Scheduler:
             finally:
                 me.passthrough = False
         me.gate.acquire()
+        self._act_on_halt()
         return me.timed_out
 
     def unpark(self, slot: Slot) -> None:
@@ -316,6 +326,18 @@ class Scheduler:
         if stuck:
             self._deadlocked(stuck)
         return True
+
+    def halt(self, reason: str) -> None:
+        """End the run at this decision: the thread given the baton stops the run's network
+        (``stop_run``) before it does anything else, so nothing the components do is recorded
+        before the stop.  Called by a policy's chooser, the mutex held (the stepper pauses a run
+        this way)."""
+        self._halting = reason
+
+    def _act_on_halt(self) -> None:
+        reason, self._halting = self._halting, None
+        if reason is not None and self.stop_run is not None:
+            self.stop_run(reason)
 
     def waiting(self) -> dict[str, str]:
         """What each parked thread waits for, right now."""

@@ -84,40 +84,46 @@ class Scripted(Schedule):
     thread -- a fixed, cooperative order).  Pass ``then=Seeded(n)`` to
     continue at random.
 
+    An entry ``(name, n)`` is a turn cut short: that thread runs for ``n``
+    decisions -- the points where another thread could have run instead --
+    and then the next entry decides, even if it is still running.  That is
+    how a stepper's choices (``sockviz.stepper``) are written when its user
+    switched threads mid-turn: ``Scripted(st.choices)`` replays them exactly.
+
     ``Scripted(policy)`` calls ``policy(choice)`` at every decision with a
     :class:`Choice` and runs the thread whose name it returns.
     """
 
-    order: Sequence[str] | Callable[[Choice], str] = ()
+    order: Sequence[str | tuple[str, int]] | Callable[[Choice], str] = ()
     then: Schedule | None = None
 
     def __post_init__(self) -> None:
         if callable(self.order):
             return
-        if isinstance(self.order, str) or not all(isinstance(name, str) for name in self.order):
+        if isinstance(self.order, str) or not all(_is_turn(entry) for entry in self.order):
             raise TypeError(
-                f"Scripted() takes a list of thread names or a function, not {self.order!r}"
+                "Scripted() takes a list of thread names or a function (an entry may also be a "
+                f"(name, decisions) pair), not {self.order!r}"
             )
-        object.__setattr__(self, "order", tuple(self.order))
+        object.__setattr__(
+            self,
+            "order",
+            tuple(e if isinstance(e, str) else (str(e[0]), int(e[1])) for e in self.order),
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """The thread names the script gives turns to, in order."""
+        if callable(self.order):
+            return []
+        return [e if isinstance(e, str) else e[0] for e in self.order]
 
     def chooser(self) -> Chooser:
         if callable(self.order):
             return _policy_chooser(self.order)
-        script = list(self.order)
-        then = self.then.chooser() if self.then is not None else _run_until_wait
-
-        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
-            if not script:
-                return then(runnable, current, step, now)
-            if current is not None:  # a turn lasts until the thread waits or ends
-                return current
-            for slot in runnable:
-                if slot.name == script[0]:
-                    del script[0]
-                    return slot
-            return runnable[0]  # the named thread cannot run yet: the others go on until it can
-
-        return choose
+        return _script_chooser(
+            list(self.order), self.then.chooser() if self.then is not None else _run_until_wait
+        )
 
     def describe(self) -> dict[str, Any]:
         if callable(self.order):
@@ -125,10 +131,59 @@ class Scripted(Schedule):
                 "policy": "scripted",
                 "function": getattr(self.order, "__qualname__", repr(self.order)),
             }
-        described: dict[str, Any] = {"policy": "scripted", "order": list(self.order)}
+        described: dict[str, Any] = {
+            "policy": "scripted",
+            "order": [e if isinstance(e, str) else list(e) for e in self.order],
+        }
         if self.then is not None:
             described["then"] = self.then.describe()
         return described
+
+
+def _is_turn(entry: object) -> bool:
+    if isinstance(entry, str):
+        return True
+    return (
+        isinstance(entry, tuple | list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], int)
+        and not isinstance(entry[1], bool)
+        and entry[1] >= 1
+    )
+
+
+def _script_chooser(script: list[str | tuple[str, int]], then: Chooser) -> Chooser:
+    """Follow ``script``'s turns (see :class:`Scripted`), then ``then``."""
+    turn: list[Any] = []  # the turn under way: [name, decisions left (None: until it waits)]
+
+    def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+        cut_short = False
+        if turn:
+            name, left = turn
+            if current is not None and current.name == name:
+                if left is None:
+                    return current  # a turn lasts until the thread waits or ends
+                if left > 0:
+                    turn[1] = left - 1
+                    return current
+                cut_short = True  # its decisions are used: the next entry starts now
+            turn.clear()
+        if not script:
+            return then(runnable, current, step, now)
+        if current is not None and not cut_short:
+            return current  # (the next turn begins when the thread running has to wait)
+        entry = script[0]
+        name, count = (entry, None) if isinstance(entry, str) else entry
+        for slot in runnable:
+            if slot.name == name:
+                del script[0]
+                turn[:] = [name, None if count is None else count - 1]
+                return slot
+        # the named thread cannot run yet: the others go on until it can
+        return current if current is not None else runnable[0]
+
+    return choose
 
 
 def _policy_chooser(policy: Callable[[Choice], str]) -> Chooser:

@@ -91,10 +91,12 @@ class Weld(Leftovers):
         )
         net.full_error = lambda: _endings.limit_error(self)
         self.meta = meta = _spec.meta(net, how, components)
-        if sched is not None:
+        if sched is not None and schedule is not None:
+            schedule.attach(sched, net.recorder)
             meta["schedule"] = {**sched.schedule.describe(), "clock": "logical", "tick_ns": TICK_NS}
             sched.on_deadlock = self._on_deadlock
             sched.before_poll = net.show_readiness
+            sched.stop_run = net.stop
         self._thread_numbers = 0
         #: pass what welded threads print on to the real stdout/stderr (it is recorded either way)
         self.echo = True

@@ -78,7 +78,7 @@ def check_script(schedule: Schedule | None, components: list[str]) -> None:
     now."""
     if not isinstance(schedule, Scripted) or callable(schedule.order):
         return
-    for name in schedule.order:
+    for name in schedule.names:
         if name not in components and name.split("/")[0] not in components:
             raise ValueError(
                 f"Scripted names {name!r}, which is not a component of this weld "
