@@ -151,3 +151,50 @@ def test_the_exploration_menu_opens_each_outcome_in_jupyterlab(lab: str, browser
     ARTIFACTS.mkdir(exist_ok=True)
     box.screenshot(path=str(ARTIFACTS / "exploration-in-jupyterlab.png"))
     page.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_stepper_lets_you_choose_who_runs_in_jupyterlab(lab: str, browser: object) -> None:
+    """Lesson 8: the stepper's buttons run their threads in the browser; bob gets the slot because
+    bob was chosen first; undo takes a choice back."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    run_all(page, lab, "08_schedules.ipynb")
+    view = page.locator(".jp-NotebookPanel:visible .sockviz-stepper").first
+    view.locator(".sockviz-step-thread").first.wait_for(state="visible", timeout=60_000)
+    view.scroll_into_view_if_needed()
+
+    def labels() -> list[str]:
+        return view.locator(".sockviz-step-thread").all_inner_texts()  # (one read: no race)
+
+    def click(pattern: str) -> None:
+        before = (labels(), view.locator(".sockviz-step-status").inner_text())
+        view.locator(".sockviz-step-thread", has_text=re.compile(pattern)).first.click()
+        deadline = time.monotonic() + 20
+        while (labels(), view.locator(".sockviz-step-status").inner_text()) == before:
+            assert time.monotonic() < deadline, f"clicking {pattern} changed nothing"
+            time.sleep(0.1)
+
+    assert labels() == ["server: starts", "ann: starts", "bob: starts"]
+    while any(label.startswith("server:") for label in labels()):
+        click("^server:")
+    click("^bob:")
+    assert "bob: connect() to 127.0.0.1:7000" in labels()
+    click("^bob:")
+    view.get_by_role("button", name="finish ▶▶").click()
+    status = view.locator(".sockviz-step-status")
+    deadline = time.monotonic() + 20
+    while "The run is over: finished." not in status.inner_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    narration = view.locator(".sockviz-step-narration")
+    while "you got the slot, bob" not in narration.inner_text():  # (its update may come after)
+        assert time.monotonic() < deadline, narration.inner_text()
+        time.sleep(0.1)
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / "stepper-in-jupyterlab.png"))
+    view.get_by_role("button", name="↶ undo").click()
+    deadline = time.monotonic() + 20
+    while "You choose who runs next" not in status.inner_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    page.close()

@@ -181,3 +181,37 @@ def test_a_component_that_differs_between_runs_is_reported() -> None:
     st.run("flaky")  # (this run: flaky makes its calls)
     with pytest.raises(RuntimeError, match="cannot be repeated"):
         st.run("flaky")  # (the next: it makes none)
+
+
+def test_the_widgets_buttons_run_their_threads() -> None:
+    """Driven from Python as a click would: a button per runnable thread saying what it will do,
+    undo, random step, finish; a refused choice is said in the status line, not raised."""
+    st = sockviz.stepper(race_scenario(), semantics="weldr")
+    view = st.widget()
+
+    def buttons() -> dict[str, object]:
+        return {b.description.split(":")[0]: b for b in view.threads.children}
+
+    assert [b.description for b in view.threads.children] == [
+        "server: starts",
+        "ann: starts",
+        "bob: starts",
+    ]
+    assert view.undo.disabled and "Nothing has run yet" in view.narration.value
+    while "server" in buttons():
+        buttons()["server"].click()
+    assert "server starts." in view.narration.value or "accept()" in view.narration.value
+    buttons()["bob"].click()
+    assert buttons()["bob"].description == "bob: connect() to 127.0.0.1:8080"
+    buttons()["bob"].click()
+    view.finish.click()
+    assert st.done and "The run is over: finished." in view.status.value
+    assert who_got_the_slot(st.trace) == "bob got the slot"
+    assert bytes(view.picture.value).startswith(b"\x89PNG") and "<table" in view.panel.value
+    assert view.random.disabled and view.finish.disabled and not view.undo.disabled
+    view.undo.click()
+    assert not st.done and "You choose who runs next" in view.status.value
+    view.choose("nobody")  # a name that cannot run: said, not raised
+    assert "&#x27;nobody&#x27; cannot run now" in view.status.value
+    view.random.click()
+    assert len(st.choices) >= 3

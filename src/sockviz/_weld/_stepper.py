@@ -197,6 +197,11 @@ class Stepper:
         return compressed(self._decisions)
 
     @property
+    def steps(self) -> int:
+        """How many choices have been made (``back()`` takes them back one by one)."""
+        return sum(1 for decision in self._now.log if decision.by_hand)
+
+    @property
     def trace(self) -> Trace:
         """Everything recorded so far (up to the pause)."""
         return self._now.trace
@@ -279,6 +284,13 @@ class Stepper:
             self._decisions = list(self._now.log)
             self._now = self._rerun(pause=False)
         return self.trace
+
+    def widget(self, *, width: int = 880) -> Any:
+        """The classroom view: a button per runnable thread saying what it will do, undo, random
+        step, finish, the timeline so far, the last step's sentences and the state panel."""
+        from .._views._stepping import StepperView
+
+        return StepperView(self, width=width)
 
     # -- re-running ---------------------------------------------------------
     def _rerun(self, *, pause: bool) -> _Run:
