@@ -198,3 +198,26 @@ def test_the_stepper_lets_you_choose_who_runs_in_jupyterlab(lab: str, browser: o
         assert time.monotonic() < deadline
         time.sleep(0.1)
     page.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_stepper_works_on_a_voila_page(browser: object, tmp_path: Path) -> None:
+    """Lesson 8 as a Voila page: the stepper's buttons run their threads there too."""
+    with voila(NOTEBOOKS / "08_schedules.ipynb", tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+        page.goto(url, timeout=120_000)
+        view = page.locator(".sockviz-stepper").first
+        view.locator(".sockviz-step-thread").first.wait_for(state="visible", timeout=90_000)
+        view.scroll_into_view_if_needed()
+        buttons = view.locator(".sockviz-step-thread")
+        assert buttons.all_inner_texts() == ["server: starts", "ann: starts", "bob: starts"]
+        buttons.first.click()
+        deadline = time.monotonic() + 20
+        while buttons.all_inner_texts()[0] == "server: starts":
+            assert time.monotonic() < deadline, "the click ran nothing"
+            time.sleep(0.1)
+        assert buttons.all_inner_texts()[0] == "server: bind() to *:7000"
+        assert "1 choice(s) so far" in view.locator(".sockviz-step-status").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        view.screenshot(path=str(ARTIFACTS / "stepper-in-voila.png"))
+        page.close()
