@@ -42,7 +42,7 @@ from ._trace._trace import Trace
 from ._weld._endings import last_trace
 from ._weld._explore import Exploration, Outcome, explore
 from ._weld._interactive import fake_network
-from ._weld._policies import Choice, Schedule, Scripted, Seeded
+from ._weld._policies import PCT, Choice, Schedule, Scripted, Seeded
 from ._weld._session import Weld
 from ._weld._stepper import Stepper, stepper
 from ._weld._weld import weld
@@ -84,6 +84,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "PCT",
     "CellStopped",
     "Choice",
     "ComponentError",

@@ -139,6 +139,8 @@ def timeline_title(trace: Trace) -> str:
         title += f", Seeded({schedule.get('seed')})"
     elif schedule.get("policy") == "scripted":
         title += ", Scripted"
+    elif schedule.get("policy") == "pct":
+        title += f", PCT({schedule.get('seed')}, depth={schedule.get('depth')})"
     return title
 
 

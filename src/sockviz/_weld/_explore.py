@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core._events import wait_words
+from .._core._schedule import Schedule
 from .._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
 from .._net._manager import Semantics
 from .._trace._trace import Trace
@@ -45,6 +46,8 @@ class Run:
     events: int
     #: :meth:`Trace.fingerprint`: runs with equal fingerprints interleaved the same way
     fingerprint: str
+    #: the choices that make this run again with ``Scripted`` (an exhaustive search's runs)
+    schedule: list[Any] | None = None
 
 
 @dataclass
@@ -58,11 +61,21 @@ class Outcome:
     trace: Trace
     share: float = 0.0
     interleavings: int = 1
+    #: for each run (an exhaustive search's), the choices that make it again with ``Scripted``
+    schedules: list[list[Any]] = field(default_factory=list)
     _fingerprints: set[str] = field(default_factory=set, repr=False)
 
     @property
     def count(self) -> int:
         return len(self.seeds)
+
+    @property
+    def schedule(self) -> Any:
+        """A schedule that reproduces this outcome: ``Scripted(choices)`` of its first run (an
+        exhaustive search), else ``Seeded(its first seed)``."""
+        from ._policies import Scripted
+
+        return Scripted(self.schedules[0]) if self.schedules else Seeded(self.seeds[0])
 
     @property
     def name(self) -> str:
@@ -81,11 +94,18 @@ class Exploration:
     """What ``explore`` found: every run, grouped into outcomes (most frequent first)."""
 
     def __init__(
-        self, runs: list[Run], outcomes: list[Outcome], rerun: Callable[[int], Trace]
+        self,
+        runs: list[Run],
+        outcomes: list[Outcome],
+        rerun: Callable[[int], Trace],
+        complete: bool | None = None,
     ) -> None:
         self.runs = runs
         self.outcomes = outcomes
         self._rerun = rerun
+        #: an exhaustive search: True when it ran every schedule (within its preemption bound)
+        #: before ``max_runs``; None for seeded runs
+        self.complete = complete
 
     @property
     def interleavings(self) -> int:
@@ -127,17 +147,26 @@ class Exploration:
 
         return outcome_menu(self, by=by, width=width)
 
+    def _head(self) -> str:
+        head = (
+            f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} "
+            "interleaving(s)"
+        )
+        if self.complete is not None:
+            head += "; every schedule tried" if self.complete else "; the search was cut short"
+        return head
+
+    def _key_name(self) -> str:
+        return "runs (#)" if self.complete is not None else "seeds"
+
     def _seeds(self, seeds: list[int]) -> str:
         shown = ", ".join(map(str, seeds[:8]))
         return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 8 else "")
 
     def __str__(self) -> str:
         width = max([len(o.name) for o in self.outcomes] + [7])
-        lines = [
-            f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} "
-            "interleaving(s)"
-        ]
-        lines.append(f"{'outcome':<{width}}  runs  share  seeds")
+        lines = [self._head()]
+        lines.append(f"{'outcome':<{width}}  runs  share  {self._key_name()}")
         for o in self.outcomes:
             lines.append(
                 f"{o.name:<{width}}  {o.count:>4}  {o.share:>5.0%}  {self._seeds(o.seeds)}"
@@ -157,13 +186,11 @@ class Exploration:
             f"<td style='text-align:left'>{html.escape(self._seeds(o.seeds))}</td></tr>"
             for o in self.outcomes
         )
-        head = (
-            f"{len(self.runs)} runs, {len(self.outcomes)} outcome(s), {self.interleavings} "
-            "interleaving(s)"
-        )
+        head = self._head()
         return (
             f"<div class='sockviz-exploration'><p>{html.escape(head)}</p><table><thead><tr>"
-            "<th>outcome</th><th>runs</th><th>share</th><th>interleavings</th><th>seeds</th>"
+            "<th>outcome</th><th>runs</th><th>share</th><th>interleavings</th>"
+            f"<th>{self._key_name()}</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
 
@@ -244,26 +271,102 @@ def explore(
     semantics: Semantics = "strict",
     timeout: float = 30.0,
     buffer_size: int = 65536,
+    policy: Callable[[int], Schedule] | None = None,
+    exhaustive: bool = False,
+    max_runs: int = 2000,
+    preemptions: int = 0,
 ) -> Exploration:
-    """Weld ``scenario`` once per seed under :class:`Seeded` and group the runs by outcome.
+    """Weld ``scenario`` under many schedules and group the runs by outcome.
 
     ``scenario`` is a mapping ``{name: component}``, or a function returning
     one (called afresh for every run: use one when components keep state,
-    such as a ``threading.Event``).  ``runs=N`` tries seeds ``0..N-1``
-    (default 20); ``seeds=`` names them.  ``outcome(trace)`` labels each
-    run (any hashable value); runs are grouped by how they ended and by
-    that label.  Lines the components print are recorded, not shown.
+    such as a ``threading.Event``).  ``outcome(trace)`` labels each run (any
+    hashable value); runs are grouped by how they ended and by that label.
+    Lines the components print are recorded, not shown.
 
-    >>> found = sockviz.explore(race, runs=20, outcome=who_won)  # doctest: +SKIP
+    By default each run is seeded: ``runs=N`` tries seeds ``0..N-1`` (default
+    20) of :class:`Seeded`, or of ``policy(seed)`` (``policy=lambda s: PCT(s)``);
+    ``seeds=`` names them.
+
+    ``exhaustive=True`` tries **every** schedule instead, by a depth-first
+    search over the decisions (see :mod:`sockviz._weld._search`): every order
+    in which the threads can take turns, each running until it waits or ends,
+    and with ``preemptions=k`` every schedule that also cuts at most ``k``
+    threads short at the start of a socket call.  ``max_runs`` bounds the
+    search; ``.complete`` says whether it finished.  Each outcome keeps the
+    schedule that reproduces it (``outcome.schedule``, a ``Scripted``).
+
+    >>> found = sockviz.explore(race, outcome=who_won, exhaustive=True)  # doctest: +SKIP
     >>> print(found)  # doctest: +SKIP
     >>> found.replay()  # doctest: +SKIP
     """
     from ._weld import weld
 
+    options = {"semantics": semantics, "timeout": timeout, "buffer_size": buffer_size}
     with _ctrl_c.ctrl_c_latch():  # a Ctrl-C dropped by a garbage collector's callback still ends it
-        return _explored(
-            scenario, _seed_list(runs, seeds), outcome, weld, semantics, timeout, buffer_size
-        )
+        if exhaustive:
+            if runs is not None or seeds is not None or policy is not None:
+                raise TypeError(
+                    "an exhaustive exploration takes max_runs=, not runs=, seeds= or policy="
+                )
+            return _searched(scenario, outcome, weld, options, _positive(max_runs, "max_runs"),
+                             _bound(preemptions))  # fmt: skip
+        make = policy if policy is not None else Seeded
+        return _explored(scenario, _seed_list(runs, seeds), outcome, weld, options, make)
+
+
+def _positive(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive number of runs, not {value!r}")
+    return value
+
+
+def _bound(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"preemptions must be a number of preemptions (0 or more), not {value!r}")
+    return value
+
+
+def _welded(
+    scenario: Scenario, weld: Callable[..., Trace], options: dict[str, Any], schedule: Schedule
+) -> tuple[Trace, str, str]:
+    """One run: its trace, how it ended, and the detail of an error or a deadlock."""
+    try:
+        trace = weld(_components(scenario), schedule=schedule, echo=False, **options)
+    except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
+        trace = error.trace or Trace([])
+        return trace, *_ended(error, trace)
+    return trace, "finished", ""
+
+
+class _Groups:
+    """Runs sorted into outcomes as they come."""
+
+    def __init__(self, outcome: Callable[[Trace], Hashable] | None) -> None:
+        self.label_of = outcome
+        self.done: list[Run] = []
+        self.groups: dict[tuple[str, Hashable, str], Outcome] = {}
+
+    def add(
+        self, key: int, trace: Trace, status: str, detail: str, schedule: list[Any] | None = None
+    ) -> None:
+        label = self.label_of(trace) if self.label_of is not None else None
+        fingerprint = trace.fingerprint()
+        self.done.append(Run(key, status, label, detail, len(trace), fingerprint, schedule))
+        group = self.groups.get((status, label, detail))
+        if group is None:
+            group = self.groups[status, label, detail] = Outcome(status, label, detail, [], trace)
+        group.seeds.append(key)
+        if schedule is not None:
+            group.schedules.append(schedule)
+        group._fingerprints.add(fingerprint)
+
+    def outcomes(self) -> list[Outcome]:
+        outcomes = sorted(self.groups.values(), key=lambda o: (-o.count, o.seeds[0]))
+        for o in outcomes:
+            o.share = o.count / len(self.done)
+            o.interleavings = len(o._fingerprints)
+        return outcomes
 
 
 def _explored(
@@ -271,42 +374,51 @@ def _explored(
     chosen: list[int],
     outcome: Callable[[Trace], Hashable] | None,
     weld: Callable[..., Trace],
-    semantics: Semantics,
-    timeout: float,
-    buffer_size: int,
+    options: dict[str, Any],
+    make: Callable[[int], Schedule],
 ) -> Exploration:
-    """``explore``'s runs, one seed after the other."""
-
-    def run(seed: int) -> tuple[Trace, str, str]:
-        try:
-            trace = weld(
-                _components(scenario),
-                schedule=Seeded(seed),
-                semantics=semantics,
-                timeout=timeout,
-                buffer_size=buffer_size,
-                echo=False,
-            )
-        except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
-            trace = error.trace or Trace([])
-            return trace, *_ended(error, trace)
-        return trace, "finished", ""
-
-    done: list[Run] = []
-    groups: dict[tuple[str, Hashable, str], Outcome] = {}
+    """``explore``'s seeded runs, one seed after the other."""
+    groups = _Groups(outcome)
     for seed in chosen:
         _ctrl_c.check()
-        trace, status, detail = run(seed)
-        label = outcome(trace) if outcome is not None else None
-        fingerprint = trace.fingerprint()
-        done.append(Run(seed, status, label, detail, len(trace), fingerprint))
-        group = groups.get((status, label, detail))
-        if group is None:
-            group = groups[status, label, detail] = Outcome(status, label, detail, [], trace)
-        group.seeds.append(seed)
-        group._fingerprints.add(fingerprint)
-    outcomes = sorted(groups.values(), key=lambda o: (-o.count, o.seeds[0]))
-    for o in outcomes:
-        o.share = o.count / len(done)
-        o.interleavings = len(o._fingerprints)
-    return Exploration(done, outcomes, lambda seed: run(seed)[0])
+        groups.add(seed, *_welded(scenario, weld, options, make(seed)))
+    return Exploration(
+        groups.done,
+        groups.outcomes(),
+        lambda seed: _welded(scenario, weld, options, make(seed))[0],
+    )
+
+
+def _searched(
+    scenario: Scenario,
+    outcome: Callable[[Trace], Hashable] | None,
+    weld: Callable[..., Trace],
+    options: dict[str, Any],
+    max_runs: int,
+    preemptions: int,
+) -> Exploration:
+    """``explore``'s exhaustive search (see :mod:`._search`): run after run, depth first."""
+    from ._policies import Scripted
+    from ._search import Branching, next_prefix
+    from ._stepper import compressed
+
+    groups = _Groups(outcome)
+    prefix: list[int] | None = []
+    while prefix is not None and len(groups.done) < max_runs:
+        _ctrl_c.check()
+        search = Branching(prefix, preemptions)
+        trace, status, detail = _welded(scenario, weld, options, search)
+        if search.diverged is not None:
+            raise RuntimeError(
+                f"the scenario does not repeat itself, so its schedules cannot be searched: "
+                f"{search.diverged} (real time, random numbers, state kept between runs?)"
+            )
+        groups.add(len(groups.done), trace, status, detail, compressed(search.log))
+        prefix = next_prefix(search.points)
+    schedules = [run.schedule for run in groups.done]
+    return Exploration(
+        groups.done,
+        groups.outcomes(),
+        lambda run: _welded(scenario, weld, options, Scripted(schedules[run] or []))[0],
+        complete=prefix is None,
+    )

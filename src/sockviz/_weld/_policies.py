@@ -21,7 +21,7 @@ from .._core._schedule import Chooser, Schedule
 if TYPE_CHECKING:
     from .._core._schedule import Slot
 
-__all__ = ["Choice", "Chooser", "Schedule", "Scripted", "Seeded"]
+__all__ = ["PCT", "Choice", "Chooser", "Schedule", "Scripted", "Seeded"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,58 @@ class Seeded(Schedule):
         return {"policy": "seeded", "seed": self.seed}
 
 
+@dataclass(frozen=True)
+class PCT(Schedule):
+    """Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi and Nagarakatte,
+    ASPLOS 2010): random priorities, and ``depth - 1`` points where the running thread's priority
+    drops below every other.
+
+    The highest-priority runnable thread always runs.  Each thread gets a random priority when it
+    first appears; at ``depth - 1`` decisions drawn at random among the first ``steps``, the
+    thread chosen there falls to a priority lower than all (the i-th such point: priority i).  A
+    bug that needs ``d`` threads to meet in a given order is found with probability at least
+    ``1 / (n * k^(d-1))`` per run (``n`` threads, ``k`` steps) -- far more often than by uniform
+    random choice, which almost never keeps one thread away long enough.  Same seed, same run.
+    """
+
+    seed: int = 0
+    depth: int = 3
+    steps: int = 200
+
+    def __post_init__(self) -> None:
+        for name in ("seed", "depth", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"PCT() takes an int {name}, not {value!r}")
+        if self.depth < 1 or self.steps < 1:
+            raise ValueError(
+                f"PCT() needs depth >= 1 and steps >= 1, not {self.depth}, {self.steps}"
+            )
+
+    def chooser(self) -> Chooser:
+        rng = random.Random(self.seed)
+        count = min(self.depth - 1, self.steps)
+        changes = sorted(rng.sample(range(1, self.steps + 1), count)) if count else []
+        lowered = iter(range(count, 0, -1))  # the first change point gets the highest of the low
+        priority: dict[str, float] = {}
+
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            for slot in runnable:
+                if slot.name not in priority:  # above every change point's
+                    priority[slot.name] = self.depth + rng.random()
+            chosen = max(runnable, key=lambda slot: priority[slot.name])
+            while changes and step >= changes[0]:
+                changes.pop(0)
+                priority[chosen.name] = next(lowered, 0) / (self.depth + 1)
+                chosen = max(runnable, key=lambda slot: priority[slot.name])
+            return chosen
+
+        return choose
+
+    def describe(self) -> dict[str, Any]:
+        return {"policy": "pct", "seed": self.seed, "depth": self.depth, "steps": self.steps}
+
+
 def _run_until_wait(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
     """Let the running thread go on; else the first-started runnable thread."""
     return current if current is not None else runnable[0]
@@ -77,7 +129,8 @@ class Scripted(Schedule):
 
     ``Scripted(["client", "server"])``: at the start, ``client`` runs until
     it has to wait (or ends); then ``server`` runs until it has to wait; and
-    so on down the list.  A name whose thread cannot run when its turn comes
+    so on down the list.  (A thread that got the baton because nobody else
+    could run, and is named next, is on its turn from there.)  A name whose thread cannot run when its turn comes
     waits for it: the other threads go on (the earliest started first) until
     it can.  When the list is used up, ``then`` decides (default: whoever is
     running goes on until it waits, then the earliest started runnable
@@ -86,7 +139,8 @@ class Scripted(Schedule):
 
     An entry ``(name, n)`` is a turn cut short: that thread runs for ``n``
     decisions -- the points where another thread could have run instead --
-    and then the next entry decides, even if it is still running.  That is
+    and then the next entry decides, even if it is still running (``n`` may
+    be 0: the thread running is cut short at once).  That is
     how a stepper's choices (``sockviz.stepper``) are written when its user
     switched threads mid-turn: ``Scripted(st.choices)`` replays them exactly.
 
@@ -149,7 +203,7 @@ def _is_turn(entry: object) -> bool:
         and isinstance(entry[0], str)
         and isinstance(entry[1], int)
         and not isinstance(entry[1], bool)
-        and entry[1] >= 1
+        and entry[1] >= 0
     )
 
 
@@ -169,10 +223,18 @@ def _script_chooser(script: list[str | tuple[str, int]], then: Chooser) -> Choos
                     return current
                 cut_short = True  # its decisions are used: the next entry starts now
             turn.clear()
+        while script and current is not None and not cut_short:
+            name, count = (script[0], None) if isinstance(script[0], str) else script[0]
+            if current.name != name:
+                return current  # (the next turn begins when the thread running has to wait)
+            # the turn of the thread running (it got the baton when nobody else could run)
+            del script[0]
+            if count is None or count > 0:
+                turn[:] = [name, None if count is None else count - 1]
+                return current
+            cut_short = True  # (name, 0): it is cut short right here
         if not script:
             return then(runnable, current, step, now)
-        if current is not None and not cut_short:
-            return current  # (the next turn begins when the thread running has to wait)
         entry = script[0]
         name, count = (entry, None) if isinstance(entry, str) else entry
         for slot in runnable:

@@ -138,11 +138,23 @@ class _Stepping(Schedule):
 
 def compressed(decisions: list[_Decision]) -> list[str | tuple[str, int]]:
     """The decisions in :class:`Scripted`'s words: consecutive decisions running one thread make
-    one turn; a turn the thread ended by waiting is its name, one cut short is ``(name, n)``."""
+    one turn; a turn the thread ended by waiting is its name, one cut short is ``(name, n)``.
+
+    A turn that began with no choice made (the baton went to the only thread that could run, and
+    the policy first heard of it at a later decision) is an entry too: Scripted starts it there.
+    One cut short at its very first decision is ``(name, 0)``.
+    """
     turns: list[str | tuple[str, int]] = []
     at = 0
     while at < len(decisions):
-        name = decisions[at].chosen
+        first = decisions[at]
+        name = first.chosen
+        ran = turns[-1] if turns else None
+        if first.current not in (None, name) and not (
+            isinstance(ran, tuple) and ran[0] == first.current
+        ):
+            # the thread running got the baton with no choice, and is cut short at once
+            turns.append((first.current or "", 0))
         end = at + 1
         while end < len(decisions) and decisions[end].current == name == decisions[end].chosen:
             end += 1

@@ -1,0 +1,124 @@
+"""Every schedule: a depth-first search over the decisions of a weld.
+
+Theory of operation
+-------------------
+A scheduled weld is deterministic: the same decisions give the same run.  So
+the schedules of a scenario form a tree -- at each **branch point** one child
+per thread that could run -- and a search can walk it without saving any
+state: run once taking the first thread at every branch point, then re-run
+with the last branch point that has an untried thread taking it (the
+decisions before it taken again, as recorded), and so on until no branch
+point is left.  That is stateless model checking (Godefroid's VeriSoft,
+1997; Musuvathi and Qadeer's CHESS, 2007).
+
+The branch points are the stepper's (:mod:`._stepper`): where the running
+thread has to wait or ends (any runnable thread may go next), and where it
+begins a socket call (it may go on, or another may run first: a
+*preemption*).  Inside a call the network's lock makes the rest of it one
+step.  Preemptions multiply the schedules, so the search bounds them, as
+CHESS's iterative context bounding does: ``preemptions=0`` tries every
+schedule in which a thread runs until it waits or ends; ``preemptions=1``
+adds those with one thread cut short at one call; and so on.  There is no
+partial-order reduction: two schedules that only reorder independent steps
+are both run (the outcome table groups them again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._core._schedule import Chooser, Schedule
+from ._stepper import _Decision, compressed
+
+if TYPE_CHECKING:
+    from .._core._schedule import Scheduler, Slot
+
+__all__ = ["Branching", "next_prefix"]
+
+
+@dataclass
+class _Point:
+    """A branch point of one run: the threads that could go next (the first: the default) and
+    the one taken."""
+
+    options: list[str]
+    taken: int
+    preempting: bool  #: options after the first cut the running thread short
+    budget: int  #: preemptions left before this point
+
+
+@dataclass
+class Branching(Schedule):
+    """Take ``prefix[i]`` at the i-th branch point (then the first option), logging every branch
+    point and every decision."""
+
+    prefix: list[int]
+    preemptions: int = 0
+    points: list[_Point] = field(default_factory=list)
+    log: list[_Decision] = field(default_factory=list)
+    #: a recorded choice that could not be taken again: the scenario is not repeatable
+    diverged: str | None = None
+
+    def __post_init__(self) -> None:
+        self._calls: dict[str, int] = {}
+        self._started: set[str] = set()
+        self._mark: dict[str, int] = {}
+        self._budget = self.preemptions
+
+    def describe(self) -> dict[str, Any]:
+        order = [list(c) if isinstance(c, tuple) else c for c in compressed(self.log)]
+        return {"policy": "scripted", "order": order}
+
+    def attach(self, scheduler: Scheduler, recorder: Any) -> None:
+        recorder.sink = self._saw
+
+    def _saw(self, event: tuple[Any, ...]) -> None:
+        if event[3] == "call":
+            self._calls[event[2]] = self._calls.get(event[2], 0) + 1
+        elif event[3] == "thread.start":
+            self._started.add(event[2])
+
+    def chooser(self) -> Chooser:
+        def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
+            name = current.name if current is not None else None
+            if current is not None and name is not None:
+                at_call = self._calls.get(name, 0) > self._mark.get(name, 0)
+                if not at_call or self._budget <= 0 or self.diverged is not None:
+                    if at_call:
+                        self._mark[name] = self._calls.get(name, 0)
+                    self.log.append(_Decision(name, name, False))
+                    return current  # inside a call, or no preemption left: it goes on
+                options = [name] + [slot.name for slot in runnable if slot is not current]
+            else:
+                options = [slot.name for slot in runnable]
+            chosen = self._branch(options, preempting=current is not None)
+            slot = next(slot for slot in runnable if slot.name == chosen)
+            if current is not None and chosen != name:
+                self._budget -= 1
+            self._mark[chosen] = self._calls.get(chosen, 0) + (0 if chosen in self._started else 1)
+            self.log.append(_Decision(name, chosen, True))
+            return slot
+
+        return choose
+
+    def _branch(self, options: list[str], *, preempting: bool) -> str:
+        at = len(self.points)
+        taken = self.prefix[at] if at < len(self.prefix) else 0
+        if taken >= len(options):  # (the run went another way than the one recorded)
+            self.diverged = f"branch point {at + 1} has {len(options)} option(s), not {taken + 1}"
+            taken = 0
+        self.points.append(_Point(options, taken, preempting, self._budget))
+        return options[taken]
+
+
+def next_prefix(points: list[_Point]) -> list[int] | None:
+    """The choices of the next run of the depth-first search: the deepest branch point with an
+    untried option takes it (a preemption only while the budget allows); None when every
+    schedule has been run."""
+    for at in range(len(points) - 1, -1, -1):
+        point = points[at]
+        nxt = point.taken + 1
+        if nxt < len(point.options) and (not point.preempting or point.budget > 0):
+            return [p.taken for p in points[:at]] + [nxt]
+    return None
