@@ -129,20 +129,20 @@ class Scripted(Schedule):
 
     ``Scripted(["client", "server"])``: at the start, ``client`` runs until
     it has to wait (or ends); then ``server`` runs until it has to wait; and
-    so on down the list.  (A thread that got the baton because nobody else
-    could run, and is named next, is on its turn from there.)  A name whose thread cannot run when its turn comes
-    waits for it: the other threads go on (the earliest started first) until
-    it can.  When the list is used up, ``then`` decides (default: whoever is
-    running goes on until it waits, then the earliest started runnable
-    thread -- a fixed, cooperative order).  Pass ``then=Seeded(n)`` to
-    continue at random.
+    so on down the list.  A thread that got the baton because nobody else
+    could run, and is named next, is on its turn from there.  A name whose
+    thread cannot run when its turn comes waits for it: the other threads go
+    on (the earliest started first) until it can.  When the list is used up,
+    ``then`` decides (default: whoever is running goes on until it waits,
+    then the earliest started runnable thread -- a fixed, cooperative
+    order).  Pass ``then=Seeded(n)`` to continue at random.
 
     An entry ``(name, n)`` is a turn cut short: that thread runs for ``n``
     decisions -- the points where another thread could have run instead --
     and then the next entry decides, even if it is still running (``n`` may
-    be 0: the thread running is cut short at once).  That is
-    how a stepper's choices (``sockviz.stepper``) are written when its user
-    switched threads mid-turn: ``Scripted(st.choices)`` replays them exactly.
+    be 0: the thread running is cut short at once).  That is how a stepper's
+    choices (``sockviz.stepper``) and an exhaustive exploration's schedules
+    are written: ``Scripted(st.choices)`` replays them exactly.
 
     ``Scripted(policy)`` calls ``policy(choice)`` at every decision with a
     :class:`Choice` and runs the thread whose name it returns.
