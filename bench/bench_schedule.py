@@ -12,6 +12,13 @@ Run: ``.venv/bin/python bench/bench_schedule.py`` (or ``make bench``).
   every one a decision point), under ``Seeded`` and under
   ``Scripted([])`` (each thread runs until it must wait); ratios against
   the free weld and against real loopback sockets in the same process.
+* **Stepper**: ``sockviz.stepper`` on a ping-pong of 100 round trips, stepped
+  200 times (the client and the server in turn); then ``back()`` -- one
+  re-run of the 199 choices left -- against one free weld of the same
+  scenario (target: back() within 100 ms).
+* **Exhaustive search**: ``explore(..., exhaustive=True)`` of the demo
+  scenarios: how many schedules each has (no preemption, and one), and runs
+  per second against seeded runs in the same process.
 """
 
 from __future__ import annotations
@@ -140,6 +147,68 @@ def round_trips(count: int, repeat: int) -> None:
         )
 
 
+def busy_pair(calls: int) -> dict[str, Any]:
+    """Two threads that never wait, each making ``calls`` socket calls: a choice at every one."""
+
+    def worker() -> None:
+        for _ in range(calls // 2):
+            socket.socket().close()
+
+    return {"a": worker, "b": worker}
+
+
+def stepper(choices: int, repeat: int) -> None:
+    print(f"\nstepper: two busy threads, {choices} choices, then back(); best of {repeat}")
+    free = min(timed_weld(busy_pair(choices))[0] for _ in range(repeat))
+    st = sockviz.stepper(busy_pair(choices))
+    started = time.perf_counter()
+    while st.steps < choices and not st.done:
+        st.run(st.runnable[st.steps % len(st.runnable)])
+    stepping = (time.perf_counter() - started) / max(st.steps, 1)
+    backs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        st.back()
+        backs.append(time.perf_counter() - started)
+        st.run(st.runnable[0])
+    back = min(backs)
+    print(f"{'one free weld':<28}{free * 1e3:>9.1f} ms")
+    print(f"{'a step, on average':<28}{stepping * 1e3:>9.1f} ms")
+    label = f"back() at {st.steps} choices"
+    print(f"{label:<28}{back * 1e3:>9.1f} ms{back / free:>9.2f}x free")
+
+
+def _rate(runs: Callable[[], int], repeat: int) -> float:
+    """Runs per second, best of ``repeat``."""
+    best = 0.0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = runs()
+        best = max(best, count / (time.perf_counter() - started))
+    return best
+
+
+def search(repeat: int) -> None:
+    print(f"\nexhaustive search of the demo scenarios (best of {repeat} for the rates)")
+    head = ("scenario", "schedules", "+1 preempt.", "runs/s", "seeded/s", "ratio")
+    print(f"{head[0]:<14}{head[1]:>10}{head[2]:>12}{head[3]:>9}{head[4]:>10}{head[5]:>7}")
+    for name in ("echo", "race", "backlog", "deadlock", "backpressure"):
+        made = SCENARIOS[name]
+        found = sockviz.explore(made, exhaustive=True, max_runs=5000)
+        one = sockviz.explore(made, exhaustive=True, preemptions=1, max_runs=5000)
+        searched = _rate(
+            lambda made=made: len(sockviz.explore(made, exhaustive=True, max_runs=300).runs),
+            repeat,
+        )
+        seeded = _rate(lambda made=made: len(sockviz.explore(made, runs=50).runs), repeat)
+        schedules = f"{len(found.runs)}{'' if found.complete else '+'}"
+        more = f"{len(one.runs)}{'' if one.complete else '+'}"
+        print(
+            f"{name:<14}{schedules:>10}{more:>12}{searched:>9.0f}{seeded:>10.0f}"
+            f"{searched / seeded:>7.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5)
@@ -147,6 +216,8 @@ def main() -> None:
     args = parser.parse_args()
     scenarios(args.repeat)
     round_trips(args.round_trips, args.repeat)
+    stepper(200, args.repeat)
+    search(min(args.repeat, 3))
 
 
 if __name__ == "__main__":
