@@ -74,7 +74,29 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "08.client-first": (ConnectionRefusedError, TimeoutError, {"trace": client_first}),
         "08.winners": ({"ann", "bob"}, ["ann"], {"found": race}),
         "08.stuck": ("server", "ann", {"found": strict_race}),
+        "08.bob-wins": (_stepped("bob"), _stepped("ann"), {}),
     }
+
+
+def _stepped(first: str) -> sockviz.Stepper:
+    """The lesson's race, stepped: the server until it waits, then ``first``'s connect(), then
+    the rest."""
+    st = sockviz.stepper(race_scenario(7000), semantics="weldr")
+    while "server" in st.runnable:
+        st.run("server")
+    st.run(first)
+    st.run(first)
+    st.finish()
+    return st
+
+
+def test_a_stepper_goal_wants_the_stepper_a_finished_run_and_the_same_run_again() -> None:
+    st = sockviz.stepper(race_scenario(7000), semantics="weldr")
+    assert "give the stepper itself" in lessons.check("08.bob-wins", st.trace).message
+    assert "not over yet" in lessons.check("08.bob-wins", st).message
+    done = _stepped("bob")
+    assert lessons.check("08.bob-wins", done)
+    assert done.again().fingerprint() == done.trace.fingerprint()
 
 
 def _client_first_trace() -> sockviz.Trace:

@@ -434,6 +434,36 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
+def stepper_goal(
+    reached: Callable[[Any], bool], right: str, not_yet: str
+) -> Callable[..., tuple[bool, str]]:
+    """A checker for "make this happen with the stepper": the answer is the stepper itself; its
+    run must be over, ``reached(trace)`` must hold, and welding the same components under
+    ``Scripted(st.choices)`` must give the very same run (a goal reached by choices, not by a
+    trace put together by hand)."""
+
+    def check(answer: Any, **_: Any) -> tuple[bool, str]:
+        from ._weld._stepper import Stepper
+
+        if not isinstance(answer, Stepper):
+            return False, "give the stepper itself: lessons.check(name, st)"
+        if not answer.done:
+            return False, f"the run is not over yet: choose on (or st.finish()). {not_yet}"
+        if not reached(answer.trace):
+            return False, not_yet
+        if answer.again().fingerprint() != answer.trace.fingerprint():
+            return False, "welding again with Scripted(st.choices) gave another run: try again"
+        return True, right
+
+    return check
+
+
+def _bob_wins(trace: Any) -> bool:
+    from .scenarios import who_got_the_slot
+
+    return who_got_the_slot(trace) == "bob got the slot"
+
+
 #: Every exercise of the lessons, by name.
 EXERCISES: dict[str, Exercise] = {
     "01.first": Exercise(
@@ -518,6 +548,17 @@ EXERCISES: dict[str, Exercise] = {
         "Which clients can win the race for the one slot?",
         _winners,
         "Look at the outcomes' labels.",
+    ),
+    "08.bob-wins": Exercise(
+        "With the stepper, make bob get the slot.",
+        stepper_goal(
+            _bob_wins,
+            "bob got the slot: his connect() reached the listener before ann's, because you let "
+            "him run first -- and Scripted(st.choices) makes that run again.",
+            "bob did not get the slot: undo, and let bob make his connect() before ann makes "
+            "hers.",
+        ),
+        "The one whose connect() comes first is accepted.",
     ),
     "08.stuck": Exercise(
         "In strict semantics, which thread is stuck when the race deadlocks?",

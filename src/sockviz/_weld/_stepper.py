@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Chooser, Schedule
 from .._errors import DeadlockError
+from ._policies import Scripted
 
 if TYPE_CHECKING:
     from .._core._events import Event
@@ -296,6 +297,21 @@ class Stepper:
             self._decisions = list(self._now.log)
             self._now = self._rerun(pause=False)
         return self.trace
+
+    def again(self) -> Trace:
+        """Weld the same components once more under ``Scripted(self.choices)``: the same run, as
+        ``weld`` makes it (the trace of its error, if it ends in one).  What a checker uses to know
+        a run was really reached by these choices."""
+        from ._weld import weld
+
+        components = (self._scenario(),) if self._scenario is not None else self._components
+        try:
+            return weld(*components, schedule=Scripted(self.choices), echo=False, **self._options)
+        except Exception as exc:
+            trace: Trace | None = getattr(exc, "trace", None)
+            if trace is None:
+                raise
+            return trace
 
     def widget(self, *, width: int = 880) -> Any:
         """The classroom view: a button per runnable thread saying what it will do, undo, random
