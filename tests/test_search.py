@@ -130,3 +130,20 @@ def test_every_run_of_a_search_is_remade_by_its_schedule(scenario, semantics, pr
         except (sockviz.DeadlockError, sockviz.ComponentError) as error:
             trace = error.trace
         assert trace.fingerprint() == run.fingerprint, run.schedule
+
+
+def test_a_lost_update_needs_one_preemption_and_the_search_finds_it() -> None:
+    """The counter race: with no preemption every schedule adds up to 2; allowing one (at the
+    sleep between read and write) finds the lost update."""
+    from .test_stepper import counter_race
+
+    def final(trace: sockviz.Trace) -> int:
+        return max(int(e.fields["line"].split()[1]) for e in trace.of_kind("output"))
+
+    none = sockviz.explore(counter_race, exhaustive=True, outcome=final)
+    assert none.complete and {o.label for o in none.outcomes} == {2}
+    one = sockviz.explore(counter_race, exhaustive=True, outcome=final, preemptions=1)
+    assert one.complete and {o.label for o in one.outcomes} == {1, 2}
+    lost = next(o for o in one.outcomes if o.label == 1)
+    again = sockviz.weld(counter_race(), schedule=lost.schedule, echo=False)
+    assert final(again) == 1

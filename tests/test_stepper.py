@@ -29,7 +29,8 @@ def test_the_one_who_connects_first_gets_the_slot_by_choice(semantics: str, winn
     assert st.next_steps() == {"server": "starts", "ann": "starts", "bob": "starts"}
     _server_to_accept(st)
     assert st.runnable == ["ann", "bob"]
-    st.run(winner)  # it starts, and stops at its first call
+    while not st.next_steps()[winner].startswith("connect()"):
+        st.run(winner)  # it starts, and goes call by call up to its connect()
     assert st.next_steps()[winner] == "connect() to 127.0.0.1:8080"
     st.run(winner)  # the connect itself
     st.finish()
@@ -215,3 +216,43 @@ def test_the_widgets_buttons_run_their_threads() -> None:
     assert "&#x27;nobody&#x27; cannot run now" in view.status.value
     view.random.click()
     assert len(st.choices) >= 3
+
+
+def counter_race() -> dict:
+    """Two threads add one to a shared counter, reading and writing it with a time.sleep(0) in
+    between -- the place a schedule (or a stepper) may switch threads."""
+    import time
+
+    state = {"n": 0}
+
+    def add() -> None:
+        seen = state["n"]
+        time.sleep(0)
+        state["n"] = seen + 1
+        print("counter", state["n"])
+
+    return {"a": add, "b": add}
+
+
+def test_a_lost_update_is_provoked_by_hand_at_a_sleep() -> None:
+    """The stepper stops a thread at a time.sleep too: letting b read between a's read and a's
+    write loses an update (the counter ends at 1, not 2)."""
+    st = sockviz.stepper(scenario=counter_race)
+    st.run("a")  # a starts, reads, and stops at its sleep
+    assert st.next_steps() == {"a": "sleep(0)", "b": "starts"}
+    st.run("b")  # b reads the same value, and stops at its sleep
+    st.finish()
+    lines = [e.fields["line"] for e in st.trace.of_kind("output")]
+    assert lines == ["counter 1", "counter 1"]
+    assert lessons_counter(st) == 1
+    honest = sockviz.stepper(scenario=counter_race)
+    honest.run("a")
+    honest.run("a")  # a goes on: its write, its print, its end
+    honest.finish()
+    assert lessons_counter(honest) == 2
+    replayed = sockviz.weld(counter_race(), schedule=sockviz.Scripted(st.choices), echo=False)
+    assert [e.fields["line"] for e in replayed.of_kind("output")] == lines
+
+
+def lessons_counter(st: sockviz.Stepper) -> int:
+    return max(int(e.fields["line"].split()[1]) for e in st.trace.of_kind("output"))

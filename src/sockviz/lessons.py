@@ -555,8 +555,7 @@ EXERCISES: dict[str, Exercise] = {
             _bob_wins,
             "bob got the slot: his connect() reached the listener before ann's, because you let "
             "him run first -- and Scripted(st.choices) makes that run again.",
-            "bob did not get the slot: undo, and let bob make his connect() before ann makes "
-            "hers.",
+            "bob did not get the slot: undo, and let bob make his connect() before ann makes hers.",
         ),
         "The one whose connect() comes first is accepted.",
     ),

@@ -103,6 +103,7 @@ class Slot:
     """One scheduled thread: its gate, whether it can run, and why it waits."""
 
     __slots__ = (
+        "at",
         "gate",
         "ident",
         "joiners",
@@ -114,6 +115,7 @@ class Slot:
         "pending",
         "sched",
         "state",
+        "steps",
         "timed_out",
         "why",
     )
@@ -134,6 +136,10 @@ class Slot:
         self.native_id = 0  # and the kernel's id for it
         #: while set, threading calls of this thread block for real (Thread.start's handshake)
         self.passthrough = False
+        #: the program steps it has reached that are not socket calls (a time.sleep: where a
+        #: stepper may also stop it), and the last of them ("sleep(0)")
+        self.steps = 0
+        self.at = ""
 
     def __repr__(self) -> str:
         return f"<Slot {self.name} {self.state}>"

@@ -105,6 +105,8 @@ def sleep(seconds: float) -> None:
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     sched = slot.sched
+    slot.steps += 1  # a step of the program a stepper may stop at (see _weld/_stepper.py)
+    slot.at = f"sleep({seconds:g})"
     if seconds == 0:
         sched.pause()
         return None

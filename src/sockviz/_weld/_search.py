@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Chooser, Schedule
-from ._stepper import _Decision, compressed
+from ._stepper import StepCount, _Decision, compressed
 
 if TYPE_CHECKING:
     from .._core._schedule import Scheduler, Slot
@@ -61,9 +61,7 @@ class Branching(Schedule):
     diverged: str | None = None
 
     def __post_init__(self) -> None:
-        self._calls: dict[str, int] = {}
-        self._started: set[str] = set()
-        self._mark: dict[str, int] = {}
+        self._count = StepCount()
         self._budget = self.preemptions
 
     def describe(self) -> dict[str, Any]:
@@ -71,24 +69,18 @@ class Branching(Schedule):
         return {"policy": "scripted", "order": order}
 
     def attach(self, scheduler: Scheduler, recorder: Any) -> None:
-        recorder.sink = self._saw
-
-    def _saw(self, event: tuple[Any, ...]) -> None:
-        if event[3] == "call":
-            self._calls[event[2]] = self._calls.get(event[2], 0) + 1
-        elif event[3] == "thread.start":
-            self._started.add(event[2])
+        recorder.sink = self._count.saw
 
     def chooser(self) -> Chooser:
         def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
             name = current.name if current is not None else None
             if current is not None and name is not None:
-                at_call = self._calls.get(name, 0) > self._mark.get(name, 0)
-                if not at_call or self._budget <= 0 or self.diverged is not None:
-                    if at_call:
-                        self._mark[name] = self._calls.get(name, 0)
+                at_step = self._count.moved_on(current)
+                if not at_step or self._budget <= 0 or self.diverged is not None:
+                    if at_step:
+                        self._count.mark(current)
                     self.log.append(_Decision(name, name, False))
-                    return current  # inside a call, or no preemption left: it goes on
+                    return current  # inside a step, or no preemption left: it goes on
                 options = [name] + [slot.name for slot in runnable if slot is not current]
             else:
                 options = [slot.name for slot in runnable]
@@ -96,7 +88,7 @@ class Branching(Schedule):
             slot = next(slot for slot in runnable if slot.name == chosen)
             if current is not None and chosen != name:
                 self._budget -= 1
-            self._mark[chosen] = self._calls.get(chosen, 0) + (0 if chosen in self._started else 1)
+            self._count.mark(slot)
             self.log.append(_Decision(name, chosen, True))
             return slot
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Chooser, Schedule
@@ -56,6 +56,39 @@ class _Decision:
     by_hand: bool  #: a person's choice (a pause), not the running thread going on
 
 
+class StepCount:
+    """How far each thread has got in the steps a person sees: the socket calls it has begun
+    (seen in the recorder's events) and the other program steps a schedule stops at, such as a
+    ``time.sleep`` (counted on its slot)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, int] = {}
+        self._marks: dict[str, int] = {}
+        self._slots: dict[str, Slot] = {}
+
+    def saw(self, event: tuple[Any, ...]) -> None:
+        """The recorder's sink: one event."""
+        thread, kind = event[2], event[3]
+        if kind == "call":
+            self._calls[thread] = self._calls.get(thread, 0) + 1
+            slot = self._slots.get(thread)
+            if slot is not None:
+                slot.at = ""  # (its last step is this call, not a sleep)
+
+    def _steps(self, slot: Slot) -> int:
+        self._slots[slot.name] = slot
+        return self._calls.get(slot.name, 0) + slot.steps
+
+    def mark(self, slot: Slot) -> None:
+        """``slot`` was chosen: it goes on through the step it is at, to the start of its next (a
+        thread not started yet: to the start of its first)."""
+        self._marks[slot.name] = self._steps(slot)
+
+    def moved_on(self, slot: Slot) -> bool:
+        """Has ``slot`` begun a new step since it was chosen?"""
+        return self._steps(slot) > self._marks.get(slot.name, 0)
+
+
 class _Stepping(Schedule):
     """Replay ``decisions``, then pause at the next decision a person must make (or, with
     ``pause=False``, go on cooperatively to the end, logging every decision)."""
@@ -67,31 +100,18 @@ class _Stepping(Schedule):
         #: where the run paused: the runnable threads, the logical time and the thread that reached
         #: the decision (None: the run did not pause)
         self.paused: tuple[tuple[str, ...], int, str | None] | None = None
+        #: at the pause: the runnable threads stopped at a step that is not a socket call
+        self.at: dict[str, str] = {}
         #: a logged decision that could not be taken again: the run is not repeatable
         self.diverged: str | None = None
-        self._calls: dict[str, int] = {}  # socket calls each thread has begun
-        self._started: set[str] = set()
-        self._mark: dict[str, int] = {}  # each thread's calls when it was last chosen by hand
-        self._sched: Scheduler | None = None
+        self.count = StepCount()
 
     def describe(self) -> dict[str, Any]:
         return {"policy": "scripted", "order": [list(c) if isinstance(c, tuple) else c
                                                 for c in compressed(self.decisions)]}  # fmt: skip
 
     def attach(self, scheduler: Scheduler, recorder: Any) -> None:
-        self._sched = scheduler
-        recorder.sink = self._saw
-
-    def _saw(self, event: tuple[Any, ...]) -> None:
-        thread, kind = event[2], event[3]
-        if kind == "call":
-            self._calls[thread] = self._calls.get(thread, 0) + 1
-        elif kind == "thread.start":
-            self._started.add(thread)
-
-    def _choose_by_hand(self, name: str) -> None:
-        # a thread that has not started yet makes its first call too before it pauses again
-        self._mark[name] = self._calls.get(name, 0) + (0 if name in self._started else 1)
+        recorder.sink = self.count.saw
 
     def chooser(self) -> Chooser:
         def choose(runnable: list[Slot], current: Slot | None, step: int, now: int) -> Slot:
@@ -101,18 +121,17 @@ class _Stepping(Schedule):
             at = len(self.log)
             if at < len(self.decisions):
                 return self._replay(self.decisions[at], runnable, current, now)
-            if current is not None and self._calls.get(name or "", 0) <= self._mark.get(
-                name or "", 0
-            ):
+            if current is not None and not self.count.moved_on(current):
                 self.log.append(_Decision(name, current.name, False))
-                return current  # going on to its next socket call
+                return current  # going on to its next step
             if not self.pause_wanted:
                 chosen = current if current is not None else runnable[0]
                 self.log.append(_Decision(name, chosen.name, current is None))
                 if current is None:
-                    self._choose_by_hand(chosen.name)
+                    self.count.mark(chosen)
                 return chosen
             self.paused = (tuple(slot.name for slot in runnable), now, name)
+            self.at = {slot.name: slot.at for slot in runnable if slot.at}
             runnable[0].sched.halt("the stepper paused the run here")
             return current if current is not None else runnable[0]
 
@@ -125,7 +144,7 @@ class _Stepping(Schedule):
             if slot.name == decision.chosen:
                 self.log.append(decision)
                 if decision.by_hand:
-                    self._choose_by_hand(slot.name)
+                    self.count.mark(slot)
                 return slot
         self.diverged = (
             f"decision {len(self.log) + 1} ran {decision.chosen!r}, which cannot run now "
@@ -179,6 +198,7 @@ class _Run:
     current: str | None
     outcome: str | None
     error: BaseException | None
+    at: dict[str, str] = field(default_factory=dict)  #: threads stopped at a sleep, not a call
 
 
 class Stepper:
@@ -239,7 +259,9 @@ class Stepper:
     def next_steps(self) -> dict[str, str]:
         """What each runnable thread will do if chosen: "connect() to server:8080", "starts",
         "accept() goes on"."""
-        return {name: next_step(self.trace, name) for name in self.runnable}
+        return {
+            name: self._now.at.get(name) or next_step(self.trace, name) for name in self.runnable
+        }
 
     # -- choosing -----------------------------------------------------------
     def run(self, name: str | None = None) -> list[Event]:
@@ -339,7 +361,7 @@ class Stepper:
         if policy.paused is not None:
             runnable, now, current = policy.paused
             kept = [e for e in trace.events if e.t_ns <= now]
-            return _Run(_cut(trace, kept), policy.log, runnable, current, None, None)
+            return _Run(_cut(trace, kept), policy.log, runnable, current, None, None, policy.at)
         return _Run(trace, policy.log, (), None, _outcome(error), error)
 
     def __repr__(self) -> str:
