@@ -17,12 +17,25 @@ solutions live in ``notebooks/solutions.md``.
 
 from __future__ import annotations
 
+import builtins
+import errno as _errno
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EXERCISES", "Exercise", "Feedback", "check", "hint"]
+from ._answers import as_int, same_error, same_name, same_thread, same_threads
+
+__all__ = [
+    "EXERCISES",
+    "Exercise",
+    "Feedback",
+    "Listed",
+    "check",
+    "exercises",
+    "hint",
+    "stepper_goal",
+]
 
 
 class Feedback:
@@ -50,25 +63,29 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: the question, how to check an answer, a hint."""
+    """One exercise: the question, how to check an answer, a hint, and its kind: ``"predict"``
+    (a value, said before the cell that shows it), ``"code"`` (functions of yours, welded and
+    tested) or ``"stepper"`` (a run you make happen by choosing who runs)."""
 
     question: str
     checker: Callable[..., tuple[bool, str]]
     hint: str
+    kind: str = "predict"
 
 
-def _same_text(answer: Any, expected: str) -> bool:
-    return isinstance(answer, str) and answer.strip().strip("'\"").lower() == expected.lower()
+@dataclass(frozen=True)
+class Listed:
+    """An exercise as :func:`exercises` lists it."""
+
+    name: str
+    lesson: int
+    kind: str
+    question: str
 
 
-def _as_int(answer: Any) -> int | None:
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, int):
-        return answer
-    if isinstance(answer, str) and answer.strip().lstrip("-").isdigit():
-        return int(answer.strip())
-    return None
+#: The errno behind an exception a trace records by name (the answer may be either).
+_ERRNO_OF = {"ConnectionRefusedError": "ECONNREFUSED", "ConnectionResetError": "ECONNRESET",
+             "BrokenPipeError": "EPIPE", "TimeoutError": "ETIMEDOUT"}  # fmt: skip
 
 
 def _need_trace(trace: Any) -> Any:
@@ -83,7 +100,7 @@ def _need_trace(trace: Any) -> Any:
 def _first_to_arrive(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     meeting = _need_trace(trace).meetings()[0]
     first_thread = meeting.connect_thread if meeting.first == "connect" else meeting.accept_thread
-    if _same_text(answer, first_thread):
+    if same_thread(answer, first_thread):
         return (
             True,
             f"{first_thread} reached the rendezvous first and waited there for the other side.",
@@ -99,7 +116,7 @@ def _first_to_arrive(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, st
 
 def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     count = len([s for s in _need_trace(trace).sockets() if s.owner == "server"])
-    number = _as_int(answer)
+    number = as_int(answer)
     if number is None:
         return False, "answer with a number of sockets."
     if number == count:
@@ -117,7 +134,7 @@ def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str
 
 def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     meeting = _need_trace(trace).meetings()[0]
-    number = _as_int(answer)
+    number = as_int(answer)
     if number == meeting.server:
         return (
             True,
@@ -130,7 +147,7 @@ def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
 
 
 def _first_send(answer: Any, **_: Any) -> tuple[bool, str]:
-    number = _as_int(answer)
+    number = as_int(answer)
     if number == 1024:
         return (
             True,
@@ -186,7 +203,7 @@ def _after_eof(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _backlog(answer: Any, **_: Any) -> tuple[bool, str]:
-    number = _as_int(answer)
+    number = as_int(answer)
     if number == 2:
         return (
             True,
@@ -203,7 +220,7 @@ def _backlog(answer: Any, **_: Any) -> tuple[bool, str]:
 
 def _thread_count(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     count = len(_need_trace(trace).threads)
-    number = _as_int(answer)
+    number = as_int(answer)
     if number == count:
         return (
             True,
@@ -247,11 +264,7 @@ def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _refused(answer: Any, **_: Any) -> tuple[bool, str]:
-    if (
-        answer is ConnectionRefusedError
-        or _same_text(answer, "ConnectionRefusedError")
-        or _as_int(answer) == 111
-    ):
+    if same_error(answer, ConnectionRefusedError, _errno.ECONNREFUSED):
         return (
             True,
             "Linux answers a connect() to a port nobody listens on with ECONNREFUSED (111): "
@@ -261,11 +274,7 @@ def _refused(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _timeout(answer: Any, **_: Any) -> tuple[bool, str]:
-    if (
-        answer is TimeoutError
-        or _same_text(answer, "TimeoutError")
-        or _same_text(answer, "socket.timeout")
-    ):
+    if same_error(answer, TimeoutError, _errno.ETIMEDOUT):
         return (
             True,
             "with settimeout(), a wait that runs out raises TimeoutError (socket.timeout is the "
@@ -275,7 +284,7 @@ def _timeout(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _mode_after_listen(answer: Any, **_: Any) -> tuple[bool, str]:
-    if _same_text(answer, "LISTEN") or getattr(answer, "name", None) == "LISTEN":
+    if same_name(answer, "LISTEN") or getattr(answer, "name", None) == "LISTEN":
         return (
             True,
             "listen() moves a bound socket to LISTEN (and binds it first if it was not bound).",
@@ -284,12 +293,7 @@ def _mode_after_listen(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
-    number = _as_int(answer)
-    if number is None and isinstance(answer, str):
-        import errno
-
-        number = getattr(errno, answer.strip().upper(), None)
-    if number == 22:
+    if as_int(answer) == _errno.EINVAL or same_name(answer, "EINVAL"):
         return (
             True,
             "EINVAL (22): accept() on a socket that is not listening is an invalid argument, "
@@ -304,7 +308,7 @@ def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]
         for e in _need_trace(trace).of_kind("buf.write")
         if e.thread == "client" and not e.fields.get("dropped")
     )
-    number = _as_int(answer)
+    number = as_int(answer)
     if number == sent:
         return (
             True,
@@ -317,13 +321,14 @@ def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]
 
 def _response_thread(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     writers = {e.thread for e in _need_trace(trace).of_kind("buf.write") if e.thread != "client"}
-    if isinstance(answer, str) and answer in writers:
+    named = next((w for w in sorted(writers) if same_thread(answer, w)), None)
+    if named is not None:
         return (
             True,
-            f"{answer}: ThreadingHTTPServer gives every request a thread of its own, and that "
+            f"{named}: ThreadingHTTPServer gives every request a thread of its own, and that "
             "thread answers.",
         )
-    if isinstance(answer, str) and answer.startswith("server/serve_forever"):
+    if same_thread(answer, "server/serve_forever"):
         return (
             False,
             "serve_forever() only accepts the connection; who writes the response bytes? "
@@ -335,7 +340,7 @@ def _response_thread(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, st
 def _longest_wait(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     waits = [w for w in _need_trace(trace).waits() if w.duration_ns is not None]
     longest = max(waits, key=lambda w: w.duration_ns or 0)
-    if _same_text(answer, longest.thread):
+    if same_thread(answer, longest.thread):
         return (
             True,
             f"{longest.thread} waited {longest.duration_ns / 1e6:.3f} ms in {longest.what}(): "
@@ -352,7 +357,7 @@ def _more_events(answer: Any, traces: Any = None, **_: Any) -> tuple[bool, str]:
         raise TypeError("pass traces={'name': trace, ...} with the traces you compared")
     counts = {name: len(trace) for name, trace in traces.items()}
     most = max(counts, key=counts.__getitem__)
-    if _same_text(answer, most):
+    if same_name(answer, most):
         return True, f"{most} recorded {counts[most]} events: " + ", ".join(
             f"{n}: {c}" for n, c in counts.items()
         ) + "."
@@ -366,8 +371,13 @@ def _client_first(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
         if e.thread == "client" and e.fields.get("op") == "connect"
     ]
     raised = next((error for error in errors if error), None)
-    name = getattr(answer, "__name__", answer)
-    if raised is not None and _same_text(name, raised):
+    kind = getattr(builtins, str(raised), None) if raised else None
+    right = (
+        same_error(answer, kind, getattr(_errno, _ERRNO_OF.get(str(raised), ""), None))
+        if isinstance(kind, type) and issubclass(kind, BaseException)
+        else same_name(getattr(answer, "__name__", answer), str(raised))
+    )
+    if raised is not None and right:
         return (
             True,
             "the client ran first and nobody listened yet: Linux refuses, so connect() raised "
@@ -402,7 +412,7 @@ def _winners(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     }
     if isinstance(answer, str) or not isinstance(answer, set | frozenset | list | tuple):
         return False, "answer with a set of names, like {'ann'}."
-    if {str(name) for name in answer} == winners:
+    if same_threads(answer, winners):
         return (
             True,
             f"{' and '.join(sorted(winners))}: whoever's connect() reaches the listener first gets "
@@ -420,8 +430,9 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
             "semantics='strict' and more runs.",
         )
     waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
-    if isinstance(answer, str) and answer.strip() in waits:
-        what = waits[answer.strip()]
+    named = next((thread for thread in waits if same_thread(answer, thread)), None)
+    if named is not None:
+        what = waits[named]
         return (
             True,
             f"{what}: both clients were refused before it listened, and neither retries, so nobody "
@@ -506,6 +517,7 @@ EXERCISES: dict[str, Exercise] = {
         "Fix the deadlock: give (server, client) that exchange bytes.",
         _fixed_deadlock,
         "One side must speak first.",
+        kind="code",
     ),
     "04.refused": Exercise(
         "What does connect() raise when nobody listens (strict)?",
@@ -558,13 +570,28 @@ EXERCISES: dict[str, Exercise] = {
             "bob did not get the slot: undo, and let bob make his connect() before ann makes hers.",
         ),
         "The one whose connect() comes first is accepted.",
+        kind="stepper",
     ),
     "08.stuck": Exercise(
-        "In strict semantics, which thread is stuck when the race deadlocks?",
+        "In strict semantics, which thread is left waiting when the race gets stuck?",
         _stuck,
         "The clients are gone.",
     ),
 }
+
+
+def exercises(lesson: int | None = None, *, kind: str | None = None) -> list[Listed]:
+    """The catalogue: every exercise (of ``lesson``, of ``kind``) with its name, lesson, kind and
+    question, in lesson order."""
+    listed = [
+        Listed(name, int(name.split(".", 1)[0]), found.kind, found.question)
+        for name, found in EXERCISES.items()
+    ]
+    return [
+        entry
+        for entry in sorted(listed, key=lambda entry: (entry.lesson, entry.name))
+        if (lesson is None or entry.lesson == lesson) and (kind is None or entry.kind == kind)
+    ]
 
 
 def check(exercise: str, answer: Any, **context: Any) -> Feedback:

@@ -1,0 +1,82 @@
+"""Every correct form of an answer is accepted the same way in every lesson."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from sockviz import lessons
+from sockviz._answers import as_int, same_error, same_name, same_thread, same_threads
+
+from .scenarios import scenario_trace
+from .test_lessons import _client_first_trace
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ConnectionRefusedError,
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+        "ConnectionRefusedError",
+        "connectionrefusederror",
+        " 'ConnectionRefusedError' ",
+        "builtins.ConnectionRefusedError",
+        "ECONNREFUSED",
+        "econnrefused",
+        111,
+        "111",
+    ],
+)
+def test_an_error_in_every_form(answer: object) -> None:
+    assert same_error(answer, ConnectionRefusedError, errno.ECONNREFUSED)
+    assert lessons.check("04.refused", answer)
+    assert lessons.check("08.client-first", answer, trace=_client_first_trace())
+
+
+@pytest.mark.parametrize(
+    "answer", [TimeoutError, "TimeoutError", "timeouterror", "socket.timeout", TimeoutError()]
+)
+def test_a_timeout_in_every_form(answer: object) -> None:
+    assert lessons.check("04.timeout", answer)
+
+
+@pytest.mark.parametrize("answer", [ConnectionResetError, "ECONNRESET", 104, "BlockingIOError", 11])
+def test_a_wrong_error_in_any_form_is_refused(answer: object) -> None:
+    assert not same_error(answer, ConnectionRefusedError, errno.ECONNREFUSED)
+    assert not lessons.check("04.refused", answer)
+
+
+def test_thread_names_with_or_without_their_component_and_in_any_case() -> None:
+    assert same_thread("handler1", "server/handler1")
+    assert same_thread("Server/Handler1", "server/handler1")
+    assert same_thread(" 'server' ", "server")
+    assert not same_thread("server", "server/handler1")  # the component is another thread
+    assert not same_thread("handler", "server/handler1")
+    assert not same_thread(None, "server")
+    assert same_threads(["ANN", "bob"], {"ann", "bob"})
+    assert not same_threads({"ann"}, {"ann", "bob"}) and not same_threads("ann", {"ann"})
+    web = scenario_trace("http")
+    responder = next(e.thread for e in web.of_kind("buf.write") if e.thread != "client")
+    short = responder.split("/", 1)[1]
+    assert lessons.check("05.responder", short, trace=web)
+    assert lessons.check("05.responder", responder.upper(), trace=web)
+
+
+def test_names_and_numbers() -> None:
+    assert same_name(" 'LISTEN' ", "listen") and not same_name(3, "3")
+    assert as_int(" 2 ") == 2 and as_int(True) is None and as_int("two") is None
+    assert lessons.check("06.accept-errno", "einval") and lessons.check("06.accept-errno", 22)
+    assert not lessons.check("06.accept-errno", "OSError")
+
+
+def test_the_catalogue_lists_every_exercise_with_its_lesson_and_kind() -> None:
+    listed = lessons.exercises()
+    assert [entry.name for entry in listed] == sorted(
+        lessons.EXERCISES, key=lambda name: (int(name.split(".")[0]), name)
+    )
+    assert all(entry.lesson == int(entry.name[:2]) and entry.question for entry in listed)
+    assert {entry.kind for entry in listed} == {"predict", "code", "stepper"}
+    assert [e.name for e in lessons.exercises(kind="code")] == ["04.fix"]
+    assert [e.name for e in lessons.exercises(8, kind="stepper")] == ["08.bob-wins"]
+    assert all(e.lesson == 2 for e in lessons.exercises(2)) and lessons.exercises(2)
