@@ -60,6 +60,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "02.first-send": (1024, 3000, {}),
         "02.one-recv": (b"helloworld", b"hello", {}),
         "02.after-eof": (b"", None, {}),
+        "02.recv-exactly": (_recv_exactly, lambda sock, n: sock.recv(n), {}),
         "03.backlog": (2, 1, {}),
         "03.threads": (len(echo.threads), 3, {"trace": echo}),
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
@@ -76,6 +77,16 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "08.stuck": ("server", "ann", {"found": strict_race}),
         "08.bob-wins": (_stepped("bob"), _stepped("ann"), {}),
     }
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        more = sock.recv(n - len(data))
+        if not more:
+            raise EOFError("closed early")
+        data += more
+    return data
 
 
 def _stepped(first: str) -> sockviz.Stepper:

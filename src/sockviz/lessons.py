@@ -41,9 +41,19 @@ __all__ = [
 class Feedback:
     """The result of a check: ``ok`` and a message; shows itself in colour in a notebook."""
 
-    def __init__(self, ok: bool, message: str) -> None:
+    def __init__(self, ok: bool, message: str, trace: Any = None) -> None:
         self.ok = ok
         self.message = message
+        #: for a code exercise that failed: the trace of the failing run
+        self.trace = trace
+
+    def replay(self) -> Any:
+        """The replay widget on the failing run's trace (a code exercise)."""
+        if self.trace is None:
+            raise ValueError("this check has no run to replay")
+        from ._views._replay import replay
+
+        return replay(self.trace)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -68,7 +78,8 @@ class Exercise:
     tested) or ``"stepper"`` (a run you make happen by choosing who runs)."""
 
     question: str
-    checker: Callable[..., tuple[bool, str]]
+    #: (answer, **context) -> (ok, message) or, for a code exercise, (ok, message, failing trace)
+    checker: Callable[..., tuple[Any, ...]]
     hint: str
     kind: str = "predict"
 
@@ -445,6 +456,21 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
+def _recv_exactly(answer: Any, **_: Any) -> tuple[bool, str, Any]:
+    from ._codecheck import recv_exactly_cases, run_cases
+
+    result = run_cases(answer, recv_exactly_cases())
+    if result.ok:
+        return (
+            True,
+            "recv_exactly() loops until it has n bytes, whatever pieces they came in, and "
+            "raises when the peer hangs up first (recv() returning b'').",
+            None,
+        )
+    shows = " -- feedback.replay() shows that run." if result.trace is not None else ""
+    return False, result.message + shows, result.trace
+
+
 def stepper_goal(
     reached: Callable[[Any], bool], right: str, not_yet: str
 ) -> Callable[..., tuple[bool, str]]:
@@ -497,6 +523,13 @@ EXERCISES: dict[str, Exercise] = {
         "What does the server's one recv(1024) return?",
         _one_recv,
         "Streams have no message boundaries.",
+    ),
+    "02.recv-exactly": Exercise(
+        "Write recv_exactly(sock, n): return exactly n bytes from sock, raise EOFError (or a "
+        "ConnectionError) if the peer hangs up first.",
+        _recv_exactly,
+        "recv(n) returns at most n bytes -- maybe fewer. Loop, and treat b'' as the end.",
+        kind="code",
     ),
     "02.after-eof": Exercise(
         "What does recv() return after the peer's shutdown(SHUT_WR)?",
@@ -602,8 +635,8 @@ def check(exercise: str, answer: Any, **context: Any) -> Feedback:
         raise KeyError(
             f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}"
         ) from None
-    ok, message = found.checker(answer, **context)
-    return Feedback(ok, message)
+    said = found.checker(answer, **context)
+    return Feedback(bool(said[0]), str(said[1]), said[2] if len(said) > 2 else None)
 
 
 def hint(exercise: str) -> str:

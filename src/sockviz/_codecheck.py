@@ -1,0 +1,165 @@
+"""Exercises where the student writes code: their function, welded against hidden clients.
+
+A code exercise is a list of **cases**.  Each case welds the student's
+function into a small server (or client) and runs it against a client of
+the exercise's own -- some polite, some adversarial: a sender that dribbles
+its bytes one at a time, one that says more than asked, one that hangs up
+half way.  A case says what must come out; the first case that fails is
+named in the feedback, with the trace of its run to replay.  Every weld has
+a short timeout and a small event limit, so a student's endless loop (the
+classic ``while len(data) < n: data += sock.recv(...)`` that never sees
+``b''``) ends in a second with a clear sentence, never a hung notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Case", "CodeResult", "recv_exactly_cases", "run_cases"]
+
+#: Each case's weld: seconds and events a correct answer never comes near.
+TIMEOUT, MAX_EVENTS = 5.0, 20_000
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hidden test: a name a student understands, the client, and what must come out."""
+
+    name: str
+    #: the client component (it talks to "server" on PORT)
+    client: Callable[[], None]
+    #: the calls the server makes with the student's function, as (n,) sizes
+    sizes: tuple[int, ...]
+    #: what each call must return
+    expected: tuple[bytes, ...] = ()
+    #: or the exceptions the last call may raise (any of them, or a subclass)
+    raises: tuple[type[BaseException], ...] = ()
+
+
+@dataclass
+class CodeResult:
+    ok: bool
+    message: str
+    trace: Any = None
+
+
+PORT = 9300
+
+
+def _server(
+    recv_exactly: Callable[[socket.socket, int], bytes], case: Case, got: list[Any]
+) -> Callable[[], None]:
+    def server() -> None:
+        with socket.create_server(("", PORT)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                try:
+                    for n in case.sizes:
+                        got.append(recv_exactly(conn, n))
+                except Exception as exc:  # noqa: BLE001 - what the student's code raised is the answer
+                    got.append(exc)
+
+    return server
+
+
+def run_cases(recv_exactly: Any, cases: list[Case]) -> CodeResult:
+    """Weld ``recv_exactly`` against every case; the first that fails, named, with its trace."""
+    import sockviz
+
+    if not callable(recv_exactly):
+        return CodeResult(
+            False, "answer with your function itself: lessons.check(name, recv_exactly)"
+        )
+    for case in cases:
+        got: list[Any] = []
+        components = {"server": _server(recv_exactly, case, got), "client": case.client}
+        try:
+            trace = sockviz.weld(components, timeout=TIMEOUT, max_events=MAX_EVENTS, echo=False)
+        except sockviz.EventLimitError as error:
+            return CodeResult(False, f"{case.name}: your function never returned -- it kept "
+                              "calling recv() (a recv() that returns b'' means the peer has "
+                              "closed: no more bytes will ever come).", error.trace)  # fmt: skip
+        except (sockviz.DeadlockError, sockviz.WeldTimeoutError) as error:
+            return CodeResult(False, f"{case.name}: your function waited for bytes that never "
+                              f"came ({type(error).__name__}).", error.trace)  # fmt: skip
+        except sockviz.ComponentError as error:
+            return CodeResult(False, f"{case.name}: {error.exceptions[0]!r}", error.trace)
+        problem = _judge(case, got)
+        if problem is not None:
+            return CodeResult(False, f"{case.name}: {problem}", trace)
+    return CodeResult(True, "")
+
+
+def _judge(case: Case, got: list[Any]) -> str | None:
+    """What is wrong with what the student's function gave, or None."""
+    if case.raises:
+        last = got[-1] if got else None
+        if isinstance(last, case.raises):
+            return None
+        names = " or ".join(kind.__name__ for kind in case.raises)
+        return (
+            f"the client hung up half way: your function should raise {names}, not "
+            f"{'raise' if isinstance(last, BaseException) else 'return'} {last!r}"
+        )
+    for n, want, have in zip(case.sizes, case.expected, got, strict=False):
+        if isinstance(have, BaseException):
+            return f"asked for {n} bytes, your function raised {have!r}"
+        if have != want:
+            return (
+                f"asked for {n} bytes, your function returned {have!r} -- the client sent {want!r}"
+            )
+    if len(got) < len(case.sizes):
+        return "your function did not return"
+    return None
+
+
+def _dribbler(data: bytes, *, pause: float = 0.002) -> Callable[[], None]:
+    def client() -> None:
+        # (a server that gave up early resets the connection: that is the server's story)
+        with contextlib.suppress(OSError), socket.create_connection(("server", PORT)) as sock:
+            for i in range(len(data)):
+                sock.sendall(data[i : i + 1])
+                time.sleep(pause)
+
+    return client
+
+
+def _sender(*parts: bytes, close_early: bool = False) -> Callable[[], None]:
+    def client() -> None:
+        with contextlib.suppress(OSError), socket.create_connection(("server", PORT)) as sock:
+            for part in parts:
+                sock.sendall(part)
+            if not close_early:
+                sock.recv(1)  # stays until the server is done
+
+    return client
+
+
+def recv_exactly_cases() -> list[Case]:
+    """The hidden tests of ``recv_exactly(sock, n)``."""
+    return [
+        Case("one send of 10 bytes", _sender(b"0123456789"), (10,), (b"0123456789",)),
+        Case(
+            "ten sends of one byte each (TCP may deliver a message in pieces)",
+            _dribbler(b"abcdefghij"),
+            (10,),
+            (b"abcdefghij",),
+        ),
+        Case(
+            "two messages sent back to back, read as 4 then 6 bytes",
+            _sender(b"HEAD", b"body!!"),
+            (4, 6),
+            (b"HEAD", b"body!!"),
+        ),
+        Case(
+            "the client sends 3 of the 10 bytes and hangs up",
+            _sender(b"abc", close_early=True),
+            (10,),
+            raises=(EOFError, ConnectionError),
+        ),
+    ]

@@ -1,0 +1,79 @@
+"""Code exercises: the student's function welded against hidden clients, adversarial ones too."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from sockviz import lessons
+
+
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        more = sock.recv(n - len(data))
+        if not more:
+            raise EOFError(f"the peer closed after {len(data)} of {n} bytes")
+        data += more
+    return data
+
+
+def do_nothing(sock: socket.socket, n: int) -> bytes:
+    return b""
+
+
+def naive(sock: socket.socket, n: int) -> bytes:
+    return sock.recv(n)  # at most n: a message in pieces comes short
+
+
+def endless(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:  # never sees b'': spins for ever once the peer has gone
+        data += sock.recv(n - len(data))
+    return data
+
+
+def silent_on_eof(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        more = sock.recv(n - len(data))
+        if not more:
+            break  # returns a short message as if it were whole
+        data += more
+    return data
+
+
+def test_a_correct_recv_exactly_passes_every_hidden_client() -> None:
+    feedback = lessons.check("02.recv-exactly", recv_exactly)
+    assert feedback and feedback.trace is None and "b''" in feedback.message
+
+
+def test_a_function_that_does_nothing_is_never_accepted() -> None:
+    feedback = lessons.check("02.recv-exactly", do_nothing)
+    assert not feedback
+    assert feedback.message.startswith("one send of 10 bytes: asked for 10 bytes, your function")
+
+
+def test_the_naive_recv_fails_on_a_message_in_pieces_and_the_run_can_be_replayed() -> None:
+    feedback = lessons.check("02.recv-exactly", naive)
+    assert not feedback and feedback.message.startswith("ten sends of one byte each")
+    assert "returned b'a'" in feedback.message
+    widget = feedback.replay()
+    assert "sockviz-replay" in widget._dom_classes
+
+
+def test_an_endless_loop_on_eof_ends_quickly_with_a_clear_sentence() -> None:
+    started = time.monotonic()
+    feedback = lessons.check("02.recv-exactly", endless)
+    assert time.monotonic() - started < 5
+    assert not feedback and "hangs up" in feedback.message and "never returned" in feedback.message
+
+
+def test_a_short_message_passed_off_as_whole_is_caught() -> None:
+    feedback = lessons.check("02.recv-exactly", silent_on_eof)
+    assert not feedback and "should raise EOFError or ConnectionError" in feedback.message
+
+
+def test_the_answer_must_be_the_function() -> None:
+    feedback = lessons.check("02.recv-exactly", "recv_exactly")
+    assert not feedback and "your function itself" in feedback.message and feedback.trace is None
