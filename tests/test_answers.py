@@ -77,6 +77,10 @@ def test_the_catalogue_lists_every_exercise_with_its_lesson_and_kind() -> None:
     )
     assert all(entry.lesson == int(entry.name[:2]) and entry.question for entry in listed)
     assert {entry.kind for entry in listed} == {"predict", "code", "stepper"}
-    assert [e.name for e in lessons.exercises(kind="code")] == ["02.recv-exactly", "04.fix"]
+    assert [e.name for e in lessons.exercises(kind="code")] == [
+        "02.framing",
+        "02.recv-exactly",
+        "04.fix",
+    ]
     assert [e.name for e in lessons.exercises(8, kind="stepper")] == ["08.bob-wins"]
     assert all(e.lesson == 2 for e in lessons.exercises(2)) and lessons.exercises(2)

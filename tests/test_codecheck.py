@@ -77,3 +77,22 @@ def test_a_short_message_passed_off_as_whole_is_caught() -> None:
 def test_the_answer_must_be_the_function() -> None:
     feedback = lessons.check("02.recv-exactly", "recv_exactly")
     assert not feedback and "your function itself" in feedback.message and feedback.trace is None
+
+
+def recv_message(sock: socket.socket) -> bytes:
+    size = int.from_bytes(recv_exactly(sock, 4), "big")
+    return recv_exactly(sock, size)
+
+
+def greedy_message(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)  # takes what is there: the next message too
+    return data[4:]
+
+
+def test_framing_accepts_a_correct_reader_and_refuses_the_greedy_one() -> None:
+    assert lessons.check("02.framing", recv_message)
+    greedy = lessons.check("02.framing", greedy_message)
+    assert not greedy and greedy.trace is not None
+    assert greedy.message.startswith("a message whose 4-byte header and body come one byte")
+    assert not lessons.check("02.framing", lambda sock: b"")
+    assert [e.name for e in lessons.exercises(kind="code")][:2] == ["02.framing", "02.recv-exactly"]

@@ -61,6 +61,11 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "02.one-recv": (b"helloworld", b"hello", {}),
         "02.after-eof": (b"", None, {}),
         "02.recv-exactly": (_recv_exactly, lambda sock, n: sock.recv(n), {}),
+        "02.framing": (
+            lambda sock: _recv_exactly(sock, int.from_bytes(_recv_exactly(sock, 4), "big")),
+            lambda sock: sock.recv(65536)[4:],
+            {},
+        ),
         "03.backlog": (2, 1, {}),
         "03.threads": (len(echo.threads), 3, {"trace": echo}),
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Case", "CodeResult", "recv_exactly_cases", "run_cases"]
+__all__ = ["Case", "CodeResult", "framing_cases", "recv_exactly_cases", "run_cases"]
 
 #: Each case's weld: seconds and events a correct answer never comes near.
 TIMEOUT, MAX_EVENTS = 5.0, 20_000
@@ -33,8 +33,9 @@ class Case:
     name: str
     #: the client component (it talks to "server" on PORT)
     client: Callable[[], None]
-    #: the calls the server makes with the student's function, as (n,) sizes
-    sizes: tuple[int, ...]
+    #: the calls the server makes with the student's function: f(conn, n) for each size n, or
+    #: f(conn) for each None
+    sizes: tuple[int | None, ...]
     #: what each call must return
     expected: tuple[bytes, ...] = ()
     #: or the exceptions the last call may raise (any of them, or a subclass)
@@ -51,16 +52,14 @@ class CodeResult:
 PORT = 9300
 
 
-def _server(
-    recv_exactly: Callable[[socket.socket, int], bytes], case: Case, got: list[Any]
-) -> Callable[[], None]:
+def _server(function: Callable[..., bytes], case: Case, got: list[Any]) -> Callable[[], None]:
     def server() -> None:
         with socket.create_server(("", PORT)) as listener:
             conn, _ = listener.accept()
             with conn:
                 try:
                     for n in case.sizes:
-                        got.append(recv_exactly(conn, n))
+                        got.append(function(conn) if n is None else function(conn, n))
                 except Exception as exc:  # noqa: BLE001 - what the student's code raised is the answer
                     got.append(exc)
 
@@ -160,6 +159,43 @@ def recv_exactly_cases() -> list[Case]:
             "the client sends 3 of the 10 bytes and hangs up",
             _sender(b"abc", close_early=True),
             (10,),
+            raises=(EOFError, ConnectionError),
+        ),
+    ]
+
+
+def _framed(*payloads: bytes) -> bytes:
+    """Messages as the framing exercise sends them: a 4-byte big-endian length, then the bytes."""
+    return b"".join(len(p).to_bytes(4, "big") + p for p in payloads)
+
+
+def framing_cases() -> list[Case]:
+    """The hidden tests of ``recv_message(sock)`` (length-prefixed messages)."""
+    hello, empty, big = b"hello", b"", bytes(range(256)) * 40
+    return [
+        Case("one message in one send", _sender(_framed(hello)), (None,), (hello,)),
+        Case(
+            "a message whose 4-byte header and body come one byte at a time",
+            _dribbler(_framed(b"piecemeal"), pause=0.001),
+            (None,),
+            (b"piecemeal",),
+        ),
+        Case(
+            "three messages in a single send (one of them empty)",
+            _sender(_framed(hello, empty, b"world")),
+            (None, None, None),
+            (hello, empty, b"world"),
+        ),
+        Case(
+            "a 10,240-byte message (more than one recv() brings)",
+            _sender(_framed(big)),
+            (None,),
+            (big,),
+        ),
+        Case(
+            "the client hangs up in the middle of a message",
+            _sender(_framed(hello)[:6], close_early=True),
+            (None,),
             raises=(EOFError, ConnectionError),
         ),
     ]

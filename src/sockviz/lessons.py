@@ -456,19 +456,19 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
-def _recv_exactly(answer: Any, **_: Any) -> tuple[bool, str, Any]:
-    from ._codecheck import recv_exactly_cases, run_cases
+def _code(cases: str, right: str) -> Callable[..., tuple[bool, str, Any]]:
+    """A code exercise's checker: the answer welded against the hidden clients of ``cases``."""
 
-    result = run_cases(answer, recv_exactly_cases())
-    if result.ok:
-        return (
-            True,
-            "recv_exactly() loops until it has n bytes, whatever pieces they came in, and "
-            "raises when the peer hangs up first (recv() returning b'').",
-            None,
-        )
-    shows = " -- feedback.replay() shows that run." if result.trace is not None else ""
-    return False, result.message + shows, result.trace
+    def check(answer: Any, **_: Any) -> tuple[bool, str, Any]:
+        from . import _codecheck
+
+        result = _codecheck.run_cases(answer, getattr(_codecheck, cases)())
+        if result.ok:
+            return True, right, None
+        shows = " -- feedback.replay() shows that run." if result.trace is not None else ""
+        return False, result.message + shows, result.trace
+
+    return check
 
 
 def stepper_goal(
@@ -527,8 +527,24 @@ EXERCISES: dict[str, Exercise] = {
     "02.recv-exactly": Exercise(
         "Write recv_exactly(sock, n): return exactly n bytes from sock, raise EOFError (or a "
         "ConnectionError) if the peer hangs up first.",
-        _recv_exactly,
+        _code(
+            "recv_exactly_cases",
+            "recv_exactly() loops until it has n bytes, whatever pieces they came in, and raises "
+            "when the peer hangs up first (recv() returning b'').",
+        ),
         "recv(n) returns at most n bytes -- maybe fewer. Loop, and treat b'' as the end.",
+        kind="code",
+    ),
+    "02.framing": Exercise(
+        "Write recv_message(sock): read one message sent as a 4-byte big-endian length and then "
+        "that many bytes; raise EOFError (or a ConnectionError) if the peer hangs up inside one.",
+        _code(
+            "framing_cases",
+            "recv_message() reads exactly the 4-byte header, then exactly its length -- never "
+            "more, so the next message stays in the buffer for the next call.",
+        ),
+        "A stream has no message boundaries: read exactly 4 bytes (int.from_bytes(..., 'big')), "
+        "then exactly that many -- recv_exactly() twice.",
         kind="code",
     ),
     "02.after-eof": Exercise(
