@@ -85,3 +85,22 @@ def test_the_readme_examples_run(tmp_path: pathlib.Path, monkeypatch: object) ->
         "client: ConnectionRefusedError; then stuck: server in accept()"
     )
     assert (tmp_path / "echo.jsonl").exists()
+
+
+def test_the_instructors_guide_names_every_lesson_and_only_lessons() -> None:
+    """docs/instructors.md has a section per notebook in notebooks/, and names no other; each
+    section says its objectives, prerequisites, timing and misconceptions."""
+    import re
+
+    guide = (DOCS / "instructors.md").read_text()
+    named = re.findall(r"^### \d\d · .*\(`(\w+)`\)$", guide, flags=re.MULTILINE)
+    lessons = sorted(p.stem for p in (DOCS.parent / "notebooks").glob("*.ipynb"))
+    assert sorted(named) == lessons
+    sections = re.split(r"^### ", guide, flags=re.MULTILINE)[1:]
+    for section in sections:
+        for part in ("**Objectives:**", "**Prerequisites:**", "**Timing:**", "**Misconceptions:**"):
+            assert part in section, (section.splitlines()[0], part)
+    minutes = [int(m) for m in re.findall(r"\*\*Timing:\*\* (\d+) minutes", guide)]
+    assert len(minutes) == len(lessons) and all(5 <= m <= 90 for m in minutes)
+    assert not (DOCS.parent / "notebooks" / "solutions.md").exists()  # not beside the students'
+    assert (DOCS / "solutions.md").exists()

@@ -12,7 +12,7 @@ are checked against the student's own trace (``trace=``), so a lesson works
 whatever interleaving the threads happened to take.
 
 :func:`hint` shows an exercise's hint without checking anything; the
-solutions live in ``notebooks/solutions.md``.
+solutions live in ``docs/solutions.md`` (not beside the student notebooks).
 """
 
 from __future__ import annotations
