@@ -95,4 +95,43 @@ def test_framing_accepts_a_correct_reader_and_refuses_the_greedy_one() -> None:
     assert not greedy and greedy.trace is not None
     assert greedy.message.startswith("a message whose 4-byte header and body come one byte")
     assert not lessons.check("02.framing", lambda sock: b"")
-    assert [e.name for e in lessons.exercises(kind="code")][:2] == ["02.framing", "02.recv-exactly"]
+    assert [e.name for e in lessons.exercises(kind="code")][:2] == [
+        "02.framing",
+        "02.recv-exactly",
+    ]
+
+
+def _echo(conn: socket.socket) -> None:
+    with conn:
+        while data := conn.recv(1024):
+            conn.sendall(data)
+
+
+def threaded_serve(listener: socket.socket) -> None:
+    import threading
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=_echo, args=(conn,)).start()
+
+
+def one_at_a_time(listener: socket.socket) -> None:
+    while True:
+        conn, _ = listener.accept()
+        _echo(conn)
+
+
+def test_a_threaded_echo_server_passes_and_a_one_at_a_time_server_is_caught() -> None:
+    assert lessons.check("03.threaded-echo", threaded_serve)
+    serial = lessons.check("03.threaded-echo", one_at_a_time)
+    assert not serial and "serves one client at a time" in serial.message
+    assert serial.trace is not None
+    nothing = lessons.check("03.threaded-echo", lambda listener: None)
+    assert not nothing and nothing.message.startswith("one client: ann's ConnectionRefusedError")
+
+    def crashing(listener: socket.socket) -> None:
+        listener.accept()
+        raise RuntimeError("oops")
+
+    crashed = lessons.check("03.threaded-echo", crashing)
+    assert not crashed and "your server raised RuntimeError('oops')" in crashed.message

@@ -67,6 +67,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
             {},
         ),
         "03.backlog": (2, 1, {}),
+        "03.threaded-echo": (_threaded_serve, lambda listener: None, {}),
         "03.threads": (len(echo.threads), 3, {"trace": echo}),
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
         "04.refused": (ConnectionRefusedError, TimeoutError, {}),
@@ -82,6 +83,19 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "08.stuck": ("server", "ann", {"found": strict_race}),
         "08.bob-wins": (_stepped("bob"), _stepped("ann"), {}),
     }
+
+
+def _threaded_serve(listener: socket.socket) -> None:
+    import threading
+
+    def echo(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(1024):
+                conn.sendall(data)
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=echo, args=(conn,)).start()
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:

@@ -20,7 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Case", "CodeResult", "framing_cases", "recv_exactly_cases", "run_cases"]
+__all__ = [
+    "Case",
+    "CodeResult",
+    "ServerCase",
+    "framing_cases",
+    "recv_exactly_cases",
+    "run_cases",
+    "run_server_cases",
+    "threaded_echo_cases",
+]
 
 #: Each case's weld: seconds and events a correct answer never comes near.
 TIMEOUT, MAX_EVENTS = 5.0, 20_000
@@ -197,5 +206,155 @@ def framing_cases() -> list[Case]:
             _sender(_framed(hello)[:6], close_early=True),
             (None,),
             raises=(EOFError, ConnectionError),
+        ),
+    ]
+
+
+# -- servers the student writes ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerCase:
+    """A hidden test of a server the student writes: clients, and what they must have seen."""
+
+    name: str
+    #: the clients, by name; each writes what it saw into the shared dict it is made with
+    clients: Callable[[dict[str, Any]], dict[str, Callable[[], None]]]
+    #: what is wrong with what the clients saw (None: nothing)
+    judge: Callable[[dict[str, Any]], str | None]
+
+
+def run_server_cases(serve: Any, cases: list[ServerCase]) -> CodeResult:
+    """Weld ``serve(listener)`` (given a listening socket on PORT) against each case's clients;
+    the weld ends when the clients have (the server may serve for ever)."""
+    import sockviz
+
+    if not callable(serve):
+        return CodeResult(False, "answer with your function itself: lessons.check(name, serve)")
+    for case in cases:
+        seen: dict[str, Any] = {}
+        clients = case.clients(seen)
+
+        def server() -> None:
+            with socket.create_server(("", PORT)) as listener:
+                serve(listener)
+
+        try:
+            trace = sockviz.weld(
+                {"server": server, **clients}, until=list(clients), timeout=TIMEOUT,
+                max_events=MAX_EVENTS * 5, echo=False,
+            )  # fmt: skip
+        except sockviz.ComponentError as error:
+            failed = dict(zip(error.threads, error.exceptions, strict=False))
+            who = "your server" if "server" in failed else ", ".join(failed)
+            first = failed.get("server") or next(iter(failed.values()))
+            return CodeResult(False, f"{case.name}: {who} raised {first!r}", error.trace)
+        except (sockviz.DeadlockError, sockviz.WeldTimeoutError, sockviz.EventLimitError) as error:
+            return CodeResult(False, f"{case.name}: the clients never got their answers "
+                              f"({type(error).__name__})", error.trace)  # fmt: skip
+        problem = case.judge(seen)
+        if problem is not None:
+            return CodeResult(False, f"{case.name}: {problem}", trace)
+    return CodeResult(True, "")
+
+
+def _echo_client(
+    seen: dict[str, Any], name: str, message: bytes, *, pieces: int = 1, wait: Any = None,
+    then: Any = None,
+) -> Callable[[], None]:  # fmt: skip
+    def client() -> None:
+        try:
+            with socket.create_connection(("server", PORT), timeout=2) as sock:
+                if wait is not None:  # did the other client get its answer meanwhile?
+                    seen[f"{name} waited for nothing"] = wait.wait(1)
+                step = max(1, len(message) // pieces)
+                for at in range(0, len(message), step):
+                    sock.sendall(message[at : at + step])
+                    if pieces > 1:
+                        time.sleep(0.005)
+                got = b""
+                while len(got) < len(message):
+                    more = sock.recv(1024)
+                    if not more:
+                        break
+                    got += more
+                seen[name] = got
+                seen[f"{name} at"] = time.monotonic()
+                if then is not None:
+                    then.set()
+        except OSError as exc:
+            seen[name] = exc
+
+    return client
+
+
+def _echoed(*names: str, messages: dict[str, bytes]) -> Callable[[dict[str, Any]], str | None]:
+    def judge(seen: dict[str, Any]) -> str | None:
+        for name in names:
+            got = seen.get(name)
+            if isinstance(got, BaseException):
+                return f"{name}'s {type(got).__name__}: {got}"
+            if got != messages[name]:
+                return f"{name} sent {messages[name]!r} and got back {got!r}"
+        return None
+
+    return judge
+
+
+def _both_served(echoed: Callable[[dict[str, Any]], str | None]) -> Callable[..., str | None]:
+    def judge(seen: dict[str, Any]) -> str | None:
+        if not seen.get("ann waited for nothing"):
+            return (
+                "bob got no answer while ann kept her connection open and silent: your server "
+                "serves one client at a time (a thread per client would not wait for ann)"
+            )
+        return echoed(seen)
+
+    return judge
+
+
+def threaded_echo_cases() -> list[ServerCase]:
+    """The hidden tests of ``serve(listener)``: an echo server, a thread per client."""
+    import threading
+
+    def one(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        return {"ann": _echo_client(seen, "ann", b"hello\n")}
+
+    def pieces(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        return {"ann": _echo_client(seen, "ann", b"hello, in pieces\n", pieces=4)}
+
+    def slow_and_quick(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        bob_done = threading.Event()
+        return {
+            # ann connects first, then says nothing until bob has had his answer
+            "ann": _echo_client(seen, "ann", b"slow\n", wait=bob_done),
+            "bob": _echo_client(seen, "bob", b"quick\n", then=bob_done),
+        }
+
+    def hang_up(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        def rude() -> None:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("server", PORT)).close()
+            seen["rude"] = True
+
+        return {"rude": rude, "cat": _echo_client(seen, "cat", b"still there?\n")}
+
+    messages = {"ann": b"hello\n", "bob": b"quick\n", "cat": b"still there?\n"}
+    return [
+        ServerCase("one client", one, _echoed("ann", messages=messages)),
+        ServerCase(
+            "a client that sends in four pieces",
+            pieces,
+            _echoed("ann", messages={"ann": b"hello, in pieces\n"}),
+        ),
+        ServerCase(
+            "ann connects first and says nothing until bob has his answer",
+            slow_and_quick,
+            _both_served(_echoed("bob", "ann", messages={**messages, "ann": b"slow\n"})),
+        ),
+        ServerCase(
+            "a client hangs up at once, then another one talks",
+            hang_up,
+            _echoed("cat", messages=messages),
         ),
     ]

@@ -456,13 +456,15 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
-def _code(cases: str, right: str) -> Callable[..., tuple[bool, str, Any]]:
-    """A code exercise's checker: the answer welded against the hidden clients of ``cases``."""
+def _code(cases: str, right: str, *, server: bool = False) -> Callable[..., tuple[bool, str, Any]]:
+    """A code exercise's checker: the answer welded against the hidden clients of ``cases`` (a
+    function the server calls, or with ``server``: the server itself)."""
 
     def check(answer: Any, **_: Any) -> tuple[bool, str, Any]:
         from . import _codecheck
 
-        result = _codecheck.run_cases(answer, getattr(_codecheck, cases)())
+        run = _codecheck.run_server_cases if server else _codecheck.run_cases
+        result = run(answer, getattr(_codecheck, cases)())
         if result.ok:
             return True, right, None
         shows = " -- feedback.replay() shows that run." if result.trace is not None else ""
@@ -561,6 +563,19 @@ EXERCISES: dict[str, Exercise] = {
         "How many threads does the threaded server's trace show?",
         _thread_count,
         "One handler per client.",
+    ),
+    "03.threaded-echo": Exercise(
+        "Write serve(listener): accept clients for ever, each in a thread of its own that echoes "
+        "back everything its client sends until the client hangs up.",
+        _code(
+            "threaded_echo_cases",
+            "serve() hands every accepted connection to a thread of its own and goes straight "
+            "back to accept(): a slow client holds up only its own thread.",
+            server=True,
+        ),
+        "while True: conn, _ = listener.accept(); threading.Thread(target=echo, args=(conn,))"
+        ".start() -- and echo() loops recv/sendall until recv() returns b''.",
+        kind="code",
     ),
     "04.fix": Exercise(
         "Fix the deadlock: give (server, client) that exchange bytes.",
