@@ -135,3 +135,32 @@ def test_a_threaded_echo_server_passes_and_a_one_at_a_time_server_is_caught() ->
 
     crashed = lessons.check("03.threaded-echo", crashing)
     assert not crashed and "your server raised RuntimeError('oops')" in crashed.message
+
+
+def selector_serve(listener: socket.socket) -> None:
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    listener.setblocking(False)
+    sel.register(listener, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                conn.setblocking(False)
+                sel.register(conn, selectors.EVENT_READ)
+            else:
+                data = key.fileobj.recv(1024)  # type: ignore[union-attr]
+                if data:
+                    key.fileobj.sendall(data)  # type: ignore[union-attr]
+                else:
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()  # type: ignore[union-attr]
+
+
+def test_an_event_driven_echo_server_passes_and_threads_or_serial_serving_do_not() -> None:
+    assert lessons.check("03.selectors-echo", selector_serve)
+    threaded = lessons.check("03.selectors-echo", threaded_serve)
+    assert not threaded and "your server started threads (server/Thread-1" in threaded.message
+    serial = lessons.check("03.selectors-echo", one_at_a_time)
+    assert not serial and "serves one client at a time" in serial.message

@@ -28,6 +28,7 @@ __all__ = [
     "recv_exactly_cases",
     "run_cases",
     "run_server_cases",
+    "selectors_echo_cases",
     "threaded_echo_cases",
 ]
 
@@ -222,6 +223,8 @@ class ServerCase:
     clients: Callable[[dict[str, Any]], dict[str, Callable[[], None]]]
     #: what is wrong with what the clients saw (None: nothing)
     judge: Callable[[dict[str, Any]], str | None]
+    #: what is wrong with the run itself (None: nothing), read from its trace
+    judge_run: Callable[[Any], str | None] | None = None
 
 
 def run_server_cases(serve: Any, cases: list[ServerCase]) -> CodeResult:
@@ -253,6 +256,8 @@ def run_server_cases(serve: Any, cases: list[ServerCase]) -> CodeResult:
             return CodeResult(False, f"{case.name}: the clients never got their answers "
                               f"({type(error).__name__})", error.trace)  # fmt: skip
         problem = case.judge(seen)
+        if problem is None and case.judge_run is not None:
+            problem = case.judge_run(trace)
         if problem is not None:
             return CodeResult(False, f"{case.name}: {problem}", trace)
     return CodeResult(True, "")
@@ -357,4 +362,24 @@ def threaded_echo_cases() -> list[ServerCase]:
             hang_up,
             _echoed("cat", messages=messages),
         ),
+    ]
+
+
+def _one_thread(trace: Any) -> str | None:
+    """An event-driven server serves every client from its one thread."""
+    helpers = sorted(t for t in trace.threads if t.startswith("server/"))
+    if helpers:
+        return (
+            f"your server started threads ({', '.join(helpers)}): serve every client from the "
+            "one thread, with a selector that says which socket is ready"
+        )
+    return None
+
+
+def selectors_echo_cases() -> list[ServerCase]:
+    """The hidden tests of an event-driven ``serve(listener)``: the threaded echo server's
+    clients, served from one thread."""
+    return [
+        ServerCase(case.name, case.clients, case.judge, _one_thread)
+        for case in threaded_echo_cases()
     ]

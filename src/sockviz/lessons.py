@@ -577,6 +577,19 @@ EXERCISES: dict[str, Exercise] = {
         ".start() -- and echo() loops recv/sendall until recv() returns b''.",
         kind="code",
     ),
+    "03.selectors-echo": Exercise(
+        "Write serve(listener) again, with no thread of its own: one selectors.DefaultSelector "
+        "that says which socket is ready -- the listener (accept) or a client (recv, then echo).",
+        _code(
+            "selectors_echo_cases",
+            "serve() waits in select() for whichever socket is ready, and handles just that one: "
+            "a silent client costs nothing, and one thread serves them all.",
+            server=True,
+        ),
+        "sel.register(listener, EVENT_READ); loop: for key, _ in sel.select(): accept and "
+        "register the new socket, or recv from key.fileobj (b'': unregister and close).",
+        kind="code",
+    ),
     "04.fix": Exercise(
         "Fix the deadlock: give (server, client) that exchange bytes.",
         _fixed_deadlock,
