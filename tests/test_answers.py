@@ -80,6 +80,7 @@ def test_the_catalogue_lists_every_exercise_with_its_lesson_and_kind() -> None:
     assert [e.name for e in lessons.exercises(kind="code")] == [
         "02.framing",
         "02.recv-exactly",
+        "03.chat",
         "03.selectors-echo",
         "03.threaded-echo",
         "04.fix",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -164,3 +165,56 @@ def test_an_event_driven_echo_server_passes_and_threads_or_serial_serving_do_not
     assert not threaded and "your server started threads (server/Thread-1" in threaded.message
     serial = lessons.check("03.selectors-echo", one_at_a_time)
     assert not serial and "serves one client at a time" in serial.message
+
+
+def chat_serve(listener: socket.socket) -> None:
+    import threading
+
+    clients: set[socket.socket] = set()
+    lock = threading.Lock()
+
+    def talk(conn: socket.socket) -> None:
+        with lock:
+            clients.add(conn)
+        try:
+            while data := conn.recv(1024):
+                with lock:
+                    others = [c for c in clients if c is not conn]
+                for other in others:
+                    with contextlib.suppress(OSError):  # (leaving: its own thread forgets it)
+                        other.sendall(data)
+        finally:
+            with lock:
+                clients.discard(conn)
+            conn.close()
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=talk, args=(conn,)).start()
+
+
+def forgetful_chat(listener: socket.socket) -> None:
+    import threading
+
+    clients: list[socket.socket] = []
+
+    def talk(conn: socket.socket) -> None:
+        while data := conn.recv(1024):
+            for other in clients:
+                if other is not conn:
+                    other.sendall(data)  # still writes to a client that left
+
+    while True:
+        conn, _ = listener.accept()
+        clients.append(conn)
+        threading.Thread(target=talk, args=(conn,)).start()
+
+
+def test_the_chat_capstone_wants_broadcast_and_a_server_that_forgets_who_left() -> None:
+    assert lessons.check("03.chat", chat_serve)
+    forgetful = lessons.check("03.chat", forgetful_chat)
+    assert not forgetful and "cat leaves at once" in forgetful.message
+    assert "BrokenPipeError" in forgetful.message or "ConnectionResetError" in forgetful.message
+    echoing = lessons.check("03.chat", threaded_serve)  # echoes to the sender, tells nobody else
+    assert not echoing
+    assert not lessons.check("03.chat", lambda listener: None)

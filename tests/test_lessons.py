@@ -69,6 +69,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "03.backlog": (2, 1, {}),
         "03.threaded-echo": (_threaded_serve, lambda listener: None, {}),
         "03.selectors-echo": (_selector_serve, _threaded_serve, {}),
+        "03.chat": (_chat_serve, _threaded_serve, {}),
         "03.threads": (len(echo.threads), 3, {"trace": echo}),
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
         "04.refused": (ConnectionRefusedError, TimeoutError, {}),
@@ -97,6 +98,12 @@ def _threaded_serve(listener: socket.socket) -> None:
     while True:
         conn, _ = listener.accept()
         threading.Thread(target=echo, args=(conn,)).start()
+
+
+def _chat_serve(listener: socket.socket) -> None:
+    from .test_codecheck import chat_serve
+
+    chat_serve(listener)
 
 
 def _selector_serve(listener: socket.socket) -> None:

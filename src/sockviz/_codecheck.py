@@ -24,6 +24,7 @@ __all__ = [
     "Case",
     "CodeResult",
     "ServerCase",
+    "chat_cases",
     "framing_cases",
     "recv_exactly_cases",
     "run_cases",
@@ -382,4 +383,117 @@ def selectors_echo_cases() -> list[ServerCase]:
     return [
         ServerCase(case.name, case.clients, case.judge, _one_thread)
         for case in threaded_echo_cases()
+    ]
+
+
+def _chatter(
+    seen: dict[str, Any], name: str, *, says: tuple[bytes, ...] = (), expects: bytes = b"",
+    ready: Any = None, start: Any = None, leaves: bool = False,
+) -> Callable[[], None]:  # fmt: skip
+    """A chat client: connects, says it is there, waits for the start, says its lines (each
+    part sent on its own), then reads until it has heard ``expects`` (or a second passes)."""
+
+    def client() -> None:
+        told = False
+        try:
+            with socket.create_connection(("server", PORT), timeout=1) as sock:
+                time.sleep(0.02)  # (the server has accepted it by then)
+                if ready is not None:
+                    ready.release()
+                    told = True
+                if leaves:
+                    return
+                if start is not None:
+                    start.wait(2)
+                for part in says:
+                    sock.sendall(part)
+                    time.sleep(0.01)
+                heard = b""
+                while len(heard) < len(expects):
+                    more = sock.recv(1024)
+                    if not more:
+                        break
+                    heard += more
+                seen[name] = heard
+        except OSError as exc:
+            seen[name] = exc
+            if ready is not None and not told:
+                ready.release()  # (refused: the others need not wait for it)
+
+    return client
+
+
+def _heard(expected: dict[str, bytes]) -> Callable[[dict[str, Any]], str | None]:
+    def judge(seen: dict[str, Any]) -> str | None:
+        for name, want in expected.items():
+            got = seen.get(name)
+            if isinstance(got, BaseException):
+                return f"{name}'s {type(got).__name__}: {got}"
+            if got != want:
+                return f"{name} should have heard {want!r}, and heard {got!r}"
+        return None
+
+    return judge
+
+
+def chat_cases() -> list[ServerCase]:
+    """The hidden tests of a chat server: every line a client sends goes to every other client."""
+    import threading
+
+    def gathering(count: int) -> tuple[Any, Any, Callable[[], None]]:
+        ready, start = threading.Semaphore(0), threading.Event()
+
+        def starter() -> None:  # the lines start once every client is in (2 s at most)
+            deadline = time.monotonic() + 2
+            for _ in range(count):
+                ready.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            start.set()
+
+        return ready, start, starter
+
+    def hello(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        ready, start, starter = gathering(3)
+        return {
+            "ann": _chatter(seen, "ann", says=(b"hello\n",), ready=ready, start=start),
+            "bob": _chatter(seen, "bob", expects=b"hello\n", ready=ready, start=start),
+            "cat": _chatter(seen, "cat", expects=b"hello\n", ready=ready, start=start),
+            "start": starter,
+        }
+
+    def pieces(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        ready, start, starter = gathering(2)
+        return {
+            "ann": _chatter(
+                seen, "ann", says=(b"hel", b"lo, in", b" pieces\n"), ready=ready, start=start
+            ),
+            "bob": _chatter(seen, "bob", expects=b"hello, in pieces\n", ready=ready, start=start),
+            "start": starter,
+        }
+
+    def leaving(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
+        ready, start, starter = gathering(3)
+        return {
+            "cat": _chatter(seen, "cat", ready=ready, leaves=True),
+            "ann": _chatter(
+                seen, "ann", expects=b"still here\nstill here\n", ready=ready, start=start
+            ),
+            "bob": _chatter(
+                seen, "bob", says=(b"still here\n", b"still here\n"), ready=ready, start=start
+            ),
+            "start": starter,
+        }
+
+    return [
+        ServerCase(
+            "ann says hello to bob and cat", hello, _heard({"bob": b"hello\n", "cat": b"hello\n"})
+        ),
+        ServerCase(
+            "ann's line comes in three pieces", pieces, _heard({"bob": b"hello, in pieces\n"})
+        ),
+        ServerCase(
+            "cat leaves at once, then bob speaks twice (a second write to cat would fail: the "
+            "server must forget cat, and not crash)",
+            leaving,
+            _heard({"ann": b"still here\nstill here\n"}),
+        ),
     ]

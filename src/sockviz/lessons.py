@@ -590,6 +590,19 @@ EXERCISES: dict[str, Exercise] = {
         "register the new socket, or recv from key.fileobj (b'': unregister and close).",
         kind="code",
     ),
+    "03.chat": Exercise(
+        "The capstone: write serve(listener) for a chat -- every line a client sends goes to "
+        "every other client connected -- that keeps serving when a client leaves.",
+        _code(
+            "chat_cases",
+            "every client's bytes go to all the others, whatever pieces they come in, and a "
+            "client that left is forgotten, not written to.",
+            server=True,
+        ),
+        "Keep the connected sockets in a set (behind a threading.Lock if each client has a "
+        "thread); on b'' remove the socket, else sendall the bytes to every other one.",
+        kind="code",
+    ),
     "04.fix": Exercise(
         "Fix the deadlock: give (server, client) that exchange bytes.",
         _fixed_deadlock,
