@@ -264,6 +264,17 @@ def run_server_cases(serve: Any, cases: list[ServerCase]) -> CodeResult:
     return CodeResult(True, "")
 
 
+def _read_up_to(sock: socket.socket, n: int) -> bytes:
+    """What a client hears: up to ``n`` bytes, fewer if the server hangs up first."""
+    heard = b""
+    while len(heard) < n:
+        more = sock.recv(1024)
+        if not more:
+            break
+        heard += more
+    return heard
+
+
 def _echo_client(
     seen: dict[str, Any], name: str, message: bytes, *, pieces: int = 1, wait: Any = None,
     then: Any = None,
@@ -278,13 +289,7 @@ def _echo_client(
                     sock.sendall(message[at : at + step])
                     if pieces > 1:
                         time.sleep(0.005)
-                got = b""
-                while len(got) < len(message):
-                    more = sock.recv(1024)
-                    if not more:
-                        break
-                    got += more
-                seen[name] = got
+                seen[name] = _read_up_to(sock, len(message))
                 seen[f"{name} at"] = time.monotonic()
                 if then is not None:
                     then.set()
@@ -408,13 +413,7 @@ def _chatter(
                 for part in says:
                     sock.sendall(part)
                     time.sleep(0.01)
-                heard = b""
-                while len(heard) < len(expects):
-                    more = sock.recv(1024)
-                    if not more:
-                        break
-                    heard += more
-                seen[name] = heard
+                seen[name] = _read_up_to(sock, len(expects))
         except OSError as exc:
             seen[name] = exc
             if ready is not None and not told:

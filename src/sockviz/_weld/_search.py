@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Chooser, Schedule
+from ._policies import Scripted
 from ._stepper import StepCount, _Decision, compressed
 
 if TYPE_CHECKING:
@@ -65,8 +66,7 @@ class Branching(Schedule):
         self._budget = self.preemptions
 
     def describe(self) -> dict[str, Any]:
-        order = [list(c) if isinstance(c, tuple) else c for c in compressed(self.log)]
-        return {"policy": "scripted", "order": order}
+        return Scripted(compressed(self.log)).describe()
 
     def attach(self, scheduler: Scheduler, recorder: Any) -> None:
         recorder.sink = self._count.saw

@@ -107,8 +107,7 @@ class _Stepping(Schedule):
         self.count = StepCount()
 
     def describe(self) -> dict[str, Any]:
-        return {"policy": "scripted", "order": [list(c) if isinstance(c, tuple) else c
-                                                for c in compressed(self.decisions)]}  # fmt: skip
+        return Scripted(compressed(self.decisions)).describe()
 
     def attach(self, scheduler: Scheduler, recorder: Any) -> None:
         recorder.sink = self.count.saw
