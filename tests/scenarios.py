@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import sockviz
 from sockviz.scenarios import SCENARIOS
 
-__all__ = ["SCENARIOS", "scenario_trace"]
+__all__ = ["SCENARIOS", "left_alone", "scenario_trace"]
 
 
 def scenario_trace(name: str, semantics: str = "strict", **kwargs: Any) -> sockviz.Trace:
@@ -18,3 +20,18 @@ def scenario_trace(name: str, semantics: str = "strict", **kwargs: Any) -> sockv
         if exc.trace is None:
             raise
         return exc.trace
+
+
+def left_alone() -> dict[str, Callable[[], None]]:
+    """A server that accepts twice and a client that connects once and goes: the server is left
+    alone in accept() -- stuck, not deadlocked."""
+
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            listener.accept()
+            listener.accept()
+
+    def client() -> None:
+        socket.create_connection(("server", 8080)).close()
+
+    return {"server": server, "client": client}

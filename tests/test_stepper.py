@@ -9,6 +9,8 @@ import pytest
 import sockviz
 from sockviz.scenarios import deadlock_scenario, race_scenario, who_got_the_slot
 
+from .scenarios import left_alone
+
 
 def _events(trace: sockviz.Trace) -> list[tuple]:
     return [(e.seq, e.t_ns, e.thread, e.kind, e.obj, e.fields) for e in trace]
@@ -97,22 +99,14 @@ def test_a_deadlock_reached_by_choice_is_the_outcome_with_welds_explanation() ->
 
 
 def test_a_server_left_alone_is_stuck_and_a_failure_is_an_error() -> None:
-    def server() -> None:
-        with socket.create_server(("", 8080)) as listener:
-            listener.accept()
-            listener.accept()
-
-    def client() -> None:
-        socket.create_connection(("server", 8080)).close()
-
-    st = sockviz.stepper(server, client)
+    st = sockviz.stepper(left_alone())
     st.finish()
     assert st.outcome == "stuck" and "no thread that could connect is left" in str(st.error)
 
     def broken() -> None:
         raise ValueError("oops")
 
-    st = sockviz.stepper(server, broken)
+    st = sockviz.stepper({"server": left_alone()["server"], "broken": broken})
     st.finish()
     assert st.outcome == "error" and isinstance(st.error, sockviz.ComponentError)
 

@@ -20,7 +20,7 @@ import pytest
 import sockviz
 from sockviz._cli._main import main
 
-from .scenarios import scenario_trace
+from .scenarios import left_alone, scenario_trace
 
 
 @pytest.fixture
@@ -126,16 +126,8 @@ def test_a_deadlock_is_marked_across_the_lanes() -> None:
 def test_a_stuck_run_is_marked_stuck_not_deadlock() -> None:
     """A server left alone in accept() waits for nobody in particular: the line says STUCK."""
 
-    def server() -> None:
-        with socket.create_server(("", 8080)) as listener:
-            listener.accept()
-            listener.accept()
-
-    def client() -> None:
-        socket.create_connection(("server", 8080)).close()
-
     with pytest.raises(sockviz.DeadlockError) as info:
-        sockviz.weld(server, client)
+        sockviz.weld(left_alone())
     ax = sockviz.plot_timeline(info.value.trace)
     said = {t.get_text().strip() for t in ax.texts}
     assert "STUCK" in said and "DEADLOCK" not in said

@@ -15,6 +15,8 @@ import pytest
 
 import sockviz
 
+from .scenarios import left_alone
+
 
 def _server(port: int = 8080, reply: bytes = b"pong"):
     def server() -> None:
@@ -1116,17 +1118,8 @@ def test_stuck_says_what_no_thread_is_left_to_do_and_who_waits_for_whom() -> Non
 def test_a_server_left_alone_in_accept_is_stuck_not_deadlocked() -> None:
     """Every thread blocked is not always a deadlock: a server waiting in accept() after its only
     client has gone waits for nobody in particular, and nobody is left to connect."""
-
-    def server() -> None:
-        with socket.create_server(("", 8080)) as listener:
-            listener.accept()
-            listener.accept()
-
-    def client() -> None:
-        socket.create_connection(("server", 8080)).close()
-
     with pytest.raises(sockviz.DeadlockError) as info:
-        sockviz.weld(server, client)
+        sockviz.weld(left_alone())
     assert info.value.cycle is None
     assert info.value.stuck == [
         "server waits in accept() for a client, and no thread that could connect is left"
