@@ -1,108 +1,18 @@
-"""Checkers for the lesson notebooks' exercises, with friendly feedback.
-
-Each exercise has a name (``"01.first"``) and a checker.  In a notebook::
-
-    from sockviz import lessons
-    lessons.check("01.first", "server", trace=trace)
-
-shows a green "Right!" with a sentence on why, or an orange "Not yet" with
-a hint -- never an exception for a wrong answer (a typo in the exercise's
-name does raise, with the names there are).  Answers that depend on a run
-are checked against the student's own trace (``trace=``), so a lesson works
-whatever interleaving the threads happened to take.
-
-:func:`hint` shows an exercise's hint without checking anything; the
-solutions live in ``docs/solutions.md`` (not beside the student notebooks).
-"""
+"""The checkers of lessons 01 to 08: sockets, streams, many clients, failures, real programs,
+the machine underneath, recorded traces and schedules."""
 
 from __future__ import annotations
 
 import builtins
 import errno as _errno
-import html
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from ._answers import as_int, same_error, same_name, same_thread, same_threads
-
-__all__ = [
-    "EXERCISES",
-    "Exercise",
-    "Feedback",
-    "Listed",
-    "check",
-    "exercises",
-    "hint",
-    "stepper_goal",
-]
-
-
-class Feedback:
-    """The result of a check: ``ok`` and a message; shows itself in colour in a notebook."""
-
-    def __init__(self, ok: bool, message: str, trace: Any = None) -> None:
-        self.ok = ok
-        self.message = message
-        #: for a code exercise that failed: the trace of the failing run
-        self.trace = trace
-
-    def replay(self) -> Any:
-        """The replay widget on the failing run's trace (a code exercise)."""
-        if self.trace is None:
-            raise ValueError("this check has no run to replay")
-        from ._views._replay import replay
-
-        return replay(self.trace)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        return ("✔ Right! " if self.ok else "✘ Not yet. ") + self.message
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        colour, mark = ("#009E73", "✔ Right!") if self.ok else ("#D55E00", "✘ Not yet.")
-        return (
-            f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:4px 0"><b '
-            f'style="color:{colour}">{mark}</b> {html.escape(self.message)}</div>'
-        )
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: the question, how to check an answer, a hint, and its kind: ``"predict"``
-    (a value, said before the cell that shows it), ``"code"`` (functions of yours, welded and
-    tested) or ``"stepper"`` (a run you make happen by choosing who runs)."""
-
-    question: str
-    #: (answer, **context) -> (ok, message) or, for a code exercise, (ok, message, failing trace)
-    checker: Callable[..., tuple[Any, ...]]
-    hint: str
-    kind: str = "predict"
-
-
-@dataclass(frozen=True)
-class Listed:
-    """An exercise as :func:`exercises` lists it."""
-
-    name: str
-    lesson: int
-    kind: str
-    question: str
-
+from .._answers import as_int, same_error, same_name, same_thread, same_threads
+from ._base import Exercise, _code, _exploration, _need_trace, stepper_goal
 
 #: The errno behind an exception a trace records by name (the answer may be either).
 _ERRNO_OF = {"ConnectionRefusedError": "ECONNREFUSED", "ConnectionResetError": "ECONNRESET",
              "BrokenPipeError": "EPIPE", "TimeoutError": "ETIMEDOUT"}  # fmt: skip
-
-
-def _need_trace(trace: Any) -> Any:
-    if trace is None:
-        raise TypeError("this exercise checks your answer against your run: pass trace=trace")
-    return trace
 
 
 # -- the checkers ---------------------------------------------------------------------------
@@ -407,14 +317,6 @@ def _client_first(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
-def _exploration(found: Any) -> Any:
-    if found is None:
-        raise TypeError(
-            "this exercise checks your answer against your exploration: pass found=found"
-        )
-    return found
-
-
 def _winners(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     winners = {
         str(o.label).split()[0]
@@ -456,49 +358,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     )
 
 
-def _code(cases: str, right: str, *, server: bool = False) -> Callable[..., tuple[bool, str, Any]]:
-    """A code exercise's checker: the answer welded against the hidden clients of ``cases`` (a
-    function the server calls, or with ``server``: the server itself)."""
-
-    def check(answer: Any, **_: Any) -> tuple[bool, str, Any]:
-        from . import _codecheck
-
-        run = _codecheck.run_server_cases if server else _codecheck.run_cases
-        result = run(answer, getattr(_codecheck, cases)())
-        if result.ok:
-            return True, right, None
-        shows = " -- feedback.replay() shows that run." if result.trace is not None else ""
-        return False, result.message + shows, result.trace
-
-    return check
-
-
-def stepper_goal(
-    reached: Callable[[Any], bool], right: str, not_yet: str
-) -> Callable[..., tuple[bool, str]]:
-    """A checker for "make this happen with the stepper": the answer is the stepper itself; its
-    run must be over, ``reached(trace)`` must hold, and welding the same components under
-    ``Scripted(st.choices)`` must give the very same run (a goal reached by choices, not by a
-    trace put together by hand)."""
-
-    def check(answer: Any, **_: Any) -> tuple[bool, str]:
-        from ._weld._stepper import Stepper
-
-        if not isinstance(answer, Stepper):
-            return False, "give the stepper itself: lessons.check(name, st)"
-        if not answer.done:
-            return False, f"the run is not over yet: choose on (or st.finish()). {not_yet}"
-        if not reached(answer.trace):
-            return False, not_yet
-        if answer.again().fingerprint() != answer.trace.fingerprint():
-            return False, "welding again with Scripted(st.choices) gave another run: try again"
-        return True, right
-
-    return check
-
-
 def _bob_wins(trace: Any) -> bool:
-    from .scenarios import who_got_the_slot
+    from ..scenarios import who_got_the_slot
 
     return who_got_the_slot(trace) == "bob got the slot"
 
@@ -668,34 +529,3 @@ EXERCISES: dict[str, Exercise] = {
         "The clients are gone.",
     ),
 }
-
-
-def exercises(lesson: int | None = None, *, kind: str | None = None) -> list[Listed]:
-    """The catalogue: every exercise (of ``lesson``, of ``kind``) with its name, lesson, kind and
-    question, in lesson order."""
-    listed = [
-        Listed(name, int(name.split(".", 1)[0]), found.kind, found.question)
-        for name, found in EXERCISES.items()
-    ]
-    return [
-        entry
-        for entry in sorted(listed, key=lambda entry: (entry.lesson, entry.name))
-        if (lesson is None or entry.lesson == lesson) and (kind is None or entry.kind == kind)
-    ]
-
-
-def check(exercise: str, answer: Any, **context: Any) -> Feedback:
-    """Check ``answer`` to ``exercise`` (with ``trace=`` where the answer depends on your run)."""
-    try:
-        found = EXERCISES[exercise]
-    except KeyError:
-        raise KeyError(
-            f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}"
-        ) from None
-    said = found.checker(answer, **context)
-    return Feedback(bool(said[0]), str(said[1]), said[2] if len(said) > 2 else None)
-
-
-def hint(exercise: str) -> str:
-    """The hint of ``exercise``."""
-    return EXERCISES[exercise].hint
