@@ -10,6 +10,7 @@ the socket module would see.
 from __future__ import annotations
 
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import Any
@@ -759,10 +760,69 @@ def bind_after_a_reset(env: Env) -> list[Outcome]:
     return out
 
 
+def _closed_first_by(env: Env, first: str, reuse: bool) -> tuple[str, int]:
+    """A listener (SO_REUSEADDR if ``reuse``) with one connection that ``first`` ("server" or
+    "client") closes first, the other end next, then the listener: its address, now free or not."""
+    listener = socket.socket()
+    if reuse:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    ends = [server, client] if first == "server" else [client, server]
+    for end in ends:
+        end.close()
+        env.settle()
+    address = listener.getsockname()
+    listener.close()
+    env.settle()
+    return address
+
+
+def _bind_again(address: tuple[str, int], reuse: bool) -> Outcome:
+    sock = socket.socket()
+    if reuse:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        return attempt(sock.bind, address)
+    finally:
+        sock.close()
+
+
+def time_wait_holds_the_address_of_the_server_that_closed_first(env: Env) -> list[Outcome]:
+    address = _closed_first_by(env, "server", reuse=False)
+    return [_bind_again(address, reuse=False), _bind_again(address, reuse=True)]
+
+
+def time_wait_gives_way_to_reuseaddr_on_both(env: Env) -> list[Outcome]:
+    address = _closed_first_by(env, "server", reuse=True)
+    return [_bind_again(address, reuse=False), _bind_again(address, reuse=True)]
+
+
+def the_end_that_closed_second_holds_nothing(env: Env) -> list[Outcome]:
+    address = _closed_first_by(env, "client", reuse=False)
+    return [_bind_again(address, reuse=False)]
+
+
+def linger_zero_close_is_a_reset(env: Env) -> list[Outcome]:
+    listener = env.listener()
+    # SO_LINGER {on, 0 s} on the listener: the accepted socket inherits it
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    server.sendall(b"sent before the reset")
+    env.settle()
+    server.close()
+    env.settle()
+    return [attempt(client.recv, 100), attempt(client.send, b"x"), attempt(client.recv, 100)]
+
+
 SCENARIOS: dict[str, Callable[[Env], list[Outcome]]] = {
     name: fn
     for name, fn in list(globals().items())
     if callable(fn)
     and getattr(fn, "__module__", None) == __name__
-    and name not in ("attempt", "Env", "_plain")
+    and not name.startswith("_")
+    and name not in ("attempt", "Env")
 }

@@ -96,6 +96,14 @@ def option_value(value: Any) -> int:
     raise TypeError(f"a bytes-like object is required, not '{type(value).__name__}'")
 
 
+def linger_is_zero(value: Any) -> bool:
+    """``SO_LINGER`` set to ``struct linger {l_onoff=1, l_linger=0}``: close() resets."""
+    if isinstance(value, bytes | bytearray | memoryview) and len(value) >= 8:
+        onoff, seconds = struct.unpack("ii", bytes(value)[:8])
+        return bool(onoff) and seconds == 0
+    return False
+
+
 def pack_option(value: int, buflen: int) -> bytes:
     if not 0 < buflen <= 1024:
         raise os_error(errno.EINVAL, "getsockopt buflen out of range")

@@ -111,6 +111,11 @@ class SocketBase:
         self._in_calls = 0
         self._torn_down = False
         self._closed = False
+        # TCP's close: this end sent its FIN before the peer's came (it holds its address in
+        # TIME_WAIT after close); SO_LINGER on with a zero timeout makes close() a reset instead
+        self._fin_first = False
+        self._abortive_close = False
+        self._born_accepted = _accepted is not None
         self._carrier: Carrier | None = None  # made when fileno() is first asked for
         self.owner = self._rec.thread_name()
         #: how many descriptors refer to this socket (dup, fromfd); the last close() ends it

@@ -56,6 +56,10 @@ _MSG_PEEK = int(_socket.MSG_PEEK)
 _MSG_WAITALL = int(_socket.MSG_WAITALL)
 
 
+#: modes whose close() is TCP's orderly close (FIN), one end possibly in TIME_WAIT after
+_CLOSES_GRACEFULLY = (M.OUTBOUND, M.INBOUND, M.SHUT_WR, M.SHUT_RD, M.SHUT_RDWR)
+
+
 class FakeSocket(Rendezvous, Options, Descriptors, Files):
     """A stream socket of the fake network, with the ``socket.socket`` API.
 
@@ -67,10 +71,14 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
     def _make_accepted(
         self, local: tuple[str, int] | None, peer: tuple[str, int] | None, conn: Connection
     ) -> FakeSocket:
-        """The server's end of a connection, born INBOUND inside accept()."""
-        return FakeSocket(
+        """The server's end of a connection, born INBOUND inside accept(), with the listener's
+        options (SO_REUSEADDR, SO_LINGER...), as Linux copies them."""
+        made = FakeSocket(
             self._net, self._family, self._type, self.proto, _accepted=(local, peer, conn)
         )
+        made._options = dict(self._options)
+        made._abortive_close = self._abortive_close
+        return made
 
     @traced("bind", lambda address: ("addr", fmt_address(address)))
     def bind(self, address: Any) -> None:
@@ -328,7 +336,7 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
             if op is not Op.SHUT_WR:
                 self._rx.shut_reader()
             if op is not Op.SHUT_RD:
-                self._tx.close_writer()
+                self._send_fin()
             self._set_mode(new)
 
     def close(self) -> None:
@@ -409,9 +417,13 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
         if conn is not None:
             with conn.lock:
                 assert self._rx is not None and self._tx is not None
-                self._tx.close_writer()
-                if self._rx.close_reader() and not self._tx.reader_gone:
-                    # Bytes left unread: Linux answers with a reset, not a FIN.
+                connected = self._mode in _CLOSES_GRACEFULLY
+                if not self._abortive_close:
+                    self._send_fin()
+                unread = self._rx.close_reader()
+                if (unread or self._abortive_close) and not self._tx.reader_gone:
+                    # Bytes left unread, or SO_LINGER (on, 0 s): Linux resets, it sends no FIN.
+                    self._tx.close_writer()
                     self._tx.reset_reader()
                     peer = self._peer_socket()
                     if peer is not None and peer._mode in (
@@ -422,6 +434,19 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                         M.SHUT_RDWR,
                     ):
                         peer._become_reset()
+                elif connected and self._fin_first and (self._born_accepted or not self._autobound):
+                    # The end that closed first waits in TIME_WAIT (60 s on Linux) holding its
+                    # address: a server restarted at once cannot bind it (EADDRINUSE) unless
+                    # both sockets set SO_REUSEADDR. (A port connect() chose is not held: Linux
+                    # reuses those for other peers.)
+                    net.hold_in_time_wait(self._local, self.reuse_address)
+
+    def _send_fin(self) -> None:
+        """This end sends no more: the peer reads end of file after the data (conn lock held)."""
+        assert self._rx is not None and self._tx is not None
+        if not self._tx.eof:
+            self._fin_first = not self._rx.eof
+        self._tx.close_writer()
 
     def _peer_socket(self) -> SocketBase | None:
         conn = self._conn

@@ -254,8 +254,8 @@ class ByteBuffer:
         self.data.notify_all()
 
     def reset_reader(self) -> None:
-        """The writer reset the connection: the reader gets ECONNRESET once."""
+        """The writer reset the connection: the reader gets ECONNRESET once, after the bytes that
+        had already arrived (Linux keeps its receive queue)."""
         self.reset = True
-        self._clear()
         self.data.notify_all()
         self.space.notify_all()

@@ -28,6 +28,7 @@ import errno
 import itertools
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,6 +52,8 @@ __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
 
 Semantics = Literal["weldr", "strict"]
 EPHEMERAL_PORTS = range(32768, 61000)
+#: how long Linux keeps a connection that closed first in TIME_WAIT (TCP_TIMEWAIT_LEN)
+TIME_WAIT_S = 60.0
 #: The first descriptor number a scheduled weld gives its sockets.
 SCHEDULED_FDS = 100
 #: how many calls a thread may make after the network stopped (unwinding closes a few sockets)
@@ -105,6 +108,9 @@ class FakeNetwork:
         #: the address table: each socket's anchor, which keeps no socket object alive -- a dropped
         #: one is collected (and closed) as a real one is (see _descriptors.py)
         self.bound: dict[tuple[str, int], SocketBase] = {}
+        #: addresses held by connections in TIME_WAIT: port -> ip -> [until (no SO_REUSEADDR),
+        #: until (SO_REUSEADDR)], on the clock the sockets' timeouts use
+        self.time_wait: dict[int, dict[str, list[float]]] = {}
         #: open sockets by descriptor; weak, so a dropped socket is collected and closed
         self.sockets: dict[int, weakref.ref[SocketBase]] = {}
         self._ports = itertools.cycle(EPHEMERAL_PORTS)
@@ -254,6 +260,25 @@ class FakeNetwork:
             overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
             # SO_REUSEADDR on both lets two sockets share a port, unless one listens.
             if overlaps and (other.listening or not (sock.reuse_address and other.reuse_address)):
+                return True
+        return self._in_time_wait(sock, ip, port)
+
+    def hold_in_time_wait(self, addr: tuple[Any, ...] | None, reuse: bool) -> None:
+        """A connection that closed first at ``addr`` sits in TIME_WAIT for TIME_WAIT_S."""
+        if addr is not None:
+            held = self.time_wait.setdefault(addr[1], {}).setdefault(addr[0], [0.0, 0.0])
+            held[int(reuse)] = time.monotonic() + TIME_WAIT_S
+
+    def _in_time_wait(self, sock: SocketBase, ip: str, port: int) -> bool:
+        """Binding ``(ip, port)`` meets a connection in TIME_WAIT there: Linux says EADDRINUSE
+        unless both set SO_REUSEADDR (an accepted socket has its listener's options)."""
+        held = self.time_wait.get(port)
+        if not held:
+            return False
+        now = time.monotonic()
+        for other_ip, (until, until_reusable) in held.items():
+            overlaps = other_ip == ip or other_ip in _WILDCARDS or ip in _WILDCARDS
+            if overlaps and (now < until or (now < until_reusable and not sock.reuse_address)):
                 return True
         return False
 

@@ -17,6 +17,7 @@ from ._args import (
     OPTIONS,
     READ_ONLY,
     check_timeout,
+    linger_is_zero,
     option_key,
     option_value,
     pack_option,
@@ -48,6 +49,8 @@ class Options(SocketBase):
         if key in READ_ONLY:
             raise os_error(errno.ENOPROTOOPT)
         self._options[key] = option_value(value)
+        if key == (_socket.SOL_SOCKET, _socket.SO_LINGER):
+            self._abortive_close = linger_is_zero(value)
 
     def getsockopt(self, level: int, optname: int, buflen: int | None = None) -> int | bytes:
         self._check_open()
