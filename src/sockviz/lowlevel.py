@@ -11,6 +11,8 @@ Here is what those are made of:
 * the event contract: :data:`KINDS` (every kind of event and its fields),
   :class:`Event`, and :data:`UNTIL`, what can end a wait (a wait event's
   ``until`` field, beside ``call``, ``fd``, ``peer_fd``, ``peer_owner``, ``addr``);
+* :func:`tcp_state`: a fake socket's TCP state as Linux names it (ESTABLISHED,
+  CLOSE_WAIT, FIN_WAIT_2, TIME_WAIT...), beside its mode;
 * the fake network itself: :class:`FakeNetwork` and its :class:`FakeSocket`
   (what ``socket.socket()`` gives a welded thread);
 * :class:`World`, the state of every thread, socket, lock and buffer at one
@@ -28,6 +30,7 @@ from ._net._fakesocket import FakeSocket
 from ._net._manager import FakeNetwork
 from ._net._modes import COMPLETIONS, REFUSALS, TRANSITIONS, Completion, Op, SocketMode
 from ._net._modes import markdown_table as mode_table
+from ._net._tcpstate import tcp_state
 from ._trace._kinds import KINDS
 from ._trace._world import World
 
@@ -45,4 +48,5 @@ __all__ = [
     "SocketMode",
     "World",
     "mode_table",
+    "tcp_state",
 ]

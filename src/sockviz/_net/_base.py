@@ -115,6 +115,7 @@ class SocketBase:
         # TIME_WAIT after close); SO_LINGER on with a zero timeout makes close() a reset instead
         self._fin_first = False
         self._abortive_close = False
+        self._time_wait_until = 0.0  # when TIME_WAIT ends, once this end closed first
         self._born_accepted = _accepted is not None
         self._carrier: Carrier | None = None  # made when fileno() is first asked for
         self.owner = self._rec.thread_name()

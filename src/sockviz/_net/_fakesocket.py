@@ -34,7 +34,16 @@ from ._base import SocketBase
 from ._descriptors import Descriptors
 from ._filebuf import ByteBuffer, WaitsFor, deadline_for, timed_out
 from ._files import Files
-from ._modes import REFUSALS, TRANSITIONS, Completion, Op, SocketMode, os_error, step
+from ._modes import (
+    REFUSALS,
+    TIME_WAIT_S,
+    TRANSITIONS,
+    Completion,
+    Op,
+    SocketMode,
+    os_error,
+    step,
+)
 from ._options import Options
 from ._rendezvous import Connection, Rendezvous, connected_pair
 from ._traced import fmt_address, traced
@@ -425,6 +434,7 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                     # Bytes left unread, or SO_LINGER (on, 0 s): Linux resets, it sends no FIN.
                     self._tx.close_writer()
                     self._tx.reset_reader()
+                    self._fin_first = False  # an abort: no FIN, no TIME_WAIT
                     peer = self._peer_socket()
                     if peer is not None and peer._mode in (
                         M.OUTBOUND,
@@ -440,6 +450,8 @@ class FakeSocket(Rendezvous, Options, Descriptors, Files):
                     # both sockets set SO_REUSEADDR. (A port connect() chose is not held: Linux
                     # reuses those for other peers.)
                     net.hold_in_time_wait(self._local, self.reuse_address)
+                if self._fin_first:
+                    self._time_wait_until = time.monotonic() + TIME_WAIT_S
 
     def _send_fin(self) -> None:
         """This end sends no more: the peer reads end of file after the data (conn lock held)."""

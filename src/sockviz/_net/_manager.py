@@ -39,7 +39,7 @@ from .._core._sync import Lock, Semaphore
 from .._core._tracker import WaitTracker
 from .._errors import NetworkStopped
 from ._members import members
-from ._modes import os_error
+from ._modes import TIME_WAIT_S, os_error
 
 if TYPE_CHECKING:
     from .._core._schedule import Scheduler
@@ -52,8 +52,6 @@ __all__ = ["EPHEMERAL_PORTS", "FakeNetwork", "Semantics"]
 
 Semantics = Literal["weldr", "strict"]
 EPHEMERAL_PORTS = range(32768, 61000)
-#: how long Linux keeps a connection that closed first in TIME_WAIT (TCP_TIMEWAIT_LEN)
-TIME_WAIT_S = 60.0
 #: The first descriptor number a scheduled weld gives its sockets.
 SCHEDULED_FDS = 100
 #: how many calls a thread may make after the network stopped (unwinding closes a few sockets)

@@ -66,6 +66,10 @@ __all__ = [
 ]
 
 
+#: how long Linux keeps a connection that closed first in TIME_WAIT (TCP_TIMEWAIT_LEN), in s
+TIME_WAIT_S = 60.0
+
+
 class SocketMode(enum.Enum):
     """Where a fake socket is in its life cycle."""
 
