@@ -84,6 +84,11 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "08.winners": ({"ann", "bob"}, ["ann"], {"found": race}),
         "08.stuck": ("server", "ann", {"found": strict_race}),
         "08.bob-wins": (_stepped("bob"), _stepped("ann"), {}),
+        "11.close-wait": ("CLOSE_WAIT", "ESTABLISHED", {}),
+        "11.time-wait": ("server", "client", {}),
+        "11.restart": ("EADDRINUSE", "ECONNREFUSED", {}),
+        "11.reset": (ConnectionResetError, b"", {}),
+        "11.broken-pipe": (1, 2, {}),
     }
 
 

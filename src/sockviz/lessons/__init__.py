@@ -21,6 +21,7 @@ from typing import Any
 
 from ._base import Exercise, Feedback, Listed, stepper_goal
 from ._sockets import EXERCISES as _SOCKETS
+from ._tcp import EXERCISES as _TCP
 
 __all__ = [
     "EXERCISES",
@@ -35,7 +36,7 @@ __all__ = [
 
 
 #: Every exercise of the lessons, by name.
-EXERCISES: dict[str, Exercise] = {**_SOCKETS}
+EXERCISES: dict[str, Exercise] = {**_SOCKETS, **_TCP}
 
 
 def exercises(lesson: int | None = None, *, kind: str | None = None) -> list[Listed]:
