@@ -56,7 +56,7 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
     return {
         "01.first": (first, other, {"trace": echo}),
         "01.sockets": (servers, servers - 1, {"trace": echo}),
-        "01.accepted": (meeting.server, meeting.listener, {"trace": echo}),
+        "01.connect-waits": ("no", "yes", {}),
         "02.first-send": (1024, 3000, {}),
         "02.one-recv": (b"helloworld", b"hello", {}),
         "02.after-eof": (b"", None, {}),

@@ -53,18 +53,30 @@ def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str
     )
 
 
-def _accepted_fd(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
-    meeting = _need_trace(trace).meetings()[0]
-    number = as_int(answer)
-    if number == meeting.server:
+def _connect_waits(answer: Any, **_: Any) -> tuple[bool, str]:
+    said = _yes_or_no(answer)
+    if said is False:
         return (
             True,
-            f"accept() returned fd {meeting.server}: the server's end of the new connection (the "
-            f"listener is fd {meeting.listener}).",
+            "no: on Linux the kernel completes the connection and queues it at the listener, so "
+            "connect() returns (and the client may even send) before the server calls accept().",
         )
-    if number == meeting.listener:
-        return False, "that is the listening socket. accept() gives back a *new* socket: which one?"
-    return False, "the meet event names it: trace.meetings()[0].server."
+    if said is True:
+        return False, "run the demonstration: did the client print 'connected' before accept()?"
+    return False, "answer yes or no (True or False)."
+
+
+def _yes_or_no(answer: Any) -> bool | None:
+    """A yes/no answer: a bool, or a text that starts with yes or no."""
+    if isinstance(answer, bool):
+        return answer
+    if isinstance(answer, str):
+        text = answer.strip().strip("'\"").lower()
+        if text.startswith(("yes", "true", "it waits", "waits")):
+            return True
+        if text.startswith(("no", "false", "it does not", "doesn't", "does not")):
+            return False
+    return None
 
 
 def _first_send(answer: Any, **_: Any) -> tuple[bool, str]:
@@ -374,8 +386,10 @@ EXERCISES: dict[str, Exercise] = {
     "01.sockets": Exercise(
         "How many sockets did the server use?", _server_sockets, "accept() makes a socket."
     ),
-    "01.accepted": Exercise(
-        "Which fd did accept() return?", _accepted_fd, "The meet event names every fd."
+    "01.connect-waits": Exercise(
+        "On Linux, does the client's connect() wait until the server calls accept()?",
+        _connect_waits,
+        "What does the kernel do with a connection nobody has accepted yet?",
     ),
     "02.first-send": Exercise(
         "With a 1 KiB buffer and a timeout, what does send(b'x' * 3000) return?",
