@@ -196,3 +196,42 @@ def test_a_missing_trace_or_a_typo_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match=r"no exercise '01\.frist'; the exercises are 01\.first"):
         lessons.check("01.frist", "server")
     assert lessons.hint("03.backlog") == "Linux allows backlog + 1."
+
+
+def _polite_server() -> None:
+    with socket.create_server(("", 8080)) as listener:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(1024)
+            conn.sendall(b"answer")
+
+
+def test_the_deadlock_fix_must_be_a_real_exchange() -> None:
+    """04.fix refuses a client that never reads the answer, and one that hides the deadlock
+    behind a timeout it swallows; it accepts a client that speaks first and reads the answer."""
+
+    def deaf_client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"question")
+
+    def timid_client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.settimeout(0.05)
+            try:
+                sock.recv(1024)  # waits for the server to speak first...
+            except TimeoutError:
+                pass  # ...and swallows the timeout
+            sock.sendall(b"question")
+            sock.settimeout(None)
+            sock.recv(1024)
+
+    def fixed_client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            sock.sendall(b"question")
+            sock.recv(1024)
+
+    said = lessons.check("04.fix", (_polite_server, deaf_client))
+    assert not said and "never read the answer" in said.message
+    said = lessons.check("04.fix", (_polite_server, timid_client))
+    assert not said and "ran out of time" in said.message
+    assert lessons.check("04.fix", (_polite_server, fixed_client))

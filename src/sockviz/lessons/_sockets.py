@@ -186,9 +186,18 @@ def _fixed_deadlock(answer: Any, **_: Any) -> tuple[bool, str]:
         )
     except sockviz.ComponentError as error:
         return False, f"a component failed: {error.exceptions[0]!r}"
-    sent = sum(e.fields.get("n", 0) for e in trace.of_kind("buf.write"))
-    if sent == 0:
-        return False, "no deadlock, but no bytes moved either: make the two sides talk."
+    if any(wait.outcome == "timeout" for wait in trace.waits()):
+        return False, (
+            "a wait ran out of time and your code went on anyway: that hides the deadlock, it does "
+            "not fix it. Let one side speak first, with no timeout."
+        )
+    read: dict[str, int] = {}
+    for event in trace.of_kind("buf.read"):
+        read[event.thread] = read.get(event.thread, 0) + int(event.fields.get("n", 0))
+    if not read.get("server"):
+        return False, "no deadlock, but the server never read the question: make the two talk."
+    if not read.get("client"):
+        return False, "the server answered, but the client never read the answer: recv() it."
     return (
         True,
         "one side speaks first and the other listens first: the waits now line up instead of "
