@@ -324,6 +324,7 @@ def test_lowlevel_holds_the_internals_for_the_curious() -> None:
     assert set(lowlevel.__all__) == {
         "KINDS", "REFUSALS", "TRANSITIONS", "COMPLETIONS", "Completion", "UNTIL",
         "Event", "FakeNetwork", "FakeSocket", "Op", "SocketMode", "World", "mode_table",
+        "tcp_state",
     }  # fmt: skip
     assert all(getattr(lowlevel, name) is not None for name in lowlevel.__all__)
     assert doctest.testmod(lowlevel).failed == 0
