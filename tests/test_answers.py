@@ -61,6 +61,9 @@ def test_thread_names_with_or_without_their_component_and_in_any_case() -> None:
     short = responder.split("/", 1)[1]
     assert lessons.check("05.responder", short, trace=web)
     assert lessons.check("05.responder", responder.upper(), trace=web)
+    for said in ("a new thread", "A handler", "another thread"):  # the prediction, in words
+        assert lessons.check("05.responder", said, trace=web)
+    assert not lessons.check("05.responder", "serve_forever", trace=web)
 
 
 def test_names_and_numbers() -> None:
@@ -80,10 +83,10 @@ def test_the_catalogue_lists_every_exercise_with_its_lesson_and_kind() -> None:
     assert [e.name for e in lessons.exercises(kind="code")] == [
         "02.framing",
         "02.recv-exactly",
-        "03.chat",
-        "03.selectors-echo",
         "03.threaded-echo",
         "04.fix",
+        "10.chat",
+        "10.selectors-echo",
     ]
     assert [e.name for e in lessons.exercises(8, kind="stepper")] == ["08.bob-wins"]
     assert all(e.lesson == 2 for e in lessons.exercises(2)) and lessons.exercises(2)

@@ -160,10 +160,10 @@ def selector_serve(listener: socket.socket) -> None:
 
 
 def test_an_event_driven_echo_server_passes_and_threads_or_serial_serving_do_not() -> None:
-    assert lessons.check("03.selectors-echo", selector_serve)
-    threaded = lessons.check("03.selectors-echo", threaded_serve)
+    assert lessons.check("10.selectors-echo", selector_serve)
+    threaded = lessons.check("10.selectors-echo", threaded_serve)
     assert not threaded and "your server started threads (server/Thread-1" in threaded.message
-    serial = lessons.check("03.selectors-echo", one_at_a_time)
+    serial = lessons.check("10.selectors-echo", one_at_a_time)
     assert not serial and "serves one client at a time" in serial.message
 
 
@@ -211,10 +211,10 @@ def forgetful_chat(listener: socket.socket) -> None:
 
 
 def test_the_chat_capstone_wants_broadcast_and_a_server_that_forgets_who_left() -> None:
-    assert lessons.check("03.chat", chat_serve)
-    forgetful = lessons.check("03.chat", forgetful_chat)
+    assert lessons.check("10.chat", chat_serve)
+    forgetful = lessons.check("10.chat", forgetful_chat)
     assert not forgetful and "cat leaves at once" in forgetful.message
     assert "BrokenPipeError" in forgetful.message or "ConnectionResetError" in forgetful.message
-    echoing = lessons.check("03.chat", threaded_serve)  # echoes to the sender, tells nobody else
+    echoing = lessons.check("10.chat", threaded_serve)  # echoes to the sender, tells nobody else
     assert not echoing
-    assert not lessons.check("03.chat", lambda listener: None)
+    assert not lessons.check("10.chat", lambda listener: None)

@@ -12,6 +12,9 @@ from sockviz import lessons
 from sockviz.scenarios import race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
+from .test_lessons_concurrency import lost_by_hand, right_by_default
+from .test_lessons_concurrency import runs as lesson_09_runs
+from .test_lessons_servers import runs as lesson_10_runs
 
 
 def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict]]:
@@ -24,7 +27,6 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
     servers = len([s for s in echo.sockets() if s.owner == "server"])
     small = scenario_trace("deadlock", "weldr")
     web = scenario_trace("http")
-    request = sum(e.fields["n"] for e in web.of_kind("buf.write") if e.thread == "client")
     responder = next(e.thread for e in web.of_kind("buf.write") if e.thread != "client")
 
     def talking_server() -> None:
@@ -48,6 +50,8 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
             sock.recv(100)
 
     client_first = _client_first_trace()
+    lesson_09 = lesson_09_runs()
+    lesson_10 = lesson_10_runs()
     race = sockviz.explore(race_scenario, runs=12, outcome=who_got_the_slot, semantics="weldr")
     strict_race = sockviz.explore(
         race_scenario, runs=12, outcome=who_got_the_slot, semantics="strict"
@@ -68,13 +72,11 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         ),
         "03.backlog": (2, 1, {}),
         "03.threaded-echo": (_threaded_serve, lambda listener: None, {}),
-        "03.selectors-echo": (_selector_serve, _threaded_serve, {}),
-        "03.chat": (_chat_serve, _threaded_serve, {}),
         "03.threads": (len(echo.threads), 3, {"trace": echo}),
         "04.fix": ((talking_server, talking_client), (deaf_server, deaf_client), {}),
         "04.refused": (ConnectionRefusedError, TimeoutError, {}),
         "04.timeout": ("TimeoutError", "BlockingIOError", {}),
-        "05.request": (request, request + 1, {"trace": web}),
+        "05.threads": (len(web.threads), len(web.threads) - 1, {"trace": web}),
         "05.responder": (responder, "server/serve_forever", {"trace": web}),
         "06.listen": (sockviz.lowlevel.SocketMode.LISTEN, "BOUND", {}),
         "06.accept-errno": ("EINVAL", 107, {}),
@@ -84,6 +86,23 @@ def right_and_wrong(echo: sockviz.Trace) -> dict[str, tuple[object, object, dict
         "08.winners": ({"ann", "bob"}, ["ann"], {"found": race}),
         "08.stuck": ("server", "ann", {"found": strict_race}),
         "08.bob-wins": (_stepped("bob"), _stepped("ann"), {}),
+        "09.totals": ({3, 4, 5, 6}, {2, 3, 4, 5, 6}, {"found": lesson_09.totals}),
+        "09.lost-update": (lost_by_hand(), right_by_default(), {}),
+        "09.half-locked": (True, False, {"found": lesson_09.half}),
+        "09.if-wait": (True, False, {"found": lesson_09.hasty}),
+        "09.sleepers": (0.25, 1.0, {}),
+        "09.deadlock-or-stuck": (
+            {"polite": "deadlock", "short": "stuck", "lonely": "stuck"},
+            {"polite": "stuck", "short": "stuck", "lonely": "stuck"},
+            {},
+        ),
+        "10.eof-readable": (True, False, {}),
+        "10.threads": (4, 7, {"trace": lesson_10.one_thread}),
+        "10.bob-first": (True, False, {"trace": lesson_10.one_thread}),
+        "10.waits-in": ("select", "recv", {"trace": lesson_10.with_asyncio}),
+        "10.blocking": (0.3, 0.1, {"trace": lesson_10.blocked}),
+        "10.selectors-echo": (_selector_serve, _threaded_serve, {}),
+        "10.chat": (_chat_serve, _threaded_serve, {}),
         "11.close-wait": ("CLOSE_WAIT", "ESTABLISHED", {}),
         "11.time-wait": ("server", "client", {}),
         "11.restart": ("EADDRINUSE", "ECONNREFUSED", {}),
@@ -130,7 +149,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
 def _stepped(first: str) -> sockviz.Stepper:
     """The lesson's race, stepped: the server until it waits, then ``first``'s connect(), then
     the rest."""
-    st = sockviz.stepper(race_scenario(7000), semantics="weldr")
+    st = sockviz.stepper(race_scenario(7000))
     while "server" in st.runnable:
         st.run("server")
     st.run(first)
@@ -140,7 +159,7 @@ def _stepped(first: str) -> sockviz.Stepper:
 
 
 def test_a_stepper_goal_wants_the_stepper_a_finished_run_and_the_same_run_again() -> None:
-    st = sockviz.stepper(race_scenario(7000), semantics="weldr")
+    st = sockviz.stepper(race_scenario(7000))
     assert "give the stepper itself" in lessons.check("08.bob-wins", st.trace).message
     assert "not over yet" in lessons.check("08.bob-wins", st).message
     done = _stepped("bob")

@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._base import Exercise, Feedback, Listed, stepper_goal
+from ._concurrency import EXERCISES as _CONCURRENCY
+from ._servers import EXERCISES as _SERVERS
 from ._sockets import EXERCISES as _SOCKETS
 from ._tcp import EXERCISES as _TCP
 
@@ -36,7 +38,7 @@ __all__ = [
 
 
 #: Every exercise of the lessons, by name.
-EXERCISES: dict[str, Exercise] = {**_SOCKETS, **_TCP}
+EXERCISES: dict[str, Exercise] = {**_SOCKETS, **_CONCURRENCY, **_SERVERS, **_TCP}
 
 
 def exercises(lesson: int | None = None, *, kind: str | None = None) -> list[Listed]:

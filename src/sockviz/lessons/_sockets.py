@@ -244,26 +244,30 @@ def _accept_errno(answer: Any, **_: Any) -> tuple[bool, str]:
     return False, "sockviz.lowlevel.REFUSALS[(SocketMode.BOUND, Op.ACCEPT)] holds the errno."
 
 
-def _request_bytes(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
-    sent = sum(
-        e.fields.get("n", 0)
-        for e in _need_trace(trace).of_kind("buf.write")
-        if e.thread == "client" and not e.fields.get("dropped")
-    )
+def _http_threads(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
+    threads = list(_need_trace(trace).threads)
     number = as_int(answer)
-    if number == sent:
-        return (
-            True,
-            f"the client sent {sent} bytes: the request line and its headers, in one sendall().",
+    if number == len(threads):
+        return True, (
+            f"{len(threads)}: {', '.join(threads)} -- the server's own thread, serve_forever "
+            "accepting, and a new thread for the one request."
         )
     if number is None:
-        return False, "answer with a number of bytes."
-    return False, "add up the client's buf.write events (their n field), or its sendall() calls."
+        return False, "answer with a number of threads."
+    if number == len(threads) - 1:
+        return False, "one short: ThreadingHTTPServer does not answer in serve_forever's thread."
+    return False, "count the client, the server, serve_forever and whatever answers the request."
+
+
+_NEW_THREAD = ("a new thread", "new thread", "a new one", "another thread", "another one",
+               "a handler", "handler", "a handler thread", "a thread per request")  # fmt: skip
 
 
 def _response_thread(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     writers = {e.thread for e in _need_trace(trace).of_kind("buf.write") if e.thread != "client"}
     named = next((w for w in sorted(writers) if same_thread(answer, w)), None)
+    if named is None and any(same_name(answer, words) for words in _NEW_THREAD):
+        named = " and ".join(sorted(writers)) or "a new thread"
     if named is not None:
         return (
             True,
@@ -360,8 +364,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     if not deadlocks:
         return (
             False,
-            "your exploration found no run where every thread is blocked: explore the race with "
-            "semantics='strict' and more runs.",
+            "your exploration found no run where every thread is blocked: explore the race "
+            "with more runs.",
         )
     waits = deadlocks[0].trace.of_kind("deadlock")[0].fields["waits"]
     named = next((thread for thread in waits if same_thread(answer, thread)), None)
@@ -374,8 +378,8 @@ def _stuck(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
         )
     return (
         False,
-        "replay the strict exploration's stuck outcome (strict.replay()): who is still waiting "
-        "when the clients are gone?",
+        "replay the exploration's stuck outcome (found.replay(), pick it in the menu): who is "
+        "still waiting when the clients are gone?",
     )
 
 
@@ -461,32 +465,6 @@ EXERCISES: dict[str, Exercise] = {
         ".start() -- and echo() loops recv/sendall until recv() returns b''.",
         kind="code",
     ),
-    "03.selectors-echo": Exercise(
-        "Write serve(listener) again, with no thread of its own: one selectors.DefaultSelector "
-        "that says which socket is ready -- the listener (accept) or a client (recv, then echo).",
-        _code(
-            "selectors_echo_cases",
-            "serve() waits in select() for whichever socket is ready, and handles just that one: "
-            "a silent client costs nothing, and one thread serves them all.",
-            server=True,
-        ),
-        "sel.register(listener, EVENT_READ); loop: for key, _ in sel.select(): accept and "
-        "register the new socket, or recv from key.fileobj (b'': unregister and close).",
-        kind="code",
-    ),
-    "03.chat": Exercise(
-        "The capstone: write serve(listener) for a chat -- every line a client sends goes to "
-        "every other client connected -- that keeps serving when a client leaves.",
-        _code(
-            "chat_cases",
-            "every client's bytes go to all the others, whatever pieces they come in, and a "
-            "client that left is forgotten, not written to.",
-            server=True,
-        ),
-        "Keep the connected sockets in a set (behind a threading.Lock if each client has a "
-        "thread); on b'' remove the socket, else sendall the bytes to every other one.",
-        kind="code",
-    ),
     "04.fix": Exercise(
         "Fix the deadlock: give (server, client) that exchange bytes.",
         _fixed_deadlock,
@@ -501,11 +479,15 @@ EXERCISES: dict[str, Exercise] = {
     "04.timeout": Exercise(
         "What does recv() raise when its timeout runs out?", _timeout, "A builtin exception."
     ),
-    "05.request": Exercise(
-        "How many bytes did urlopen's request take?", _request_bytes, "Sum the client's writes."
+    "05.threads": Exercise(
+        "How many threads will the welded http.server and urlopen show?",
+        _http_threads,
+        "ThreadingHTTPServer: one thread accepts, a new one answers each request.",
     ),
     "05.responder": Exercise(
-        "Which thread wrote the response?", _response_thread, "Not serve_forever."
+        "Which thread will write the response: serve_forever, the server's own, or a new one?",
+        _response_thread,
+        "Not serve_forever.",
     ),
     "06.listen": Exercise(
         "What mode is a bound socket in after listen()?",
@@ -541,7 +523,8 @@ EXERCISES: dict[str, Exercise] = {
             _bob_wins,
             "bob got the slot: his connect() reached the listener before ann's, because you let "
             "him run first -- and Scripted(st.choices) makes that run again.",
-            "bob did not get the slot: undo, and let bob make his connect() before ann makes hers.",
+            "bob did not get the slot: undo, let the server listen first, then let bob make his "
+            "connect() before ann makes hers.",
         ),
         "The one whose connect() comes first is accepted.",
         kind="stepper",
