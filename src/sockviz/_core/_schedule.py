@@ -452,10 +452,12 @@ def take_when_released(
         if parked is not None:
             parked.append(slot)
         timed_out = sched.park(deadline, why if isinstance(why, str) else why())
-        if raw.acquire(False):
-            return True
+        # Stopped first: a thread woken by the stop must unwind, not take a lock that another
+        # one's unwinding has just released and run on after the alarm.
         if raise_if_stopped and sched.stopped is not None:
             raise sched.stopped()
+        if raw.acquire(False):
+            return True
         if timed_out:
             return False
 

@@ -140,8 +140,18 @@ class Meeting(NamedTuple):
 
 
 def _lock_words(name: Any) -> str:
-    """A lock's name as a wait's ``what``: the network's lock is the original's bind lock."""
-    return "bind lock (net)" if name == "net" else f"lock {name}"
+    """A lock's name as a wait's ``what``: the network's lock is the original's bind lock; a
+    program's own lock is called by its name (``lock1``, ``event1.lock``)."""
+    if name == "net":
+        return "bind lock (net)"
+    return str(name) if "lock" in str(name) else f"lock {name}"
+
+
+def is_internal(wait: Wait) -> bool:
+    """A wait for one of the network's own locks -- ``net`` (weldr's bind lock) or a
+    connection's ``connN`` -- the simulator's bookkeeping, not the program's."""
+    name = wait.primitive
+    return wait.until == "lock" and (name == "net" or (name[:4] == "conn" and name[4:].isdigit()))
 
 
 def sockets(events: Sequence[Event]) -> list[SocketLife]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from .._core._events import Event, event_from_raw
 from .._core._recorder import RawEvent
-from ._analysis import Meeting, SocketLife, Wait, meetings, sockets, waits
+from ._analysis import Meeting, SocketLife, Wait, is_internal, meetings, sockets, waits
 from ._narrate import describe, narrate
 
 if TYPE_CHECKING:
@@ -156,11 +156,11 @@ class Trace:
     def waits(self, *, internals: bool = False) -> list[Wait]:
         """Every interval a thread spent blocked: on what, for what, and who woke it.
 
-        A wait for the network's own lock (``until == "lock"``: the simulator's bookkeeping,
-        the original's bind lock) is left out unless ``internals=True``.
+        A wait for the network's own lock ``net`` (the simulator's bookkeeping, the original's
+        bind lock) is left out unless ``internals=True``; a program's own locks are in.
         """
         found: list[Wait] = self._cached("waits", lambda: waits(self.events))
-        return list(found) if internals else [w for w in found if w.until != "lock"]
+        return list(found) if internals else [w for w in found if not is_internal(w)]
 
     def meetings(self) -> list[Meeting]:
         """Every rendezvous (connect/accept, socketpair): both threads, all fds, who came when."""

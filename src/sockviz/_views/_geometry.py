@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._trace._analysis import is_internal
 from .._trace._deadlock import deadlock_or_stuck
 from .._trace._sentences import socket_owners
 from ._cuts import TimeCuts, idle_cuts
@@ -260,7 +261,7 @@ def _wait_bars(
     wake-up.  A wait for the network's own lock is shown only with ``internals``."""
     all_waits = trace.waits(internals=True)
     if not internals:
-        all_waits = [w for w in all_waits if w.until != "lock"]
+        all_waits = [w for w in all_waits if not is_internal(w)]
     if not all_waits:
         return np.zeros((0, 3)), [], np.zeros((0, 4))
     xs, count = axis.xs, len(all_waits)

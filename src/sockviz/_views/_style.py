@@ -20,6 +20,7 @@ __all__ = [
     "STYLES",
     "TEXT_ON",
     "WAIT_COLOURS",
+    "WAIT_LEGEND",
     "colour_of_wait",
     "style",
     "text_colour_on",
@@ -45,7 +46,15 @@ WAIT_COLOURS = {
     "recv": OKABE_ITO["blue"],
     "send": OKABE_ITO["green"],
     "lock": OKABE_ITO["purple"],
+    "condition": OKABE_ITO["yellow"],
     "other": "#999999",
+}
+
+#: The legend's words for the wait categories that are not one socket call.
+WAIT_LEGEND = {
+    "other": "waits (other)",
+    "lock": "waits for a lock",
+    "condition": "waits on a condition",
 }
 
 #: Text on a bar of this colour: dark on the light colours, white on the dark ones.
@@ -95,6 +104,8 @@ def colour_of_wait(what: str) -> str:
         return WAIT_COLOURS["connect"]
     if "lock" in what:
         return WAIT_COLOURS["lock"]
+    if what.startswith(("cond", "event", "queue", "semaphore", "barrier")):  # a program's own
+        return WAIT_COLOURS["condition"]
     return WAIT_COLOURS["other"]
 
 

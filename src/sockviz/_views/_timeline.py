@@ -23,6 +23,7 @@ from ._style import (
     MEETING_COLOUR,
     TEXT_ON,
     WAIT_COLOURS,
+    WAIT_LEGEND,
     WAKE_COLOUR,
     colour_of_wait,
     wait_category,
@@ -460,7 +461,7 @@ def legend_handles(geo: TimelineGeometry) -> list[Any]:
         for what in geo.wait_what:
             calls.setdefault(wait_category(what), {})[what.split()[0]] = None
         for category, names in calls.items():
-            label = {"other": "waits (other)", "lock": "waits for a lock"}.get(
+            label = WAIT_LEGEND.get(
                 category, "waits in " + " / ".join(f"{name}()" for name in names)
             )
             handles.append(Patch(color=WAIT_COLOURS[category], label=label))

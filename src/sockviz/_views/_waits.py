@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._trace._analysis import is_internal
 from ._labels import INSIDE, label_layer
-from ._style import CALL_COLOUR, TEXT_ON, WAIT_COLOURS, wait_category
+from ._style import CALL_COLOUR, TEXT_ON, WAIT_COLOURS, WAIT_LEGEND, wait_category
 from ._timeline import figure_height, new_axes
 
 if TYPE_CHECKING:
@@ -31,13 +32,12 @@ __all__ = ["plot_waits", "time_budget"]
 
 #: What each share is called in the legend, and its colour, in the order the bar shows them.
 OWN_CODE, IN_CALL = "its own code", "in a socket call, not waiting"
-_SHARE_COLOURS = {IN_CALL: "#BDBDBD", OWN_CODE: CALL_COLOUR}
+NET_LOCK = "waits for the network's lock"
+_SHARE_COLOURS = {IN_CALL: "#BDBDBD", OWN_CODE: CALL_COLOUR, NET_LOCK: WAIT_COLOURS["lock"]}
 
 
 def _share_name(category: str) -> str:
-    return {"other": "waits (other)", "lock": "waits for the network's lock"}.get(
-        category, f"waits in {category}()"
-    )
+    return WAIT_LEGEND.get(category, f"waits in {category}()")
 
 
 def time_budget(trace: Trace, *, internals: bool = False) -> dict[str, dict[str, float]]:
@@ -66,11 +66,11 @@ def time_budget(trace: Trace, *, internals: bool = False) -> dict[str, dict[str,
             in_calls[thread] = in_calls.get(thread, 0) + last[thread] - call_start[thread]
     waiting: dict[str, dict[str, float]] = {}
     for w in trace.waits(internals=True):
-        if w.until == "lock" and not internals:
+        if is_internal(w) and not internals:
             continue  # the network's bookkeeping: part of "in a socket call"
         stop = w.end_ns if w.end_ns is not None else max(last.get(w.thread, end_ns), w.start_ns)
         last[w.thread] = max(last.get(w.thread, stop), stop)
-        share = _share_name(wait_category(w.what))
+        share = NET_LOCK if is_internal(w) else _share_name(wait_category(w.what))
         mine = waiting.setdefault(w.thread, {})
         mine[share] = mine.get(share, 0.0) + (stop - w.start_ns) / 1e6
     budget = {}
@@ -97,7 +97,7 @@ def plot_waits(trace: Trace, ax: Axes | None = None, *, internals: bool = False)
 
     budget = time_budget(trace, internals=internals)
     threads = list(budget)
-    order = [_share_name(c) for c in WAIT_COLOURS] + [IN_CALL, OWN_CODE]
+    order = [_share_name(c) for c in WAIT_COLOURS] + [NET_LOCK, IN_CALL, OWN_CODE]
     colours = {_share_name(c): colour for c, colour in WAIT_COLOURS.items()} | _SHARE_COLOURS
     used = [s for s in order if any(b.get(s, 0.0) > 0 for b in budget.values())]
     ax = new_axes(
