@@ -31,6 +31,7 @@ UNTIL: dict[str, str] = {
     "room": "there is room: the peer reads (send), or the listener's backlog has a place (connect)",
     "data": "bytes arrive, or the end of the stream (recv)",
     "lock": "the holder releases the lock (a lock.wait, in Trace.waits())",
+    "ready": "one of the descriptors select() (poll, a selector) watches is ready",
 }
 
 
@@ -77,6 +78,8 @@ def wait_target(until: str | None, peer_owner: str | None = None, addr: str | No
         return f"someone to listen on {addr}"
     if until == "accept":
         return f"{peer_owner or 'the server'} to accept"
+    if until == "ready":
+        return f"{addr or 'a descriptor'} to be ready"
     return "a wake-up"
 
 

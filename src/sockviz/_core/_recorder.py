@@ -198,5 +198,9 @@ class Recorder:
         name = self._names.get(_get_ident())
         return name if name is not None else _current_thread().name
 
+    def last_seq(self) -> int:
+        """The seq of the last event recorded (-1: none yet), without taking a new one."""
+        return int(repr(self._counter)[6:-1]) - 1  # "count(57)": the next seq is 57
+
     def __len__(self) -> int:
         return len(self.events)

@@ -256,7 +256,7 @@ class SocketBase:
     def _show_readiness(self) -> None:
         carrier = self._carrier
         if carrier is not None:
-            carrier.show(self._readiness)
+            carrier.show(self._readiness, self._rec.last_seq)
 
     def _set_mode(self, new: SocketMode) -> None:
         """Move to mode ``new``, recording a ``state`` event with the addresses as they stand."""

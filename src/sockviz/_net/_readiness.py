@@ -48,6 +48,7 @@ class Carrier:
         "hangup",
         "read_hangup",
         "readable",
+        "ready_cause",
         "writable",
     )
 
@@ -70,10 +71,17 @@ class Carrier:
         self.hangup = False  # POLLHUP: both directions are shut (for good)
         self.error = False  # POLLERR: a reset waits to be reported
         self._closed = False
+        #: the seq of the event after which fd last became readable: what woke a select() on it
+        self.ready_cause: int | None = None
 
-    def show(self, readiness: Callable[[], tuple[bool, bool, bool, bool, bool]]) -> None:
+    def show(
+        self,
+        readiness: Callable[[], tuple[bool, bool, bool, bool, bool]],
+        cause: Callable[[], int] | None = None,
+    ) -> None:
         """Make the kernel report ``fd`` as ``readiness()`` says: (readable, writable, read hang-up,
-        hang-up, error).
+        hang-up, error); ``cause()``, the seq of the event that made it readable, is kept in
+        :attr:`ready_cause` when it becomes so.
 
         The hang-ups are for good, as they are on a real socket: sockviz's end
         shuts down writing (the descriptor then polls POLLIN|POLLRDHUP, as after
@@ -90,6 +98,10 @@ class Carrier:
             if self._closed:
                 return
             readable, writable, read_hangup, hangup, error = readiness()
+            becomes_ready = readable or read_hangup or hangup or error
+            if cause is not None and becomes_ready and not (self.readable or self.hangup):
+                # before the kernel sees it: a select() it wakes reads what woke it
+                self.ready_cause = cause()
             if error and not self.error and not self.hangup:
                 # A byte left unread when sockviz's end closes: the kernel calls it a reset. (If the
                 # descriptor was shown unwritable, bytes are waiting unread already.)

@@ -81,6 +81,7 @@ _NOBODY_LEFT = {
     "data": "for data, and no thread that could send any is left",
     "room": "for room, and no thread that could read is left",
     "lock": "for a lock, and no thread that could release it is left",
+    "ready": "for a descriptor to be ready, and no thread that could make one ready is left",
 }
 
 

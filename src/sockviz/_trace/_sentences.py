@@ -71,7 +71,11 @@ def waiting(trace: Trace, index: int, e: Event) -> str:
     if call is None or until is None:
         return f"{thread} waits{limit} for a wake-up."
     reason = _REASONS.get((call, until), "it cannot go on yet")
-    head = f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}"
+    if until == "ready":  # select(), poll(), a selector: several descriptors, none ready yet
+        reason = f"none of {f.get('addr')} is ready yet"
+        head = f"{thread} waits in {call}(){limit}: {reason}"
+    else:
+        head = f"{thread} waits in {call}() on fd {f.get('fd')}{limit}: {reason}"
     wait = _waits_by_start(trace).get(e.seq)
     if wait is not None and wait.outcome == "woken" and wait.waker and wait.woken_by is not None:
         op = _call_in_progress(trace, wait.waker, wait.woken_by)

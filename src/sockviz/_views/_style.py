@@ -47,6 +47,7 @@ WAIT_COLOURS = {
     "send": OKABE_ITO["green"],
     "lock": OKABE_ITO["purple"],
     "condition": OKABE_ITO["yellow"],
+    "select": "#332288",  # (Tol's indigo: the Okabe-Ito colours are all taken)
     "other": "#999999",
 }
 
@@ -104,6 +105,8 @@ def colour_of_wait(what: str) -> str:
         return WAIT_COLOURS["connect"]
     if "lock" in what:
         return WAIT_COLOURS["lock"]
+    if what.startswith(("select", "poll")):
+        return WAIT_COLOURS["select"]
     if what.startswith(("cond", "event", "queue", "semaphore", "barrier")):  # a program's own
         return WAIT_COLOURS["condition"]
     return WAIT_COLOURS["other"]

@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from .._core._schedule import current_slot
 from .._net import _wrap
 from .._net._members import members
+from . import _selectwaits
 
 __all__ = ["install", "uninstall", "uninstall_after"]
 
@@ -310,6 +311,7 @@ def install() -> None:
         if _count > 1:
             return
         _wrap.install()
+        _selectwaits.install()
         _patch_ssl(True)
         threading.Thread.start = _welded_start  # type: ignore[method-assign]
         _thread.start_new_thread = _thread.start_new = _welded_start_new_thread
@@ -337,6 +339,7 @@ def uninstall() -> None:
         if _count:
             return
         _wrap.uninstall()
+        _selectwaits.uninstall()
         _patch_ssl(False)
         threading.Thread.start = _real_start  # type: ignore[method-assign]
         _thread.start_new_thread, _thread.start_new = _real_start_new_thread, _real_start_new

@@ -39,12 +39,13 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._core._schedule import ENDED, Slot, current_slot, take_when_released, unpark_all
 from .._errors import NetworkStopped
 from .._net._members import members
+from . import _selectwaits
 
 __all__ = ["EPOCH", "install", "uninstall"]
 
@@ -398,22 +399,43 @@ def _scheduled_poll(
     ready: Callable[[Any], bool],
     timeout: float | None,
     why: str,
+    waits: tuple[str, Callable[[], Iterable[int]], Callable[[Any], list[int]]] | None = None,
 ) -> Any:
-    """Look (without blocking) until something is ready or ``timeout`` logical seconds pass."""
+    """Look (without blocking) until something is ready or ``timeout`` logical seconds pass.
+
+    ``waits`` -- (the call, its descriptors, the ready ones of a result) -- records a look that
+    has to wait as :mod:`._selectwaits` does in a free run."""
     sched = slot.sched
     sched.pause()
     deadline = sched.deadline(timeout)
+    member = members.get(threading.get_ident()) if waits is not None else None
+    asked, recorded = timeout, False
     while True:
         if sched.before_poll is not None:
             sched.before_poll()
         found = look()
         if ready(found) or timeout == 0:
+            if recorded and member is not None and waits is not None:
+                _selectwaits.ended(member, waits[0], waits[2](found) if ready(found) else [], asked)
             return found
+        if not recorded and member is not None and waits is not None:
+            why, recorded = _selectwaits.began(member, waits[0], waits[1](), asked), True
         timed_out = sched.park(deadline, why, selecting=True)
         if sched.stopped is not None:
             raise _stopped(slot)
         if timed_out:
             timeout = 0  # one last look
+
+
+def _fd_numbers(objects: Any) -> list[int]:
+    """The descriptor numbers of ``objects`` (ints, or objects with a ``fileno()``)."""
+    numbers = []
+    for obj in objects:
+        try:
+            numbers.append(obj if isinstance(obj, int) else int(obj.fileno()))
+        except (AttributeError, OSError, ValueError):
+            continue
+    return numbers
 
 
 def _fds(objects: Any) -> str:
@@ -440,7 +462,13 @@ def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = No
         return _real_select(rlist, wlist, xlist, 0)
 
     why = f"select() on {_fds([*rlist, *wlist, *xlist])}"
-    return _scheduled_poll(slot, look, lambda found: any(found), timeout, why)
+    everything = [*rlist, *wlist, *xlist]
+    waits = (
+        "select",
+        lambda: _fd_numbers(everything),
+        lambda found: _fd_numbers([*found[0], *found[1], *found[2]]),
+    )
+    return _scheduled_poll(slot, look, lambda found: any(found), timeout, why, waits)
 
 
 def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
@@ -453,7 +481,12 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
             # run)
             timeout = 0
         why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
-        return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why)
+        waits = (
+            "select",
+            lambda: [key.fd for key in self.get_map().values()],
+            lambda found: [key.fd for key, _ in found],
+        )
+        return _scheduled_poll(slot, lambda: real(self, 0), bool, timeout, why, waits)
 
     select.__doc__ = real.__doc__
     return select
@@ -486,8 +519,9 @@ class ScheduledPoll:
             return self._real.poll(timeout)
         # milliseconds; negative: for ever
         seconds = None if timeout is None or timeout < 0 else timeout / 1000
+        waits = ("poll", lambda: list(self._fds), lambda found: [fd for fd, _ in found])
         found: list[tuple[int, int]] = _scheduled_poll(
-            slot, lambda: self._real.poll(0), bool, seconds, f"poll() on {_fds(self._fds)}"
+            slot, lambda: self._real.poll(0), bool, seconds, f"poll() on {_fds(self._fds)}", waits
         )
         return found
 
