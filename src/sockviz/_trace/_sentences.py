@@ -366,11 +366,15 @@ def return_line(event: Event, trace: Trace | None) -> str:
 def wait_line(event: Event, trace: Trace | None) -> str:
     f = event.fields
     timeout = f" (timeout {f['timeout']:g} s)" if f.get("timeout") is not None else ""
-    words = (
-        wait_words(f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr"))
-        if f.get("until")
-        else "a wake-up"
-    )
+    wait = _waits_by_start(trace).get(event.seq) if trace is not None else None
+    if wait is not None and wait.waits_for and wait.until != "lock":
+        words = wait.waits_for  # names the thread that ended it, when another of its component
+    elif f.get("until"):
+        words = wait_words(
+            f.get("call"), f.get("fd"), f.get("until"), f.get("peer_owner"), f.get("addr")
+        )
+    else:
+        words = "a wake-up"
     return f"waits on {event.obj}: {words}{timeout}"
 
 

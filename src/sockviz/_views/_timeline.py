@@ -26,6 +26,7 @@ from ._style import (
     WAIT_LEGEND,
     WAKE_COLOUR,
     colour_of_wait,
+    text_colour_on,
     wait_category,
 )
 
@@ -240,7 +241,8 @@ def _paint_waits(
         a, b = max(a, x0), min(b, x1)
         layer.add(
             ((a + b) / 2, lane), geo.wait_what[i], candidates=INSIDE, within=(a, b),
-            fontsize="x-small", color=TEXT_ON.get(colours[i], "white"), gid="sockviz-wait-label",
+            fontsize="x-small", color=TEXT_ON.get(colours[i]) or text_colour_on(colours[i]),
+            gid="sockviz-wait-label",
         )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._trace._analysis import is_internal
 from ._labels import INSIDE, label_layer
-from ._style import CALL_COLOUR, TEXT_ON, WAIT_COLOURS, WAIT_LEGEND, wait_category
+from ._style import CALL_COLOUR, TEXT_ON, WAIT_COLOURS, WAIT_LEGEND, text_colour_on, wait_category
 from ._timeline import figure_height, new_axes
 
 if TYPE_CHECKING:
@@ -119,7 +119,8 @@ def plot_waits(trace: Trace, ax: Axes | None = None, *, internals: bool = False)
                 layer.add(
                     (left + ms / 2, row), f"{100 * ms / life:.0f} %", candidates=INSIDE,
                     within=(left, left + ms), fontsize="x-small",
-                    color=TEXT_ON.get(colours[share], "black"), gid="sockviz-share-label",
+                    color=TEXT_ON.get(colours[share]) or text_colour_on(colours[share]),
+                    gid="sockviz-share-label",
                 )  # fmt: skip
             left += ms
         layer.add(
