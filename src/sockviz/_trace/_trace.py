@@ -67,6 +67,8 @@ class Trace:
         self._events: list[Event] | None = None
         self._cache: dict[str, Any] = {}  # analysis results, computed once
         self.meta: dict[str, Any] = dict(meta or {})
+        #: the trace this one was filtered from (by_seq looks there for an event left out)
+        self._whole: Trace | None = None
 
     @property
     def events(self) -> list[Event]:
@@ -125,7 +127,8 @@ class Trace:
         return digest.hexdigest()
 
     def by_seq(self, seq: int) -> Event | None:
-        """The event with this ``seq`` (for following ``cause`` links)."""
+        """The event with this ``seq`` (for following ``cause`` links; in a filtered trace, also
+        one the filter left out)."""
         events = self.events
         if 0 <= seq < len(events) and events[seq].seq == seq:
             return events[seq]
@@ -136,7 +139,9 @@ class Trace:
                 lo = mid + 1
             else:
                 hi = mid
-        return events[lo] if lo < len(events) and events[lo].seq == seq else None
+        if lo < len(events) and events[lo].seq == seq:
+            return events[lo]
+        return self._whole.by_seq(seq) if self._whole is not None else None
 
     def of_kind(self, *kinds: str) -> list[Event]:
         """The events of these kinds, in order."""
