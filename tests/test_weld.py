@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 import pytest
 
@@ -924,8 +925,35 @@ def test_a_print_flood_is_cut_on_screen_and_kept_in_the_trace(
     assert shown[-1].startswith(
         "[sockviz] the welded threads printed more than 1,000 lines; the rest is not shown"
     )
-    assert len(shown) == 1002  # the 1,000 lines, a blank line, the notice
+    assert len(shown) == 1001  # the 1,000 lines, the notice
     assert [e.fields["line"] for e in trace.of_kind("output")] == [f"line {i}" for i in range(1500)]
+
+
+def test_threads_printing_at_once_show_whole_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """print() writes its text and its newline apart; two welded threads printing at the same
+    moment still show as whole lines on screen, never one line spliced from both."""
+    import threading
+
+    start = threading.Barrier(4)
+
+    def talker(name: str) -> Callable[[], None]:
+        def talk() -> None:
+            start.wait()
+            for i in range(200):
+                print(f"{name} says hello {i}")
+
+        return talk
+
+    names = ("ann", "bob", "cat", "dan")
+    sockviz.weld({name: talker(name) for name in names}, stagger=False, echo=True)
+    shown = capsys.readouterr().out.splitlines()
+    assert sorted(shown) == sorted(f"{name} says hello {i}" for name in names for i in range(200))
+
+    def unfinished() -> None:
+        print("no newline at the end", end="")
+
+    sockviz.weld(unfinished)
+    assert capsys.readouterr().out == "no newline at the end"  # shown when the thread ends
 
 
 def test_a_bad_max_events_is_refused() -> None:

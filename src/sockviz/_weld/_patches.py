@@ -148,14 +148,18 @@ class ThreadOutput:
             # a flood: recorded, not shown
             if not member.root and not self._may_echo(member.session, len(lines)):
                 return len(text)
-            if ThreadOutput.prefix:  # whole lines only, each with its thread's name
-                if lines:
-                    self._real.write("".join(f"[{member.name}] {line}\n" for line in lines))
-                return len(text)
-            written = self._real.write(text)
-            if not member.root and getattr(member.session, "echo_left", 1) <= 0:
+            if member.root:  # the notebook's own thread: as it comes
+                return self._real.write(text)
+            # Whole lines only, in one write each time: two threads printing at once show as two
+            # lines, not one line spliced from both (print() writes the text and its newline
+            # apart). What a thread printed without a newline shows when it ends.
+            if lines:
+                tag = f"[{member.name}] " if ThreadOutput.prefix else ""
+                self._real.write("".join(f"{tag}{line}\n" for line in lines))
+            written = len(text)
+            if getattr(member.session, "echo_left", 1) <= 0:
                 self._real.write(
-                    f"\n[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; "
+                    f"[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; "
                     "the rest is not shown here (it is in the trace: trace.of_kind('output'))\n"
                 )
             return written
@@ -181,8 +185,9 @@ class ThreadOutput:
         member = members.get(ident)
         if rest and member is not None:
             member.net.recorder.emit("output", self._stream, "line", rest, "stream", self._stream)
-            if ThreadOutput.prefix and getattr(member.session, "echo", True):
-                self._real.write(f"[{member.name}] {rest}\n")
+            if member.root or not getattr(member.session, "echo", True):
+                return  # (the root's text was shown as it came)
+            self._real.write(f"[{member.name}] {rest}\n" if ThreadOutput.prefix else rest)
 
     def flush(self) -> None:
         member = members.get(_get_ident())
