@@ -11,6 +11,7 @@ scenario, in the notebook and the lecture style.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -163,7 +164,7 @@ def test_every_mode_change_of_a_small_trace_is_labelled(
                 t for t in ax.texts if t.get_gid() == "sockviz-state-label" and t.get_visible()
             ]
             # marks a few pixels apart share one label telling their modes in order
-            told = [mode for label in labels for mode in label.get_text().split(" → ")]
+            told = [m for label in labels for m in re.split(" → | · ", label.get_text())]
             assert len(told) == len(shown), (
                 f"{name} by {by} ({style}): {len(told)} modes labelled of {len(shown)} mode changes"
             )

@@ -471,7 +471,7 @@ def test_if_wait_follows_the_search_given() -> None:
 # -- 09.sleepers --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", [0.25, 0.3, "0.25", "0.25 s", "250 ms", "about 0.25", 0.2])
+@pytest.mark.parametrize("answer", [0.25, 0.3, "0.25", "0.25 s", "250 ms", "about 0.25", 0.4])
 def test_sleepers_overlap(answer: object) -> None:
     assert _ok("09.sleepers", answer)
 

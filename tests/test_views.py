@@ -79,7 +79,7 @@ def test_timeline_has_a_lane_per_thread_and_an_arrow_per_meeting(echo: sockviz.T
         mode
         for a in ax.texts
         if a.get_gid() == "sockviz-state-label" and a.get_visible()
-        for mode in a.get_text().split(" → ")
+        for mode in re.split(" → | · ", a.get_text())
     } >= {"NOT_INIT", "LISTEN", "CONNECTING", "OUTBOUND", "INBOUND", "CLOSED"}
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
     assert {

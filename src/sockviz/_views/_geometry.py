@@ -66,7 +66,7 @@ class TimelineGeometry:
     waits: np.ndarray  # (n, 3): lane, x0, x1
     wait_what: list[str]  # what each wait waits for
     states: np.ndarray  # (n, 2): lane, x
-    state_mode: list[str]
+    state_mode: list[str]  # each mark's socket and new mode: "63:LISTEN"
     outputs: np.ndarray  # (n, 2): lane, x
     output_text: list[str]
     wakes: np.ndarray  # (n, 4): x0, lane0, x1, lane1
@@ -319,7 +319,9 @@ def _marks(
     state_at, state_lanes = state_at[shown], state_lanes[shown]
     states = np.column_stack([state_lanes, xs[state_at]]).astype(np.float64)
     modes = [
-        "refused" if events[i][3] == "refused" else str(events[i][5].get("to")) for i in state_at
+        f"{events[i][4]}:"
+        + ("refused" if events[i][3] == "refused" else str(events[i][5].get("to")))
+        for i in state_at
     ]
     outputs = np.column_stack([lanes[output_at], xs[output_at]]).astype(np.float64)
     texts = [str(events[i][5].get("line", "")) for i in output_at]

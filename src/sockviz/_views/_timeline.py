@@ -360,10 +360,12 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             layer = label_layer(ax)
             layer.avoid(geo.states[:, ::-1], 5.5)
             width = _char_pixels(ax, "xx-small") * per_pixel  # one character, in data units
-            for lane, x, modes in _chained(geo.states, geo.state_mode, width):
+            sockets, modes = zip(*(m.rpartition(":")[::2] for m in geo.state_mode), strict=True)
+            for lane, x, told, at in _chained(geo.states, list(modes), width):
                 layer.add(
-                    (x, lane), " → ".join(modes), candidates=CENTRED, fontsize="xx-small",
-                    gid="sockviz-state-label", bbox=_PAPER,
+                    (x, lane), _modes_in_order(told, [sockets[i] for i in at]),
+                    candidates=CENTRED, fontsize="xx-small", gid="sockviz-state-label",
+                    bbox=_PAPER,
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
         ax.scatter(
@@ -382,7 +384,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             width = _char_pixels(ax, "xx-small") * per_pixel
             quoted = [f"“{t if len(t) <= 56 else t[:55] + '…'}”" for t in geo.output_text]
             # lines printed close together: one label, in the order they were printed
-            for lane, x, texts in _chained(geo.outputs, quoted, width, sep="  "):
+            for lane, x, texts, _ in _chained(geo.outputs, quoted, width, sep="  "):
                 layer.add(
                     (x, lane), "  ".join(texts), candidates=ABOVE_CENTRED, fontsize="xx-small",
                     style="italic", gid="sockviz-output-label", bbox=_PAPER,
@@ -397,31 +399,41 @@ def _char_pixels(ax: Axes, size: str) -> float:
     return points * 0.6 * ax.figure.dpi / 72
 
 
+def _modes_in_order(modes: list[str], sockets: list[str]) -> str:
+    """One label for a run of mode changes: " → " between two of the same socket, " · " between
+    two sockets ("LISTEN · INBOUND": the listener is not what became INBOUND)."""
+    told = modes[0]
+    for k in range(1, len(modes)):
+        told += (" → " if sockets[k] == sockets[k - 1] else " · ") + modes[k]
+    return told
+
+
 def _chained(
     points: np.ndarray, texts: list[str], char: float, sep: str = " → "
-) -> list[tuple[float, float, list[str]]]:
+) -> list[tuple[float, float, list[str], list[int]]]:
     """One label per run of marks on a lane whose labels, centred under them, would touch: the run's
     modes are told in order, centred under the run ("NOT_INIT → CONNECTING → OUTBOUND"), so no
     label ever sits under a diamond that is not its own.  ``char`` is one character's width in
-    data units.  At most MAX_LABELS labels."""
+    data units.  Each run comes with the indices of its marks.  At most MAX_LABELS labels."""
     air = 3 * char
-    open_runs: dict[float, tuple[float, float, list[str]]] = {}  # lane -> (first x, last x, modes)
-    runs: list[tuple[float, float, list[str]]] = []
+    # lane -> (first x, last x, texts, indices)
+    open_runs: dict[float, tuple[float, float, list[str], list[int]]] = {}
+    runs: list[tuple[float, float, list[str], list[int]]] = []
 
-    def half(first: float, last: float, modes: list[str]) -> tuple[float, float]:
+    def half(first: float, last: float, told: list[str]) -> tuple[float, float]:
         """The run's label, centred under it: (its middle, its half width)."""
-        return (first + last) / 2, len(sep.join(modes)) * char / 2
+        return (first + last) / 2, len(sep.join(told)) * char / 2
 
-    for (lane, x), text in zip(points, texts, strict=True):
+    for index, ((lane, x), text) in enumerate(zip(points, texts, strict=True)):
         run = open_runs.get(lane)
         if run is not None:
-            middle, reach = half(*run)
+            middle, reach = half(*run[:3])
             if x - len(text) * char / 2 - air < middle + reach:
-                open_runs[lane] = (run[0], x, [*run[2], text])
+                open_runs[lane] = (run[0], x, [*run[2], text], [*run[3], index])
                 continue
-            runs.append((lane, middle, run[2]))
-        open_runs[lane] = (x, x, [text])
-    runs += [(lane, half(*run)[0], run[2]) for lane, run in open_runs.items()]
+            runs.append((lane, middle, run[2], run[3]))
+        open_runs[lane] = (x, x, [text], [index])
+    runs += [(lane, half(*run[:3])[0], run[2], run[3]) for lane, run in open_runs.items()]
     runs.sort(key=lambda run: run[1])
     return runs[:MAX_LABELS]
 

@@ -190,7 +190,7 @@ def _sleepers(answer: Any, **_: Any) -> tuple[bool, str]:
     seconds = _seconds(answer)
     if seconds is None:
         return False, "answer with a number of seconds, like 0.5."
-    if 0.2 <= seconds <= 0.4:
+    if 0.25 <= seconds <= 0.4:
         return True, (
             "about 0.25 s: time.sleep lets go of the GIL, so the four threads sleep at the same "
             "time. Threads waiting for the network do the same."
@@ -200,7 +200,7 @@ def _sleepers(answer: Any, **_: Any) -> tuple[bool, str]:
             "1 s would be one nap after another. Does a sleeping thread hold the GIL while it "
             "sleeps?"
         )
-    if seconds < 0.2:
+    if seconds < 0.25:
         return False, "each thread sleeps 0.25 s: can all four be done sooner than one of them?"
     return False, "each sleeping thread lets go of the GIL: do the naps overlap or take turns?"
 
