@@ -41,6 +41,14 @@ def test_a_timeout_in_every_form(answer: object) -> None:
     assert lessons.check("04.timeout", answer)
 
 
+@pytest.mark.parametrize("answer", ["ETIMEDOUT", 110, "110"])
+def test_a_socket_timeout_is_not_the_kernels_etimedout(answer: object) -> None:
+    """settimeout()'s TimeoutError has no errno: ETIMEDOUT (a connection the kernel gave up on)
+    is another error, refused with the difference explained."""
+    said = lessons.check("04.timeout", answer)
+    assert not said and "no errno" in said.message
+
+
 @pytest.mark.parametrize("answer", [ConnectionResetError, "ECONNRESET", 104, "BlockingIOError", 11])
 def test_a_wrong_error_in_any_form_is_refused(answer: object) -> None:
     assert not same_error(answer, ConnectionRefusedError, errno.ECONNREFUSED)

@@ -218,3 +218,31 @@ def test_the_chat_capstone_wants_broadcast_and_a_server_that_forgets_who_left() 
     echoing = lessons.check("10.chat", threaded_serve)  # echoes to the sender, tells nobody else
     assert not echoing
     assert not lessons.check("10.chat", lambda listener: None)
+    loud = lessons.check("10.chat", shouting_chat)  # tells everybody, the speaker too
+    assert not loud and "ann should have heard b''" in loud.message
+
+
+def shouting_chat(listener: socket.socket) -> None:
+    import threading
+
+    clients: set[socket.socket] = set()
+    lock = threading.Lock()
+
+    def talk(conn: socket.socket) -> None:
+        with lock:
+            clients.add(conn)
+        try:
+            while data := conn.recv(1024):
+                with lock:
+                    everybody = list(clients)
+                for other in everybody:  # the speaker hears its own line back
+                    with contextlib.suppress(OSError):
+                        other.sendall(data)
+        finally:
+            with lock:
+                clients.discard(conn)
+            conn.close()
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=talk, args=(conn,)).start()

@@ -77,7 +77,11 @@ def as_int(answer: Any) -> int | None:
         return None
     if isinstance(answer, int):
         return answer
+    if isinstance(answer, float) and answer.is_integer():  # 2.0 is a number of sockets too
+        return int(answer)
     text = _text(answer)
     if text and text.lstrip("-").isdigit():
         return int(text)
+    if text and text.replace(".", "", 1).isdigit() and float(text).is_integer():
+        return int(float(text))
     return None

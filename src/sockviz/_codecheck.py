@@ -393,10 +393,11 @@ def selectors_echo_cases() -> list[ServerCase]:
 
 def _chatter(
     seen: dict[str, Any], name: str, *, says: tuple[bytes, ...] = (), expects: bytes = b"",
-    ready: Any = None, start: Any = None, leaves: bool = False,
+    ready: Any = None, start: Any = None, leaves: bool = False, hears_nothing: bool = False,
 ) -> Callable[[], None]:  # fmt: skip
     """A chat client: connects, says it is there, waits for the start, says its lines (each
-    part sent on its own), then reads until it has heard ``expects`` (or a second passes)."""
+    part sent on its own), then reads until it has heard ``expects`` (or a second passes); with
+    ``hears_nothing``, what comes back within 0.2 s (its own lines must not)."""
 
     def client() -> None:
         told = False
@@ -413,6 +414,13 @@ def _chatter(
                 for part in says:
                     sock.sendall(part)
                     time.sleep(0.01)
+                if hears_nothing:
+                    sock.settimeout(0.2)
+                    try:
+                        seen[name] = sock.recv(1024)
+                    except TimeoutError:
+                        seen[name] = b""
+                    return
                 seen[name] = _read_up_to(sock, len(expects))
         except OSError as exc:
             seen[name] = exc
@@ -453,7 +461,9 @@ def chat_cases() -> list[ServerCase]:
     def hello(seen: dict[str, Any]) -> dict[str, Callable[[], None]]:
         ready, start, starter = gathering(3)
         return {
-            "ann": _chatter(seen, "ann", says=(b"hello\n",), ready=ready, start=start),
+            "ann": _chatter(
+                seen, "ann", says=(b"hello\n",), ready=ready, start=start, hears_nothing=True
+            ),
             "bob": _chatter(seen, "bob", expects=b"hello\n", ready=ready, start=start),
             "cat": _chatter(seen, "cat", expects=b"hello\n", ready=ready, start=start),
             "start": starter,
@@ -484,7 +494,9 @@ def chat_cases() -> list[ServerCase]:
 
     return [
         ServerCase(
-            "ann says hello to bob and cat", hello, _heard({"bob": b"hello\n", "cat": b"hello\n"})
+            "ann says hello to bob and cat (and not to herself)",
+            hello,
+            _heard({"bob": b"hello\n", "cat": b"hello\n", "ann": b""}),
         ),
         ServerCase(
             "ann's line comes in three pieces", pieces, _heard({"bob": b"hello, in pieces\n"})

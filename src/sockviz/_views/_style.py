@@ -105,7 +105,7 @@ def colour_of_wait(what: str) -> str:
         return WAIT_COLOURS["connect"]
     if "lock" in what:
         return WAIT_COLOURS["lock"]
-    if what.startswith(("select", "poll")):
+    if what.startswith(("select", "poll", "epoll", "kevent")):
         return WAIT_COLOURS["select"]
     if what.startswith(("cond", "event", "queue", "semaphore", "barrier")):  # a program's own
         return WAIT_COLOURS["condition"]

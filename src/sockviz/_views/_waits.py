@@ -37,6 +37,8 @@ _SHARE_COLOURS = {IN_CALL: "#BDBDBD", OWN_CODE: CALL_COLOUR, NET_LOCK: WAIT_COLO
 
 
 def _share_name(category: str) -> str:
+    if category == "select":  # whichever of them the program's selector waits in
+        return "waits in select() / poll() / epoll_wait()"
     return WAIT_LEGEND.get(category, f"waits in {category}()")
 
 

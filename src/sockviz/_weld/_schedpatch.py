@@ -131,6 +131,9 @@ def _why_blocked(default: str) -> str:
     while frame is not None and frame.f_code.co_filename.startswith(_PLUMBING):
         api = frame.f_code.co_qualname
         frame = frame.f_back
+    if api is not None:  # sockviz's stand-ins are called what the program called
+        api = api.replace("RecordedCondition.", "Condition.")
+        api = api.replace("ScheduledThreadLock.", "Lock.")
     what = f"{api}()" if api else default
     if frame is None:
         return what
@@ -325,12 +328,13 @@ class RecordedCondition(threading.Condition):
         self._waiters.append(waiter)  # type: ignore[attr-defined]
         self._sv_rec.emit("cond.wait", self._sv_name, "timeout", timeout)
         saved_state = self._release_save()  # type: ignore[attr-defined]
-        got = False
+        got, cut_short = False, True
         try:
             if timeout is None:
                 got = bool(waiter.acquire())
             else:
                 got = bool(waiter.acquire(True, timeout) if timeout > 0 else waiter.acquire(False))
+            cut_short = False
             return got
         finally:
             self._acquire_restore(saved_state)  # type: ignore[attr-defined]
@@ -338,9 +342,11 @@ class RecordedCondition(threading.Condition):
             if not got:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)  # type: ignore[attr-defined]
-                self._sv_rec.emit("cond.timeout", self._sv_name, "timeout", timeout)
-            else:
+            # a wait cut short (the weld stopped it) records nothing: the trace reads it as stopped
+            if got:
                 self._sv_rec.emit("cond.wake", self._sv_name, "cause", cause)
+            elif not cut_short:
+                self._sv_rec.emit("cond.timeout", self._sv_name, "timeout", timeout)
 
     def notify(self, n: int = 1) -> None:
         if self._sv_name is not None and self._waiters:  # type: ignore[attr-defined]
@@ -482,7 +488,7 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
             timeout = 0
         why = f"{type(self).__name__}.select() on {_fds(key.fd for key in self.get_map().values())}"
         waits = (
-            "select",
+            _selectwaits.SYSCALL_OF.get(type(self).__name__, "select"),
             lambda: [key.fd for key in self.get_map().values()],
             lambda found: [key.fd for key, _ in found],
         )

@@ -4,8 +4,9 @@ asyncio's event loop -- recorded as a wait, like a ``recv()``'s.
 ``select`` and friends wait in the kernel, on the real descriptors behind the fake sockets
 (see :mod:`sockviz._net._readiness`), so the fake network's conditions never see them.  Here
 they are wrapped, for welded threads only: a call that finds a descriptor ready at once
-records nothing (it did not wait); one that has to wait records ``cond.wait`` on ``select`` (or
-``poll``: ``call`` the function, ``until`` ``"ready"``, ``addr`` the descriptors it watches),
+records nothing (it did not wait); one that has to wait records ``cond.wait`` on the system call
+it waits in (``select``, ``poll``, ``epoll_wait`` for a selector: :data:`SYSCALL_OF`; ``call`` the
+same, ``until`` ``"ready"``, ``addr`` the descriptors it watches),
 then ``cond.wake`` -- caused by the event after which a descriptor it got became readable, so a
 timeline draws the arrow from the thread that sent the bytes or made the connection -- or
 ``cond.timeout``.
@@ -30,7 +31,9 @@ __all__ = ["began", "ended", "install", "uninstall", "watched"]
 _get_ident = threading.get_ident
 _real_select = select.select
 _real_poll = select.poll
-_SELECTORS = ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector")
+#: each selector class, and the system call its select() waits in
+SYSCALL_OF = {"SelectSelector": "select", "PollSelector": "poll", "EpollSelector": "epoll_wait",
+              "DevpollSelector": "poll", "KqueueSelector": "kevent"}  # fmt: skip
 _saved: list[tuple[Any, str, Any]] = []
 _ALL_EVENTS = select.POLLIN | select.POLLPRI | select.POLLOUT
 
@@ -102,7 +105,7 @@ def select_select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = No
     return found
 
 
-def _recorded_selector(real: Callable[..., Any]) -> Callable[..., Any]:
+def _recorded_selector(real: Callable[..., Any], call: str) -> Callable[..., Any]:
     def select(self: selectors.BaseSelector, timeout: float | None = None) -> Any:
         member = members.get(_get_ident())
         if not _waiting(member, timeout):
@@ -111,9 +114,9 @@ def _recorded_selector(real: Callable[..., Any]) -> Callable[..., Any]:
         if found:
             return found
         assert member is not None
-        began(member, "select", (key.fd for key in self.get_map().values()), timeout)
+        began(member, call, (key.fd for key in self.get_map().values()), timeout)
         found = real(self, timeout)
-        ended(member, "select", [key.fd for key, _ in found], timeout)
+        ended(member, call, [key.fd for key, _ in found], timeout)
         return found
 
     select.__doc__ = real.__doc__
@@ -166,10 +169,10 @@ def install() -> None:
         (select, "select", select_select),
         (select, "poll", recorded_poll),
     ]
-    for name in _SELECTORS:
+    for name, call in SYSCALL_OF.items():
         cls = getattr(selectors, name, None)
         if cls is not None:  # set on each class, even where it inherits select()
-            targets.append((cls, "select", _recorded_selector(cls.select)))
+            targets.append((cls, "select", _recorded_selector(cls.select, call)))
     for owner, name, replacement in targets:
         original = (
             vars(owner).get(name, _INHERITED) if isinstance(owner, type) else getattr(owner, name)

@@ -46,11 +46,9 @@ def _server_sockets(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str
             f"the server has {count}: one that listens, and one per accepted connection, made by "
             "accept().",
         )
-    return (
-        False,
-        "count the server's sockets in trace.sockets(): accept() returns a new socket, it does "
-        "not reuse the listener.",
-    )
+    if number < count:
+        return False, "accept() returns a new socket, it does not reuse the listener: count again."
+    return False, "one socket listens, and accept() makes one per client: how many clients came?"
 
 
 def _connect_waits(answer: Any, **_: Any) -> tuple[bool, str]:
@@ -62,7 +60,10 @@ def _connect_waits(answer: Any, **_: Any) -> tuple[bool, str]:
             "connect() returns (and the client may even send) before the server calls accept().",
         )
     if said is True:
-        return False, "run the demonstration: did the client print 'connected' before accept()?"
+        return False, (
+            "run the demonstration: did the client print 'client: connect() returned' before "
+            "the server called accept()?"
+        )
     return False, "answer yes or no (True or False)."
 
 
@@ -216,11 +217,16 @@ def _refused(answer: Any, **_: Any) -> tuple[bool, str]:
 
 
 def _timeout(answer: Any, **_: Any) -> tuple[bool, str]:
-    if same_error(answer, TimeoutError, _errno.ETIMEDOUT):
+    if same_error(answer, TimeoutError):  # by class or name: Python's timeout has no errno
         return (
             True,
-            "with settimeout(), a wait that runs out raises TimeoutError (socket.timeout is the "
-            "same class).",
+            "with settimeout(), a wait that runs out raises TimeoutError('timed out') "
+            "(socket.timeout is the same class); its errno is None.",
+        )
+    if same_name(answer, "ETIMEDOUT") or as_int(answer) == _errno.ETIMEDOUT:
+        return False, (
+            "ETIMEDOUT is the kernel's error for a connection that timed out; a socket timeout "
+            "set with settimeout() raises an exception with no errno: which class?"
         )
     return False, "which exception did recv() raise when its timeout ran out?"
 
@@ -392,7 +398,7 @@ def _bob_wins(trace: Any) -> bool:
 #: Every exercise of the lessons, by name.
 EXERCISES: dict[str, Exercise] = {
     "01.first": Exercise(
-        "Who reached the rendezvous first: 'server' or 'client'?",
+        "Who reached the meeting first: 'server' (in accept()) or 'client' (in connect())?",
         _first_to_arrive,
         "Compare the connect and accept calls.",
     ),
