@@ -11,8 +11,9 @@ at it.  The first place whose box
 overlaps no label placed before and lies inside the axes wins; a label with no
 such place stays hidden and is counted in :attr:`LabelLayer.hidden`.
 
-The order of the labels is their priority: the timeline gives the wait bars'
-labels first (they only ever go inside their bar), then the mode changes, then
+The order of the labels is their priority: the timeline places the cut bands'
+and the alarm's labels and the mode changes first, then the wait bars' labels
+(they only ever go inside their bar, and slide along it out of the way), then
 the printed lines.
 """
 

@@ -362,10 +362,11 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             width = _char_pixels(ax, "xx-small") * per_pixel  # one character, in data units
             sockets, modes = zip(*(m.rpartition(":")[::2] for m in geo.state_mode), strict=True)
             for lane, x, told, at in _chained(geo.states, list(modes), width):
+                # before the wait bars' labels, which can slide along their bar out of the way
                 layer.add(
                     (x, lane), _modes_in_order(told, [sockets[i] for i in at]),
                     candidates=CENTRED, fontsize="xx-small", gid="sockviz-state-label",
-                    bbox=_PAPER,
+                    bbox=_PAPER, priority=True,
                 )  # fmt: skip
     if "outputs" in geo.layers and len(geo.outputs):
         ax.scatter(
