@@ -90,6 +90,36 @@ def run_all(page: object, url: str, notebook: str) -> None:
         raise TimeoutError("the kernel did not become idle")
     page.get_by_role("menuitem", name="Run", exact=True).click()  # type: ignore[attr-defined]
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()  # type: ignore[attr-defined]
+    # the prompts turn to "[*]:" as the cells are queued (a notebook saved with its outputs shows
+    # numbers until then)
+    queued = page.locator(".jp-NotebookPanel:visible .jp-InputPrompt", has_text="[*]")  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not queued.count() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+#: True when every code cell of the visible notebook shows a number in its prompt ("[7]:"): all of
+#: them have run. A queued or running cell shows "[*]:", a cell not run "[ ]:".
+_ALL_RUN = """() => {
+  const prompts = [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+  return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.innerText.trim()));
+}"""
+
+
+def wait_until_every_cell_ran(page: object, within: float) -> None:
+    """After ``run_all``: wait until every cell has run (a loaded machine can take minutes), and
+    fail at once, with the error's text, if a cell raised (Run All stops there)."""
+    deadline = time.monotonic() + within
+    panel = ".jp-NotebookPanel:visible"
+    while not page.evaluate(_ALL_RUN):  # type: ignore[attr-defined]
+        errors = page.locator(f"{panel} .jp-OutputArea-output[data-mime-type*='error']")  # type: ignore[attr-defined]
+        if errors.count():
+            raise AssertionError(f"a cell raised: {errors.first.inner_text()[:2000]}")
+        if time.monotonic() > deadline:
+            queued = page.locator(f"{panel} .jp-InputPrompt", has_text="[*]").count()  # type: ignore[attr-defined]
+            raise TimeoutError(f"{queued} cell(s) still queued or running after {within:.0f} s")
+        time.sleep(0.5)
 
 
 @contextlib.contextmanager

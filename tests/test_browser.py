@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, jupyterlab, run_all, voila
+from .browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    jupyterlab,
+    run_all,
+    voila,
+    wait_until_every_cell_ran,
+)
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 
@@ -41,7 +49,7 @@ def readout(replay: object) -> int:
     return int(replay.locator(".sockviz-slider .widget-readout").inner_text())  # type: ignore[attr-defined]
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 @pytest.mark.parametrize("notebook", ["01_meet_the_sockets", "05_real_programs"])
 def test_the_replay_widget_plays_and_steps_in_jupyterlab(
     lab: str, browser: object, notebook: str
@@ -50,11 +58,12 @@ def test_the_replay_widget_plays_and_steps_in_jupyterlab(
     sentence."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     run_all(page, lab, f"{notebook}.ipynb")
+    wait_until_every_cell_ran(page, within=240)
     # JupyterLab reopens earlier notebooks in hidden tabs: the replay is the one in the visible
     # panel
     replay = page.locator(".jp-NotebookPanel:visible .sockviz-replay").first
     slider = replay.locator(".sockviz-slider")
-    slider.wait_for(state="visible", timeout=60_000)
+    slider.wait_for(state="visible", timeout=30_000)
     slider.scroll_into_view_if_needed()
     picture = replay.locator("img").first
     picture.wait_for(state="visible")
@@ -117,14 +126,15 @@ def test_a_lesson_as_a_voila_page_plays(browser: object, tmp_path: Path) -> None
         page.close()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 def test_the_exploration_menu_opens_each_outcome_in_jupyterlab(lab: str, browser: object) -> None:
     """Lesson 8: explore()'s replay has a menu of outcomes; picking another one replays that run."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     run_all(page, lab, "08_schedules.ipynb")
+    wait_until_every_cell_ran(page, within=240)  # (a loaded CI machine took over 60 s)
     box = page.locator(".jp-NotebookPanel:visible .widget-vbox:has(> .sockviz-outcomes)").first
     menu = box.locator(".sockviz-outcomes select")
-    menu.wait_for(state="visible", timeout=60_000)
+    menu.wait_for(state="visible", timeout=30_000)
     box.scroll_into_view_if_needed()
     labels = [option.inner_text().replace("\xa0", " ") for option in menu.locator("option").all()]
     # Linux's race ends three ways: ann or bob gets the slot, or both are refused (stuck)
@@ -158,15 +168,15 @@ def test_the_exploration_menu_opens_each_outcome_in_jupyterlab(lab: str, browser
     page.close()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 def test_the_stepper_lets_you_choose_who_runs_in_jupyterlab(lab: str, browser: object) -> None:
     """Lesson 8: the stepper's buttons run their threads in the browser; bob gets the slot because
     bob was chosen first; undo takes a choice back."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     run_all(page, lab, "08_schedules.ipynb")
+    wait_until_every_cell_ran(page, within=240)  # (a loaded CI machine took over 60 s)
     view = page.locator(".jp-NotebookPanel:visible .sockviz-stepper").first
-    # (the kernel runs the lesson's later cells too: on a loaded machine the buttons come late)
-    view.locator(".sockviz-step-thread").first.wait_for(state="visible", timeout=150_000)
+    view.locator(".sockviz-step-thread").first.wait_for(state="visible", timeout=30_000)
     view.scroll_into_view_if_needed()
 
     def labels() -> list[str]:
