@@ -62,6 +62,7 @@ def _explore(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         outcome=OUTCOMES.get(args.scenario),
         semantics=_semantics(args),
+        workers=args.workers,
     )
     print(found)
     if args.output_dir:

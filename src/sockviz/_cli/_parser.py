@@ -51,6 +51,7 @@ _EXPLORE_EPILOG = """examples:
   sockviz explore --scenario race --runs 50   who gets the one slot, and how often
   sockviz explore --scenario race -o outcomes/   each outcome's trace as a file
   sockviz explore --seeds 3 8 13              these seeds only
+  sockviz explore --runs 5000 --workers 2     on two processes (the same outcomes)
 
 Each run lets one thread move at a time, the next one picked by a seeded random generator:
 the same seed gives the same run. Replay any run with: sockviz demo --scenario NAME --seed N
@@ -151,6 +152,8 @@ def _explore(sub: argparse.ArgumentParser, scenarios: list[str]) -> None:
     sub.add_argument("--runs", type=int, default=20, help=what)
     what = "these seeds instead of --runs"
     sub.add_argument("--seeds", type=int, nargs="+", metavar="N", help=what)
+    what = "make the runs in N processes (default: %(default)s)"
+    sub.add_argument("--workers", type=int, default=1, metavar="N", help=what)
     _semantics_flags(sub)
     what = "write each outcome's trace into DIR"
     sub.add_argument("-o", "--output-dir", metavar="DIR", help=what)

@@ -12,22 +12,24 @@ seeded run is deterministic, any other run can be had again with
 
 from __future__ import annotations
 
+import concurrent.futures as futures
+import contextlib
 import html
-from collections.abc import Callable, Hashable, Iterable, Mapping
+import itertools
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._core._events import wait_words
 from .._core._schedule import Schedule
-from .._errors import ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError
 from .._net._manager import Semantics
 from .._trace._trace import Trace
-from . import _ctrl_c
+from . import _ctrl_c, _parallel
+from ._onerun import Scenario, welded
 from ._policies import Seeded
+from ._progress import progress_bar
+from ._search import next_prefix, searched_runs, subtrees
 
 __all__ = ["Exploration", "Outcome", "Run", "explore"]
-
-Scenario = Mapping[str, Callable[[], Any]] | Callable[[], Mapping[str, Callable[[], Any]]]
 
 
 @dataclass(frozen=True)
@@ -209,59 +211,6 @@ def _seed_list(runs: int | None, seeds: Iterable[int] | None) -> list[int]:
     return list(range(count))
 
 
-def _components(scenario: Scenario) -> Mapping[str, Callable[[], Any]]:
-    if isinstance(scenario, Mapping):
-        return scenario
-    if callable(scenario):
-        made = scenario()
-        if isinstance(made, Mapping):
-            return made
-        raise TypeError(
-            f"explore() called the scenario {getattr(scenario, '__name__', scenario)!r} for its "
-            f"components and got {made!r}; pass a mapping {{name: component}}, or a function "
-            "returning one (to explore a single function f, pass {'f': f})"
-        )
-    raise TypeError(
-        "explore() takes a mapping {name: component} or a function returning one, not "
-        f"{scenario!r}"
-    )
-
-
-def _stuck_without_fds(waits: Mapping[str, str], trace: Trace) -> str:
-    """Who waits for what when a run deadlocked, without descriptor numbers: they depend on who made
-    a socket first, and one deadlock must be one outcome.  Read from the trace's waits, by their
-    fields."""
-    last = {wait.thread: wait for wait in trace.waits() if wait.until not in (None, "lock")}
-    parts = []
-    for thread, words in sorted(waits.items()):
-        wait = last.get(thread)
-        # (not a park outside the socket calls: Event.wait...)
-        if wait is not None and wait.waits_for == words:
-            words = wait_words(wait.call, None, wait.until, wait.peer_owner, wait.addr)
-        parts.append(f"{thread} in {words}")
-    return "; ".join(parts)
-
-
-def _ended(error: BaseException, trace: Trace) -> tuple[str, str]:
-    if isinstance(error, DeadlockError):  # a circle of waits, or a wait nobody is left to end
-        status = "deadlocked" if error.cycle else "stuck"
-        return status, _stuck_without_fds(error.waits, trace)
-    if isinstance(error, ExternalBlockError):
-        return "blocked outside", f"{error.thread} at {error.where}"
-    if isinstance(error, WeldTimeoutError):
-        return "timed out", ""
-    if isinstance(error, ComponentError):
-        failures = sorted(
-            zip(error.threads, error.exceptions, strict=False), key=lambda failure: failure[0]
-        )
-        detail = "; ".join(f"{thread}: {type(exc).__name__}" for thread, exc in failures)
-        if error.after is not None:  # what the failures left behind: a deadlock, a timeout
-            status, left = _ended(error.after, trace)
-            detail += f"; then {status}" + (f": {left}" if left else "")
-        return "error", detail
-    return "error", f"{type(error).__name__}: {error}"
-
-
 def explore(
     scenario: Scenario,
     *,
@@ -275,6 +224,9 @@ def explore(
     exhaustive: bool = False,
     max_runs: int = 2000,
     preemptions: int = 0,
+    workers: int = 1,
+    executor: futures.Executor | None = None,
+    progress: bool | None = None,
 ) -> Exploration:
     """Weld ``scenario`` under many schedules and group the runs by outcome.
 
@@ -296,6 +248,16 @@ def explore(
     search; ``.complete`` says whether it finished.  Each outcome keeps the
     schedule that reproduces it (``outcome.schedule``, a ``Scripted``).
 
+    ``workers=N`` makes the runs in N processes (an exhaustive search: its
+    subtrees); ``executor=`` in any ``concurrent.futures.Executor``, such as a
+    dask cluster's ``Client(...).get_executor()``.  The result is the same as
+    a serial run's, run for run.  The scenario and ``outcome`` are sent with
+    cloudpickle, so functions written in a notebook cell work; components
+    that share a lock or an ``Event`` must then come from a function.
+
+    ``progress`` shows a bar of the runs: None (the default) once the
+    exploration has lasted a second, True at once, False never.
+
     >>> found = sockviz.explore(race, outcome=who_won, exhaustive=True)  # doctest: +SKIP
     >>> print(found)  # doctest: +SKIP
     >>> found.replay()  # doctest: +SKIP
@@ -303,16 +265,24 @@ def explore(
     from ._weld import weld
 
     options = {"semantics": semantics, "timeout": timeout, "buffer_size": buffer_size}
+    farm = _Farm.of(workers, executor)
     with _ctrl_c.ctrl_c_latch():  # a Ctrl-C dropped by a garbage collector's callback still ends it
         if exhaustive:
             if runs is not None or seeds is not None or policy is not None:
                 raise TypeError(
                     "an exhaustive exploration takes max_runs=, not runs=, seeds= or policy="
                 )
-            return _searched(scenario, outcome, weld, options, _positive(max_runs, "max_runs"),
-                             _bound(preemptions))  # fmt: skip
+            bound, limit = _bound(preemptions), _positive(max_runs, "max_runs")
+            with progress_bar(progress, total=None, what="explore", unit=" runs") as advance:
+                if farm is None:
+                    return _searched(scenario, outcome, weld, options, limit, bound, advance)
+                return _searched_far(scenario, outcome, weld, options, limit, bound, farm, advance)
         make = policy if policy is not None else Seeded
-        return _explored(scenario, _seed_list(runs, seeds), outcome, weld, options, make)
+        chosen = _seed_list(runs, seeds)
+        with progress_bar(progress, total=len(chosen), what="explore", unit=" runs") as advance:
+            if farm is None:
+                return _explored(scenario, chosen, outcome, weld, options, make, advance)
+            return _explored_far(scenario, chosen, outcome, weld, options, make, farm, advance)
 
 
 def _positive(value: object, name: str) -> int:
@@ -327,16 +297,35 @@ def _bound(value: object) -> int:
     return value
 
 
-def _welded(
-    scenario: Scenario, weld: Callable[..., Trace], options: dict[str, Any], schedule: Schedule
-) -> tuple[Trace, str, str]:
-    """One run: its trace, how it ended, and the detail of an error or a deadlock."""
-    try:
-        trace = weld(_components(scenario), schedule=schedule, echo=False, **options)
-    except (ComponentError, DeadlockError, ExternalBlockError, WeldTimeoutError) as error:
-        trace = error.trace or Trace([])
-        return trace, *_ended(error, trace)
-    return trace, "finished", ""
+@dataclass(frozen=True)
+class _Farm:
+    """Where the runs go: a pool of ``workers`` processes made for the exploration, or the
+    caller's ``executor`` (``workers`` then sizes the chunks)."""
+
+    workers: int
+    executor: futures.Executor | None
+
+    @classmethod
+    def of(cls, workers: object, executor: object) -> _Farm | None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive number of processes, not {workers!r}")
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(
+                f"executor must be a concurrent.futures.Executor (with submit()), not {executor!r}"
+            )
+        if executor is None and workers == 1:
+            return None
+        return cls(workers if executor is None else max(workers, 2), executor)  # type: ignore[arg-type]
+
+    @property
+    def jobs(self) -> int:
+        """How many pieces to cut the work into: a few per worker, so that none idles long."""
+        return 4 * self.workers
+
+    def pool(self) -> contextlib.AbstractContextManager[futures.Executor]:
+        if self.executor is not None:
+            return contextlib.nullcontext(self.executor)
+        return _parallel.own_pool(self.workers)
 
 
 class _Groups:
@@ -352,14 +341,27 @@ class _Groups:
     ) -> None:
         label = self.label_of(trace) if self.label_of is not None else None
         fingerprint = trace.fingerprint()
-        self.done.append(Run(key, status, label, detail, len(trace), fingerprint, schedule))
-        group = self.groups.get((status, label, detail))
+        self.add_run(Run(key, status, label, detail, len(trace), fingerprint, schedule), trace)
+
+    def add_run(self, run: Run, trace: Trace | None) -> None:
+        """A run made elsewhere (by a worker: ``trace`` is None unless it may open its outcome)."""
+        self.done.append(run)
+        group = self.groups.get((run.status, run.label, run.detail))
         if group is None:
-            group = self.groups[status, label, detail] = Outcome(status, label, detail, [], trace)
-        group.seeds.append(key)
-        if schedule is not None:
-            group.schedules.append(schedule)
-        group._fingerprints.add(fingerprint)
+            assert trace is not None, "a worker sends the trace of its first run of an outcome"
+            group = Outcome(run.status, run.label, run.detail, [], trace)
+            self.groups[run.status, run.label, run.detail] = group
+        group.seeds.append(run.seed)
+        if run.schedule is not None:
+            group.schedules.append(run.schedule)
+        group._fingerprints.add(run.fingerprint)
+
+    def add_done(self, done: _parallel.Done, key: int) -> None:
+        self.add_run(
+            Run(key, done.status, done.label, done.detail, done.events, done.fingerprint,
+                done.schedule),
+            done.trace,
+        )  # fmt: skip
 
     def outcomes(self) -> list[Outcome]:
         outcomes = sorted(self.groups.values(), key=lambda o: (-o.count, o.seeds[0]))
@@ -376,16 +378,44 @@ def _explored(
     weld: Callable[..., Trace],
     options: dict[str, Any],
     make: Callable[[int], Schedule],
+    advance: Callable[[int], None],
 ) -> Exploration:
     """``explore``'s seeded runs, one seed after the other."""
     groups = _Groups(outcome)
     for seed in chosen:
         _ctrl_c.check()
-        groups.add(seed, *_welded(scenario, weld, options, make(seed)))
+        groups.add(seed, *welded(scenario, weld, options, make(seed)))
+        advance(1)
     return Exploration(
         groups.done,
         groups.outcomes(),
-        lambda seed: _welded(scenario, weld, options, make(seed))[0],
+        lambda seed: welded(scenario, weld, options, make(seed))[0],
+    )
+
+
+def _explored_far(
+    scenario: Scenario,
+    chosen: list[int],
+    outcome: Callable[[Trace], Hashable] | None,
+    weld: Callable[..., Trace],
+    options: dict[str, Any],
+    make: Callable[[int], Schedule],
+    farm: _Farm,
+    advance: Callable[[int], None],
+) -> Exploration:
+    """``explore``'s seeded runs, in chunks of consecutive seeds on the farm's workers."""
+    payload = _parallel.packed(scenario, outcome, options, make)
+    size = -(-len(chosen) // farm.jobs)
+    chunks = [(payload, chosen[at : at + size]) for at in range(0, len(chosen), size)]
+    with farm.pool() as pool:
+        made = _parallel.farmed(pool, _parallel.seeded_runs, chunks, lambda r: advance(len(r)))
+    groups = _Groups(outcome)
+    for done in itertools.chain.from_iterable(made):
+        groups.add_done(done, done.key)
+    return Exploration(
+        groups.done,
+        groups.outcomes(),
+        lambda seed: welded(scenario, weld, options, make(seed))[0],
     )
 
 
@@ -396,29 +426,62 @@ def _searched(
     options: dict[str, Any],
     max_runs: int,
     preemptions: int,
+    advance: Callable[[int], None],
 ) -> Exploration:
     """``explore``'s exhaustive search (see :mod:`._search`): run after run, depth first."""
-    from ._policies import Scripted
-    from ._search import Branching, next_prefix
-    from ._stepper import compressed
-
     groups = _Groups(outcome)
-    prefix: list[int] | None = []
-    while prefix is not None and len(groups.done) < max_runs:
-        _ctrl_c.check()
-        search = Branching(prefix, preemptions)
-        trace, status, detail = _welded(scenario, weld, options, search)
-        if search.diverged is not None:
-            raise RuntimeError(
-                f"the scenario does not repeat itself, so its schedules cannot be searched: "
-                f"{search.diverged} (real time, random numbers, state kept between runs?)"
-            )
-        groups.add(len(groups.done), trace, status, detail, compressed(search.log))
-        prefix = next_prefix(search.points)
+    complete = True
+    for made, schedule, points in searched_runs(scenario, weld, options, [], preemptions):
+        groups.add(len(groups.done), *made, schedule)
+        advance(1)
+        if len(groups.done) >= max_runs:
+            complete = next_prefix(points) is None
+            break
+    return _searched_exploration(groups, scenario, weld, options, complete)
+
+
+def _searched_far(
+    scenario: Scenario,
+    outcome: Callable[[Trace], Hashable] | None,
+    weld: Callable[..., Trace],
+    options: dict[str, Any],
+    max_runs: int,
+    preemptions: int,
+    farm: _Farm,
+    advance: Callable[[int], None],
+) -> Exploration:
+    """``explore``'s exhaustive search, its subtrees on the farm's workers, put back in order."""
+
+    def points_of(prefix: list[int]) -> list[Any]:
+        return next(searched_runs(scenario, weld, options, prefix, preemptions))[2]
+
+    payload = _parallel.packed(scenario, outcome, options, preemptions)
+    jobs = [(payload, prefix, max_runs) for prefix in subtrees(points_of, farm.jobs)]
+    with farm.pool() as pool:
+        made = _parallel.farmed(
+            pool, _parallel.scripted_runs, jobs, lambda result: advance(len(result[0]))
+        )
+    runs = list(itertools.chain.from_iterable(done for done, _ in made))
+    complete = len(runs) <= max_runs and all(finished for _, finished in made)
+    groups = _Groups(outcome)
+    for key, done in enumerate(runs[:max_runs]):
+        groups.add_done(done, key)
+    return _searched_exploration(groups, scenario, weld, options, complete)
+
+
+def _searched_exploration(
+    groups: _Groups,
+    scenario: Scenario,
+    weld: Callable[..., Trace],
+    options: dict[str, Any],
+    complete: bool,
+) -> Exploration:
+    from ._policies import Scripted
+
     schedules = [run.schedule for run in groups.done]
     return Exploration(
         groups.done,
         groups.outcomes(),
-        lambda run: _welded(scenario, weld, options, Scripted(schedules[run] or []))[0],
-        complete=prefix is None,
+        lambda run: welded(scenario, weld, options, Scripted(schedules[run] or []))[0],
+        complete=complete,
     )

@@ -77,6 +77,7 @@ def watch(session: Weld, timeout: float) -> tuple[bool, tuple[str, str] | None]:
     since, cpu = now, None
     while not session.done.wait(_POLL):
         _ctrl_c.check()
+        session.tick()
         now = time.monotonic()
         if now >= deadline:
             return False, None

@@ -25,17 +25,19 @@ are both run (the outcome table groups them again).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Chooser, Schedule
+from . import _ctrl_c
 from ._policies import Scripted
 from ._stepper import StepCount, _Decision, compressed
 
 if TYPE_CHECKING:
     from .._core._schedule import Scheduler, Slot
 
-__all__ = ["Branching", "next_prefix"]
+__all__ = ["Branching", "next_prefix", "searched_runs", "subtrees"]
 
 
 @dataclass
@@ -104,13 +106,74 @@ class Branching(Schedule):
         return options[taken]
 
 
-def next_prefix(points: list[_Point]) -> list[int] | None:
+def next_prefix(points: list[_Point], floor: int = 0) -> list[int] | None:
     """The choices of the next run of the depth-first search: the deepest branch point with an
     untried option takes it (a preemption only while the budget allows); None when every
-    schedule has been run."""
-    for at in range(len(points) - 1, -1, -1):
+    schedule has been run.  The branch points above ``floor`` stay as they are (the search of a
+    subtree)."""
+    for at in range(len(points) - 1, floor - 1, -1):
         point = points[at]
-        nxt = point.taken + 1
-        if nxt < len(point.options) and (not point.preempting or point.budget > 0):
-            return [p.taken for p in points[:at]] + [nxt]
+        if point.taken + 1 < len(point.options) and _may_branch(point):
+            return [p.taken for p in points[:at]] + [point.taken + 1]
+    return None
+
+
+def _may_branch(point: _Point) -> bool:
+    return not point.preempting or point.budget > 0
+
+
+def searched_runs(
+    scenario: Any,
+    weld: Callable[..., Any],
+    options: dict[str, Any],
+    prefix: list[int],
+    preemptions: int,
+) -> Iterator[tuple[tuple[Any, str, str], list[Any], list[_Point]]]:
+    """The runs of the depth-first search below ``prefix``, in order: each as what
+    :func:`~._onerun.welded` gives, the choices that make it again, and its branch points."""
+    from ._onerun import welded
+
+    floor = len(prefix)
+    current: list[int] | None = prefix
+    while current is not None:
+        _ctrl_c.check()
+        search = Branching(current, preemptions)
+        made = welded(scenario, weld, options, search)
+        if search.diverged is not None:
+            raise RuntimeError(
+                f"the scenario does not repeat itself, so its schedules cannot be searched: "
+                f"{search.diverged} (real time, random numbers, state kept between runs?)"
+            )
+        yield made, compressed(search.log), search.points
+        current = next_prefix(search.points, floor)
+
+
+def subtrees(points_of: Callable[[list[int]], list[_Point]], want: int) -> list[list[int]]:
+    """Prefixes whose subtrees hold every run of the search, in its order: the tree cut at its
+    first branch points, level by level, until there are ``want`` pieces (or nothing is left to
+    cut).  ``points_of(prefix)`` runs the leftmost schedule below ``prefix`` and gives its branch
+    points."""
+    frontier: list[tuple[list[int], list[_Point]]] = [([], points_of([]))]
+    while len(frontier) < want:
+        cut: list[tuple[list[int], list[_Point]]] = []
+        for index, (prefix, points) in enumerate(frontier):
+            at = _first_branch(points, len(prefix))
+            if at is None or len(cut) + len(frontier) - index >= want:
+                cut.append((prefix, points))
+                continue
+            base = prefix + [0] * (at - len(prefix))
+            cut.append(([*base, 0], points))  # (the leftmost child's first run is the parent's)
+            for option in range(1, len(points[at].options)):
+                cut.append(([*base, option], points_of([*base, option])))
+        if len(cut) == len(frontier):
+            break
+        frontier = cut
+    return [prefix for prefix, _ in frontier]
+
+
+def _first_branch(points: list[_Point], start: int) -> int | None:
+    """The first branch point from ``start`` on where the search may take another option."""
+    for at in range(start, len(points)):
+        if len(points[at].options) > 1 and _may_branch(points[at]):
+            return at
     return None

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._core._recorder import RawEvent
@@ -105,6 +105,9 @@ class Weld(Leftovers):
         self.signal_handlers: dict[str, dict[int, Any]] = {}
         #: lines welded threads may still print to the screen (see _patches.MAX_ECHOED_LINES)
         self.echo_left = _patches.MAX_ECHOED_LINES
+        #: a progress bar's ``advance(n)``, told of the events recorded as the weld goes on
+        self.progress: Callable[[int], None] | None = None
+        self._shown = 0
         #: the CPU every welded thread is kept on (None: wherever the OS likes)
         self.cpu = cpu
         self.errors: list[tuple[str, Exception]] = []
@@ -414,6 +417,7 @@ class Weld(Leftovers):
             finished = self._wait_for_the_end(started + timeout)
         else:
             finished, outside = _outside.watch(self, timeout)
+        self.tick()
         if net.full:  # the event cap: the threads already waiting are stopped too
             net.stop("the weld recorded its maximum of events")
             return None, None
@@ -435,8 +439,17 @@ class Weld(Leftovers):
             if self.done.wait(min(remaining, _WATCH)):
                 return True
             _ctrl_c.check()
+            self.tick()
             if self.net.full:
                 return False
+
+    def tick(self) -> None:
+        """Tell the progress bar (if any) how many events were recorded since the last tick."""
+        if self.progress is not None:
+            recorded = self.net.recorder.last_seq() + 1
+            if recorded > self._shown:
+                self.progress(recorded - self._shown)
+                self._shown = recorded
 
     def finish(self, grace: float | None = None) -> list[threading.Thread]:
         """Stop the network for leftover threads, wait a little; return those still running.

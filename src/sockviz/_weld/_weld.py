@@ -20,6 +20,7 @@ from .._net._members import members
 from .._trace._trace import Trace
 from . import _ctrl_c, _endings, _patches, _schedpatch, _session, _spec
 from ._policies import Schedule
+from ._progress import progress_bar
 from ._session import MAX_EVENTS, Weld
 from ._spec import Component
 
@@ -46,6 +47,7 @@ def weld(
     stagger: bool = True,
     until: str | Iterable[str] | None = None,
     max_events: int | None = MAX_EVENTS,
+    progress: bool | None = None,
 ) -> Trace:
     """Run each component in its own welded thread and return the trace.
 
@@ -94,6 +96,9 @@ def weld(
     records more -- a loop that never ends -- with :class:`EventLimitError`
     naming the busiest threads, the trace so far attached; None: no limit.
 
+    ``progress`` shows the events recorded so far in a bar: None (the
+    default) once the weld has lasted a second, True at once, False never.
+
     Raises :class:`ComponentError` (an ``ExceptionGroup``) if components
     raised, :class:`DeadlockError` if all got stuck, :class:`WeldTimeoutError`
     after ``timeout`` seconds; each carries the trace as ``.trace``.
@@ -104,7 +109,10 @@ def weld(
     session = Weld("weld", names, semantics, buffer_size, trace_path, cpu=cpu, schedule=schedule,
                    max_events=max_events)  # fmt: skip
     session.echo = echo
-    with _ctrl_c.ctrl_c_latch():
+    with (
+        _ctrl_c.ctrl_c_latch(),
+        progress_bar(progress, total=None, what="weld", unit=" events") as session.progress,
+    ):
         return _weld_to_the_end(
             session, named, timeout, stagger=stagger and session.sched is None, until=ending
         )
