@@ -48,6 +48,7 @@ pythons: $(STAMP) browser
 	$(BIN)/python tests/other_pythons.py
 
 bench: $(STAMP)
+	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_views.py

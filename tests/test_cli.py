@@ -47,11 +47,21 @@ def test_no_command_prints_help(capsys) -> None:
     assert "demo" in capsys.readouterr().out
 
 
+#: What ``import sockviz`` and a weld leave unimported (each costs import time a weld does not
+#: need: the views, the explorer's processes and pickling, progress bars, the file formats)
+_NOT_FOR_A_WELD = (
+    "matplotlib", "ipywidgets", "concurrent.futures.process", "multiprocessing", "cloudpickle",
+    "tqdm",
+    "msgspec", "sockviz._weld._explore", "sockviz._weld._stepper", "sockviz.lowlevel",
+)  # fmt: skip
+
+
 def test_import_and_weld_do_not_import_matplotlib_or_ipywidgets() -> None:
-    """`import sockviz` and a whole weld leave matplotlib and ipywidgets unimported."""
+    """`import sockviz` and a whole weld leave matplotlib, ipywidgets and what only explore,
+    the stepper or a trace file needs unimported."""
     code = (
         "import sys, sockviz; from sockviz.scenarios import echo_scenario; "
-        "sockviz.weld(echo_scenario()); print(sorted(m for m in ('matplotlib', 'ipywidgets') if m "
+        f"sockviz.weld(echo_scenario()); print(sorted(m for m in {_NOT_FOR_A_WELD!r} if m "
         "in sys.modules))"
     )
     result = subprocess.run(

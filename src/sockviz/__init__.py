@@ -24,7 +24,8 @@ event kinds, the fake socket and network) are in :mod:`sockviz.lowlevel`.
 
 from __future__ import annotations
 
-from . import lowlevel
+from typing import TYPE_CHECKING
+
 from ._errors import (
     CellStopped,
     ComponentError,
@@ -37,20 +38,37 @@ from ._errors import (
     WeldTimeoutError,
 )
 from ._trace._analysis import Meeting, SocketLife, Wait
-from ._trace._fileio import load
 from ._trace._trace import Trace
 from ._weld._endings import last_trace
-from ._weld._explore import Exploration, Outcome, explore
-from ._weld._interactive import fake_network
 from ._weld._policies import PCT, Choice, Schedule, Scripted, Seeded
 from ._weld._session import Weld
-from ._weld._stepper import Stepper, stepper
 from ._weld._weld import weld
+
+if TYPE_CHECKING:  # (imported on first use, below: what a weld does not need)
+    from . import lowlevel
+    from ._trace._fileio import load
+    from ._views._compare import plot_compare
+    from ._views._plots import plot_buffers, plot_sequence, plot_states
+    from ._views._replay import replay
+    from ._views._style import style
+    from ._views._timeline import plot_timeline
+    from ._views._waits import plot_waits
+    from ._weld._explore import Exploration, Outcome, explore
+    from ._weld._interactive import fake_network
+    from ._weld._stepper import Stepper, stepper
 
 __version__ = "0.1.0"
 
-#: The views, imported on first use: ``import sockviz`` must not import matplotlib.
-_VIEWS = {
+#: Imported on first use: ``import sockviz`` must not import matplotlib, and a weld needs neither
+#: the explorer, the stepper, the file formats nor the internals' catalogue.
+_LATER = {
+    "Exploration": "._weld._explore",
+    "Outcome": "._weld._explore",
+    "explore": "._weld._explore",
+    "fake_network": "._weld._interactive",
+    "Stepper": "._weld._stepper",
+    "stepper": "._weld._stepper",
+    "load": "._trace._fileio",
     "plot_buffers": "._views._plots",
     "plot_compare": "._views._compare",
     "plot_sequence": "._views._plots",
@@ -72,8 +90,10 @@ _MOVED = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in _VIEWS:
-        return getattr(importlib.import_module(_VIEWS[name], __name__), name)
+    if name == "lowlevel":
+        return importlib.import_module(".lowlevel", __name__)
+    if name in _LATER:
+        return getattr(importlib.import_module(_LATER[name], __name__), name)
     if name in _MOVED:
         import warnings
 

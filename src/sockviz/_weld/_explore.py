@@ -12,22 +12,26 @@ seeded run is deterministic, any other run can be had again with
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import contextlib
 import html
 import itertools
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._core._schedule import Schedule
 from .._net._manager import Semantics
 from .._trace._trace import Trace
-from . import _ctrl_c, _parallel
+from . import _ctrl_c
 from ._onerun import Scenario, welded
 from ._policies import Seeded
 from ._progress import progress_bar
 from ._search import next_prefix, searched_runs, subtrees
+
+if TYPE_CHECKING:
+    import concurrent.futures as futures
+
+    from . import _parallel
 
 __all__ = ["Exploration", "Outcome", "Run", "explore"]
 
@@ -325,7 +329,9 @@ class _Farm:
     def pool(self) -> contextlib.AbstractContextManager[futures.Executor]:
         if self.executor is not None:
             return contextlib.nullcontext(self.executor)
-        return _parallel.own_pool(self.workers)
+        from ._parallel import own_pool
+
+        return own_pool(self.workers)
 
 
 class _Groups:
@@ -404,6 +410,8 @@ def _explored_far(
     advance: Callable[[int], None],
 ) -> Exploration:
     """``explore``'s seeded runs, in chunks of consecutive seeds on the farm's workers."""
+    from . import _parallel
+
     payload = _parallel.packed(scenario, outcome, options, make)
     size = -(-len(chosen) // farm.jobs)
     chunks = [(payload, chosen[at : at + size]) for at in range(0, len(chosen), size)]
@@ -454,6 +462,8 @@ def _searched_far(
 
     def points_of(prefix: list[int]) -> list[Any]:
         return next(searched_runs(scenario, weld, options, prefix, preemptions))[2]
+
+    from . import _parallel
 
     payload = _parallel.packed(scenario, outcome, options, preemptions)
     jobs = [(payload, prefix, max_runs) for prefix in subtrees(points_of, farm.jobs)]

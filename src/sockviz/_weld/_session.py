@@ -41,7 +41,6 @@ from .._errors import NetworkStopped
 from .._net._manager import FakeNetwork, Semantics
 from .._net._members import Membership, members
 from .._net._modes import SocketMode
-from .._trace._fileio import TraceWriter
 from .._trace._trace import Trace
 from . import _ctrl_c, _endings, _outside, _patches, _spec, _startorder
 from ._leftovers import Leftovers
@@ -133,7 +132,7 @@ class Weld(Leftovers):
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
         try:
-            self._writer = TraceWriter(trace_path, meta) if trace_path is not None else None
+            self._writer = _writer(trace_path, meta) if trace_path is not None else None
         except BaseException:  # e.g. the trace file cannot be written: nothing has started
             net.close()
             raise
@@ -473,6 +472,12 @@ class Weld(Leftovers):
             self._writer.close()
         self.net.close()
         return [thread for thread in self.threads if thread.is_alive()]
+
+
+def _writer(path: str | os.PathLike[str], meta: dict[str, Any]) -> Any:
+    from .._trace._fileio import TraceWriter  # (only a weld with a trace_path needs the formats)
+
+    return TraceWriter(path, meta)
 
 
 def _pin_to(cpu: int) -> None:
