@@ -212,6 +212,7 @@ def test_ctrl_c_stops_a_farmed_exploration_and_its_workers(kernel: Kernel) -> No
 def test_a_progress_bar_counts_the_runs_in_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     sockviz.explore(scenarios.race_scenario, runs=12, progress=True)
     shown = capsys.readouterr().err
+    assert "tqdm_monitor" not in [thread.name for thread in threading.enumerate()]
     assert shown.lstrip("\r").startswith("explore: ") and "12/12 [" in shown and " runs/s" in shown
     sockviz.explore(scenarios.race_scenario, runs=12, progress=False)
     sockviz.explore(scenarios.race_scenario, runs=12)  # (None: only after a second)
@@ -248,3 +249,16 @@ def test_the_command_line_explores_on_two_workers(capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out == serial
     assert main(["explore", "--workers", "0"]) == 2
     assert "workers must be a positive number of processes" in capsys.readouterr().err
+
+
+def test_a_pickled_trace_is_the_same_trace_without_its_caches() -> None:
+    import pickle
+
+    trace = sockviz.weld(*scenarios.echo_scenario().items(), echo=False)
+    trace.waits()
+    trace.fingerprint()
+    copy = pickle.loads(pickle.dumps(trace))
+    assert copy.events == trace.events and copy.meta == trace.meta
+    assert copy.fingerprint() == trace.fingerprint()
+    assert copy.summary() == trace.summary()
+    assert len(pickle.dumps(trace)) < 2 * len(pickle.dumps(trace._raw))

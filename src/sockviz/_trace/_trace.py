@@ -89,6 +89,11 @@ class Trace:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent back by an exploration's worker): the recorded events and ``meta``; the
+        Event objects and the analyses are made again on first use."""
+        return {**self.__dict__, "_events": None, "_cache": {}}
+
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
 

@@ -56,7 +56,10 @@ class _LateBar:
     def _show(self) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(initial=self.done, leave=self.leave, **self.options)
+        class Bar(tqdm):  # type: ignore[misc]
+            monitor_interval = 0  # (no "tqdm_monitor" thread left running after the bar)
+
+        self.bar = Bar(initial=self.done, leave=self.leave, **self.options)
 
     def advance(self, n: int) -> None:
         self.done += n
