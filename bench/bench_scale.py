@@ -163,18 +163,45 @@ def first_plot(trace: sockviz.Trace) -> None:
 
 
 def memory_per_event(n: int) -> None:
+    """tracemalloc's count of what a weld's trace holds, per event: as recorded, then with its
+    Event objects built (as the views build them)."""
+    import gc
+
+    rounds = n // 18
     tracemalloc.start()
+    gc.collect()
     before = tracemalloc.get_traced_memory()[0]
-    trace = traces.ping_pong_trace(n)
+    trace = sockviz.weld(traces_parts(rounds), echo=False, timeout=600)
+    gc.collect()
     recorded = (tracemalloc.get_traced_memory()[0] - before) / len(trace)
     trace.events  # noqa: B018
+    gc.collect()
     built = (tracemalloc.get_traced_memory()[0] - before) / len(trace)
     tracemalloc.stop()
     event = trace.events[len(trace) // 2]
     bare = sys.getsizeof(tuple(event)) + sys.getsizeof(event.fields)
-    row(f"memory per recorded event, {n:,} events (B)", bare, recorded, "B", recorded / bare,
-        "<= 150 B")  # fmt: skip
+    row(f"memory per recorded event, {len(trace):,} events (B)", bare, recorded, "B",
+        recorded / bare, "<= 150 B")  # fmt: skip
     row("  with its Event objects built (B)", bare, built, "B", built / bare, "")
+
+
+def traces_parts(rounds: int) -> dict[str, Callable[[], None]]:
+    """A 1-byte ping-pong of ``rounds`` round trips (18 events each)."""
+
+    def server() -> None:
+        with socket.create_server(("127.0.0.1", 8080)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                for _ in range(rounds):
+                    conn.sendall(conn.recv(1))
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            for _ in range(rounds):
+                sock.sendall(b"?")
+                sock.recv(1)
+
+    return {"server": server, "client": client}
 
 
 # -- import, explore ------------------------------------------------------------------------------

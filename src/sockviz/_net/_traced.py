@@ -11,10 +11,24 @@ __all__ = ["fmt_address", "traced"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fmt_address(addr: tuple[Any, ...] | None) -> str | None:
+#: addresses formatted so far: every state event formats its addresses, a few per socket call
+_formatted: dict[Any, str | None] = {None: None}
+
+
+def fmt_address(addr: Any) -> str | None:
     """``("127.0.0.1", 8080)`` -> ``"127.0.0.1:8080"`` (events carry strings)."""
-    if addr is None:
-        return None
+    try:
+        return _formatted[addr]
+    except KeyError:
+        text = _format(addr)
+        if len(_formatted) < 4096 and type(addr[1]) is int:  # (not 8080.0 nor True as 8080, 1)
+            _formatted[addr] = text
+        return text
+    except TypeError:  # (a list from a caller: connect() itself will refuse it)
+        return _format(addr)
+
+
+def _format(addr: Any) -> str:
     host, port = addr[0], addr[1]
     if host == "":
         host = "*"  # any address, as netstat writes it

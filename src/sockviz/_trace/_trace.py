@@ -76,14 +76,16 @@ class Trace:
         if self._events is None:
             raw = self._raw
             events: list[Event]
-            if set(map(type, raw)) <= {Event}:  # loaded from a file: Events already
+            if isinstance(raw, list) and set(map(type, raw)) <= {Event}:  # (loaded from a file)
                 events = cast(list[Event], list(raw))
             else:
                 events = [e if isinstance(e, Event) else event_from_raw(e) for e in raw]
             seqs = list(map(_first, events))
             if any(map(operator.gt, seqs, itertools.islice(seqs, 1, None))):
                 events.sort(key=_first)
-            self._events = events
+            # the recorder's tuples go: a trace holds each event once (about 200 bytes an event
+            # less)
+            self._events = self._raw = events
         return self._events
 
     def __len__(self) -> int:

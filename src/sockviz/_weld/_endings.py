@@ -111,7 +111,7 @@ def limit_error(session: Weld, trace: Trace | None = None) -> EventLimitError:
     """The error of a weld that reached its ``max_events``: the busiest threads, what each did
     last."""
     limit = session.net.recorder.limit
-    events = session.raw_events()
+    events = list(session.raw_events())
     # not the unwinding after the stop
     before = events if limit is None else [e for e in events if e[0] < limit]
     counts = collections.Counter(event[2] for event in before)

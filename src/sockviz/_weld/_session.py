@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 import os
 import re
@@ -154,7 +155,12 @@ class Weld(Leftovers):
 
     def raw_events(self) -> Sequence[RawEvent]:
         """The events so far as the recorder's tuples (the whole weld's, once it is over)."""
-        return self._final._raw if self._final is not None else self.net.recorder.events
+        if self._final is None:
+            return self.net.recorder.events
+        if self._final._events is None:
+            return self._final._raw
+        return [(*event[:5], *itertools.chain.from_iterable(event.fields.items()))
+                for event in self._final._events]  # fmt: skip
 
     def _conclude(self) -> None:
         """The weld is over: record nothing more, build its trace once, and let the recorder's copy
@@ -163,7 +169,7 @@ class Weld(Leftovers):
         recorder = self.net.recorder
         recorder.seal()  # from now on nothing is recorded: a leftover's unwinding is not the weld's
         # (interrupted before this line, the recorder keeps all)
-        self._final = Trace(recorder.events, self.meta)
+        self._final = Trace(recorder.finished(), self.meta)
         recorder.release()
 
     @property
