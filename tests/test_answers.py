@@ -7,7 +7,15 @@ import errno
 import pytest
 
 from sockviz import lessons
-from sockviz._answers import as_int, same_error, same_name, same_thread, same_threads
+from sockviz._answers import (
+    as_int,
+    as_ints,
+    as_seconds,
+    same_error,
+    same_name,
+    same_thread,
+    same_threads,
+)
 
 from .scenarios import scenario_trace
 from .test_lessons import _client_first_trace
@@ -98,3 +106,23 @@ def test_the_catalogue_lists_every_exercise_with_its_lesson_and_kind() -> None:
     ]
     assert [e.name for e in lessons.exercises(8, kind="stepper")] == ["08.bob-wins"]
     assert all(e.lesson == 2 for e in lessons.exercises(2)) and lessons.exercises(2)
+
+
+@pytest.mark.parametrize(
+    ("answer", "seconds"),
+    [(2, 2.0), (0.25, 0.25), ("0.25", 0.25), (" '0.25 s' ", 0.25), ("250 ms", 0.25),
+     ("250 milliseconds", 0.25), ("about 2 secs", 2.0), ("~ .5 sec", 0.5), ("3 seconds", 3.0)],
+)  # fmt: skip
+def test_a_duration_in_every_form(answer: object, seconds: float) -> None:
+    assert as_seconds(answer) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("answer", [True, None, "soon", "2 minutes", "-1 s", [2], ""])
+def test_what_is_not_a_duration(answer: object) -> None:
+    assert as_seconds(answer) is None
+
+
+def test_a_set_of_numbers_in_every_form() -> None:
+    assert as_ints({1, 2}) == as_ints([1, "2"]) == as_ints((2.0, 1)) == as_ints(range(1, 3))
+    assert as_ints([1, 2]) == {1, 2}
+    assert as_ints("12") is None and as_ints([1, "two"]) is None and as_ints(3) is None

@@ -18,7 +18,8 @@ import pytest
 
 import sockviz
 from sockviz import lessons
-from sockviz.lessons._servers import _seconds, _yes_no
+from sockviz._answers import as_seconds as _seconds
+from sockviz.lessons._servers import _yes_no
 
 PORT = 8080
 

@@ -9,9 +9,10 @@ no lesson accepts a form another rejects.
 from __future__ import annotations
 
 import errno as _errno
+import re
 from typing import Any
 
-__all__ = ["as_int", "same_error", "same_name", "same_thread", "same_threads"]
+__all__ = ["as_int", "as_ints", "as_seconds", "same_error", "same_name", "same_thread", "same_threads"]
 
 
 def _text(answer: Any) -> str | None:
@@ -85,3 +86,33 @@ def as_int(answer: Any) -> int | None:
     if text and text.replace(".", "", 1).isdigit() and float(text).is_integer():
         return int(float(text))
     return None
+
+
+def as_ints(answer: Any) -> set[int] | None:
+    """A set of whole numbers (a set, list, tuple or range of ints or digit strings); None if the
+    answer is not one."""
+    if isinstance(answer, str | bytes) or not isinstance(
+        answer, set | frozenset | list | tuple | range
+    ):
+        return None
+    numbers = {as_int(item) for item in answer}
+    return None if None in numbers else {n for n in numbers if n is not None}
+
+
+def as_seconds(answer: Any) -> float | None:
+    """A duration in seconds: a number, or a text like "0.25", "0.25 s", "250 ms", "about 2
+    secs"; not a bool."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, int | float):
+        return float(answer)
+    if not isinstance(answer, str):
+        return None
+    found = re.fullmatch(
+        r"(?:about|~)?\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|secs?|seconds?|ms|milliseconds?)?",
+        answer.strip().strip("'\"`").strip().lower(),
+    )
+    if found is None:
+        return None
+    value = float(found.group(1))
+    return value / 1000 if (found.group(2) or "").startswith("m") else value

@@ -7,10 +7,9 @@ The predictions about schedules are checked against the student's own exhaustive
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .._answers import as_int, same_name
+from .._answers import as_int, as_ints, as_seconds, same_name
 from ._base import Exercise, _exploration, stepper_goal
 
 _YES = {"yes", "y", "true", "it can", "can", "possible"}
@@ -25,35 +24,6 @@ def _yes_no(answer: Any) -> bool | None:
         return None
     said = answer.strip().strip("'\"` .!").strip().lower()
     return True if said in _YES else False if said in _NO else None
-
-
-def _numbers(answer: Any) -> set[int] | None:
-    """A set of whole numbers (a set, list, tuple or range of ints or digit strings); None if the
-    answer is not one."""
-    if isinstance(answer, str | bytes) or not isinstance(
-        answer, set | frozenset | list | tuple | range
-    ):
-        return None
-    numbers = {as_int(item) for item in answer}
-    return None if None in numbers else {n for n in numbers if n is not None}
-
-
-def _seconds(answer: Any) -> float | None:
-    """A duration in seconds: a number, or a text like "0.25", "0.25 s", "250 ms"; not a bool."""
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, int | float):
-        return float(answer)
-    if not isinstance(answer, str):
-        return None
-    found = re.fullmatch(
-        r"(?:about|~)?\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|secs?|seconds?|ms|milliseconds?)?",
-        answer.strip().strip("'\"`").strip().lower(),
-    )
-    if found is None:
-        return None
-    value = float(found.group(1))
-    return value / 1000 if (found.group(2) or "").startswith("m") else value
 
 
 def _finished_labels(found: Any) -> set[Any]:
@@ -75,7 +45,7 @@ def _cut_short(found: Any) -> str:
 
 def _totals(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
     possible = _finished_labels(found)
-    said = _numbers(answer)
+    said = as_ints(answer)
     if said is None:
         return False, "answer with a set of whole numbers, like {5, 6}."
     if not possible or not all(isinstance(label, int) for label in possible):
@@ -187,7 +157,7 @@ def _if_wait(answer: Any, found: Any = None, **_: Any) -> tuple[bool, str]:
 
 
 def _sleepers(answer: Any, **_: Any) -> tuple[bool, str]:
-    seconds = _seconds(answer)
+    seconds = as_seconds(answer)
     if seconds is None:
         return False, "answer with a number of seconds, like 0.5."
     if 0.25 <= seconds <= 0.4:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._answers import as_int, same_name
+from .._answers import as_int, as_seconds, same_name
 from ._base import Exercise, _code, _need_trace
 
 #: The socket calls a thread may wait in inside the fake network (not a selector's wait).
@@ -30,24 +30,6 @@ def _yes_no(answer: Any) -> bool | None:
         return None
     said = answer.strip().strip("'\"` .!").strip().lower()
     return True if said in _YES else False if said in _NO else None
-
-
-def _seconds(answer: Any) -> float | None:
-    """A duration in seconds: a number, or a text like "0.3", "0.3 s", "300 ms"; not a bool."""
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, int | float):
-        return float(answer)
-    if not isinstance(answer, str):
-        return None
-    found = re.fullmatch(
-        r"\s*(?:about|~)?\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|secs|seconds?|ms|milliseconds?)?\s*",
-        answer.strip().strip("'\"`").lower(),
-    )
-    if found is None:
-        return None
-    value = float(found.group(1))
-    return value / 1000 if (found.group(2) or "").startswith("m") else value
 
 
 def _call_words(answer: Any) -> set[str]:
@@ -195,7 +177,7 @@ def _blocking(answer: Any, trace: Any = None, **_: Any) -> tuple[bool, str]:
     if not asked or not answered:
         return False, "pass the trace of the run with time.sleep in the handler (trace=blocked)."
     took = (max(answered) - min(asked)) / 1e9
-    seconds = _seconds(answer)
+    seconds = as_seconds(answer)
     if seconds is None:
         return False, "answer with a number of seconds (0.25, or '250 ms')."
     if abs(seconds - took) <= max(0.05, 0.2 * took):
