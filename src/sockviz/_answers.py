@@ -12,7 +12,15 @@ import errno as _errno
 import re
 from typing import Any
 
-__all__ = ["as_int", "as_ints", "as_seconds", "same_error", "same_name", "same_thread", "same_threads"]
+__all__ = [
+    "as_int",
+    "as_ints",
+    "as_seconds",
+    "same_error",
+    "same_name",
+    "same_thread",
+    "same_threads",
+]
 
 
 def _text(answer: Any) -> str | None:

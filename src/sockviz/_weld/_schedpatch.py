@@ -498,26 +498,9 @@ def _scheduled_selector(real: Callable[..., Any]) -> Callable[..., Any]:
     return select
 
 
-class ScheduledPoll:
+class ScheduledPoll(_selectwaits.RecordedPoll):
     """``select.poll()`` made by a scheduled thread: its ``poll(ms)`` looks without blocking and
-    parks."""
-
-    def __init__(self) -> None:
-        self._real = _real_poll()
-        self._fds: dict[int, None] = {}
-
-    def register(
-        self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT
-    ) -> None:
-        self._real.register(fd, eventmask)
-        self._fds[fd if isinstance(fd, int) else fd.fileno()] = None
-
-    def modify(self, fd: Any, eventmask: int) -> None:
-        self._real.modify(fd, eventmask)
-
-    def unregister(self, fd: Any) -> None:
-        self._real.unregister(fd)
-        self._fds.pop(fd if isinstance(fd, int) else fd.fileno(), None)
+    parks (the registered descriptors are kept as a free run's poll keeps them)."""
 
     def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
         slot = current_slot()

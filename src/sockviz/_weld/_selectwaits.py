@@ -124,7 +124,8 @@ def _recorded_selector(real: Callable[..., Any], call: str) -> Callable[..., Any
 
 
 class RecordedPoll:
-    """``select.poll()`` made by a welded thread: a ``poll()`` that waits is recorded."""
+    """``select.poll()`` made by a welded thread: a ``poll()`` that waits is recorded (the real
+    poll object does the work; the descriptors are kept to name what the wait is for)."""
 
     def __init__(self) -> None:
         self._real = _real_poll()
