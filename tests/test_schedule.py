@@ -17,7 +17,7 @@ import pytest
 
 import sockviz
 from sockviz._core._schedule import TICK_NS
-from sockviz._weld._schedpatch import EPOCH
+from sockviz._weld._schedtime import EPOCH
 from sockviz.scenarios import SCENARIOS, race_scenario, who_got_the_slot
 
 from .scenarios import scenario_trace
@@ -289,8 +289,8 @@ def test_the_patches_are_gone_after_a_scheduled_weld() -> None:
     lock_type = threading.Lock
     seeded("echo", 0)
     assert threading.Lock is lock_type
-    assert time.sleep is sockviz._weld._schedpatch._real_sleep  # type: ignore[attr-defined]
-    assert time.monotonic is sockviz._weld._schedpatch._real_monotonic  # type: ignore[attr-defined]
+    assert time.sleep is sockviz._weld._schedtime._real_sleep  # type: ignore[attr-defined]
+    assert time.monotonic is sockviz._weld._schedtime._real_monotonic  # type: ignore[attr-defined]
     assert "select" not in vars(__import__("selectors").PollSelector)
     lock = threading.Lock()
     assert type(lock).__module__ == "_thread"
