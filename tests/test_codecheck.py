@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 
 from sockviz import lessons
 
@@ -167,30 +168,40 @@ def test_an_event_driven_echo_server_passes_and_threads_or_serial_serving_do_not
     assert not serial and "serves one client at a time" in serial.message
 
 
-def chat_serve(listener: socket.socket) -> None:
-    import threading
+def chat_server(*, to_the_speaker: bool) -> Callable[[socket.socket], None]:
+    """A thread-per-client chat server that sends each line to every other client (or, wrongly,
+    also back to its speaker)."""
 
-    clients: set[socket.socket] = set()
-    lock = threading.Lock()
+    def serve(listener: socket.socket) -> None:
+        import threading
 
-    def talk(conn: socket.socket) -> None:
-        with lock:
-            clients.add(conn)
-        try:
-            while data := conn.recv(1024):
-                with lock:
-                    others = [c for c in clients if c is not conn]
-                for other in others:
-                    with contextlib.suppress(OSError):  # (leaving: its own thread forgets it)
-                        other.sendall(data)
-        finally:
+        clients: set[socket.socket] = set()
+        lock = threading.Lock()
+
+        def talk(conn: socket.socket) -> None:
             with lock:
-                clients.discard(conn)
-            conn.close()
+                clients.add(conn)
+            try:
+                while data := conn.recv(1024):
+                    with lock:
+                        hearers = [c for c in clients if to_the_speaker or c is not conn]
+                    for other in hearers:
+                        with contextlib.suppress(OSError):  # (leaving: its own thread forgets it)
+                            other.sendall(data)
+            finally:
+                with lock:
+                    clients.discard(conn)
+                conn.close()
 
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=talk, args=(conn,)).start()
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=talk, args=(conn,)).start()
+
+    return serve
+
+
+chat_serve = chat_server(to_the_speaker=False)
+shouting_chat = chat_server(to_the_speaker=True)  # the speaker hears its own line back
 
 
 def forgetful_chat(listener: socket.socket) -> None:
@@ -220,29 +231,3 @@ def test_the_chat_capstone_wants_broadcast_and_a_server_that_forgets_who_left() 
     assert not lessons.check("10.chat", lambda listener: None)
     loud = lessons.check("10.chat", shouting_chat)  # tells everybody, the speaker too
     assert not loud and "ann should have heard b''" in loud.message
-
-
-def shouting_chat(listener: socket.socket) -> None:
-    import threading
-
-    clients: set[socket.socket] = set()
-    lock = threading.Lock()
-
-    def talk(conn: socket.socket) -> None:
-        with lock:
-            clients.add(conn)
-        try:
-            while data := conn.recv(1024):
-                with lock:
-                    everybody = list(clients)
-                for other in everybody:  # the speaker hears its own line back
-                    with contextlib.suppress(OSError):
-                        other.sendall(data)
-        finally:
-            with lock:
-                clients.discard(conn)
-            conn.close()
-
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=talk, args=(conn,)).start()

@@ -12,6 +12,8 @@ import pytest
 
 import sockviz
 
+from .test_lessons_concurrency import run_threads
+
 
 def _two_locks() -> None:
     first, second = threading.Lock(), threading.Lock()
@@ -28,11 +30,7 @@ def _two_locks() -> None:
             with first:
                 print("two has both")
 
-    threads = [threading.Thread(target=one, name="one"), threading.Thread(target=two, name="two")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(one=one, two=two)
 
 
 def test_two_locks_in_opposite_orders_are_a_deadlock_with_its_cycle() -> None:
@@ -65,11 +63,7 @@ def _contended() -> None:
             time.sleep(0)  # a switch point while holding the lock
             total[0] = value + 1
 
-    threads = [threading.Thread(target=add, name=name) for name in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(a=add, b=add)
     print("total", total[0])
 
 
