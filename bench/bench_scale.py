@@ -121,9 +121,8 @@ def trace_files(n: int) -> sockviz.Trace:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "big.jsonl")
 
-        def fresh() -> sockviz.Trace:  # (its events not built yet: saving builds them)
-            made = traces.ping_pong_trace(n)
-            return sockviz.Trace(made._raw, made.meta)
+        def fresh() -> sockviz.Trace:  # as a weld returns it: its events not built yet
+            return sockviz.weld(traces_parts(n // 18), echo=False, timeout=600)
 
         def save_fresh(save: Callable[[], object]) -> float:
             nonlocal trace
@@ -136,7 +135,8 @@ def trace_files(n: int) -> sockviz.Trace:
         load = traces.timed(lambda: sockviz.load(path), 2)
         std_load = traces.timed(traces.with_stdlib(lambda: sockviz.load(path)), 1)
         loaded = sockviz.load(path)
-    row(f"save a fresh {n:,}-event trace (s)", std_save, save, "s", save / std_save, "<= 1.0 s")
+    saved = f"save a fresh {len(loaded):,}-event trace (s)"
+    row(saved, std_save, save, "s", save / std_save, "<= 1.0 s")
     row("load it (s)", std_load, load, "s", load / std_load, "<= 1.0 s")
     return loaded
 

@@ -63,13 +63,14 @@ def with_stdlib(job: Callable[[], object]) -> Callable[[], object]:
     """``job`` run with the standard library's json (the baseline)."""
 
     def run() -> object:
-        saved = _json.encode, _json.encode_lines, _json.decode_events
-        stdlib = _json._stdlib_encode, _json._stdlib_encode_lines, _json._stdlib_decode_events
-        _json.encode, _json.encode_lines, _json.decode_events = stdlib
+        saved = _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events
+        stdlib = (_json._stdlib_encode, _json._stdlib_encode_lines, _json._stdlib_encode_events,
+                  _json._stdlib_decode_events)  # fmt: skip
+        _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events = stdlib
         try:
             return job()
         finally:
-            _json.encode, _json.encode_lines, _json.decode_events = saved
+            _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events = saved
 
     return run
 

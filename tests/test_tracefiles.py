@@ -22,6 +22,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "stdlib":
         monkeypatch.setattr(_json, "encode", _json._stdlib_encode)
         monkeypatch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
+        monkeypatch.setattr(_json, "encode_events", _json._stdlib_encode_events)
         monkeypatch.setattr(_json, "decode_events", _json._stdlib_decode_events)
     else:
         assert _json.BACKEND == "msgspec", "the dev extra installs msgspec"
@@ -54,10 +55,12 @@ def test_both_backends_write_and_read_the_same(
     with monkeypatch.context() as patch:
         patch.setattr(_json, "encode", _json._stdlib_encode)
         patch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
+        patch.setattr(_json, "encode_events", _json._stdlib_encode_events)
         patch.setattr(_json, "decode_events", _json._stdlib_decode_events)
         trace.save(slow)
         assert sockviz.load(fast) == trace
     assert sockviz.load(slow) == trace
+    assert fast.read_bytes() == slow.read_bytes()  # (byte for byte the same file)
     assert [json.loads(line) for line in fast.read_text().splitlines()] == [
         json.loads(line) for line in slow.read_text().splitlines()
     ]

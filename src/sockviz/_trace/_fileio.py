@@ -68,12 +68,7 @@ def _event_line(event: RawEvent | Event) -> bytes:
 def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write ``trace`` to ``path``; an existing file is replaced only once the new one is whole."""
     with gc_paused():
-        records = [
-            {"seq": seq, "t_ns": t, "thread": th, "kind": k, "obj": o, "fields": f}
-            for seq, t, th, k, o, f in trace.events
-        ]
-        data = _header(trace.meta) + b"\n" + _json.encode_lines(records)
-        del records
+        data = _header(trace.meta) + b"\n" + _json.encode_events(trace.events)
     if _is_gzip(path):
         data = gzip.compress(data, compresslevel=6, mtime=0)
     folder = os.path.dirname(os.path.abspath(path))

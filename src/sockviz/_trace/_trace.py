@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from .._core._events import Event, event_from_raw
-from .._core._recorder import RawEvent
+from .._core._recorder import RawEvent, RecordedEvents
 from ._analysis import Meeting, SocketLife, Wait, is_internal, meetings, sockets, waits
 from ._narrate import describe, narrate
 
@@ -76,7 +76,9 @@ class Trace:
         if self._events is None:
             raw = self._raw
             events: list[Event]
-            if isinstance(raw, list) and set(map(type, raw)) <= {Event}:  # (loaded from a file)
+            if isinstance(raw, RecordedEvents):  # a weld's: read straight from its flat list
+                events = raw.as_events()
+            elif isinstance(raw, list) and set(map(type, raw)) <= {Event}:  # (loaded from a file)
                 events = cast(list[Event], list(raw))
             else:
                 events = [e if isinstance(e, Event) else event_from_raw(e) for e in raw]
