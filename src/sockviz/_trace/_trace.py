@@ -76,12 +76,13 @@ class Trace:
         if self._events is None:
             raw = self._raw
             events: list[Event]
-            if isinstance(raw, RecordedEvents):  # a weld's: read straight from its flat list
-                events = raw.as_events()
-            elif isinstance(raw, list) and set(map(type, raw)) <= {Event}:  # (loaded from a file)
-                events = cast(list[Event], list(raw))
-            else:
-                events = [e if isinstance(e, Event) else event_from_raw(e) for e in raw]
+            with gc_paused():  # (a dict per event: a million would set off dozens of collections)
+                if isinstance(raw, RecordedEvents):  # a weld's: read straight from its flat list
+                    events = raw.as_events()
+                elif isinstance(raw, list) and set(map(type, raw)) <= {Event}:  # (from a file)
+                    events = cast(list[Event], list(raw))
+                else:
+                    events = [e if isinstance(e, Event) else event_from_raw(e) for e in raw]
             seqs = list(map(_first, events))
             if any(map(operator.gt, seqs, itertools.islice(seqs, 1, None))):
                 events.sort(key=_first)
