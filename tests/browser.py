@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -98,27 +99,33 @@ def run_all(page: object, url: str, notebook: str) -> None:
         time.sleep(0.1)
 
 
-#: True when every code cell of the visible notebook shows a number in its prompt ("[7]:"): all of
-#: them have run. A queued or running cell shows "[*]:", a cell not run "[ ]:".
-_ALL_RUN = """() => {
-  const prompts = [...document.querySelectorAll(
-    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-  return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.innerText.trim()));
-}"""
+#: The prompts of the visible notebook's code cells: "[7]:" has run, "[*]:" is queued or running,
+#: "[ ]:" has not run (after Run All: the run stopped at a cell that raised, before it).
+_PROMPTS = """() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+  .map(p => p.innerText.trim())"""
+#: What the visible notebook printed to stderr: a traceback is rendered as stderr text.
+_STDERR = """() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) [data-mime-type="application/vnd.jupyter.stderr"]')]
+  .map(o => o.innerText)"""
 
 
 def wait_until_every_cell_ran(page: object, within: float) -> None:
-    """After ``run_all``: wait until every cell has run (a loaded machine can take minutes), and
-    fail at once, with the error's text, if a cell raised (Run All stops there)."""
+    """After ``run_all``: wait until every cell has run (a loaded machine can take minutes). If
+    the run stops early -- a cell raised, so Run All left the cells after it unrun -- fail at
+    once with what the notebook printed to stderr (a screenshot goes to the artifacts)."""
     deadline = time.monotonic() + within
-    panel = ".jp-NotebookPanel:visible"
-    while not page.evaluate(_ALL_RUN):  # type: ignore[attr-defined]
-        errors = page.locator(f"{panel} .jp-OutputArea-output[data-mime-type*='error']")  # type: ignore[attr-defined]
-        if errors.count():
-            raise AssertionError(f"a cell raised: {errors.first.inner_text()[:2000]}")
-        if time.monotonic() > deadline:
-            queued = page.locator(f"{panel} .jp-InputPrompt", has_text="[*]").count()  # type: ignore[attr-defined]
-            raise TimeoutError(f"{queued} cell(s) still queued or running after {within:.0f} s")
+    while True:
+        prompts: list[str] = page.evaluate(_PROMPTS)  # type: ignore[attr-defined]
+        if prompts and all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts):
+            return
+        stopped = "[*]:" not in prompts and "[ ]:" in prompts
+        if stopped or time.monotonic() > deadline:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "stopped-run.png"), full_page=True)  # type: ignore[attr-defined]
+            printed = "\n".join(page.evaluate(_STDERR))[-3000:]  # type: ignore[attr-defined]
+            state = "stopped before its end" if stopped else f"not done after {within:.0f} s"
+            raise AssertionError(f"the run {state}: prompts {prompts}; stderr:\n{printed}")
         time.sleep(0.5)
 
 
