@@ -13,6 +13,7 @@ seeded run is deterministic, any other run can be had again with
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import itertools
 from collections.abc import Callable, Hashable, Iterable
@@ -31,7 +32,6 @@ from ._search import next_prefix, searched_runs, subtrees
 if TYPE_CHECKING:
     import concurrent.futures as futures
 
-    from . import _parallel
 
 __all__ = ["Exploration", "Outcome", "Run", "explore"]
 
@@ -334,6 +334,19 @@ class _Farm:
         return own_pool(self.workers)
 
 
+def judged(
+    key: int,
+    made: tuple[Trace, str, str],
+    outcome: Callable[[Trace], Hashable] | None,
+    schedule: list[Any] | None = None,
+) -> Run:
+    """The :class:`Run` of what :func:`~._onerun.welded` made: labelled by ``outcome`` and
+    fingerprinted (here, or in an exploration's worker)."""
+    trace, status, detail = made
+    label = outcome(trace) if outcome is not None else None
+    return Run(key, status, label, detail, len(trace), trace.fingerprint(), schedule)
+
+
 class _Groups:
     """Runs sorted into outcomes as they come."""
 
@@ -345,12 +358,11 @@ class _Groups:
     def add(
         self, key: int, trace: Trace, status: str, detail: str, schedule: list[Any] | None = None
     ) -> None:
-        label = self.label_of(trace) if self.label_of is not None else None
-        fingerprint = trace.fingerprint()
-        self.add_run(Run(key, status, label, detail, len(trace), fingerprint, schedule), trace)
+        self.add_run(judged(key, (trace, status, detail), self.label_of, schedule), trace)
 
     def add_run(self, run: Run, trace: Trace | None) -> None:
-        """A run made elsewhere (by a worker: ``trace`` is None unless it may open its outcome)."""
+        """A run made here or by a worker (whose ``trace`` is None unless the run may open its
+        outcome)."""
         self.done.append(run)
         group = self.groups.get((run.status, run.label, run.detail))
         if group is None:
@@ -361,13 +373,6 @@ class _Groups:
         if run.schedule is not None:
             group.schedules.append(run.schedule)
         group._fingerprints.add(run.fingerprint)
-
-    def add_done(self, done: _parallel.Done, key: int) -> None:
-        self.add_run(
-            Run(key, done.status, done.label, done.detail, done.events, done.fingerprint,
-                done.schedule),
-            done.trace,
-        )  # fmt: skip
 
     def outcomes(self) -> list[Outcome]:
         outcomes = sorted(self.groups.values(), key=lambda o: (-o.count, o.seeds[0]))
@@ -392,11 +397,7 @@ def _explored(
         _ctrl_c.check()
         groups.add(seed, *welded(scenario, weld, options, make(seed)))
         advance(1)
-    return Exploration(
-        groups.done,
-        groups.outcomes(),
-        lambda seed: welded(scenario, weld, options, make(seed))[0],
-    )
+    return _seeded_exploration(groups, scenario, weld, options, make)
 
 
 def _explored_far(
@@ -418,8 +419,19 @@ def _explored_far(
     with farm.pool() as pool:
         made = _parallel.farmed(pool, _parallel.seeded_runs, chunks, lambda r: advance(len(r)))
     groups = _Groups(outcome)
-    for done in itertools.chain.from_iterable(made):
-        groups.add_done(done, done.key)
+    for run, trace in itertools.chain.from_iterable(made):
+        groups.add_run(run, trace)
+    return _seeded_exploration(groups, scenario, weld, options, make)
+
+
+def _seeded_exploration(
+    groups: _Groups,
+    scenario: Scenario,
+    weld: Callable[..., Trace],
+    options: dict[str, Any],
+    make: Callable[[int], Schedule],
+) -> Exploration:
+    """The exploration of seeded runs: any seed can be run again."""
     return Exploration(
         groups.done,
         groups.outcomes(),
@@ -474,8 +486,8 @@ def _searched_far(
     runs = list(itertools.chain.from_iterable(done for done, _ in made))
     complete = len(runs) <= max_runs and all(finished for _, finished in made)
     groups = _Groups(outcome)
-    for key, done in enumerate(runs[:max_runs]):
-        groups.add_done(done, key)
+    for key, (run, trace) in enumerate(runs[:max_runs]):
+        groups.add_run(dataclasses.replace(run, seed=key), trace)  # (numbered as one search)
     return _searched_exploration(groups, scenario, weld, options, complete)
 
 

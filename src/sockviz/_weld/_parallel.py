@@ -31,29 +31,21 @@ import contextlib
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._trace._trace import Trace
 from . import _ctrl_c
 
+if TYPE_CHECKING:
+    from ._explore import Run
+
 __all__ = ["Done", "claimed_cpu", "farmed", "own_pool", "packed", "scripted_runs", "seeded_runs"]
 
 
-@dataclass(frozen=True)
-class Done:
-    """One run made by a worker: what ``explore`` needs to sort it (the trace only for a run
-    that may open its outcome)."""
-
-    key: int
-    status: str
-    label: Hashable
-    detail: str
-    events: int
-    fingerprint: str
-    trace: Trace | None
-    schedule: list[Any] | None = None
+#: One run made by a worker: its :class:`~._explore.Run`, and its trace only if the run may open
+#: its outcome (the first of its kind in the worker's chunk: the one the exploration keeps).
+Done = tuple["Run", "Trace | None"]
 
 
 def packed(scenario: Any, outcome: Any, options: dict[str, Any], make: Any) -> bytes:
@@ -84,39 +76,34 @@ def _unpack(payload: bytes) -> Any:
     return _unpacked[payload]
 
 
-def _done(
-    key: int,
-    made: tuple[Trace, str, str],
-    outcome: Any,
-    firsts: set[Any],
-    schedule: list[Any] | None = None,
-) -> Done:
-    trace, status, detail = made
-    label = outcome(trace) if outcome is not None else None
-    first = (status, label, detail) not in firsts
-    firsts.add((status, label, detail))
-    fingerprint = trace.fingerprint()
-    return Done(key, status, label, detail, len(trace), fingerprint, trace if first else None,
-                schedule)  # fmt: skip
+def _done(run: Run, trace: Trace, firsts: set[Any]) -> Done:
+    """The run, with its trace if it is the first of its outcome in this chunk."""
+    kind = (run.status, run.label, run.detail)
+    first = kind not in firsts
+    firsts.add(kind)
+    return run, trace if first else None
 
 
 def seeded_runs(payload: bytes, seeds: Sequence[int]) -> list[Done]:
     """A worker's chunk of a seeded exploration (runs in the worker process)."""
+    from ._explore import judged
     from ._onerun import welded
     from ._weld import weld
 
     scenario, outcome, options, make = _unpack(payload)
     firsts: set[Any] = set()
+    done: list[Done] = []
     with _on_claimed_cpu():
-        return [
-            _done(seed, welded(scenario, weld, options, make(seed)), outcome, firsts)
-            for seed in seeds
-        ]
+        for seed in seeds:
+            made = welded(scenario, weld, options, make(seed))
+            done.append(_done(judged(seed, made, outcome), made[0], firsts))
+    return done
 
 
 def scripted_runs(payload: bytes, prefix: list[int], max_runs: int) -> tuple[list[Done], bool]:
     """A worker's subtree of an exhaustive search: the depth-first search below ``prefix``, at
     most ``max_runs`` runs; and whether that was every run of the subtree."""
+    from ._explore import judged
     from ._search import next_prefix, searched_runs
     from ._weld import weld
 
@@ -125,7 +112,7 @@ def scripted_runs(payload: bytes, prefix: list[int], max_runs: int) -> tuple[lis
     done: list[Done] = []
     with _on_claimed_cpu():
         for made, schedule, points in searched_runs(scenario, weld, options, prefix, preemptions):
-            done.append(_done(len(done), made, outcome, firsts, schedule))
+            done.append(_done(judged(len(done), made, outcome, schedule), made[0], firsts))
             if len(done) >= max_runs:
                 return done, next_prefix(points, len(prefix)) is None
     return done, True
