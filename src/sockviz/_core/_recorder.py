@@ -145,20 +145,14 @@ class Recorder:
         # No lock: a reader interrupted inside a ``with lock:`` (a second Ctrl-C at the wrong
         # bytecode, bpo-29988) could leave it held, and the next read -- last_trace() -- would hang
         # the notebook.
-        flat, parsed, t0 = self._flat, self._parsed, self.t0_ns
-        start = position = self._position
+        flat, parsed, start = self._flat, self._parsed, self._position
         end = len(flat)  # extend is atomic: whole events only
-        new = []
-        while position < end:
-            stop = position + 6 + flat[position + 5]
-            seq, clock, thread, kind, obj = flat[position : position + 5]
-            new.append((seq, clock - t0, thread, kind, obj, *flat[position + 6 : stop]))
-            position = stop
+        new = list(RecordedEvents([], flat, start, end, self.t0_ns))
         # (another reader may have published meanwhile)
         if self._position == start and self._parsed is parsed:
             # an exception while parsing (Ctrl-C) loses nothing: both are published at the end
             parsed.extend(new)
-            self._position = position
+            self._position = end
         return parsed
 
     @property
