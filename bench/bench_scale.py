@@ -122,7 +122,7 @@ def trace_files(n: int) -> sockviz.Trace:
         path = os.path.join(folder, "big.jsonl")
 
         def fresh() -> sockviz.Trace:  # as a weld returns it: its events not built yet
-            return sockviz.weld(traces_parts(n // 18), echo=False, timeout=600)
+            return sockviz.weld(traces.ping_pong_parts(n // 18), echo=False, timeout=600)
 
         def save_fresh(save: Callable[[], object]) -> float:
             nonlocal trace
@@ -171,7 +171,7 @@ def memory_per_event(n: int) -> None:
     tracemalloc.start()
     gc.collect()
     before = tracemalloc.get_traced_memory()[0]
-    trace = sockviz.weld(traces_parts(rounds), echo=False, timeout=600)
+    trace = sockviz.weld(traces.ping_pong_parts(rounds), echo=False, timeout=600)
     gc.collect()
     recorded = (tracemalloc.get_traced_memory()[0] - before) / len(trace)
     trace.events  # noqa: B018
@@ -183,25 +183,6 @@ def memory_per_event(n: int) -> None:
     row(f"memory per recorded event, {len(trace):,} events (B)", bare, recorded, "B",
         recorded / bare, "<= 150 B")  # fmt: skip
     row("  with its Event objects built (B)", bare, built, "B", built / bare, "")
-
-
-def traces_parts(rounds: int) -> dict[str, Callable[[], None]]:
-    """A 1-byte ping-pong of ``rounds`` round trips (18 events each)."""
-
-    def server() -> None:
-        with socket.create_server(("127.0.0.1", 8080)) as listener:
-            conn, _ = listener.accept()
-            with conn:
-                for _ in range(rounds):
-                    conn.sendall(conn.recv(1))
-
-    def client() -> None:
-        with socket.create_connection(("server", 8080)) as sock:
-            for _ in range(rounds):
-                sock.sendall(b"?")
-                sock.recv(1)
-
-    return {"server": server, "client": client}
 
 
 # -- import, explore ------------------------------------------------------------------------------

@@ -28,9 +28,8 @@ from sockviz._trace import _json
 TARGET_EVENTS = 1_000_000
 
 
-def ping_pong_trace(events: int) -> sockviz.Trace:
-    """A real welded trace with exactly ``events`` events (18 a round trip)."""
-    rounds = events // 18 + 100
+def ping_pong_parts(rounds: int) -> dict[str, Callable[[], None]]:
+    """A welded 1-byte ping-pong of ``rounds`` round trips (18 events each)."""
 
     def server() -> None:
         with socket.create_server(("127.0.0.1", 8080)) as listener:
@@ -45,7 +44,12 @@ def ping_pong_trace(events: int) -> sockviz.Trace:
                 sock.sendall(b"?")
                 sock.recv(1)
 
-    trace = sockviz.weld({"server": server, "client": client}, timeout=600)
+    return {"server": server, "client": client}
+
+
+def ping_pong_trace(events: int) -> sockviz.Trace:
+    """A real welded trace with exactly ``events`` events."""
+    trace = sockviz.weld(ping_pong_parts(events // 18 + 100), timeout=600)
     return sockviz.Trace(trace.events[:events], trace.meta)
 
 
