@@ -67,14 +67,15 @@ def with_stdlib(job: Callable[[], object]) -> Callable[[], object]:
     """``job`` run with the standard library's json (the baseline)."""
 
     def run() -> object:
-        saved = _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events
-        stdlib = (_json._stdlib_encode, _json._stdlib_encode_lines, _json._stdlib_encode_events,
-                  _json._stdlib_decode_events)  # fmt: skip
-        _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events = stdlib
+        names = ("encode", "encode_lines", "encode_events", "encode_recorded", "decode_events")
+        saved = [getattr(_json, name) for name in names]
+        for name in names:
+            setattr(_json, name, getattr(_json, f"_stdlib_{name}"))
         try:
             return job()
         finally:
-            _json.encode, _json.encode_lines, _json.encode_events, _json.decode_events = saved
+            for name, function in zip(names, saved, strict=True):
+                setattr(_json, name, function)
 
     return run
 

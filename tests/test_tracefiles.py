@@ -23,6 +23,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setattr(_json, "encode", _json._stdlib_encode)
         monkeypatch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
         monkeypatch.setattr(_json, "encode_events", _json._stdlib_encode_events)
+        monkeypatch.setattr(_json, "encode_recorded", _json._stdlib_encode_recorded)
         monkeypatch.setattr(_json, "decode_events", _json._stdlib_decode_events)
     else:
         assert _json.BACKEND == "msgspec", "the dev extra installs msgspec"
@@ -56,6 +57,7 @@ def test_both_backends_write_and_read_the_same(
         patch.setattr(_json, "encode", _json._stdlib_encode)
         patch.setattr(_json, "encode_lines", _json._stdlib_encode_lines)
         patch.setattr(_json, "encode_events", _json._stdlib_encode_events)
+        patch.setattr(_json, "encode_recorded", _json._stdlib_encode_recorded)
         patch.setattr(_json, "decode_events", _json._stdlib_decode_events)
         trace.save(slow)
         assert sockviz.load(fast) == trace
@@ -64,6 +66,59 @@ def test_both_backends_write_and_read_the_same(
     assert [json.loads(line) for line in fast.read_text().splitlines()] == [
         json.loads(line) for line in slow.read_text().splitlines()
     ]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_a_fresh_weld_saves_the_file_its_events_make(name: str, tmp_path: pathlib.Path) -> None:
+    """A weld's trace whose events nobody has read is written straight from the recorder: byte
+    for byte the file the same trace writes once its events are built."""
+    trace = scenario_trace(name, "strict")
+    # (a deadlock's trace comes from its error, whose message read the events)
+    assert (trace._recorded() is None) == (name == "deadlock"), "a weld's trace starts unread"
+    fresh, built = tmp_path / "fresh.jsonl", tmp_path / "built.jsonl"
+    trace.save(fresh)
+    assert (trace._recorded() is None) == (name == "deadlock"), "saving builds no events"
+    trace.events  # noqa: B018
+    trace.save(built)
+    assert fresh.read_bytes() == built.read_bytes()
+    assert sockviz.load(fresh) == trace
+
+
+def _recorded_trace(*events: tuple[object, ...]) -> sockviz.Trace:
+    """A trace as a weld leaves it, from flat events ``(seq, clock, thread, kind, obj, name,
+    value, ...)``."""
+    from sockviz._core._recorder import RecordedEvents
+
+    flat: list[object] = []
+    for seq, clock, thread, kind, obj, *fields in events:
+        flat += [seq, clock, thread, kind, obj, len(fields), *fields]
+    return sockviz.Trace(RecordedEvents([], flat, 0, len(flat), 1000), {})
+
+
+@pytest.mark.parametrize(
+    ("what", "events"),
+    [
+        ("recorded out of seq order", [(1, 1005, "b", "k", 1, "n", 2), (0, 1004, "a", "k", 1)]),
+        ("a field name msgspec cannot take", [(0, 1001, "a", "k", "x", 'say "hi"', 1)]),
+        (
+            "a keyword and no fields",
+            [(0, 1001, "a", "state", 3, "from", None), (1, 1002, "a", "z", 3)],
+        ),
+        ("an int beyond 64 bits", [(0, 1001, "a", "k", 1, "n", 1 << 70)]),
+        ("a value JSON lacks", [(0, 1001, "a", "k", 1, "n", b"x", "m", 2.5)]),
+    ],
+)
+def test_unusual_recorded_events_save_as_their_events_do(
+    what: str, events: list[tuple[object, ...]], tmp_path: pathlib.Path
+) -> None:
+    """Whatever the fast writer cannot write as the events would be, it leaves to them."""
+    trace = _recorded_trace(*events)
+    fresh, built = tmp_path / "fresh.jsonl", tmp_path / "built.jsonl"
+    trace.save(fresh)
+    trace.events  # noqa: B018
+    trace.save(built)
+    assert fresh.read_bytes() == built.read_bytes(), what
+    assert [e.seq for e in sockviz.load(fresh)] == sorted(e[0] for e in events)
 
 
 def test_header_says_how_the_trace_was_recorded(tmp_path: pathlib.Path) -> None:

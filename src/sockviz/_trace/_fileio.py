@@ -68,14 +68,14 @@ def _event_line(event: RawEvent | Event) -> bytes:
 def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write ``trace`` to ``path``; an existing file is replaced only once the new one is whole."""
     with gc_paused():
-        data = _header(trace.meta) + b"\n" + _json.encode_events(trace.events)
+        data = [_header(trace.meta) + b"\n", *_body(trace)]
     if _is_gzip(path):
-        data = gzip.compress(data, compresslevel=6, mtime=0)
+        data = [gzip.compress(b"".join(data), compresslevel=6, mtime=0)]
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".sockviz-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            out.writelines(data)
         # mkstemp makes it private; a saved trace is an ordinary file
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
@@ -83,6 +83,14 @@ def save(trace: Trace, path: str | os.PathLike[str]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _body(trace: Trace) -> list[bytes]:
+    """Every event's line, in pieces.  A weld's trace whose events were never read is written
+    straight from what the recorder holds (its Event objects are not built just to be written)."""
+    recorded = trace._recorded()
+    body = None if recorded is None else _json.encode_recorded(recorded)
+    return [_json.encode_events(trace.events)] if body is None else body
 
 
 def _umask() -> int:

@@ -17,14 +17,24 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import os
 from collections.abc import Callable
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from .._core._events import Event
+from .._core._recorder import RecordedEvents
 
-__all__ = ["BACKEND", "decode", "decode_events", "encode", "encode_events", "encode_lines"]
+__all__ = [
+    "BACKEND",
+    "decode",
+    "decode_events",
+    "encode",
+    "encode_events",
+    "encode_lines",
+    "encode_recorded",
+]
 
 _new_tuple = tuple.__new__
 #: Which columns of an event must have which type (column, key, type).
@@ -54,6 +64,10 @@ def _stdlib_encode_events(events: list[Event]) -> bytes:
     )
 
 
+def _stdlib_encode_recorded(recorded: RecordedEvents) -> list[bytes] | None:
+    return None  # (the caller builds the events and encodes those)
+
+
 def _stdlib_decode_events(view: memoryview) -> list[Event] | None:
     body = view.tobytes()
     try:
@@ -77,6 +91,9 @@ def _stdlib_decode(data: bytes | str) -> Any:
 encode: Callable[[Any], bytes] = _stdlib_encode
 encode_lines: Callable[[list[Any]], bytes] = _stdlib_encode_lines
 encode_events: Callable[[list[Event]], bytes] = _stdlib_encode_events
+#: The body of a file (in pieces) for a weld's events as recorded, or None: build the events and
+#: encode those.
+encode_recorded: Callable[[RecordedEvents], list[bytes] | None] = _stdlib_encode_recorded
 #: Every event of a file's body (the lines after the header), or None if anything is amiss.
 decode_events: Callable[[memoryview], list[Event] | None] = _stdlib_decode_events
 decode: Callable[[bytes | str], Any] = _stdlib_decode
@@ -100,6 +117,7 @@ if os.environ.get("SOCKVIZ_JSON", "").lower() != "stdlib":
             fields: dict[str, Any]
 
         _encoder = msgspec.json.Encoder(enc_hook=str)
+        _seq_of = attrgetter("seq")
         _record_lines = msgspec.json.Decoder(_Record).decode_lines
         _any = msgspec.json.Decoder()
 
@@ -121,6 +139,34 @@ if os.environ.get("SOCKVIZ_JSON", "").lower() != "stdlib":
             except (msgspec.EncodeError, OverflowError):
                 return _stdlib_encode_events(events)
 
+        def _fields_maker(names: tuple[Any, ...]) -> Callable[..., Any]:
+            """A Struct class for events with these field names (encoded as the dict would be)."""
+            slots = [f"f{i}" for i in range(len(names))]
+            try:
+                renamed = dict(zip(slots, names, strict=True))
+                return msgspec.defstruct(
+                    "Fields", [(slot, Any) for slot in slots], rename=renamed, gc=False
+                )
+            except (TypeError, ValueError):  # a name msgspec cannot take ('"', a non-string)
+                return lambda *values: dict(zip(names, values, strict=True))
+
+        def _fast_encode_recorded(recorded: RecordedEvents) -> list[bytes] | None:
+            # A Struct per event and one per its fields, made straight from the recorder's flat
+            # list: a million events in about 0.8 s, rather than 2.4 s by way of Event objects.
+            lines, last = [], -1
+            try:
+                for records in recorded.rows(_Record, _fields_maker):
+                    seqs = list(map(_seq_of, records))
+                    if seqs[0] < last or any(
+                        map(operator.gt, seqs, itertools.islice(seqs, 1, None))
+                    ):
+                        return None  # recorded out of seq order (a rare race): Trace.events sorts
+                    last = seqs[-1]
+                    lines.append(_encoder.encode_lines(records))
+            except (msgspec.EncodeError, OverflowError):
+                return None
+            return lines
+
         def _fast_decode_events(body: memoryview) -> list[Event] | None:
             try:
                 records = _record_lines(body)
@@ -137,10 +183,11 @@ if os.environ.get("SOCKVIZ_JSON", "").lower() != "stdlib":
             except msgspec.DecodeError as exc:
                 raise ValueError(str(exc)) from None
 
-        encode, encode_lines, encode_events, decode_events, decode, BACKEND = (
+        encode, encode_lines, encode_events, encode_recorded, decode_events, decode, BACKEND = (
             _fast_encode,
             _fast_encode_lines,
             _fast_encode_events,
+            _fast_encode_recorded,
             _fast_decode_events,
             _fast_decode,
             "msgspec",

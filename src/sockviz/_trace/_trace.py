@@ -94,6 +94,10 @@ class Trace:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def _recorded(self) -> RecordedEvents | None:
+        """The recorder's events, as a weld left them, if nobody has read them yet."""
+        return self._raw if self._events is None and isinstance(self._raw, RecordedEvents) else None
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (sent back by an exploration's worker): the recorded events and ``meta``; the
         Event objects and the analyses are made again on first use."""
