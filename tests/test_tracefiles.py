@@ -91,7 +91,7 @@ def _recorded_trace(*events: tuple[object, ...]) -> sockviz.Trace:
 
     flat: list[object] = []
     for seq, clock, thread, kind, obj, *fields in events:
-        flat += [seq, clock, thread, kind, obj, len(fields), *fields]
+        flat += [clock << 32 | seq, thread, kind, obj, len(fields), *fields]
     return sockviz.Trace(RecordedEvents([], flat, 0, len(flat), 1000), {})
 
 
