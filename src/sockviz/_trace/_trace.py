@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Trace"]
 
 _first = operator.itemgetter(0)
+_thread_of = operator.itemgetter(2)
 
 #: Event kinds the short summary leaves out (locks and bytes in detail).
 _DETAIL_KINDS = frozenset(
@@ -122,7 +123,7 @@ class Trace:
     def threads(self) -> list[str]:
         """Thread names, in the order they first appear."""
         if "threads" not in self._cache:
-            self._cache["threads"] = list(dict.fromkeys(e.thread for e in self.events))
+            self._cache["threads"] = list(dict.fromkeys(map(_thread_of, self.events)))
         return list(self._cache["threads"])
 
     def fingerprint(self) -> str:
