@@ -6,6 +6,8 @@ import gzip
 import json
 import pathlib
 import re
+import socket
+from collections.abc import Callable
 
 import pytest
 
@@ -313,3 +315,39 @@ def test_the_shipped_version_1_traces_load_with_structured_waits(path: pathlib.P
     )
     assert all("for" not in e.fields for e in trace.events)
     assert not any("a wake-up" in trace.narrate(i) for i in range(len(trace)))
+
+
+@pytest.mark.parametrize("size", [1, 7, 100, 5000])
+def test_the_fast_loader_reads_a_body_in_pieces_of_whole_lines(size: int) -> None:
+    """Pieces end with whole lines (even lines longer than the look-ahead); they add up to the
+    body."""
+    lines = [b"x" * length + b"\n" for length in (0, 3, 9000, 12, 4095, 4096, 1, 20000)]
+    body = b"".join(lines)
+    pieces = [bytes(piece) for piece in _json._pieces(memoryview(body), size)]
+    assert b"".join(pieces) == body
+    assert all(piece.endswith(b"\n") for piece in pieces)
+
+
+def test_a_trace_of_many_pieces_loads_whole(tmp_path: pathlib.Path) -> None:
+    """A file of a few megabytes (several pieces for the fast loader) loads every event."""
+    trace = sockviz.weld(_ping_pong(3000), echo=False)
+    trace.save(tmp_path / "t.jsonl")
+    assert (tmp_path / "t.jsonl").stat().st_size > 3 << 18
+    assert sockviz.load(tmp_path / "t.jsonl") == trace
+
+
+def _ping_pong(rounds: int) -> dict[str, Callable[[], None]]:
+    def server() -> None:
+        with socket.create_server(("", 8080)) as listener:
+            conn, _ = listener.accept()
+            with conn:
+                for _ in range(rounds):
+                    conn.sendall(conn.recv(1))
+
+    def client() -> None:
+        with socket.create_connection(("server", 8080)) as sock:
+            for _ in range(rounds):
+                sock.sendall(b"?")
+                sock.recv(1)
+
+    return {"server": server, "client": client}
