@@ -145,6 +145,7 @@ def first_plot(trace: sockviz.Trace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot  # (imported before timing, as a notebook's backend has it)
     from matplotlib.figure import Figure
 
     xs = [e.t_ns / 1e6 for e in trace.events]
