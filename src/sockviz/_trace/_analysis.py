@@ -224,8 +224,9 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
     done: list[list[Any]] = []
     said: dict[tuple[Any, tuple[Any, ...]], str] = {}
     roles = _ROLES.get
-    for event in events:
-        seq, t_ns, thread, kind = event[0], event[1], event[2], event[3]
+    # (the loop runs once an event: a million in about half a second, so it is written for speed:
+    # events unpacked at once, the common cases inline)
+    for seq, t_ns, thread, kind, obj, fields in events:
         role = roles(kind, _OTHER)
         opened = open_waits.get(thread)
         if opened and kind not in KEEPS_WAITING:  # the wait was cut short (see KEEPS_WAITING)
@@ -235,17 +236,21 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
         if role == _OTHER:
             continue
         if role == _CALL:
-            calls.setdefault(thread, []).append(str(event[5].get("op")))
+            calls.setdefault(thread, []).append(str(fields.get("op")))
         elif role == _RETURN:
             stack = calls.get(thread)
             if stack:
                 stack.pop()
         elif role == _BEGIN:
             family = WAIT_BEGINS[kind]
-            fields, obj = event[5], event[4]
-            stack = calls.get(thread)
-            what = _lock_words(obj) if family == "lock" else stack[-1] if stack else str(obj)
-            reason = _reason(obj, family, fields)
+            if family == "lock":
+                what = _lock_words(obj)
+                reason: tuple[Any, ...] = (None, "lock", None, fields.get("holder"), None, None)
+            else:
+                stack = calls.get(thread)
+                what = stack[-1] if stack else str(obj)
+                f = fields.get
+                reason = (f("call"), f("until"), f("fd"), f("peer_owner"), f("peer_fd"), f("addr"))
             words = said.get((obj, reason))  # waits repeat: the same words, made once
             if words is None:
                 words = said[obj, reason] = _words(str(obj), *reason)
@@ -253,19 +258,24 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
             wait = [thread, str(obj), family, what, words, seq, None, t_ns, None, "unfinished",
                     None, None, *reason]
             # fmt: on
-            open_waits.setdefault(thread, {})[family] = wait
+            if opened is None:
+                opened = open_waits[thread] = {}
+            opened[family] = wait
             done.append(wait)
         elif role == _END:
             family, outcome = WAIT_ENDS[kind]
             found = opened.pop(family, None) if opened else None
             if found is not None:
-                cause = event[5].get("cause")
+                cause = fields.get("cause")
+                waker: str | None
+                if type(cause) is int and 0 <= cause < count and events[cause][0] == cause:
+                    waker = events[cause][2]  # (where it usually is)
+                else:
+                    waker = thread_at(cause) if isinstance(cause, int) else None
                 found[_END_AT], found[_END_NS], found[_OUTCOME] = seq, t_ns, outcome
-                found[_WOKEN_BY], found[_WAKER] = (
-                    cause,
-                    thread_at(cause) if isinstance(cause, int) else None,
-                )
-                _name_the_waker(found)
+                found[_WOKEN_BY], found[_WAKER] = cause, waker
+                if waker and waker != found[_OWNER] and found[_UNTIL] in _DATA_OR_ROOM:
+                    _name_the_waker(found)
         elif role == _THREAD_END:
             calls.pop(thread, None)
     return [Wait._make(wait) for wait in done]
@@ -273,6 +283,7 @@ def waits(events: Sequence[Event], by_seq: dict[int, Event] | None = None) -> li
 
 # Positions in the lists waits() fills (Wait's fields, in order).
 _WORDS, _END_AT, _END_NS, _OUTCOME, _WOKEN_BY, _WAKER, _UNTIL, _OWNER = 4, 6, 8, 9, 10, 11, 13, 15
+_DATA_OR_ROOM = frozenset({"data", "room"})
 
 
 def _name_the_waker(wait: list[Any]) -> None:
@@ -289,14 +300,6 @@ def _name_the_waker(wait: list[Any]) -> None:
     ):
         call, until, fd, _owner, peer_fd, addr = wait[12:18]
         wait[_WORDS] = _words(wait[1], call, until, fd, waker, peer_fd, addr)
-
-
-def _reason(obj: Any, family: str, fields: dict[str, Any]) -> tuple[Any, ...]:
-    """(call, until, fd, peer_owner, peer_fd, addr) of a wait, from its begin event's fields."""
-    if family == "lock":
-        return (None, "lock", None, fields.get("holder"), None, None)
-    f = fields.get
-    return (f("call"), f("until"), f("fd"), f("peer_owner"), f("peer_fd"), f("addr"))
 
 
 def _words(
