@@ -63,7 +63,7 @@ def idle_cuts(times_ms: np.ndarray) -> TimeCuts | None:
     span = float(times_ms[-1] - times_ms[0])
     chosen: list[int] = []
     removed = 0.0
-    for i in np.argsort(gaps)[::-1][:MOST]:
+    for i in _widest(gaps, MOST):
         if gaps[i] <= 0 or gaps[i] < SHARE * (span - removed):
             break
         chosen.append(int(i))
@@ -85,6 +85,16 @@ def idle_cuts(times_ms: np.ndarray) -> TimeCuts | None:
     real = [real[0] - far, *real, real[-1] + far]
     shown = [shown[0] - far, *shown, shown[-1] + far]
     return TimeCuts(np.array(real), np.array(shown), tuple(bands))
+
+
+def _widest(gaps: np.ndarray, most: int) -> list[int]:
+    """The indexes of the ``most`` widest gaps, widest first (a partition, then a sort of those
+    few: a million gaps in 10 ms rather than 70)."""
+    if len(gaps) > most:
+        top = np.argpartition(gaps, len(gaps) - most)[len(gaps) - most :]
+    else:
+        top = np.arange(len(gaps))
+    return [int(i) for i in top[np.lexsort((top, -gaps[top]))]]
 
 
 def ms_words(ms: float) -> str:
