@@ -395,3 +395,28 @@ def test_refused_connects_are_marked_on_the_timeline() -> None:
     ax = sockviz.plot_timeline(trace, by="order", labels=False)
     (states,) = by_gid(ax, "sockviz-states")
     assert len(states.get_offsets()) == len(trace.of_kind("state")) + refusals
+
+
+@pytest.mark.parametrize(("name", "seed"), [("echo", 1), ("race", 2), ("backlog", 1)])
+def test_a_printed_line_sits_above_a_wait_bar_not_over_its_end(name: str, seed: int) -> None:
+    """A quoted line printed just after a wait goes up, clear of the bar, so the student sees
+    where the wait ended; only on the top lane, with no room above, may it cover a bar."""
+    from tests.scenarios import SCENARIOS
+
+    trace = sockviz.weld(SCENARIOS[name](), schedule=sockviz.Seeded(seed), echo=False)
+    ax = sockviz.plot_timeline(trace)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    (bars,) = by_gid(ax, "sockviz-waits")
+    bar_boxes = [path.get_extents(ax.transData) for path in bars.get_paths()]
+    quotes = [t for t in ax.texts if t.get_gid() == "sockviz-output-label" and t.get_visible()]
+    assert quotes
+    lifted = 0
+    for quote in quotes:
+        box = quote.get_window_extent(renderer)
+        lane = round(quote.xy[1])
+        covered = [bar for bar in bar_boxes if box.overlaps(bar)]
+        assert not covered or lane == 0, f"{quote.get_text()} covers a wait bar"
+        lifted += quote.xyann[1] > 5  # (higher than the first row above its mark)
+    if name == "echo":
+        assert lifted, "alice's 'bye' is printed as her recv bar ends: its quote goes above it"

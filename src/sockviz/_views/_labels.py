@@ -72,6 +72,8 @@ class _Label:
     within: tuple[float, float] | None = None
     #: the points it may label, in order of preference
     anchors: list[Any] | None = None
+    #: above a bar (see LabelLayer.keep_off) rather than over it, where there is room
+    off_bars: bool = False
 
 
 class LabelLayer(Artist):
@@ -86,6 +88,7 @@ class LabelLayer(Artist):
         self._labels: list[_Label] = []
         self._priority = 0
         self._marks: list[tuple[np.ndarray, float]] = []
+        self._bars: list[np.ndarray] = []
         #: how many labels found no free place at the last draw
         self.hidden = 0
         ax.add_artist(self)
@@ -99,18 +102,21 @@ class LabelLayer(Artist):
         within: tuple[float, float] | None = None,
         priority: bool = False,
         anchors: list[tuple[float, float]] | None = None,
+        off_bars: bool = False,
         **style: Any,
     ) -> Annotation:
         """A label for the point ``xy`` (data), tried at each of ``candidates`` in turn (then at
         each of ``anchors``, other points it may label: along an arrow); ``priority`` places it
-        before every label without."""
+        before every label without.  ``off_bars``: a place above the mark that would cover one
+        of the bars given to :meth:`keep_off` is first tried lifted just clear of it (a quoted
+        line over the end of a wait bar hides where the wait ended), and only then over it."""
         ax: Any = self.axes
         style.setdefault("zorder", 4)
         annotation: Annotation = ax.annotate(
             text, xy, xytext=(0, 0), textcoords="offset points", annotation_clip=False, **style
         )
         annotation.set_visible(False)
-        label = _Label(annotation, candidates, within, [xy, *(anchors or [])])
+        label = _Label(annotation, candidates, within, [xy, *(anchors or [])], off_bars)
         if priority:
             self._labels.insert(self._priority, label)
             self._priority += 1
@@ -128,15 +134,27 @@ class LabelLayer(Artist):
         if len(points):
             self._marks.append((np.asarray(points, dtype=np.float64)[:MOST_MARKS], size))
 
+    def keep_off(self, bars: np.ndarray) -> None:
+        """Bars ((n, 4) data: x0, y0, x1, y1) that labels added with ``off_bars`` keep off."""
+        if len(bars):
+            self._bars.append(np.asarray(bars, dtype=np.float64)[:MOST_MARKS])
+
     def draw(self, renderer: RendererBase) -> None:
         """Place every label (the layer itself paints nothing)."""
         assert self.axes is not None
         frame = self.axes.bbox
         placed: list[Bbox] = []
         marks = self._mark_boxes(renderer)
+        bars = np.concatenate([np.zeros((0, 4)), *map(self._display_boxes, self._bars)])
         self.hidden = 0
         for label in self._labels:
-            box = self._place(label, renderer, frame, placed, marks)
+            box = None
+            if label.off_bars and len(bars):  # clear of the bars, lifted if need be
+                box = self._place(
+                    label, renderer, frame, placed, np.concatenate([marks, bars]), bars
+                )
+            if box is None:
+                box = self._place(label, renderer, frame, placed, marks)
             if box is None:
                 self.hidden += 1
             else:
@@ -153,6 +171,12 @@ class LabelLayer(Artist):
             boxes.append(np.column_stack([centres - half, centres + half]))
         return np.concatenate(boxes)
 
+    def _display_boxes(self, rects: np.ndarray) -> np.ndarray:
+        """Data rectangles (x0, y0, x1, y1) as display boxes, low corner first."""
+        transform = self.axes.transData  # type: ignore[union-attr]
+        low, high = transform.transform(rects[:, :2]), transform.transform(rects[:, 2:])
+        return np.column_stack([np.minimum(low, high), np.maximum(low, high)])
+
     def _place(
         self,
         label: _Label,
@@ -160,10 +184,11 @@ class LabelLayer(Artist):
         frame: Bbox,
         placed: list[Bbox],
         marks: np.ndarray,
+        bars: np.ndarray | None = None,
     ) -> Bbox | None:
         for anchor in label.anchors or [label.annotation.xy]:
             label.annotation.xy = anchor
-            box = self._place_at(label, renderer, frame, placed, marks)
+            box = self._place_at(label, renderer, frame, placed, marks, bars)
             if box is not None:
                 return box
         return None
@@ -175,6 +200,7 @@ class LabelLayer(Artist):
         frame: Bbox,
         placed: list[Bbox],
         marks: np.ndarray,
+        bars: np.ndarray | None = None,
     ) -> Bbox | None:
         annotation = label.annotation
         x, _y = self.axes.transData.transform(annotation.xy)  # type: ignore[union-attr]
@@ -206,10 +232,16 @@ class LabelLayer(Artist):
                     shifts.append(slide)
             for shift in shifts:
                 moved = Bbox.from_extents(box.x0 + shift, box.y0, box.x1 + shift, box.y1)
+                lift = (
+                    0.0
+                    if bars is None or row <= 0
+                    else _lift_over(moved, bars, 2 * line / to_points)
+                )
+                moved = Bbox.from_extents(moved.x0, moved.y0 + lift, moved.x1, moved.y1 + lift)
                 if self._free(moved, left, right, frame, placed, marks):
-                    annotation.xyann = (dx + shift * to_points, dy)
+                    annotation.xyann = (dx + shift * to_points, dy + lift * to_points)
                     # keep a little air around it for the next label
-                    return Bbox.from_extents(moved.x0 - 4, box.y0 - 1, moved.x1 + 4, box.y1 + 1)
+                    return Bbox.from_extents(moved.x0 - 4, moved.y0 - 1, moved.x1 + 4, moved.y1 + 1)
         annotation.set_visible(False)
         return None
 
@@ -231,6 +263,21 @@ class LabelLayer(Artist):
             & (marks[:, 1] < box.y1) & (marks[:, 3] > box.y0)
         )  # fmt: skip
         return not hit.any()
+
+
+def _lift_over(box: Bbox, bars: np.ndarray, most: float) -> float:
+    """How far up (pixels) ``box`` must go to clear the bars it covers (0: it covers none, or
+    more than ``most`` would be needed)."""
+    hit = (
+        (bars[:, 0] < box.x1)
+        & (bars[:, 2] > box.x0)
+        & (bars[:, 1] < box.y1)
+        & (bars[:, 3] > box.y0)
+    )
+    if not hit.any():
+        return 0.0
+    lift = float(bars[hit, 3].max()) + 1.5 - box.y0
+    return lift if lift <= most else 0.0
 
 
 def label_layer(ax: Axes) -> LabelLayer:

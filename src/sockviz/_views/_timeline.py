@@ -76,6 +76,10 @@ def figure_height(lanes: int, *, legend_entries: int = 0) -> float:
     return max(2.2, lanes_inches, legend_inches)
 
 
+#: A wait bar's height, in lanes.
+WAIT_BAR = 0.56
+
+
 def _rects(rows: np.ndarray, height: float) -> np.ndarray:
     """Rectangles (n, 4, 2) for bars ``(lane, x0, x1)`` centred on their lane."""
     lane, x0, x1 = rows[:, 0], rows[:, 1], rows[:, 2]
@@ -221,7 +225,7 @@ def _paint_waits(
     # half-tone: blocked part of the time
     faces[:, 3] = 0.9 if geo.wait_coverage is None else 0.2 + 0.7 * geo.wait_coverage
     bars = PolyCollection(
-        list(_rects(geo.waits, 0.56)),
+        list(_rects(geo.waits, WAIT_BAR)),
         facecolors=faces,
         edgecolors="none",
         zorder=2,
@@ -231,6 +235,9 @@ def _paint_waits(
     if not labels:
         return
     layer = label_layer(ax)
+    lanes, starts, ends = geo.waits.T  # (a quoted line goes above a bar, not over its end)
+    half = WAIT_BAR / 2
+    layer.keep_off(np.column_stack([starts, lanes - half, ends, lanes + half]))
     char_px = _char_pixels(ax, "x-small")
     widths = (np.minimum(geo.waits[:, 2], x1) - np.maximum(geo.waits[:, 1], x0)) / per_pixel
     fits = widths >= np.array([len(w) * char_px + 6 for w in geo.wait_what])
@@ -388,7 +395,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             for lane, x, texts, _ in _chained(geo.outputs, quoted, width, sep="  "):
                 layer.add(
                     (x, lane), "  ".join(texts), candidates=ABOVE_CENTRED, fontsize="xx-small",
-                    style="italic", gid="sockviz-output-label", bbox=_PAPER,
+                    style="italic", gid="sockviz-output-label", bbox=_PAPER, off_bars=True,
                 )  # fmt: skip
 
 
