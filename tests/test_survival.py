@@ -343,6 +343,9 @@ def test_nothing_is_recorded_after_the_end() -> None:
     assert later == recorded
     assert growth < 5 << 20, growth >> 20
     assert done.stdout.count("still here") <= 1000 and "more than 1,000 lines" in done.stdout
+    # (and the notice does not send the student to the trace for lines it does not hold)
+    assert "not recorded either: the weld is over" in done.stdout
+    assert "it is in the trace" not in done.stdout
 
 
 def test_a_thread_bomb_is_capped_and_its_report_stays_short() -> None:

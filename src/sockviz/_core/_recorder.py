@@ -66,6 +66,7 @@ class Recorder:
         "_names",
         "_parsed",
         "_position",
+        "_sealed",
         "_sink",
         "emit",
         "limit",
@@ -86,6 +87,7 @@ class Recorder:
         self._counter = itertools.count()
         self._names: dict[int, str] = {}
         self._sink: Callable[[RawEvent], None] | None = None
+        self._sealed = False
         #: the clock events are stamped with: ``time.monotonic_ns``, or a schedule's logical clock
         self._clock = clock if clock is not None else _monotonic_ns
         self.t0_ns = 0 if clock is not None else _monotonic_ns()
@@ -184,6 +186,12 @@ class Recorder:
 
         self._sink = None
         self.emit = emit
+        self._sealed = True
+
+    @property
+    def sealed(self) -> bool:
+        """Has :meth:`seal` been called (nothing more is recorded)?"""
+        return self._sealed
 
     def finished(self) -> RecordedEvents:
         """Every event so far, read from the flat list as they are asked for: what a finished

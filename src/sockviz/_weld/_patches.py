@@ -158,9 +158,14 @@ class ThreadOutput:
                 self._real.write("".join(f"{tag}{line}\n" for line in lines))
             written = len(text)
             if getattr(member.session, "echo_left", 1) <= 0:
+                kept = (
+                    "not recorded either: the weld is over"
+                    if member.net.recorder.sealed
+                    else "it is in the trace: trace.of_kind('output')"
+                )
                 self._real.write(
                     f"[sockviz] the welded threads printed more than {MAX_ECHOED_LINES:,} lines; "
-                    "the rest is not shown here (it is in the trace: trace.of_kind('output'))\n"
+                    f"the rest is not shown here ({kept})\n"
                 )
             return written
         return self._real.write(text)
