@@ -6,14 +6,13 @@ import gzip
 import json
 import pathlib
 import re
-import socket
-from collections.abc import Callable
 
 import pytest
 
 import sockviz
 import sockviz.lowlevel
 from sockviz._trace import _json
+from sockviz.scenarios import backpressure_scenario
 
 from .scenarios import SCENARIOS, scenario_trace
 
@@ -329,25 +328,9 @@ def test_the_fast_loader_reads_a_body_in_pieces_of_whole_lines(size: int) -> Non
 
 
 def test_a_trace_of_many_pieces_loads_whole(tmp_path: pathlib.Path) -> None:
-    """A file of a few megabytes (several pieces for the fast loader) loads every event."""
-    trace = sockviz.weld(_ping_pong(3000), echo=False)
+    """A file of more than three quarter-megabyte pieces (for the fast loader) loads every event."""
+    # (a small buffer: a send waits, and is recorded, every 512 bytes)
+    trace = sockviz.weld(backpressure_scenario(total=512 * 1024), buffer_size=512, echo=False)
     trace.save(tmp_path / "t.jsonl")
     assert (tmp_path / "t.jsonl").stat().st_size > 3 << 18
     assert sockviz.load(tmp_path / "t.jsonl") == trace
-
-
-def _ping_pong(rounds: int) -> dict[str, Callable[[], None]]:
-    def server() -> None:
-        with socket.create_server(("", 8080)) as listener:
-            conn, _ = listener.accept()
-            with conn:
-                for _ in range(rounds):
-                    conn.sendall(conn.recv(1))
-
-    def client() -> None:
-        with socket.create_connection(("server", 8080)) as sock:
-            for _ in range(rounds):
-                sock.sendall(b"?")
-                sock.recv(1)
-
-    return {"server": server, "client": client}
