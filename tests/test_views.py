@@ -420,3 +420,16 @@ def test_a_printed_line_sits_above_a_wait_bar_not_over_its_end(name: str, seed: 
         lifted += quote.xyann[1] > 5  # (higher than the first row above its mark)
     if name == "echo":
         assert lifted, "alice's 'bye' is printed as her recv bar ends: its quote goes above it"
+
+
+def test_every_printed_line_of_the_demo_gets_its_quote() -> None:
+    """A run of `sockviz demo` (recorded): the server's second "accepted a client" line has no
+    room for a quote centred on its mark (the cut band's label is there), so it starts at its
+    mark instead of being hidden."""
+    trace = sockviz.load(pathlib.Path(__file__).parent / "traces" / "demo-echo-strict.jsonl")
+    ax = sockviz.plot_timeline(trace)
+    ax.figure.canvas.draw()
+    quotes = [t for t in ax.texts if t.get_gid() == "sockviz-output-label"]
+    assert len(quotes) == 4
+    hidden = [q.get_text() for q in quotes if not q.get_visible()]
+    assert not hidden, hidden

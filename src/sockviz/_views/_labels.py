@@ -50,6 +50,11 @@ INSIDE: tuple[Candidate, ...] = ((0.0, 0, "center"),)
 #: centred on the mark only, below then above: the label is never mistaken for a neighbour's
 CENTRED: tuple[Candidate, ...] = tuple((0.0, row, "center") for row in (-1, -2, 1, 2))
 ABOVE_CENTRED: tuple[Candidate, ...] = tuple((0.0, row, "center") for row in (1, 2, -1, -2))
+#: centred above or below, else above, starting or ending at the mark (a long quoted line beside a
+#: label already placed)
+ABOVE_THEN_BESIDE: tuple[Candidate, ...] = ABOVE_CENTRED + tuple(
+    (0.0, row, ha) for row in (1, 2) for ha in ("left", "right")
+)
 #: on a line (an arrow): on it, then just above or below it, then beside
 ALONG: tuple[Candidate, ...] = (
     (0.0, 0, "center"),

@@ -17,7 +17,7 @@ import numpy as np
 from ._aggregate import aggregate
 from ._cuts import TimeCuts, ms_words
 from ._geometry import TimelineGeometry, timeline_geometry
-from ._labels import ABOVE_CENTRED, CENTRED, INSIDE, label_layer
+from ._labels import ABOVE_THEN_BESIDE, CENTRED, INSIDE, label_layer
 from ._style import (
     CALL_COLOUR,
     MEETING_COLOUR,
@@ -394,7 +394,7 @@ def _paint_marks(ax: Axes, geo: TimelineGeometry, per_pixel: float, *, labels: b
             # lines printed close together: one label, in the order they were printed
             for lane, x, texts, _ in _chained(geo.outputs, quoted, width, sep="  "):
                 layer.add(
-                    (x, lane), "  ".join(texts), candidates=ABOVE_CENTRED, fontsize="xx-small",
+                    (x, lane), "  ".join(texts), candidates=ABOVE_THEN_BESIDE, fontsize="xx-small",
                     style="italic", gid="sockviz-output-label", bbox=_PAPER, off_bars=True,
                 )  # fmt: skip
 
